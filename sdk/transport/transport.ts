@@ -1,0 +1,59 @@
+/**
+ * The Transport interface: how one rank's frames reach another rank.
+ *
+ * A transport moves opaque byte frames between the ranks of one job. It may batch, delay,
+ * duplicate and reorder frames (SQS standard queues do all four); it must never corrupt or
+ * silently drop one. Exactly-once, in-order delivery is the channel layer's job (`sdk/channel`),
+ * which sits on top of every transport, so a transport stays a thin adapter.
+ */
+export interface Transport {
+  /** This endpoint's rank in the job (its world rank). */
+  readonly rank: number;
+  /** Number of ranks in the job. */
+  readonly size: number;
+  /** A short name for stats and logs: `memory`, `sqs`, `loopback`. */
+  readonly kind: string;
+
+  /**
+   * Hands `frame` over for delivery to rank `dst` (which may equal `rank`). Resolves when the
+   * transport has taken responsibility for it (buffered-send semantics): the caller may reuse
+   * nothing it passed, the frame is the transport's from now on. Rejects only if delivery is
+   * impossible (the peer's queue is gone, credentials are bad), with an Error that says why.
+   */
+  send(dst: number, frame: Uint8Array): Promise<void>;
+
+  /**
+   * Starts delivery of incoming frames to `onFrames`, which the transport calls with one or more
+   * frames at a time, in any order. `onError` receives fatal transport failures (the rank's own
+   * queue deleted mid-job, say); after it fires the transport delivers nothing more.
+   */
+  start(onFrames: (frames: Uint8Array[]) => void, onError: (err: Error) => void): void;
+
+  /**
+   * Optional: synchronously delivers whatever has already arrived (calling `onFrames`), so that
+   * `iprobe` and `Request.test` can make progress without yielding to the event loop. Returns
+   * whether anything was delivered.
+   */
+  poll?(): boolean;
+
+  /** Stops receiving, flushes nothing further, releases timers, sockets and handles. Idempotent. */
+  close(): Promise<void>;
+
+  /** Optional counters for the run's `stats`. */
+  stats?(): TransportStats;
+}
+
+export interface TransportStats {
+  /** API calls by action, e.g. `{ SendMessageBatch: 12, ReceiveMessage: 30 }`. */
+  calls: Record<string, number>;
+  /** Frames sent by this endpoint. */
+  messagesSent: number;
+  /** Payload bytes sent by this endpoint. */
+  bytesSent: number;
+  /** Frames received (before de-duplication). */
+  messagesReceived: number;
+  /** Payloads offloaded to object storage. */
+  offloads?: number;
+  /** Other transport-specific counters. */
+  [key: string]: unknown;
+}
