@@ -1,0 +1,163 @@
+import type { Transport } from '../transport/transport.js';
+import { FrameKind, type ParsedFrame, readFrame, writeFrame } from './frame.js';
+
+/** One delivered message, in per-source order, exactly once. */
+export interface Envelope {
+  ctx: string;
+  /** World rank of the sender. */
+  src: number;
+  tag: number;
+  payload: Uint8Array;
+}
+
+export interface ChannelHandlers {
+  /** A data message, released in per-source sequence order. */
+  onMessage(msg: Envelope): void;
+  /** Another rank called `abort(code)`. */
+  onAbort(src: number, errorcode: number): void;
+  /** The transport failed for good. */
+  onError(err: Error): void;
+}
+
+export interface ChannelStats {
+  messagesSent: number;
+  bytesSent: number;
+  messagesDelivered: number;
+  duplicatesDropped: number;
+  reordered: number;
+}
+
+/**
+ * Reliable, ordered, exactly-once delivery over any Transport.
+ *
+ * Invariants: `#nextSend[dst]` is the sequence number the next frame to `dst` gets; `#nextRecv[src]`
+ * is the sequence number of the next frame from `src` that may be released. A frame with a lower
+ * number was released already (a duplicate: dropped); a higher one waits in `#early[src]` until the
+ * gap fills. So every frame is released once, in the order it was sent, whatever the transport does.
+ * Abort frames are not sequenced: they overtake on purpose.
+ */
+export class Channel {
+  readonly #transport: Transport;
+  readonly #handlers: ChannelHandlers;
+  readonly #nextSend: Uint32Array;
+  readonly #nextRecv: Uint32Array;
+  readonly #early: (Map<number, ParsedFrame> | undefined)[];
+  readonly #stats: ChannelStats = {
+    messagesSent: 0,
+    bytesSent: 0,
+    messagesDelivered: 0,
+    duplicatesDropped: 0,
+    reordered: 0,
+  };
+  #failed: Error | undefined;
+
+  constructor(transport: Transport, handlers: ChannelHandlers) {
+    this.#transport = transport;
+    this.#handlers = handlers;
+    this.#nextSend = new Uint32Array(transport.size);
+    this.#nextRecv = new Uint32Array(transport.size);
+    this.#early = new Array(transport.size).fill(undefined);
+  }
+
+  get transport(): Transport {
+    return this.#transport;
+  }
+
+  start(): void {
+    this.#transport.start(
+      (frames) => {
+        for (const f of frames) this.#receive(f);
+      },
+      (err) => {
+        this.#failed = err;
+        this.#handlers.onError(err);
+      },
+    );
+  }
+
+  /** Sends one data message; resolves when the transport accepted it. */
+  send(dst: number, ctx: string, tag: number, payload: Uint8Array): Promise<void> {
+    if (this.#failed) return Promise.reject(this.#failed);
+    const seq = this.#nextSend[dst]!;
+    this.#nextSend[dst] = seq + 1;
+    const frame = writeFrame({ kind: FrameKind.Data, src: this.#transport.rank, seq, tag, ctx }, payload);
+    this.#stats.messagesSent++;
+    this.#stats.bytesSent += payload.length;
+    return this.#transport.send(dst, frame);
+  }
+
+  /** Tells every other rank that this one aborted. Best effort: failures are ignored. */
+  async broadcastAbort(errorcode: number): Promise<void> {
+    const payload = new Uint8Array(4);
+    new DataView(payload.buffer).setInt32(0, errorcode, true);
+    const sends: Promise<void>[] = [];
+    for (let dst = 0; dst < this.#transport.size; dst++) {
+      if (dst === this.#transport.rank) continue;
+      const frame = writeFrame(
+        { kind: FrameKind.Abort, src: this.#transport.rank, seq: 0, tag: 0, ctx: '' },
+        payload,
+      );
+      sends.push(this.#transport.send(dst, frame).catch(() => undefined));
+    }
+    await Promise.all(sends);
+  }
+
+  /** Makes synchronous progress when the transport supports it. */
+  poll(): boolean {
+    return this.#transport.poll?.() ?? false;
+  }
+
+  stats(): ChannelStats {
+    return { ...this.#stats };
+  }
+
+  #receive(frame: Uint8Array): void {
+    let f: ParsedFrame;
+    try {
+      f = readFrame(frame);
+    } catch (err) {
+      this.#handlers.onError(err as Error);
+      return;
+    }
+    if (f.kind === FrameKind.Abort) {
+      const code = f.payload.length >= 4 ? new DataView(f.payload.buffer, f.payload.byteOffset).getInt32(0, true) : 1;
+      this.#handlers.onAbort(f.src, code);
+      return;
+    }
+    const src = f.src;
+    if (src >= this.#nextRecv.length) {
+      this.#handlers.onError(new Error(`malformed frame: source rank ${src} is outside the job (size ${this.#nextRecv.length})`));
+      return;
+    }
+    const expected = this.#nextRecv[src]!;
+    if (f.seq < expected) {
+      this.#stats.duplicatesDropped++;
+      return;
+    }
+    if (f.seq > expected) {
+      let early = this.#early[src];
+      if (early === undefined) this.#early[src] = early = new Map();
+      if (early.has(f.seq)) this.#stats.duplicatesDropped++;
+      else {
+        early.set(f.seq, f);
+        this.#stats.reordered++;
+      }
+      return;
+    }
+    // Advance before releasing, so a re-entrant poll() from a handler sees a consistent state.
+    this.#nextRecv[src] = expected + 1;
+    this.#release(f);
+    const early = this.#early[src];
+    if (early === undefined || early.size === 0) return;
+    for (let next = expected + 1, g = early.get(next); g !== undefined; g = early.get(next)) {
+      early.delete(next);
+      this.#nextRecv[src] = ++next;
+      this.#release(g);
+    }
+  }
+
+  #release(f: ParsedFrame): void {
+    this.#stats.messagesDelivered++;
+    this.#handlers.onMessage({ ctx: f.ctx, src: f.src, tag: f.tag, payload: f.payload });
+  }
+}

@@ -1,0 +1,201 @@
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { errorClassName, JobFailedError, MPIError, UsageError } from '../comm/errors.js';
+import { BUILTIN_JOBS } from '../jobs/registry.js';
+import type { Backend } from '../launch/launcher.js';
+import { MAX_RANKS, type RunOptions, type RunResult, run } from '../launch/run.js';
+import { parseJobArgs } from './job-args.js';
+import { toJson } from './to-json.js';
+
+const VERSION = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string })
+  .version;
+
+const HELP = `tsmpi-cloud ${VERSION} — run mpi4py-style TypeScript jobs on worker threads or AWS Lambda
+
+Usage:
+  tsmpi-cloud run <job> --ranks N [options] [-- job arguments]
+  tsmpi-cloud list
+  tsmpi-cloud --help | --version
+
+<job> is a built-in job (see \`tsmpi-cloud list\`) or a .ts/.mts/.js/.mjs file whose default
+export is \`defineJob(async (comm, args) => ...)\`.
+
+Options for run:
+  -n, --ranks N         number of ranks, 1..${MAX_RANKS} (required)
+  --backend B           local (worker threads, default) | sqs (threads, messages over SQS) | aws (Lambda)
+  --endpoint URL        SQS/S3 endpoint for --backend sqs (e.g. an emulator); default: AWS from the environment
+  --region R            AWS region (default: AWS_REGION)
+  --timeout SECONDS     fail the job if it runs longer, reporting what each rank waits for
+  --json                print one JSON object { ok, backend, ranks, result, results, timings, stats, error? }
+                        on stdout; rank output goes to stderr
+  --tag-output          prefix every output line with [rank]
+  --verbose             show stack traces of failures
+  -h, --help            this help
+
+Job arguments after \`--\` reach the job as an object: \`-- --samples 1e8 --fast\` gives
+{ samples: 100000000, fast: true }.
+
+Examples:
+  tsmpi-cloud run pi --ranks 64
+  tsmpi-cloud run pi --ranks 2 -- --samples 100000000
+  tsmpi-cloud run ./my-job.ts --ranks 8 --tag-output
+  tsmpi-cloud run hello --ranks 4 --backend sqs --endpoint http://127.0.0.1:4566
+
+Exit status: 0 success, 1 the job failed, 2 bad usage.`;
+
+interface Io {
+  stdout: (s: string) => void;
+  stderr: (s: string) => void;
+}
+
+const defaultIo: Io = {
+  stdout: (s) => process.stdout.write(s),
+  stderr: (s) => process.stderr.write(s),
+};
+
+function parseRanks(v: string | undefined): number {
+  if (v === undefined) throw new UsageError('missing --ranks N: how many ranks to run, e.g. --ranks 4');
+  const n = Number(v);
+  if (!/^\d+$/.test(v.trim()) || !Number.isSafeInteger(n) || n < 1 || n > MAX_RANKS) {
+    throw new UsageError(`Expected --ranks to be an integer in [1, ${MAX_RANKS}], got \`${v}\``);
+  }
+  return n;
+}
+
+function parseTimeout(v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const s = Number(v);
+  if (v.trim() === '' || !Number.isFinite(s) || s <= 0) {
+    throw new UsageError(`Expected --timeout to be a positive number of seconds, got \`${v}\``);
+  }
+  return s * 1000;
+}
+
+/** Runs the CLI; returns the exit status. */
+export async function main(argv: string[], io: Io = defaultIo): Promise<number> {
+  let verbose = argv.includes('--verbose');
+  let json = false;
+  try {
+    const dd = argv.indexOf('--');
+    const own = dd >= 0 ? argv.slice(0, dd) : argv;
+    const jobArgv = dd >= 0 ? argv.slice(dd + 1) : [];
+    let parsed: ReturnType<typeof parseCli>;
+    try {
+      parsed = parseCli(own);
+    } catch (err) {
+      if (err instanceof UsageError) throw err;
+      throw new UsageError(`${(err as Error).message.replace(/^.*?: /, '')}; see \`tsmpi-cloud --help\``);
+    }
+    const { values, positionals } = parsed;
+    verbose = values.verbose === true;
+    json = values.json === true;
+    if (values.version) {
+      io.stdout(`${VERSION}\n`);
+      return 0;
+    }
+    const [command, ...rest] = positionals;
+    if (values.help || command === undefined || command === 'help') {
+      io.stdout(`${HELP}\n`);
+      return command === undefined && !values.help ? 2 : 0;
+    }
+    if (command === 'list') {
+      const width = Math.max(...Object.keys(BUILTIN_JOBS).map((k) => k.length));
+      for (const [name, j] of Object.entries(BUILTIN_JOBS)) io.stdout(`${name.padEnd(width)}  ${j.description}\n`);
+      return 0;
+    }
+    if (command !== 'run') {
+      throw new UsageError(`unknown command \`${command}\`: use \`run\` or \`list\` (see \`tsmpi-cloud --help\`)`);
+    }
+    const [job, ...extra] = rest;
+    if (job === undefined) throw new UsageError('missing <job>: e.g. `tsmpi-cloud run pi --ranks 4`');
+    if (extra.length > 0) {
+      throw new UsageError(`unexpected argument \`${extra[0]}\`: job arguments go after \`--\`, e.g. -- --samples 1e8`);
+    }
+    const ranks = parseRanks(values.ranks);
+    const timeoutMs = parseTimeout(values.timeout);
+    const backend = (values.backend ?? 'local') as Backend;
+    if (!['local', 'sqs', 'aws'].includes(backend)) {
+      throw new UsageError(`Expected --backend to be local, sqs or aws, got \`${backend}\``);
+    }
+    const tag = values['tag-output'] === true;
+    const rankOut = json ? io.stderr : io.stdout;
+    const options: RunOptions = {
+      ranks,
+      backend,
+      args: parseJobArgs(jobArgv),
+      onOutput: (rank, stream, line) => {
+        const text = `${tag ? `[${rank}] ` : ''}${line}\n`;
+        (stream === 'stdout' ? rankOut : io.stderr)(text);
+      },
+    };
+    if (timeoutMs !== undefined) options.timeoutMs = timeoutMs;
+    if (values.endpoint !== undefined) options.endpoint = values.endpoint;
+    if (values.region !== undefined) options.region = values.region;
+    const ac = new AbortController();
+    options.signal = ac.signal;
+    const onSigint = () => {
+      io.stderr('\ntsmpi-cloud: interrupted, stopping all ranks...\n');
+      ac.abort();
+    };
+    process.once('SIGINT', onSigint);
+    let res: RunResult;
+    try {
+      res = await run(job, options);
+    } finally {
+      process.off('SIGINT', onSigint);
+    }
+    if (json) io.stdout(`${toJson(res)}\n`);
+    return 0;
+  } catch (err) {
+    return report(err, { json, verbose, io });
+  }
+}
+
+function parseCli(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      ranks: { type: 'string', short: 'n' },
+      backend: { type: 'string' },
+      endpoint: { type: 'string' },
+      region: { type: 'string' },
+      timeout: { type: 'string' },
+      json: { type: 'boolean' },
+      'tag-output': { type: 'boolean' },
+      verbose: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+      version: { type: 'boolean', short: 'V' },
+    },
+  });
+}
+
+function report(err: unknown, { json, verbose, io }: { json: boolean; verbose: boolean; io: Io }): number {
+  if (err instanceof UsageError) {
+    if (json) io.stdout(`${toJson({ ok: false, error: { message: err.message, usage: true } })}\n`);
+    io.stderr(`tsmpi-cloud: ${err.message}\n`);
+    return 2;
+  }
+  if (err instanceof JobFailedError) {
+    const cause = err.cause as Error & { errorClass?: number; errorcode?: number };
+    const error: Record<string, unknown> = { rank: err.rank, message: cause.message };
+    if (cause instanceof MPIError || typeof cause.errorClass === 'number') {
+      error.errorClass = errorClassName(cause.errorClass!);
+    }
+    const code = err.errorcode ?? cause.errorcode;
+    if (code !== undefined) error.errorcode = code;
+    if (cause.stack) error.stack = cause.stack;
+    if (json) io.stdout(`${toJson({ ok: false, error })}\n`);
+    const what = error.errorcode !== undefined ? ` (abort code ${error.errorcode})` : '';
+    io.stderr(`tsmpi-cloud: the job failed on rank ${err.rank}${what}: ${cause.message}\n`);
+    if (verbose && cause.stack) io.stderr(`${cause.stack}\n`);
+    else if (!json) io.stderr('(run with --verbose for the stack trace)\n');
+    return 1;
+  }
+  const e = err as Error;
+  if (json) io.stdout(`${toJson({ ok: false, error: { message: e?.message ?? String(err) } })}\n`);
+  io.stderr(`tsmpi-cloud: ${e?.message ?? String(err)}\n`);
+  if (verbose && e?.stack) io.stderr(`${e.stack}\n`);
+  return 1;
+}

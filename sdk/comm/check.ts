@@ -1,0 +1,99 @@
+import { ANY_SOURCE, ANY_TAG, PROC_NULL, TAG_UB } from './constants.js';
+import { ERR_ARG, ERR_COUNT, ERR_RANK, ERR_ROOT, ERR_TAG, ERR_TYPE, MPIError } from './errors.js';
+
+/** `` `9` (number) `` — a value as error messages show it. */
+export function show(value: unknown): string {
+  let s: string;
+  if (typeof value === 'string') s = JSON.stringify(value);
+  else if (typeof value === 'bigint') s = `${value}n`;
+  else if (typeof value === 'function') s = `[function ${value.name || 'anonymous'}]`;
+  else if (typeof value === 'symbol') s = value.toString();
+  else if (Array.isArray(value)) s = `array of length ${value.length}`;
+  else if (value !== null && typeof value === 'object') s = value.constructor?.name ?? 'object';
+  else s = String(value);
+  if (s.length > 60) s = `${s.slice(0, 57)}...`;
+  const type = value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value;
+  return `\`${s}\` (${type})`;
+}
+
+function isInt(v: unknown): v is number {
+  return typeof v === 'number' && Number.isInteger(v);
+}
+
+/** A destination rank: [0, size) or PROC_NULL. */
+export function checkDest(dest: unknown, size: number, name = 'dest'): number {
+  if (isInt(dest) && ((dest >= 0 && dest < size) || dest === PROC_NULL)) return dest;
+  const hint = dest === ANY_SOURCE ? ': ANY_SOURCE is only valid as a source' : '';
+  throw new MPIError(ERR_RANK, `Expected \`${name}\` to be a rank in [0, ${size}) or PROC_NULL, got ${show(dest)}${hint}`);
+}
+
+/** A source rank: [0, size), ANY_SOURCE or PROC_NULL. */
+export function checkSource(source: unknown, size: number, name = 'source'): number {
+  if (isInt(source) && ((source >= 0 && source < size) || source === ANY_SOURCE || source === PROC_NULL)) return source;
+  throw new MPIError(
+    ERR_RANK,
+    `Expected \`${name}\` to be a rank in [0, ${size}), ANY_SOURCE or PROC_NULL, got ${show(source)}`,
+  );
+}
+
+export function checkRoot(root: unknown, size: number): number {
+  if (isInt(root) && root >= 0 && root < size) return root;
+  throw new MPIError(ERR_ROOT, `Expected \`root\` to be an integer in [0, ${size}), got ${show(root)}`);
+}
+
+/** A send tag: [0, TAG_UB]. */
+export function checkSendTag(tag: unknown, name = 'tag'): number {
+  if (isInt(tag) && tag >= 0 && tag <= TAG_UB) return tag;
+  const hint = tag === ANY_TAG ? ': ANY_TAG is only valid when receiving' : '';
+  throw new MPIError(ERR_TAG, `Expected \`${name}\` to be an integer in [0, TAG_UB=${TAG_UB}], got ${show(tag)}${hint}`);
+}
+
+/** A receive tag: [0, TAG_UB] or ANY_TAG. */
+export function checkRecvTag(tag: unknown, name = 'tag'): number {
+  if (isInt(tag) && ((tag >= 0 && tag <= TAG_UB) || tag === ANY_TAG)) return tag;
+  throw new MPIError(ERR_TAG, `Expected \`${name}\` to be an integer in [0, TAG_UB=${TAG_UB}] or ANY_TAG, got ${show(tag)}`);
+}
+
+/** An array with exactly `size` entries (scatter, alltoall). */
+export function checkArrayOfSize(value: unknown, size: number, call: string, name: string): unknown[] {
+  if (!Array.isArray(value)) {
+    throw new MPIError(ERR_ARG, `${call}: expected \`${name}\` to be an array of ${size} values (one per rank), got ${show(value)}`);
+  }
+  if (value.length !== size) {
+    throw new MPIError(
+      ERR_COUNT,
+      `${call}: expected \`${name}\` to have exactly ${size} entries (one per rank), got ${value.length}`,
+    );
+  }
+  return value;
+}
+
+export type TypedArray =
+  | Int8Array
+  | Uint8Array
+  | Uint8ClampedArray
+  | Int16Array
+  | Uint16Array
+  | Int32Array
+  | Uint32Array
+  | Float32Array
+  | Float64Array
+  | BigInt64Array
+  | BigUint64Array;
+
+export function isTypedArray(v: unknown): v is TypedArray {
+  return ArrayBuffer.isView(v) && !(v instanceof DataView);
+}
+
+export function checkBuffer(buf: unknown, call: string, name: string): TypedArray {
+  if (isTypedArray(buf)) return buf;
+  throw new MPIError(
+    ERR_TYPE,
+    `${call}: expected \`${name}\` to be a TypedArray (e.g. Float64Array), got ${show(buf)}; use the lowercase method to send other values`,
+  );
+}
+
+export function checkInt(v: unknown, name: string, call: string): number {
+  if (isInt(v)) return v;
+  throw new MPIError(ERR_ARG, `${call}: expected \`${name}\` to be an integer, got ${show(v)}`);
+}

@@ -1,0 +1,145 @@
+import { Channel, type Envelope } from '../channel/channel.js';
+import type { Transport } from '../transport/transport.js';
+import { ERR_ABORTED, ERR_COMM, MPIError } from './errors.js';
+import { type Matcher, MatchingEngine } from './matching-engine.js';
+
+/** What a rank is blocked in, for the timeout report. */
+export interface PendingCall {
+  call: string;
+  since: number;
+}
+
+export interface EndpointHooks {
+  /** This rank called abort(code): the runtime tells the launcher. */
+  onLocalAbort?(errorcode: number): void;
+}
+
+/**
+ * One rank's communication state, shared by all its communicators: the channel (ordered,
+ * exactly-once delivery), the matching engine, and the job's fate (aborted / transport failed).
+ * Once the job is doomed every posted receive and every later call rejects with the reason, so no
+ * rank waits forever on a peer that is gone.
+ */
+export class Endpoint {
+  readonly channel: Channel;
+  readonly matcher = new MatchingEngine();
+  readonly rank: number;
+  readonly size: number;
+  readonly pending = new Set<PendingCall>();
+  #doomed: MPIError | undefined;
+  readonly #waiters = new Set<(err: MPIError) => void>();
+  readonly #hooks: EndpointHooks;
+  #started = false;
+  #closed = false;
+
+  constructor(transport: Transport, hooks: EndpointHooks = {}) {
+    this.rank = transport.rank;
+    this.size = transport.size;
+    this.#hooks = hooks;
+    this.channel = new Channel(transport, {
+      onMessage: (msg) => this.matcher.deliver(msg),
+      onAbort: (src, code) =>
+        this.#doom(
+          new MPIError(ERR_ABORTED, `rank ${src} called abort(${code}); the job is stopping`, { errorcode: code }),
+        ),
+      onError: (err) =>
+        this.#doom(new MPIError(ERR_COMM, `transport failed on rank ${this.rank}: ${err.message}`, { cause: err })),
+    });
+  }
+
+  start(): void {
+    if (this.#started) return;
+    this.#started = true;
+    this.channel.start();
+  }
+
+  get transport(): Transport {
+    return this.channel.transport;
+  }
+
+  /** Why the job cannot go on, if it cannot. */
+  get doomed(): MPIError | undefined {
+    return this.#doomed;
+  }
+
+  poll(): void {
+    this.channel.poll();
+  }
+
+  /** Receives the next matching message. Rejects at once if the job is doomed. */
+  receive(m: Matcher): Promise<Envelope> {
+    if (this.#doomed) return Promise.reject(this.#doomed);
+    this.channel.poll();
+    const now = this.matcher.take(m);
+    if (now !== undefined) return Promise.resolve(now);
+    return new Promise<Envelope>((resolve, reject) => {
+      const fail = (err: MPIError) => {
+        cancel();
+        reject(err);
+      };
+      const cancel = this.matcher.post(m, (msg) => {
+        this.#waiters.delete(fail);
+        resolve(msg);
+      });
+      this.#waiters.add(fail);
+    });
+  }
+
+  /** Waits for a matching message without taking it. */
+  probe(m: Matcher): Promise<Envelope> {
+    if (this.#doomed) return Promise.reject(this.#doomed);
+    this.channel.poll();
+    const now = this.matcher.peek(m);
+    if (now !== undefined) return Promise.resolve(now);
+    return new Promise<Envelope>((resolve, reject) => {
+      const fail = (err: MPIError) => {
+        cancel();
+        reject(err);
+      };
+      const cancel = this.matcher.postProbe(m, (msg) => {
+        this.#waiters.delete(fail);
+        resolve(msg);
+      });
+      this.#waiters.add(fail);
+    });
+  }
+
+  send(dst: number, ctx: string, tag: number, payload: Uint8Array): Promise<void> {
+    if (this.#doomed) return Promise.reject(this.#doomed);
+    return this.channel.send(dst, ctx, tag, payload);
+  }
+
+  /** Tracks a blocking call for the timeout report while `p` is pending. */
+  track<T>(call: string, p: Promise<T>): Promise<T> {
+    const entry: PendingCall = { call, since: Date.now() };
+    this.pending.add(entry);
+    const done = () => this.pending.delete(entry);
+    p.then(done, done);
+    return p;
+  }
+
+  /** abort(code) on this rank: tell the launcher and every peer, fail everything pending here. */
+  abort(errorcode: number): MPIError {
+    const err = new MPIError(ERR_ABORTED, `rank ${this.rank} called abort(${errorcode})`, { errorcode });
+    if (!this.#doomed) {
+      this.#hooks.onLocalAbort?.(errorcode);
+      void this.channel.broadcastAbort(errorcode);
+      this.#doom(err);
+    }
+    return err;
+  }
+
+  #doom(err: MPIError): void {
+    if (this.#doomed) return;
+    this.#doomed = err;
+    const waiters = [...this.#waiters];
+    this.#waiters.clear();
+    for (const w of waiters) w(err);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.channel.transport.close();
+  }
+}

@@ -1,0 +1,207 @@
+import { UNDEFINED } from './constants.js';
+import { fillStatus, type Status } from './status.js';
+
+/** What a completed operation reports into a Status. */
+export interface Completion<T> {
+  value: T;
+  source?: number;
+  tag?: number;
+  count?: number;
+}
+
+type State<T> =
+  | { kind: 'pending' }
+  | { kind: 'done'; completion: Completion<T> }
+  | { kind: 'failed'; error: unknown };
+
+/** Makes progress synchronously (drains the transport) so `test` can see arrived messages. */
+export type Progress = () => void;
+
+/**
+ * A non-blocking operation in flight. `await req` works (it is PromiseLike); `wait`, `test` and the
+ * statics follow mpi4py.
+ *
+ * Invariant: `#state` is set synchronously by whoever completes the operation, so `test()` reports a
+ * completion as soon as the matching engine has seen it. `active` turns false only once a completion
+ * has been reported to the caller, so a request that finished in the background is still reported by
+ * `waitany`/`testany`.
+ *
+ * @example
+ * const req = comm.irecv(0, 7); ...; const value = await req.wait(status);
+ */
+export class Request<T = unknown> implements PromiseLike<T> {
+  #state: State<T> = { kind: 'pending' };
+  #reported = false;
+  readonly #promise: Promise<Completion<T>>;
+  readonly #progress: Progress | undefined;
+  #settle!: (c: Completion<T>) => void;
+  #fail!: (e: unknown) => void;
+
+  /** @internal Use the Comm methods to create requests. */
+  constructor(progress?: Progress) {
+    this.#progress = progress;
+    this.#promise = new Promise<Completion<T>>((resolve, reject) => {
+      this.#settle = resolve;
+      this.#fail = reject;
+    });
+    // A request nobody waits on must not crash the rank with an unhandled rejection on its own;
+    // its error surfaces when it is waited on or tested.
+    this.#promise.catch(() => undefined);
+  }
+
+  /** @internal A request whose outcome is the given promise's. */
+  static fromPromise<T>(p: Promise<T>, progress?: Progress): Request<T> {
+    const r = new Request<T>(progress);
+    p.then(
+      (value) => r._complete({ value }),
+      (err) => r._error(err),
+    );
+    return r;
+  }
+
+  /** @internal A request that is complete already. */
+  static completed<T>(completion: Completion<T>): Request<T> {
+    const r = new Request<T>();
+    r._complete(completion);
+    return r;
+  }
+
+  /** @internal */
+  _complete(c: Completion<T>): void {
+    if (this.#state.kind !== 'pending') return;
+    this.#state = { kind: 'done', completion: c };
+    this.#settle(c);
+  }
+
+  /** @internal */
+  _error(err: unknown): void {
+    if (this.#state.kind !== 'pending') return;
+    this.#state = { kind: 'failed', error: err };
+    this.#fail(err);
+  }
+
+  /** @internal Whether the operation has finished (successfully or not), whether or not reported. */
+  get _finished(): boolean {
+    if (this.#state.kind === 'pending' && this.#progress) this.#progress();
+    return this.#state.kind !== 'pending';
+  }
+
+  /** @internal Resolves when finished, without reporting. */
+  get _settled(): Promise<unknown> {
+    return this.#promise.then(
+      () => undefined,
+      () => undefined,
+    );
+  }
+
+  /** True until a completion has been reported to the caller. */
+  get active(): boolean {
+    return !this.#reported;
+  }
+
+  /** Waits for completion, fills `status`, returns the value (again, if already reported). */
+  async wait(status?: Status | null): Promise<T> {
+    try {
+      const c = await this.#promise;
+      this.#report(c, status);
+      return c.value;
+    } catch (err) {
+      this.#reported = true;
+      throw err;
+    }
+  }
+
+  /** Synchronous: `[true, value]` if complete (reporting it), `[false, undefined]` otherwise. */
+  test(status?: Status | null): [boolean, T | undefined] {
+    if (!this._finished) return [false, undefined];
+    return [true, this._reportNow(status)];
+  }
+
+  /** @internal Reports a finished request: returns its value or throws its error. */
+  _reportNow(status?: Status | null): T {
+    const s = this.#state;
+    this.#reported = true;
+    if (s.kind === 'failed') throw s.error;
+    if (s.kind !== 'done') throw new Error('internal: reporting a pending request');
+    this.#report(s.completion, status);
+    return s.completion.value;
+  }
+
+  #report(c: Completion<T>, status: Status | null | undefined): void {
+    this.#reported = true;
+    if (status != null && c.source !== undefined) fillStatus(status, c.source, c.tag ?? 0, c.count ?? 0);
+  }
+
+  // biome-ignore lint/suspicious/noThenProperty: a Request is PromiseLike on purpose, so `await req` works.
+  then<R1 = T, R2 = never>(
+    onfulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
+    onrejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
+  ): Promise<R1 | R2> {
+    return this.wait().then(onfulfilled, onrejected);
+  }
+
+  /** Waits for all; values in order (a failure rejects with the first error). */
+  static async waitall<T>(reqs: readonly Request<T>[]): Promise<T[]> {
+    return Promise.all(reqs.map((r) => r.wait()));
+  }
+
+  /** Waits for any active request: `[index, value]`, or `[UNDEFINED, undefined]` when none is active. */
+  static async waitany<T>(reqs: readonly Request<T>[]): Promise<[number, T | undefined]> {
+    const active = reqs.map((r, i) => [r, i] as const).filter(([r]) => r.active);
+    if (active.length === 0) return [UNDEFINED, undefined];
+    for (;;) {
+      for (const [r, i] of active) if (r._finished) return [i, r._reportNow()];
+      await Promise.race(active.map(([r]) => r._settled));
+    }
+  }
+
+  /** Waits until at least one active request finishes; returns the indices of all finished ones. */
+  static async waitsome(reqs: readonly Request[]): Promise<number[]> {
+    if (!reqs.some((r) => r.active)) return [];
+    for (;;) {
+      const done = Request.#collectFinished(reqs);
+      if (done.length > 0) return done;
+      await Promise.race(reqs.filter((r) => r.active).map((r) => r._settled));
+    }
+  }
+
+  /** `[true, values]` if every request is complete (reporting them all), else `[false, undefined]`. */
+  static testall<T>(reqs: readonly Request<T>[]): [boolean, T[] | undefined] {
+    if (!reqs.every((r) => !r.active || r._finished)) return [false, undefined];
+    return [true, reqs.map((r) => (r.active ? r._reportNow() : (r.#valueIfDone() as T)))];
+  }
+
+  /** `[index, true, value]` for a finished one; `[UNDEFINED, false, undefined]` if none finished; `[UNDEFINED, true, undefined]` if none is active. */
+  static testany<T>(reqs: readonly Request<T>[]): [number, boolean, T | undefined] {
+    let anyActive = false;
+    for (let i = 0; i < reqs.length; i++) {
+      const r = reqs[i]!;
+      if (!r.active) continue;
+      anyActive = true;
+      if (r._finished) return [i, true, r._reportNow()];
+    }
+    return anyActive ? [UNDEFINED, false, undefined] : [UNDEFINED, true, undefined];
+  }
+
+  /** Indices of the active requests that are complete now (reported); `[]` when none is active. */
+  static testsome(reqs: readonly Request[]): number[] {
+    return Request.#collectFinished(reqs);
+  }
+
+  static #collectFinished(reqs: readonly Request[]): number[] {
+    const done: number[] = [];
+    for (let i = 0; i < reqs.length; i++) {
+      const r = reqs[i]!;
+      if (r.active && r._finished) {
+        r.#reported = true;
+        done.push(i);
+      }
+    }
+    // An error among them surfaces when its value is read with wait().
+    return done;
+  }
+
+  #valueIfDone(): T | undefined {
+    return this.#state.kind === 'done' ? this.#state.completion.value : undefined;
+  }
+}

@@ -1,0 +1,49 @@
+import { ANY_SOURCE, ANY_TAG, SUCCESS } from './constants.js';
+
+/**
+ * What a receive or probe found: the message's source (a rank of the communicator), tag, payload
+ * size in bytes, and error class. Fields are writable, as in mpi4py.
+ *
+ * @example
+ * const st = new Status(); await comm.recv(ANY_SOURCE, ANY_TAG, st); console.log(st.source, st.tag);
+ */
+export class Status {
+  source: number = ANY_SOURCE;
+  tag: number = ANY_TAG;
+  /** The message payload's size in bytes (for a TypedArray at least its byteLength). */
+  count = 0;
+  error: number = SUCCESS;
+
+  Get_source(): number {
+    return this.source;
+  }
+  Get_tag(): number {
+    return this.tag;
+  }
+  Get_error(): number {
+    return this.error;
+  }
+  /** Byte count of the message (mpi4py's `Get_count()` with the default byte datatype). */
+  Get_count(): number {
+    return this.count;
+  }
+  /** Element count for a TypedArray message of the given element size in bytes. */
+  Get_elements(bytesPerElement = 1): number {
+    return Math.floor(this.count / bytesPerElement);
+  }
+}
+
+/** Copies fields into a caller's status object, if one was given. */
+export function fillStatus(
+  status: Status | undefined | null,
+  source: number,
+  tag: number,
+  count: number,
+  error = SUCCESS,
+): void {
+  if (status == null) return;
+  status.source = source;
+  status.tag = tag;
+  status.count = count;
+  status.error = error;
+}

@@ -1,0 +1,100 @@
+/**
+ * The Monte Carlo pi kernel: counts points of the unit square inside the quarter circle.
+ *
+ * PRNG: xoshiro128+ (Blackman & Vigna), whose upper bits are of full quality; only the top 26 bits
+ * of each output are used, so x² + y² < 2^52 is decided exactly in double arithmetic (an exact lattice
+ * count, no rounding). Streams are independent: rank r starts from the common seed advanced by r
+ * jumps of 2^64 outputs, so no two ranks ever share a subsequence.
+ */
+
+const JUMP = [0x8764000b, 0xf542d2d3, 0x6fa035c3, 0x77f2db5b];
+const R2 = 4503599627370496; // (2^26)^2
+
+/** A generator state: four uint32 words, never all zero. */
+export function seedState(seed: number): Uint32Array {
+  // splitmix32 expands the seed into a well-mixed state.
+  let z = seed >>> 0;
+  const s = new Uint32Array(4);
+  for (let i = 0; i < 4; i++) {
+    z = (z + 0x9e3779b9) >>> 0;
+    let t = z;
+    t = Math.imul(t ^ (t >>> 16), 0x21f0aaad);
+    t = Math.imul(t ^ (t >>> 15), 0x735a2d97);
+    s[i] = (t ^ (t >>> 15)) >>> 0;
+  }
+  if ((s[0]! | s[1]! | s[2]! | s[3]!) === 0) s[0] = 1;
+  return s;
+}
+
+function step(s: Uint32Array): void {
+  const t = s[1]! << 9;
+  s[2]! ^= s[0]!;
+  s[3]! ^= s[1]!;
+  s[1]! ^= s[2]!;
+  s[0]! ^= s[3]!;
+  s[2]! ^= t;
+  s[3] = (s[3]! << 11) | (s[3]! >>> 21);
+}
+
+/** Advances the state by 2^64 outputs. */
+export function jump(s: Uint32Array): void {
+  let a = 0;
+  let b = 0;
+  let c = 0;
+  let d = 0;
+  for (const word of JUMP) {
+    for (let bit = 0; bit < 32; bit++) {
+      if (word & (1 << bit)) {
+        a ^= s[0]!;
+        b ^= s[1]!;
+        c ^= s[2]!;
+        d ^= s[3]!;
+      }
+      step(s);
+    }
+  }
+  s[0] = a;
+  s[1] = b;
+  s[2] = c;
+  s[3] = d;
+}
+
+/** The state for stream `index` of `seed`: `index` jumps ahead. */
+export function streamState(seed: number, index: number): Uint32Array {
+  const s = seedState(seed);
+  for (let i = 0; i < index; i++) jump(s);
+  return s;
+}
+
+/** Counts, of `samples` random points, those inside the quarter circle. Advances `state`. */
+export function countInside(samples: number, state: Uint32Array): number {
+  let s0 = state[0]! | 0;
+  let s1 = state[1]! | 0;
+  let s2 = state[2]! | 0;
+  let s3 = state[3]! | 0;
+  let inside = 0;
+  for (let i = 0; i < samples; i++) {
+    const x = ((s0 + s3) >>> 6) | 0;
+    let t = s1 << 9;
+    s2 ^= s0;
+    s3 ^= s1;
+    s1 ^= s2;
+    s0 ^= s3;
+    s2 ^= t;
+    s3 = (s3 << 11) | (s3 >>> 21);
+    const y = ((s0 + s3) >>> 6) | 0;
+    t = s1 << 9;
+    s2 ^= s0;
+    s3 ^= s1;
+    s1 ^= s2;
+    s0 ^= s3;
+    s2 ^= t;
+    s3 = (s3 << 11) | (s3 >>> 21);
+    if (x * x + y * y < R2) inside++;
+  }
+  state[0] = s0;
+  state[1] = s1;
+  state[2] = s2;
+  state[3] = s3;
+  return inside;
+}

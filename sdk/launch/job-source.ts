@@ -1,0 +1,132 @@
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { UsageError } from '../comm/errors.js';
+import { BUILTIN_JOBS, builtinJobUrl } from '../jobs/registry.js';
+
+/** A job ready to be imported by ranks. */
+export interface ResolvedJob {
+  /** What the user asked for: a built-in name or a path. */
+  name: string;
+  kind: 'builtin' | 'file';
+  /** URL the ranks import. */
+  url: string;
+  /** For files: the bundled code (what the aws backend uploads). */
+  bundlePath?: string;
+  /** Content hash of the bundle (files) or the name (built-ins). */
+  hash: string;
+  /** Removes temporary files. */
+  dispose(): void;
+}
+
+const JOB_EXTENSIONS = ['.ts', '.mts', '.js', '.mjs', '.cts', '.cjs'];
+
+/** The URL of this package's root entry: job bundles import it, so they share the runtime's module instance. */
+export function sdkEntryUrl(): string {
+  return new URL('../index.js', import.meta.url).href;
+}
+
+function looksLikePath(job: string): boolean {
+  return job.includes('/') || job.includes('\\') || JOB_EXTENSIONS.some((e) => job.endsWith(e));
+}
+
+/**
+ * Turns `pi`, `./my-job.ts` or `file:///...` into something ranks can import. Job files are bundled
+ * with esbuild (TypeScript needs no build step from the user); `import ... from 'tsmpi-cloud'` is
+ * left pointing at this very runtime. Bad input becomes a UsageError that says what to do.
+ */
+export async function resolveJob(job: string, options: { cwd?: string } = {}): Promise<ResolvedJob> {
+  if (typeof job !== 'string' || job.length === 0) {
+    throw new UsageError(`Expected a job: a built-in name (${Object.keys(BUILTIN_JOBS).join(', ')}) or a file path`);
+  }
+  const builtin = builtinJobUrl(job);
+  if (builtin !== undefined) return { name: job, kind: 'builtin', url: builtin, hash: `builtin:${job}`, dispose() {} };
+
+  let file: string;
+  if (job.startsWith('file:')) file = fileURLToPath(job);
+  else if (/^[a-z]+:\/\//i.test(job)) {
+    throw new UsageError(`job ${job}: only file: URLs are supported; download the job and pass its path`);
+  } else if (looksLikePath(job)) file = path.resolve(options.cwd ?? process.cwd(), job);
+  else {
+    throw new UsageError(
+      `unknown job \`${job}\`: built-in jobs are ${Object.keys(BUILTIN_JOBS).join(', ')} (see \`tsmpi-cloud list\`), or pass a path to a .ts/.js file`,
+    );
+  }
+  if (!existsSync(file) || !statSync(file).isFile()) {
+    throw new UsageError(`job file not found: ${file}`);
+  }
+  if (!JOB_EXTENSIONS.includes(path.extname(file))) {
+    throw new UsageError(`job file ${file}: expected a .ts, .mts, .js or .mjs file`);
+  }
+  return bundleJobFile(file, job);
+}
+
+async function bundleJobFile(file: string, display: string): Promise<ResolvedJob> {
+  const esbuild = await import('esbuild');
+  const entryUrl = sdkEntryUrl();
+  let result: Awaited<ReturnType<typeof esbuild.build>>;
+  try {
+    result = await esbuild.build({
+      entryPoints: [file],
+      bundle: true,
+      write: false,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      sourcemap: 'inline',
+      metafile: true,
+      logLevel: 'silent',
+      outfile: 'job.mjs',
+      banner: {
+        js: "import { createRequire as __tsmpiCreateRequire } from 'node:module'; const require = __tsmpiCreateRequire(import.meta.url);",
+      },
+      plugins: [
+        {
+          name: 'tsmpi-cloud-runtime',
+          setup(build) {
+            build.onResolve({ filter: /^tsmpi-cloud$/ }, () => ({ path: entryUrl, external: true }));
+          },
+        },
+      ],
+    });
+  } catch (err) {
+    const errors = (err as { errors?: { text: string; location?: { file: string; line: number; column: number; lineText: string } }[] })
+      .errors;
+    const first = errors?.[0];
+    const where = first?.location ? `${first.location.file}:${first.location.line}:${first.location.column}: ` : '';
+    throw new UsageError(
+      `job ${display} could not be built: ${where}${first?.text ?? (err as Error).message}${first?.location ? `\n    ${first.location.lineText}` : ''}`,
+    );
+  }
+  const out = result.outputFiles?.[0];
+  if (out === undefined) throw new UsageError(`job ${display} could not be built: esbuild produced no output`);
+  const exportsOf = Object.values(result.metafile?.outputs ?? {})[0]?.exports ?? [];
+  if (!exportsOf.includes('default')) {
+    throw new UsageError(
+      `job ${display} has no default export: end it with \`export default defineJob(async (comm, args) => { ... })\``,
+    );
+  }
+  const code = out.contents;
+  const hash = createHash('sha256').update(code).digest('hex').slice(0, 16);
+  const dir = path.join(tmpdir(), 'tsmpi-cloud-jobs');
+  mkdirSync(dir, { recursive: true });
+  const bundlePath = path.join(dir, `${path.basename(file).replace(/\.[^.]+$/, '')}-${hash}-${process.pid}.mjs`);
+  writeFileSync(bundlePath, code);
+  return {
+    name: display,
+    kind: 'file',
+    url: pathToFileURL(bundlePath).href,
+    bundlePath,
+    hash,
+    dispose() {
+      rmSync(bundlePath, { force: true });
+    },
+  };
+}
+
+/** Reads a bundled job's code (for shipping it elsewhere). */
+export function readBundle(job: ResolvedJob): Uint8Array | undefined {
+  return job.bundlePath === undefined ? undefined : readFileSync(job.bundlePath);
+}

@@ -1,0 +1,43 @@
+/**
+ * Entry point of one rank's worker thread: attach to the memory fabric, load the job, run it,
+ * report. Everything the launcher needs to know arrives as a RankMessage on the parent port.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { describeError } from '../../comm/errors.js';
+import { loadJob } from '../../runtime/load-job.js';
+import { openRank, runRank } from '../../runtime/run-rank.js';
+import { type MemoryFabric, MemoryTransport } from '../../transport/memory/memory-transport.js';
+import type { LauncherMessage, RankMessage, RankWorkerData } from './worker-protocol.js';
+
+const data = workerData as RankWorkerData;
+const port = parentPort!;
+const post = (m: RankMessage) => port.postMessage(m);
+
+const transport = new MemoryTransport(data.fabric as MemoryFabric, data.rank);
+const handle = openRank(transport, (errorcode) => post({ type: 'abort', rank: data.rank, errorcode }));
+
+port.on('message', (m: LauncherMessage) => {
+  if (m.type === 'report') {
+    const now = Date.now();
+    post({
+      type: 'report',
+      rank: data.rank,
+      pending: [...handle.endpoint.pending].map((p) => ({ call: p.call, forMs: now - p.since })),
+    });
+  }
+});
+
+try {
+  const job = await loadJob(data.jobUrl, data.jobName);
+  post({ type: 'started', rank: data.rank });
+  const outcome = await runRank(handle, job, data.args);
+  try {
+    post({ type: 'done', rank: data.rank, value: outcome.value, computeMs: outcome.computeMs, stats: outcome.stats });
+  } catch (err) {
+    throw new Error(`rank ${data.rank} returned a value that cannot be sent back to the launcher: ${(err as Error).message}`);
+  }
+} catch (err) {
+  post({ type: 'failed', rank: data.rank, error: describeError(data.rank, err) });
+} finally {
+  port.unref();
+}

@@ -1,0 +1,142 @@
+import { show } from '../comm/check.js';
+import { UsageError } from '../comm/errors.js';
+import type { JobArgs } from '../runtime/define-job.js';
+import { resolveJob } from './job-source.js';
+import type { Backend, JobStats, Launcher, OutputSink, Timings } from './launcher.js';
+
+export interface RunOptions {
+  /** Number of ranks, an integer >= 1. */
+  ranks: number;
+  /** Where ranks run: `local` (worker threads, default), `sqs` (threads, messages over SQS), `aws` (Lambda). */
+  backend?: Backend;
+  /** Job arguments, given to the job function as its second parameter. */
+  args?: JobArgs;
+  /** Fails the job (ERR_TIMEOUT) if it has not finished after this many milliseconds. */
+  timeoutMs?: number;
+  /** Receives each line a rank prints. Default: written to this process's stdout/stderr as is. */
+  onOutput?: OutputSink;
+  /** Progress events (ranks started / finished). */
+  onProgress?: (event: { phase: string; started: number; finished: number; ranks: number }) => void;
+  /** Stops the job (e.g. on Ctrl-C). */
+  signal?: AbortSignal;
+  /** SQS/S3 endpoint for the `sqs` backend (an emulator), else the AWS default chain. */
+  endpoint?: string;
+  /** AWS region for `sqs`/`aws`. */
+  region?: string;
+  /** AWS profile for `aws`. */
+  profile?: string;
+  /** CloudFormation stack name for `aws` (default `TsmpiCloud`). */
+  stack?: string;
+}
+
+export interface RunResult<R = unknown> {
+  ok: true;
+  backend: Backend;
+  ranks: number;
+  /** Rank 0's return value. */
+  result: R;
+  /** Every rank's return value, by rank. */
+  results: unknown[];
+  timings: Timings;
+  stats: JobStats;
+}
+
+const KNOWN_OPTIONS = new Set([
+  'ranks',
+  'backend',
+  'args',
+  'timeoutMs',
+  'onOutput',
+  'onProgress',
+  'signal',
+  'endpoint',
+  'region',
+  'profile',
+  'stack',
+]);
+/** The largest world this runtime accepts: worker threads cost memory, Lambda fan-out costs money. */
+export const MAX_RANKS = 4096;
+
+/** Checks run() options; throws UsageError naming the option, the rule and the value. */
+export function checkRunOptions(options: RunOptions): Required<Pick<RunOptions, 'ranks' | 'backend'>> {
+  if (options === null || typeof options !== 'object') {
+    throw new UsageError(`run: expected an options object like { ranks: 4 }, got ${show(options)}`);
+  }
+  for (const key of Object.keys(options)) {
+    if (!KNOWN_OPTIONS.has(key)) {
+      throw new UsageError(`run: unknown option \`${key}\`; known options are ${[...KNOWN_OPTIONS].join(', ')}`);
+    }
+  }
+  const { ranks, backend = 'local', timeoutMs } = options;
+  if (!(typeof ranks === 'number' && Number.isInteger(ranks) && ranks >= 1 && ranks <= MAX_RANKS)) {
+    throw new UsageError(`Expected \`ranks\` to be an integer in [1, ${MAX_RANKS}], got ${show(ranks)}`);
+  }
+  if (backend !== 'local' && backend !== 'sqs' && backend !== 'aws') {
+    throw new UsageError(`Expected \`backend\` to be one of local, sqs, aws, got ${show(backend)}`);
+  }
+  if (timeoutMs !== undefined && !(typeof timeoutMs === 'number' && timeoutMs > 0 && Number.isFinite(timeoutMs))) {
+    throw new UsageError(`Expected \`timeoutMs\` to be a positive number of milliseconds, got ${show(timeoutMs)}`);
+  }
+  if (options.args !== undefined && (options.args === null || typeof options.args !== 'object')) {
+    throw new UsageError(`Expected \`args\` to be a plain object, got ${show(options.args)}`);
+  }
+  return { ranks, backend };
+}
+
+const defaultSink: OutputSink = (_rank, stream, line) => {
+  (stream === 'stdout' ? process.stdout : process.stderr).write(`${line}\n`);
+};
+
+async function launcherFor(backend: Backend, options: RunOptions): Promise<Launcher> {
+  switch (backend) {
+    case 'local': {
+      const { LocalLauncher } = await import('./local/local-launcher.js');
+      return new LocalLauncher();
+    }
+    case 'sqs': {
+      const { createSqsLauncher } = await import('./sqs/sqs-launcher.js');
+      return createSqsLauncher(options);
+    }
+    case 'aws':
+      throw new UsageError(
+        'the aws backend (ranks as Lambda invocations) is not available in this version yet; use --backend local or --backend sqs',
+      );
+  }
+}
+
+/**
+ * Runs a job on `ranks` ranks and returns every rank's result. Rejects with JobFailedError naming
+ * the first failing rank (every other rank is stopped), or UsageError for bad input.
+ *
+ * @example
+ * const res = await run('pi', { ranks: 8, args: { samples: 1e8 } });
+ * console.log(res.result);
+ */
+export async function run<R = unknown>(job: string, options: RunOptions): Promise<RunResult<R>> {
+  const { ranks, backend } = checkRunOptions(options);
+  const launcher = await launcherFor(backend, options);
+  const resolved = await resolveJob(job);
+  try {
+    const req: Parameters<Launcher['launch']>[0] = {
+      job: resolved,
+      ranks,
+      args: options.args ?? {},
+      timeoutMs: options.timeoutMs,
+      onOutput: options.onOutput ?? defaultSink,
+    };
+    if (options.onProgress) req.onProgress = options.onProgress;
+    if (options.signal) req.signal = options.signal;
+    const out = await launcher.launch(req);
+    return {
+      ok: true,
+      backend,
+      ranks,
+      result: out.results[0] as R,
+      results: out.results,
+      timings: out.timings,
+      stats: out.stats,
+    };
+  } finally {
+    resolved.dispose();
+  }
+}

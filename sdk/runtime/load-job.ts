@@ -1,0 +1,25 @@
+import { isJob, type Job, type JobFunction } from './define-job.js';
+
+/** The job module could not be used: missing default export, not a job. */
+export class JobLoadError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'JobLoadError';
+  }
+}
+
+/** Imports a job module by URL and returns its job (a `defineJob` value, or a bare function). */
+export async function loadJob(url: string, displayName = url): Promise<Job> {
+  const mod = (await import(url)) as { default?: unknown };
+  const def = mod.default;
+  if (isJob(def)) return def;
+  if (typeof def === 'function') return { fn: def as JobFunction } as Job;
+  if (def === undefined) {
+    throw new JobLoadError(
+      `job ${displayName} has no default export: end it with \`export default defineJob(async (comm, args) => { ... })\``,
+    );
+  }
+  throw new JobLoadError(
+    `job ${displayName}: its default export is a ${typeof def}, not a job: wrap the body in defineJob(async (comm, args) => { ... })`,
+  );
+}
