@@ -5,7 +5,7 @@ import type { RankStats } from '../../runtime/run-rank.js';
 import { createMemoryFabric } from '../../transport/memory/memory-transport.js';
 import { aggregateStats, type LaunchRequest, type LaunchResult, type Launcher } from '../launcher.js';
 import { LineSplitter } from '../line-splitter.js';
-import type { LauncherMessage, RankMessage, RankWorkerData } from './worker-protocol.js';
+import type { LauncherMessage, RankMessage, RankWorkerData, TransportSpec } from './worker-protocol.js';
 
 const WORKER_URL = new URL('./rank-worker.js', import.meta.url);
 /** How long a timed-out job's ranks get to say what they are blocked in. */
@@ -24,21 +24,21 @@ interface RankState {
 }
 
 /**
- * Runs every rank as a worker thread of this process, messages over shared memory. The first rank
- * to fail (throw, abort, exit, crash) fails the job: every other worker is terminated at once.
+ * Runs every rank as a worker thread of this process. The first rank to fail (throw, abort, exit,
+ * crash) fails the job: every other worker is terminated at once. Messages go over whatever
+ * transport `transportFor` describes: shared memory for the local backend, SQS for the sqs backend.
  */
-export class LocalLauncher implements Launcher {
-  readonly backend = 'local' as const;
-  readonly transportOptions: { spin?: boolean };
+export class ThreadLauncher {
+  readonly #transportFor: (n: number) => TransportSpec;
 
-  constructor(options: { spin?: boolean } = {}) {
-    this.transportOptions = options;
+  constructor(transportFor: (n: number) => TransportSpec) {
+    this.#transportFor = transportFor;
   }
 
   launch(req: LaunchRequest): Promise<LaunchResult> {
     const t0 = performance.now();
     const n = req.ranks;
-    const fabric = createMemoryFabric(n, { spin: this.transportOptions.spin ?? n <= availableParallelism() });
+    const transport = this.#transportFor(n);
     const ranks: RankState[] = [];
     let startedCount = 0;
     let doneCount = 0;
@@ -98,7 +98,7 @@ export class LocalLauncher implements Launcher {
           jobUrl: req.job.url,
           jobName: req.job.name,
           args: req.args,
-          fabric,
+          transport,
         };
         const worker = new Worker(WORKER_URL, { workerData, stdout: true, stderr: true });
         const state: RankState = {
@@ -193,4 +193,21 @@ function describeThrown(rank: number, err: unknown): RankErrorInfo {
     return info;
   }
   return { rank, message: `rank ${rank} threw a non-Error value: ${String(err)}`, name: 'NonErrorThrown' };
+}
+
+/** The local backend: ranks are worker threads, messages go through shared memory. */
+export class LocalLauncher implements Launcher {
+  readonly backend = 'local' as const;
+  readonly #threads: ThreadLauncher;
+
+  constructor(options: { spin?: boolean } = {}) {
+    this.#threads = new ThreadLauncher((n) => ({
+      kind: 'memory',
+      fabric: createMemoryFabric(n, { spin: options.spin ?? n <= availableParallelism() }),
+    }));
+  }
+
+  launch(req: LaunchRequest): Promise<LaunchResult> {
+    return this.#threads.launch(req);
+  }
 }

@@ -6,14 +6,23 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { describeError } from '../../comm/errors.js';
 import { loadJob } from '../../runtime/load-job.js';
 import { openRank, runRank } from '../../runtime/run-rank.js';
-import { type MemoryFabric, MemoryTransport } from '../../transport/memory/memory-transport.js';
-import type { LauncherMessage, RankMessage, RankWorkerData } from './worker-protocol.js';
+import type { Transport } from '../../transport/transport.js';
+import type { LauncherMessage, RankMessage, RankWorkerData, TransportSpec } from './worker-protocol.js';
 
 const data = workerData as RankWorkerData;
 const port = parentPort!;
 const post = (m: RankMessage) => port.postMessage(m);
 
-const transport = new MemoryTransport(data.fabric as MemoryFabric, data.rank);
+async function makeTransport(spec: TransportSpec): Promise<Transport> {
+  if (spec.kind === 'memory') {
+    const { MemoryTransport } = await import('../../transport/memory/memory-transport.js');
+    return new MemoryTransport(spec.fabric as never, data.rank);
+  }
+  const { createSqsRankTransport } = await import('../sqs/sqs-rank-transport.js');
+  return createSqsRankTransport(spec, data.rank, data.size);
+}
+
+const transport = await makeTransport(data.transport);
 const handle = openRank(transport, (errorcode) => post({ type: 'abort', rank: data.rank, errorcode }));
 
 port.on('message', (m: LauncherMessage) => {

@@ -9,9 +9,22 @@ export interface RankWorkerData {
   jobUrl: string;
   jobName: string;
   args: JobArgs;
-  /** The memory fabric (SharedArrayBuffers), structured-cloned into every worker. */
-  fabric: unknown;
+  transport: TransportSpec;
 }
+
+/** How a rank's worker builds its transport. */
+export type TransportSpec =
+  | { kind: 'memory'; /** The memory fabric (SharedArrayBuffers), shared by every worker. */ fabric: unknown }
+  | {
+      kind: 'sqs';
+      queueUrls: string[];
+      jobId: string;
+      endpoint?: string;
+      region?: string;
+      bucket?: string;
+      /** Latency injection for benchmarks: each SQS call delayed by a log-normal draw. */
+      latency?: { p50Ms: number; p99Ms: number };
+    };
 
 /** Rank → launcher. */
 export type RankMessage =
