@@ -1,0 +1,340 @@
+import { createRequire } from 'node:module';
+import { ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { type BundlingOptions, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup } from 'aws-cdk-lib/aws-logs';
+import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import { iam5ResourceFinding } from './nag-finding.js';
+import { functionEntry } from './package-root.js';
+import { BUCKET_PREFIXES, RANK_ENVIRONMENT, STACK_OUTPUTS } from './stack-outputs.js';
+import {
+  type ResolvedTsmpiCloudProps,
+  resolveTsmpiCloudProps,
+  type TsmpiCloudProps,
+} from './tsmpi-cloud-props.js';
+
+/** SQS actions a rank needs on its job's queues (batch calls are authorised by the single ones). */
+export const RANK_QUEUE_ACTIONS = [
+  'sqs:SendMessage',
+  'sqs:ReceiveMessage',
+  'sqs:DeleteMessage',
+  'sqs:GetQueueUrl',
+  'sqs:GetQueueAttributes',
+  'sqs:CreateQueue',
+  'sqs:DeleteQueue',
+  'sqs:TagQueue',
+] as const;
+
+/** How long an async invocation may wait in Lambda's queue: a rank starts now or never (60 s is Lambda's minimum). */
+export const RANK_MAX_EVENT_AGE = Duration.seconds(60);
+/** How often the sweeper runs. A leaked queue lives at most `maxJobAge` plus this. */
+export const SWEEP_INTERVAL = Duration.minutes(15);
+
+/**
+ * Defines `require` in the ESM bundles: bundled CommonJS dependencies (parts of the AWS SDK)
+ * call `require('node:…')`, which ES modules do not have.
+ */
+const ESM_REQUIRE_BANNER =
+  "import { createRequire as __tsmpiCreateRequire } from 'node:module'; const require = __tsmpiCreateRequire(import.meta.url);";
+
+/**
+ * Bundling shared by both functions: local esbuild only (never Docker), ESM, minified, with
+ * source maps (the functions run with `--enable-source-maps`). The AWS SDK is bundled rather
+ * than taken from the runtime, so the pinned client versions are the ones that run.
+ */
+const BUNDLING: BundlingOptions = {
+  forceDockerBundling: false,
+  format: OutputFormat.ESM,
+  mainFields: ['module', 'main'],
+  banner: ESM_REQUIRE_BANNER,
+  minify: true,
+  sourceMap: true,
+  bundleAwsSDK: true,
+};
+
+/**
+ * The cloud side of tsmpi-cloud: one Lambda function whose invocations are the ranks, an S3
+ * bucket for job code and large payloads, least-privilege IAM scoped to the stack's queue-name
+ * prefix, log groups with retention, a scheduled sweeper for leaked queues, and the stack
+ * outputs (`STACK_OUTPUTS`) the CLI reads. One per stack: the output keys are fixed.
+ *
+ * The function bundles are built with the esbuild installed next to `aws-cdk-lib`; synthesis
+ * never falls back to Docker. As for any `NodejsFunction`, the directory with the app's lock
+ * file (found upward from the current directory) is the bundling project root.
+ *
+ * @example
+ * import { App, Stack } from 'aws-cdk-lib';
+ * import { TsmpiCloud } from 'tsmpi-cloud/infra';
+ *
+ * const stack = new Stack(new App(), 'Hpc');
+ * new TsmpiCloud(stack, 'Tsmpi', { memorySize: 3538 });
+ */
+export class TsmpiCloud extends Construct {
+  /** Every job queue is named `<queuePrefix>-<job>-<rank>`. */
+  readonly queuePrefix: string;
+  /** The rank function: one invocation per rank. */
+  readonly rankFunction: NodejsFunction;
+  /** Its explicit name, `<queuePrefix>-rank` (known at synth time, so it can appear in its own policy). */
+  readonly rankFunctionName: string;
+  /** Execution role of the rank function. */
+  readonly rankRole: Role;
+  readonly rankLogGroup: LogGroup;
+  /** Job code (`jobs/`) and payloads over the SQS limit (`payloads/`); both expire. */
+  readonly bucket: Bucket;
+  /** Deletes job queues older than `maxJobAge`. */
+  readonly sweeperFunction: NodejsFunction;
+  readonly sweeperRole: Role;
+  readonly sweeperLogGroup: LogGroup;
+  /** Runs the sweeper every {@link SWEEP_INTERVAL}. */
+  readonly sweeperSchedule: Rule;
+  /** The settings in effect, defaults applied. */
+  readonly settings: ResolvedTsmpiCloudProps;
+
+  constructor(scope: Construct, id: string, props: TsmpiCloudProps = {}) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    const others = stack.node.findAll().filter((c) => c instanceof TsmpiCloud && c !== this);
+    if (others.length > 0) {
+      throw new Error(
+        `Stack ${stack.stackName} already has a TsmpiCloud (${others[0]?.node.path}): ` +
+          'its stack output keys are fixed, so put each TsmpiCloud in its own stack.',
+      );
+    }
+    assertLocalEsbuild();
+
+    const settings = resolveTsmpiCloudProps(props, stack.stackName);
+    this.settings = settings;
+    this.queuePrefix = settings.queuePrefix;
+    this.rankFunctionName = `${settings.queuePrefix}-rank`;
+    const queueArns = stack.formatArn({
+      service: 'sqs',
+      resource: `${settings.queuePrefix}-*`,
+      arnFormat: ArnFormat.NO_RESOURCE_NAME,
+    });
+
+    // --- Bucket ------------------------------------------------------------------------------
+    this.bucket = new Bucket(this, 'Bucket', {
+      encryption: BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      minimumTLSVersion: 1.2,
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      lifecycleRules: [
+        {
+          id: 'expire-job-code',
+          prefix: BUCKET_PREFIXES.jobs,
+          expiration: Duration.days(2),
+          abortIncompleteMultipartUploadAfter: Duration.days(1),
+        },
+        {
+          id: 'expire-payloads',
+          prefix: BUCKET_PREFIXES.payloads,
+          expiration: Duration.days(1),
+          abortIncompleteMultipartUploadAfter: Duration.days(1),
+        },
+      ],
+      removalPolicy: settings.removalPolicy,
+      autoDeleteObjects: settings.removalPolicy === RemovalPolicy.DESTROY,
+      ...(settings.accessLogsBucket === undefined
+        ? {}
+        : {
+            serverAccessLogsBucket: settings.accessLogsBucket,
+            serverAccessLogsPrefix: `${settings.queuePrefix}/`,
+          }),
+    });
+    if (settings.accessLogsBucket === undefined) {
+      Validations.of(this.bucket).acknowledge({
+        id: 'AwsSolutions-S1',
+        reason:
+          "Scratch bucket: only the stack's own functions and launcher write to it, every object expires within two days; " +
+          'pass `accessLogsBucket` to TsmpiCloud to turn server access logs on (or audit with CloudTrail data events).',
+      });
+    }
+
+    // --- Rank function -----------------------------------------------------------------------
+    this.rankLogGroup = new LogGroup(this, 'RankLogs', {
+      retention: settings.logRetention,
+      removalPolicy: settings.removalPolicy,
+    });
+    this.rankRole = new Role(this, 'RankRole', {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: `tsmpi-cloud ranks: queues ${settings.queuePrefix}-*, the job bucket, invoking ranks`,
+    });
+    this.rankRole.addToPolicy(
+      new PolicyStatement({ sid: 'JobQueues', actions: [...RANK_QUEUE_ACTIONS], resources: [queueArns] }),
+    );
+    const jobObjects = this.bucket.arnForObjects(`${BUCKET_PREFIXES.jobs}*`);
+    const payloadObjects = this.bucket.arnForObjects(`${BUCKET_PREFIXES.payloads}*`);
+    this.rankRole.addToPolicy(
+      new PolicyStatement({
+        sid: 'ReadJobCodeAndPayloads',
+        actions: ['s3:GetObject'],
+        resources: [jobObjects, payloadObjects],
+      }),
+    );
+    this.rankRole.addToPolicy(
+      new PolicyStatement({
+        sid: 'WritePayloads',
+        actions: ['s3:PutObject', 's3:DeleteObject'],
+        resources: [payloadObjects],
+      }),
+    );
+    // Built from the explicit function name rather than `rankFunction.functionArn`: the
+    // function depends on its role's policy, so referencing the function here would be a cycle.
+    const rankFunctionArn = stack.formatArn({
+      service: 'lambda',
+      resource: 'function',
+      resourceName: this.rankFunctionName,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    this.rankRole.addToPolicy(
+      new PolicyStatement({
+        sid: 'InvokeRanks',
+        actions: ['lambda:InvokeFunction'],
+        resources: [rankFunctionArn],
+      }),
+    );
+    this.rankLogGroup.grantWrite(this.rankRole);
+    Validations.of(this.rankRole).acknowledge(
+      {
+        id: iam5ResourceFinding(this, queueArns),
+        reason:
+          'Job queues are created at run time, one per rank and job, so they cannot be named in advance; ' +
+          "the wildcard is confined to this stack's queue-name prefix in its own account and region.",
+      },
+      {
+        id: iam5ResourceFinding(this, jobObjects),
+        reason:
+          "Job code objects are keyed by content hash at run time; reading is confined to the jobs/ prefix of the stack's bucket.",
+      },
+      {
+        id: iam5ResourceFinding(this, payloadObjects),
+        reason:
+          "Payload objects are keyed per message at run time; access is confined to the payloads/ prefix of the stack's bucket.",
+      },
+    );
+
+    this.rankFunction = new NodejsFunction(this, 'RankFunction', {
+      functionName: this.rankFunctionName,
+      description: `tsmpi-cloud rank (stack ${stack.stackName}): one invocation runs one rank of a job`,
+      entry: settings.rankEntry,
+      handler: 'handler',
+      runtime: Runtime.NODEJS_24_X,
+      architecture: Architecture.ARM_64,
+      memorySize: settings.memorySize,
+      timeout: settings.timeout,
+      role: this.rankRole,
+      logGroup: this.rankLogGroup,
+      ...(settings.reservedConcurrentExecutions === undefined
+        ? {}
+        : { reservedConcurrentExecutions: settings.reservedConcurrentExecutions }),
+      retryAttempts: 0,
+      maxEventAge: RANK_MAX_EVENT_AGE,
+      environment: {
+        [RANK_ENVIRONMENT.queuePrefix]: settings.queuePrefix,
+        [RANK_ENVIRONMENT.bucket]: this.bucket.bucketName,
+        [RANK_ENVIRONMENT.stack]: stack.stackName,
+        NODE_OPTIONS: '--enable-source-maps',
+      },
+      bundling: BUNDLING,
+    });
+
+    // --- Sweeper -----------------------------------------------------------------------------
+    this.sweeperLogGroup = new LogGroup(this, 'SweeperLogs', {
+      retention: settings.logRetention,
+      removalPolicy: settings.removalPolicy,
+    });
+    this.sweeperRole = new Role(this, 'SweeperRole', {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: `tsmpi-cloud sweeper: deletes queues ${settings.queuePrefix}-* older than the maximum job age`,
+    });
+    this.sweeperRole.addToPolicy(
+      new PolicyStatement({ sid: 'ListQueues', actions: ['sqs:ListQueues'], resources: ['*'] }),
+    );
+    this.sweeperRole.addToPolicy(
+      new PolicyStatement({
+        sid: 'DeleteStaleJobQueues',
+        actions: ['sqs:GetQueueAttributes', 'sqs:DeleteQueue'],
+        resources: [queueArns],
+      }),
+    );
+    this.sweeperLogGroup.grantWrite(this.sweeperRole);
+    Validations.of(this.sweeperRole).acknowledge(
+      {
+        id: iam5ResourceFinding(this, '*'),
+        reason:
+          'sqs:ListQueues supports no resource-level permissions (AWS requires Resource "*"); it is the only action on "*", ' +
+          'and the sweeper narrows the listing with QueueNamePrefix. Reading and deleting queues is prefix-scoped.',
+      },
+      {
+        id: iam5ResourceFinding(this, queueArns),
+        reason:
+          'The sweeper deletes leaked job queues, whose names are only known at run time; ' +
+          "the wildcard is confined to this stack's queue-name prefix in its own account and region.",
+      },
+    );
+
+    this.sweeperFunction = new NodejsFunction(this, 'SweeperFunction', {
+      functionName: `${settings.queuePrefix}-sweeper`,
+      description: `tsmpi-cloud sweeper (stack ${stack.stackName}): deletes job queues older than the maximum job age`,
+      entry: functionEntry('sweeper'),
+      handler: 'handler',
+      runtime: Runtime.NODEJS_24_X,
+      architecture: Architecture.ARM_64,
+      memorySize: 256,
+      timeout: Duration.minutes(5),
+      role: this.sweeperRole,
+      logGroup: this.sweeperLogGroup,
+      // A failed sweep is simply redone by the next scheduled run.
+      retryAttempts: 0,
+      environment: {
+        TSMPI_QUEUE_PREFIX: settings.queuePrefix,
+        TSMPI_MAX_JOB_AGE_SECONDS: String(settings.maxJobAge.toSeconds()),
+        NODE_OPTIONS: '--enable-source-maps',
+      },
+      bundling: BUNDLING,
+    });
+    this.sweeperSchedule = new Rule(this, 'SweeperSchedule', {
+      description: `Runs the tsmpi-cloud sweeper for queues ${settings.queuePrefix}-*`,
+      schedule: Schedule.rate(SWEEP_INTERVAL),
+      targets: [new LambdaFunction(this.sweeperFunction)],
+    });
+
+    // --- Outputs -----------------------------------------------------------------------------
+    this.output(STACK_OUTPUTS.rankFunctionName, this.rankFunction.functionName, 'Name of the rank function');
+    this.output(STACK_OUTPUTS.rankFunctionArn, this.rankFunction.functionArn, 'ARN of the rank function');
+    this.output(STACK_OUTPUTS.bucketName, this.bucket.bucketName, 'Bucket for job code and large payloads');
+    this.output(
+      STACK_OUTPUTS.queuePrefix,
+      settings.queuePrefix,
+      'Job queues are named <QueuePrefix>-<job>-<rank>',
+    );
+    this.output(STACK_OUTPUTS.region, stack.region, 'Region of the stack');
+    this.output(STACK_OUTPUTS.stackName, stack.stackName, 'Name of the stack');
+  }
+
+  /** An output whose key is exactly `key` (no path hash) and that is not exported. */
+  private output(key: string, value: string, description: string): void {
+    new CfnOutput(this, key, { value, description }).overrideLogicalId(key);
+  }
+}
+
+/**
+ * `NodejsFunction` silently switches to Docker bundling when it cannot find esbuild next to
+ * aws-cdk-lib. This stack must synthesize on machines without Docker, so fail instead.
+ */
+function assertLocalEsbuild(): void {
+  const cdkLib = createRequire(import.meta.url).resolve('aws-cdk-lib');
+  try {
+    createRequire(cdkLib).resolve('esbuild/package.json');
+  } catch {
+    throw new Error(
+      `esbuild is not installed where aws-cdk-lib (${cdkLib}) can find it. TsmpiCloud bundles its functions ` +
+        'with the local esbuild and never with Docker: install it in the app (`npm install --save-dev esbuild`).',
+    );
+  }
+}

@@ -1,0 +1,242 @@
+import { createHash } from 'node:crypto';
+import { existsSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
+import { functionEntry } from './package-root.js';
+
+/**
+ * Settings of {@link TsmpiCloud}. Every one has a default; unknown keys are rejected so a
+ * typo (`memmorySize`) fails the synth instead of being ignored.
+ */
+export interface TsmpiCloudProps {
+  /**
+   * Every job queue is named `<queuePrefix>-<job>-<rank>`, and IAM lets the functions touch
+   * only queues named `<queuePrefix>-*`. 2 to 24 characters of `[a-z0-9-]`, starting with a
+   * letter, not ending with `-`. Keep it unique per account and region, and not a prefix of
+   * another stack's (`tsmpi-a` would match `tsmpi-ab-*`).
+   *
+   * @default `tsmpi-` + the first 8 hex digits of the SHA-256 of the stack name
+   */
+  readonly queuePrefix?: string;
+  /**
+   * Memory of the rank function in MB, 128 to 10240. CPU is proportional: 1769 MB is one
+   * full vCPU, 3538 two.
+   *
+   * @default 1769
+   */
+  readonly memorySize?: number;
+  /**
+   * Timeout of one rank invocation, 1 s to 15 min: the longest a rank can run.
+   *
+   * @default Duration.minutes(15)
+   */
+  readonly timeout?: Duration;
+  /**
+   * The sweeper deletes job queues older than this. Must be longer than `timeout`, so a
+   * queue is never deleted under a running rank.
+   *
+   * @default Duration.hours(2)
+   */
+  readonly maxJobAge?: Duration;
+  /**
+   * How long the rank and sweeper log groups keep events.
+   *
+   * @default RetentionDays.ONE_WEEK
+   */
+  readonly logRetention?: RetentionDays;
+  /**
+   * Path of the rank handler module (exports `handler`). A relative path is resolved against
+   * the current directory.
+   *
+   * @default `functions/rank.ts` of the tsmpi-cloud package (found from this module's own
+   * location, not the current directory), or `dist/functions/rank.js` when the package is
+   * installed without its sources
+   */
+  readonly rankEntry?: string;
+  /**
+   * Reserved concurrency of the rank function, 1 or more. Unset by default: a job needs all
+   * its ranks running at once, and a reservation would cap the largest job at this number
+   * (it also takes that many from the account's unreserved pool even while idle).
+   *
+   * @default - no reservation (the function uses the account's unreserved concurrency)
+   */
+  readonly reservedConcurrentExecutions?: number;
+  /**
+   * What happens to the bucket and the log groups when the stack is deleted. The bucket is
+   * scratch storage (job code and payloads that expire within two days), so by default it is
+   * emptied and deleted with the stack (`autoDeleteObjects`). `RETAIN` keeps both.
+   *
+   * @default RemovalPolicy.DESTROY
+   */
+  readonly removalPolicy?: RemovalPolicy;
+  /**
+   * Bucket that receives the S3 server access logs of the job bucket, under the prefix
+   * `<queuePrefix>/`. Without it the bucket has no access logs: it holds only short-lived
+   * scratch objects written by the stack's own function, and CloudTrail data events are the
+   * place to audit it if needed.
+   *
+   * @default - no server access logs
+   */
+  readonly accessLogsBucket?: IBucket;
+}
+
+/** A {@link TsmpiCloudProps} value is out of range or of the wrong type. */
+export class TsmpiCloudPropsError extends Error {
+  readonly code = 'INVALID_PROPS';
+  constructor(message: string) {
+    super(message);
+    this.name = 'TsmpiCloudPropsError';
+  }
+}
+
+/** {@link TsmpiCloudProps} with every default applied and every value checked. */
+export interface ResolvedTsmpiCloudProps {
+  readonly queuePrefix: string;
+  readonly memorySize: number;
+  readonly timeout: Duration;
+  readonly maxJobAge: Duration;
+  readonly logRetention: RetentionDays;
+  readonly rankEntry: string;
+  readonly reservedConcurrentExecutions: number | undefined;
+  readonly removalPolicy: RemovalPolicy;
+  readonly accessLogsBucket: IBucket | undefined;
+}
+
+export const DEFAULT_MEMORY_SIZE = 1769;
+export const DEFAULT_TIMEOUT = Duration.minutes(15);
+export const DEFAULT_MAX_JOB_AGE = Duration.hours(2);
+export const DEFAULT_LOG_RETENTION = RetentionDays.ONE_WEEK;
+
+const KNOWN_KEYS: readonly (keyof TsmpiCloudProps)[] = [
+  'queuePrefix',
+  'memorySize',
+  'timeout',
+  'maxJobAge',
+  'logRetention',
+  'rankEntry',
+  'reservedConcurrentExecutions',
+  'removalPolicy',
+  'accessLogsBucket',
+];
+
+const QUEUE_PREFIX = /^[a-z][a-z0-9-]{0,22}[a-z0-9]$/;
+const ENTRY_EXTENSION = /\.(ts|mts|js|mjs)$/;
+
+/** The default queue prefix of a stack: short, stable for the stack name, `[a-z0-9-]`. */
+export function defaultQueuePrefix(stackName: string): string {
+  return `tsmpi-${createHash('sha256').update(stackName).digest('hex').slice(0, 8)}`;
+}
+
+/** Applies the defaults and checks every value; throws {@link TsmpiCloudPropsError}. */
+export function resolveTsmpiCloudProps(props: TsmpiCloudProps, stackName: string): ResolvedTsmpiCloudProps {
+  if (typeof props !== 'object' || props === null) {
+    throw new TsmpiCloudPropsError(`Expected TsmpiCloud props to be an object, got ${describe(props)}`);
+  }
+  for (const key of Object.keys(props)) {
+    if (!(KNOWN_KEYS as readonly string[]).includes(key)) {
+      throw new TsmpiCloudPropsError(
+        `Unknown TsmpiCloud prop \`${key}\`; known props: ${KNOWN_KEYS.join(', ')}`,
+      );
+    }
+  }
+
+  const queuePrefix = props.queuePrefix ?? defaultQueuePrefix(stackName);
+  if (typeof queuePrefix !== 'string' || !QUEUE_PREFIX.test(queuePrefix)) {
+    throw new TsmpiCloudPropsError(
+      'Expected `queuePrefix` to be 2 to 24 characters of [a-z0-9-], starting with a letter and not ' +
+        `ending with '-', got ${describe(queuePrefix)}`,
+    );
+  }
+
+  const memorySize = props.memorySize ?? DEFAULT_MEMORY_SIZE;
+  if (!Number.isInteger(memorySize) || memorySize < 128 || memorySize > 10240) {
+    throw new TsmpiCloudPropsError(
+      `Expected \`memorySize\` to be an integer in [128, 10240] MB, got ${describe(memorySize)}`,
+    );
+  }
+
+  const timeout = props.timeout ?? DEFAULT_TIMEOUT;
+  const timeoutSeconds = durationSeconds('timeout', timeout);
+  if (!Number.isInteger(timeoutSeconds) || timeoutSeconds < 1 || timeoutSeconds > 900) {
+    throw new TsmpiCloudPropsError(
+      `Expected \`timeout\` to be a whole number of seconds in [1, 900] (Lambda's limit is 15 minutes), got ${timeout.toHumanString()}`,
+    );
+  }
+
+  const maxJobAge = props.maxJobAge ?? DEFAULT_MAX_JOB_AGE;
+  const maxJobAgeSeconds = durationSeconds('maxJobAge', maxJobAge);
+  if (!Number.isInteger(maxJobAgeSeconds) || maxJobAgeSeconds <= timeoutSeconds) {
+    throw new TsmpiCloudPropsError(
+      `Expected \`maxJobAge\` to be a whole number of seconds longer than \`timeout\` (${timeout.toHumanString()}), ` +
+        `got ${maxJobAge.toHumanString()}: the sweeper would delete the queues of running jobs`,
+    );
+  }
+
+  const logRetention = props.logRetention ?? DEFAULT_LOG_RETENTION;
+  if (!(Object.values(RetentionDays) as unknown[]).includes(logRetention)) {
+    throw new TsmpiCloudPropsError(
+      `Expected \`logRetention\` to be a RetentionDays value, got ${describe(logRetention)}`,
+    );
+  }
+
+  if (props.rankEntry !== undefined && (typeof props.rankEntry !== 'string' || props.rankEntry === '')) {
+    throw new TsmpiCloudPropsError(
+      `Expected \`rankEntry\` to be a file path, got ${describe(props.rankEntry)}`,
+    );
+  }
+  const rankEntry = props.rankEntry === undefined ? functionEntry('rank') : resolve(props.rankEntry);
+  if (!ENTRY_EXTENSION.test(rankEntry)) {
+    throw new TsmpiCloudPropsError(
+      `Expected \`rankEntry\` to be a .ts, .mts, .js or .mjs file, got \`${rankEntry}\``,
+    );
+  }
+  if (!existsSync(rankEntry) || !statSync(rankEntry).isFile()) {
+    throw new TsmpiCloudPropsError(`\`rankEntry\` does not exist or is not a file: \`${rankEntry}\``);
+  }
+
+  const reserved = props.reservedConcurrentExecutions;
+  if (reserved !== undefined && (!Number.isInteger(reserved) || reserved < 1)) {
+    throw new TsmpiCloudPropsError(
+      `Expected \`reservedConcurrentExecutions\` to be an integer >= 1 (leave it unset for no reservation; ` +
+        `0 would stop every rank), got ${describe(reserved)}`,
+    );
+  }
+
+  const removalPolicy = props.removalPolicy ?? RemovalPolicy.DESTROY;
+  if (removalPolicy !== RemovalPolicy.DESTROY && removalPolicy !== RemovalPolicy.RETAIN) {
+    throw new TsmpiCloudPropsError(
+      `Expected \`removalPolicy\` to be RemovalPolicy.DESTROY or RemovalPolicy.RETAIN, got ${describe(removalPolicy)}`,
+    );
+  }
+
+  return {
+    queuePrefix,
+    memorySize,
+    timeout,
+    maxJobAge,
+    logRetention,
+    rankEntry,
+    reservedConcurrentExecutions: reserved,
+    removalPolicy,
+    accessLogsBucket: props.accessLogsBucket,
+  };
+}
+
+function durationSeconds(name: string, value: Duration): number {
+  if (!(value instanceof Duration)) {
+    throw new TsmpiCloudPropsError(`Expected \`${name}\` to be a Duration, got ${describe(value)}`);
+  }
+  try {
+    return value.toSeconds({ integral: false });
+  } catch (error) {
+    throw new TsmpiCloudPropsError(
+      `Expected \`${name}\` to be a concrete Duration (not a token), got ${value.toString()}: ${String(error)}`,
+    );
+  }
+}
+
+function describe(value: unknown): string {
+  return `\`${typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value))}\` (${typeof value})`;
+}

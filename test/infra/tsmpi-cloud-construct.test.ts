@@ -1,0 +1,438 @@
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import { CreateQueueCommand, ListQueuesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Bucket, type CfnBucket } from 'aws-cdk-lib/aws-s3';
+import { buildApp } from 'fauxqs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BUCKET_PREFIXES, STACK_OUTPUTS } from '../../infra/stack-outputs.js';
+import { RANK_QUEUE_ACTIONS, TsmpiCloud } from '../../infra/tsmpi-cloud-construct.js';
+import { defaultQueuePrefix } from '../../infra/tsmpi-cloud-props.js';
+import type { TsmpiCloudStack } from '../../infra/tsmpi-cloud-stack.js';
+import {
+  asArray,
+  cdkJsonContext,
+  FIXTURE_RANK_ENTRY,
+  flatten,
+  policyStatements,
+  synthTsmpiStack,
+  wildcardResourceGrants,
+} from './infra-helpers.js';
+
+const STACK = 'TsmpiTest';
+const PREFIX = defaultQueuePrefix(STACK);
+const QUEUE_ARNS = `arn:<AWS::Partition>:sqs:<AWS::Region>:<AWS::AccountId>:${PREFIX}-*`;
+
+let stack: TsmpiCloudStack;
+let template: Template;
+let assemblyDir: string;
+
+beforeAll(() => {
+  const synth = synthTsmpiStack(STACK);
+  stack = synth.stack;
+  template = synth.template;
+  assemblyDir = synth.app.synth().directory;
+});
+
+function onlyResource(type: string, props: Record<string, unknown> = {}): [string, any] {
+  const found = Object.entries(template.findResources(type, { Properties: props }));
+  expect(found, `exactly one ${type} matching ${JSON.stringify(props)}`).toHaveLength(1);
+  return found[0] as [string, any];
+}
+
+describe('rank function', () => {
+  it('runs Node.js 24 on arm64 with one vCPU (1769 MB) and the 15-minute timeout by default', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      FunctionName: `${PREFIX}-rank`,
+      Runtime: 'nodejs24.x',
+      Architectures: ['arm64'],
+      MemorySize: 1769,
+      Timeout: 900,
+      Handler: 'index.handler',
+    });
+  });
+
+  it('gets the queue prefix, bucket, stack name and source maps through its environment', () => {
+    const [, fn] = onlyResource('AWS::Lambda::Function', { FunctionName: `${PREFIX}-rank` });
+    const [bucketId] = onlyResource('AWS::S3::Bucket');
+    expect(fn.Properties.Environment.Variables).toEqual({
+      TSMPI_QUEUE_PREFIX: PREFIX,
+      TSMPI_BUCKET: { Ref: bucketId },
+      TSMPI_STACK: STACK,
+      NODE_OPTIONS: '--enable-source-maps',
+    });
+  });
+
+  it('has no reserved concurrency by default, so it can use the whole account pool', () => {
+    const [, fn] = onlyResource('AWS::Lambda::Function', { FunctionName: `${PREFIX}-rank` });
+    expect(fn.Properties.ReservedConcurrentExecutions).toBeUndefined();
+  });
+
+  it('is invoked asynchronously with no retries and a 60 s maximum event age', () => {
+    const [fnId] = onlyResource('AWS::Lambda::Function', { FunctionName: `${PREFIX}-rank` });
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      FunctionName: { Ref: fnId },
+      Qualifier: '$LATEST',
+      MaximumRetryAttempts: 0,
+      MaximumEventAgeInSeconds: 60,
+    });
+  });
+
+  it('logs to its own log group kept one week', () => {
+    const [, fn] = onlyResource('AWS::Lambda::Function', { FunctionName: `${PREFIX}-rank` });
+    const logGroupId = fn.Properties.LoggingConfig.LogGroup.Ref as string;
+    expect(template.toJSON().Resources[logGroupId]).toMatchObject({
+      Type: 'AWS::Logs::LogGroup',
+      Properties: { RetentionInDays: 7 },
+      DeletionPolicy: 'Delete',
+    });
+  });
+
+  it('is bundled locally by esbuild as a minified ES module that defines require, with a source map', () => {
+    const [, fn] = onlyResource('AWS::Lambda::Function', { FunctionName: `${PREFIX}-rank` });
+    const hash = String(fn.Properties.Code.S3Key).replace(/\.zip$/, '');
+    const dir = join(assemblyDir, `asset.${hash}`);
+    const code = readFileSync(join(dir, 'index.mjs'), 'utf8');
+    expect(code.startsWith("import { createRequire as __tsmpiCreateRequire } from 'node:module';")).toBe(
+      true,
+    );
+    expect(code).toMatch(/export\s*\{/);
+    expect(code).not.toContain('\n  '); // minified: no indented lines
+    expect(existsSync(join(dir, 'index.mjs.map'))).toBe(true);
+  });
+});
+
+describe('bucket', () => {
+  it('is encrypted with S3-managed keys and blocks all public access', () => {
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+      },
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
+      OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
+    });
+  });
+
+  it('denies every request not made over TLS 1.2 or later', () => {
+    const [bucketId] = onlyResource('AWS::S3::Bucket');
+    template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      Bucket: { Ref: bucketId },
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Effect: 'Deny',
+            Action: 's3:*',
+            Principal: { AWS: '*' },
+            Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+          }),
+          Match.objectLike({
+            Effect: 'Deny',
+            Action: 's3:*',
+            Condition: { NumericLessThan: { 's3:TlsVersion': 1.2 } },
+          }),
+        ]),
+      },
+    });
+  });
+
+  it('expires job code after two days and payloads after one', () => {
+    const [, bucket] = onlyResource('AWS::S3::Bucket');
+    expect(bucket.Properties.LifecycleConfiguration.Rules).toEqual([
+      expect.objectContaining({ Prefix: BUCKET_PREFIXES.jobs, ExpirationInDays: 2, Status: 'Enabled' }),
+      expect.objectContaining({ Prefix: BUCKET_PREFIXES.payloads, ExpirationInDays: 1, Status: 'Enabled' }),
+    ]);
+  });
+
+  it('is emptied and deleted with the stack by default (scratch storage)', () => {
+    const [, bucket] = onlyResource('AWS::S3::Bucket');
+    expect(bucket.DeletionPolicy).toBe('Delete');
+    template.resourceCountIs('Custom::S3AutoDeleteObjects', 1);
+  });
+
+  it('has no server access logs unless a log bucket is given', () => {
+    const [, bucket] = onlyResource('AWS::S3::Bucket');
+    expect(bucket.Properties.LoggingConfiguration).toBeUndefined();
+  });
+});
+
+describe('IAM', () => {
+  it('grants no queue, object or invoke action on Resource "*"', () => {
+    expect(wildcardResourceGrants(template)).toEqual([]);
+  });
+
+  it('allows only sqs:ListQueues on "*" (AWS offers no narrower resource for it)', () => {
+    const onStar = policyStatements(template).filter(({ statement }) =>
+      asArray(statement.Resource).includes('*'),
+    );
+    expect(onStar.map(({ statement }) => statement.Action)).toEqual(['sqs:ListQueues']);
+  });
+
+  it("scopes every other SQS action to the stack's queue-name prefix", () => {
+    const sqs = policyStatements(template).filter(({ statement }) =>
+      asArray(statement.Action).some((a) => String(a).startsWith('sqs:') && a !== 'sqs:ListQueues'),
+    );
+    expect(sqs).toHaveLength(2); // the rank's and the sweeper's
+    for (const { statement } of sqs) {
+      expect(asArray(statement.Resource).map(flatten)).toEqual([QUEUE_ARNS]);
+    }
+  });
+
+  it('gives the rank exactly the queue actions it needs', () => {
+    const rank = policyStatements(template).find(({ statement }) => statement.Sid === 'JobQueues');
+    expect(asArray(rank?.statement.Action).sort()).toEqual([...RANK_QUEUE_ACTIONS].sort());
+  });
+
+  it("confines object access to the bucket's jobs/ and payloads/ prefixes, writes to payloads/ only", () => {
+    const [bucketId] = onlyResource('AWS::S3::Bucket');
+    const s3 = policyStatements(template).filter(({ statement }) =>
+      asArray(statement.Action).some((a) => String(a).startsWith('s3:')),
+    );
+    const byAction = new Map<string, string[]>();
+    for (const { statement } of s3) {
+      for (const action of asArray(statement.Action)) {
+        byAction.set(String(action), asArray(statement.Resource).map(flatten));
+      }
+    }
+    expect(Object.fromEntries(byAction)).toEqual({
+      's3:GetObject': [`<${bucketId}.Arn>/jobs/*`, `<${bucketId}.Arn>/payloads/*`],
+      's3:PutObject': [`<${bucketId}.Arn>/payloads/*`],
+      's3:DeleteObject': [`<${bucketId}.Arn>/payloads/*`],
+    });
+  });
+
+  it('lets ranks invoke only the rank function itself', () => {
+    const invoke = policyStatements(template).filter(({ statement }) =>
+      asArray(statement.Action).some((a) => String(a).startsWith('lambda:')),
+    );
+    expect(invoke).toHaveLength(1);
+    expect(invoke[0]?.statement.Action).toBe('lambda:InvokeFunction');
+    expect(asArray(invoke[0]?.statement.Resource).map(flatten)).toEqual([
+      `arn:<AWS::Partition>:lambda:<AWS::Region>:<AWS::AccountId>:function:${PREFIX}-rank`,
+    ]);
+  });
+
+  it('uses its own roles with inline policies only (no managed policies)', () => {
+    const roles = template.findResources('AWS::IAM::Role');
+    const ours = Object.entries(roles).filter(([id]) => id.startsWith('Tsmpi'));
+    expect(ours).toHaveLength(2);
+    for (const [, role] of ours) expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+  });
+
+  it('writes logs only to the function log groups', () => {
+    const logs = policyStatements(template).filter(({ statement }) =>
+      asArray(statement.Action).some((a) => String(a).startsWith('logs:')),
+    );
+    const logGroups = Object.keys(template.findResources('AWS::Logs::LogGroup'));
+    expect(logs.map(({ statement }) => flatten(statement.Resource)).sort()).toEqual(
+      logGroups.map((id) => `<${id}.Arn>`).sort(),
+    );
+  });
+});
+
+describe('sweeper', () => {
+  it('runs every 15 minutes on Node.js 24 arm64 with the queue prefix and the 2-hour maximum job age', () => {
+    const [fnId, fn] = onlyResource('AWS::Lambda::Function', { FunctionName: `${PREFIX}-sweeper` });
+    expect(fn.Properties).toMatchObject({
+      Runtime: 'nodejs24.x',
+      Architectures: ['arm64'],
+      Handler: 'index.handler',
+      Environment: { Variables: { TSMPI_QUEUE_PREFIX: PREFIX, TSMPI_MAX_JOB_AGE_SECONDS: '7200' } },
+    });
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(15 minutes)',
+      State: 'ENABLED',
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [fnId, 'Arn'] } })],
+    });
+    template.hasResourceProperties('AWS::Lambda::Permission', {
+      Action: 'lambda:InvokeFunction',
+      Principal: 'events.amazonaws.com',
+      FunctionName: { 'Fn::GetAtt': [fnId, 'Arn'] },
+    });
+  });
+
+  it('logs to its own log group kept one week', () => {
+    const [, fn] = onlyResource('AWS::Lambda::Function', { FunctionName: `${PREFIX}-sweeper` });
+    const logGroupId = fn.Properties.LoggingConfig.LogGroup.Ref as string;
+    expect(template.toJSON().Resources[logGroupId].Properties).toEqual({ RetentionInDays: 7 });
+  });
+});
+
+describe('sweeper bundle', () => {
+  let server: ReturnType<typeof buildApp>;
+  let endpoint: string;
+  let sqs: SQSClient;
+
+  beforeAll(async () => {
+    // A real SQS-compatible server, on the loopback interface only.
+    server = buildApp({ logger: false });
+    endpoint = (await server.listen({ port: 0, host: '127.0.0.1' })).replace('localhost', '127.0.0.1');
+    sqs = new SQSClient({
+      endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    });
+  });
+  afterAll(async () => {
+    sqs?.destroy();
+    await server?.close();
+  });
+
+  it('loads as Lambda loads it (index.mjs, the deployed environment) and deletes stale job queues', async () => {
+    const [, fn] = onlyResource('AWS::Lambda::Function', { FunctionName: `${PREFIX}-sweeper` });
+    const bundle = join(
+      assemblyDir,
+      `asset.${String(fn.Properties.Code.S3Key).replace(/\.zip$/, '')}`,
+      'index.mjs',
+    );
+    await sqs.send(new CreateQueueCommand({ QueueName: `${PREFIX}-job1-0` }));
+    await sqs.send(new CreateQueueCommand({ QueueName: 'unrelated-queue' }));
+    // The bundle runs in its own process with exactly the function's environment variables;
+    // its clock is moved past the maximum job age so the fresh queue counts as leaked.
+    const script = [
+      // fauxqs names queues http://sqs.<region>.localhost:<port>/..., and the SDK sends each call
+      // to its queue URL's host; glibc does not resolve *.localhost, so this test maps it.
+      `import dns from 'node:dns'; const lookup = dns.lookup;`,
+      `dns.lookup = (host, ...rest) => lookup(host.endsWith('.localhost') ? '127.0.0.1' : host, ...rest);`,
+      `const realNow = Date.now; Date.now = () => realNow() + 7201 * 1000;`,
+      `const { handler } = await import(${JSON.stringify(pathToFileURL(bundle).href)});`,
+      `process.stdout.write(JSON.stringify(await handler({}, {})));`,
+    ].join('\n');
+    const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], {
+      env: {
+        ...fn.Properties.Environment.Variables,
+        PATH: process.env.PATH,
+        AWS_REGION: 'us-east-1',
+        AWS_ACCESS_KEY_ID: 'test',
+        AWS_SECRET_ACCESS_KEY: 'test',
+        AWS_ENDPOINT_URL_SQS: endpoint,
+      },
+    });
+    const report = JSON.parse(stdout.slice(stdout.lastIndexOf('\n') + 1));
+    expect(report).toMatchObject({ scanned: 1, deleted: [{ queue: `${PREFIX}-job1-0` }], failed: [] });
+    const left = await sqs.send(new ListQueuesCommand({}));
+    expect(left.QueueUrls?.map((u) => u.slice(u.lastIndexOf('/') + 1))).toEqual(['unrelated-queue']);
+  });
+});
+
+describe('outputs', () => {
+  it('has the six outputs the CLI reads, under fixed keys and not exported', () => {
+    const outputs = template.toJSON().Outputs as Record<string, { Value: unknown; Export?: unknown }>;
+    expect(Object.keys(outputs).sort()).toEqual(Object.values(STACK_OUTPUTS).sort());
+    for (const output of Object.values(outputs)) expect(output.Export).toBeUndefined();
+    const [fnId] = onlyResource('AWS::Lambda::Function', { FunctionName: `${PREFIX}-rank` });
+    const [bucketId] = onlyResource('AWS::S3::Bucket');
+    expect(outputs.RankFunctionName?.Value).toEqual({ Ref: fnId });
+    expect(outputs.RankFunctionArn?.Value).toEqual({ 'Fn::GetAtt': [fnId, 'Arn'] });
+    expect(outputs.BucketName?.Value).toEqual({ Ref: bucketId });
+    expect(outputs.QueuePrefix?.Value).toBe(PREFIX);
+    expect(outputs.Region?.Value).toEqual({ Ref: 'AWS::Region' });
+    expect(outputs.StackName?.Value).toBe(STACK);
+  });
+});
+
+describe('construct', () => {
+  it('exposes what it created', () => {
+    const tsmpi = stack.tsmpi;
+    expect(tsmpi.queuePrefix).toBe(PREFIX);
+    expect(tsmpi.rankFunctionName).toBe(`${PREFIX}-rank`);
+    expect(tsmpi.settings).toMatchObject({ memorySize: 1769, logRetention: RetentionDays.ONE_WEEK });
+    expect(tsmpi.settings.timeout.toMinutes()).toBe(15);
+    expect(tsmpi.settings.maxJobAge.toHours()).toBe(2);
+    expect(tsmpi.settings.rankEntry).toBe(FIXTURE_RANK_ENTRY);
+    for (const resource of [tsmpi.rankFunction, tsmpi.bucket, tsmpi.sweeperFunction, tsmpi.sweeperSchedule]) {
+      expect(resource.node.scope).toBe(tsmpi);
+    }
+  });
+
+  it('refuses a second TsmpiCloud in the same stack, whose outputs would collide', () => {
+    expect(() => new TsmpiCloud(stack, 'Again', { rankEntry: FIXTURE_RANK_ENTRY })).toThrow(
+      /already has a TsmpiCloud \(TsmpiTest\/Tsmpi\)/,
+    );
+  });
+
+  it('derives a short, stable, lowercase queue prefix from the stack name', () => {
+    expect(defaultQueuePrefix('TsmpiCloud')).toMatch(/^tsmpi-[0-9a-f]{8}$/);
+    expect(defaultQueuePrefix('TsmpiCloud')).toBe(defaultQueuePrefix('TsmpiCloud'));
+    expect(defaultQueuePrefix('TsmpiCloud')).not.toBe(defaultQueuePrefix('TsmpiCloud2'));
+  });
+});
+
+describe('with every prop set', () => {
+  let custom: Template;
+
+  beforeAll(() => {
+    custom = synthTsmpiStack('Custom', {
+      tsmpi: {
+        queuePrefix: 'hpc-prod',
+        memorySize: 3538,
+        timeout: Duration.minutes(5),
+        maxJobAge: Duration.minutes(30),
+        logRetention: RetentionDays.ONE_MONTH,
+        reservedConcurrentExecutions: 200,
+        removalPolicy: RemovalPolicy.RETAIN,
+      },
+    }).template;
+  });
+
+  it('passes memory, timeout, reserved concurrency and the prefix to the rank function', () => {
+    custom.hasResourceProperties('AWS::Lambda::Function', {
+      FunctionName: 'hpc-prod-rank',
+      MemorySize: 3538,
+      Timeout: 300,
+      ReservedConcurrentExecutions: 200,
+      Environment: { Variables: Match.objectLike({ TSMPI_QUEUE_PREFIX: 'hpc-prod' }) },
+    });
+  });
+
+  it('passes the maximum job age to the sweeper and the retention to both log groups', () => {
+    custom.hasResourceProperties('AWS::Lambda::Function', {
+      FunctionName: 'hpc-prod-sweeper',
+      Environment: { Variables: Match.objectLike({ TSMPI_MAX_JOB_AGE_SECONDS: '1800' }) },
+    });
+    const groups = Object.values(custom.findResources('AWS::Logs::LogGroup'));
+    expect(groups.map((g) => g.Properties.RetentionInDays)).toEqual([30, 30]);
+    expect(groups.map((g) => g.DeletionPolicy)).toEqual(['Retain', 'Retain']);
+  });
+
+  it('keeps the bucket and its objects with RemovalPolicy.RETAIN', () => {
+    const buckets = Object.values(custom.findResources('AWS::S3::Bucket'));
+    expect(buckets.map((b) => b.DeletionPolicy)).toEqual(['Retain']);
+    custom.resourceCountIs('Custom::S3AutoDeleteObjects', 0);
+  });
+
+  it('scopes IAM to the custom prefix', () => {
+    const scoped = policyStatements(custom).filter(({ statement }) =>
+      ['JobQueues', 'DeleteStaleJobQueues', 'InvokeRanks'].includes(String(statement.Sid)),
+    );
+    expect(scoped.map(({ statement }) => flatten(statement.Resource)).sort()).toEqual([
+      'arn:<AWS::Partition>:lambda:<AWS::Region>:<AWS::AccountId>:function:hpc-prod-rank',
+      'arn:<AWS::Partition>:sqs:<AWS::Region>:<AWS::AccountId>:hpc-prod-*',
+      'arn:<AWS::Partition>:sqs:<AWS::Region>:<AWS::AccountId>:hpc-prod-*',
+    ]);
+  });
+
+  it('sends server access logs to the given bucket under <queuePrefix>/', () => {
+    const app = new App({ context: cdkJsonContext() });
+    const withLogs = new Stack(app, 'AccessLogs');
+    const logs = new Bucket(withLogs, 'Logs');
+    new TsmpiCloud(withLogs, 'Tsmpi', { rankEntry: FIXTURE_RANK_ENTRY, accessLogsBucket: logs });
+    const t = Template.fromStack(withLogs);
+    const logsId = withLogs.resolve(withLogs.getLogicalId(logs.node.defaultChild as CfnBucket));
+    t.hasResourceProperties('AWS::S3::Bucket', {
+      LoggingConfiguration: {
+        DestinationBucketName: { Ref: logsId },
+        LogFilePrefix: `${defaultQueuePrefix('AccessLogs')}/`,
+      },
+    });
+  });
+});
