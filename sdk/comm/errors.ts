@@ -1,3 +1,5 @@
+import { inspect } from 'node:util';
+
 /**
  * The error hierarchy of tsmpi-cloud. Error classes mirror MPI's: each MPIError carries one of the
  * exported ERR_* constants as `errorClass`.
@@ -111,7 +113,7 @@ export function describeError(rank: number, err: unknown): RankErrorInfo {
   }
   let shown: string;
   try {
-    shown = typeof err === 'string' ? JSON.stringify(err) : String(err);
+    shown = inspect(err, { depth: 3, breakLength: Number.POSITIVE_INFINITY });
   } catch {
     shown = Object.prototype.toString.call(err);
   }

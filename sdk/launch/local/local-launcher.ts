@@ -1,4 +1,3 @@
-import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { ERR_TIMEOUT, JobFailedError, MPIError, type RankErrorInfo, reviveError } from '../../comm/errors.js';
 import type { RankStats } from '../../runtime/run-rank.js';
@@ -200,10 +199,10 @@ export class LocalLauncher implements Launcher {
   readonly backend = 'local' as const;
   readonly #threads: ThreadLauncher;
 
-  constructor(options: { spin?: boolean } = {}) {
+  constructor(options: { spinMicros?: number } = {}) {
     this.#threads = new ThreadLauncher((n) => ({
       kind: 'memory',
-      fabric: createMemoryFabric(n, { spin: options.spin ?? n <= availableParallelism() }),
+      fabric: createMemoryFabric(n, options.spinMicros === undefined ? {} : { spinMicros: options.spinMicros }),
     }));
   }
 

@@ -1,0 +1,169 @@
+import { describe, expect, it } from 'vitest';
+import { cli, FIXTURES } from '../../helpers/cli.js';
+
+const job = (name: string) => `${FIXTURES}${name}`;
+
+describe('the CLI as a user runs it', () => {
+  it('runs pi on the default local backend and prints the estimate, its error and the time', async () => {
+    const r = await cli(['run', 'pi', '--ranks', '4', '--', '--samples', '200000']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^Estimated π: 3\.1\d*$/m);
+    expect(r.stdout).toMatch(/^Error vs Math\.PI: /m);
+    expect(r.stdout).toMatch(/million samples\/s/);
+    expect(r.stdout).toMatch(/^Time taken with 4 processes: \d+\.\d{4} seconds$/m);
+  });
+
+  it('hello prints the tutorial line once per rank', async () => {
+    const r = await cli(['run', 'hello', '--ranks', '4']);
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trim().split('\n').sort();
+    expect(lines).toEqual([0, 1, 2, 3].map((i) => `Hello from process ${i} out of 4`));
+  });
+
+  it('the tutorial jobs print what the tutorial shows', async () => {
+    const sr = await cli(['run', 'send-recv', '--ranks', '2']);
+    expect(sr.stdout).toContain('Process 0 sent data to Process 1');
+    expect(sr.stdout).toContain("Process 1 received data: {'key': 'value', 'rank': 0}");
+    const bc = await cli(['run', 'broadcast', '--ranks', '3']);
+    for (let i = 0; i < 3; i++) expect(bc.stdout).toContain(`Process ${i} received data: Broadcast message`);
+    const sg = await cli(['run', 'scatter-gather', '--ranks', '4']);
+    expect(sg.stdout).toContain('Process 3 received: 6');
+    expect(sg.stdout).toContain('Root process gathered: [1, 3, 5, 7]');
+    const rd = await cli(['run', 'reduce', '--ranks', '4']);
+    expect(rd.stdout).toContain('The maximum value is: 7');
+    const nb = await cli(['run', 'pi-nonblocking', '--ranks', '2', '--', '--samples', '100000']);
+    expect(nb.stdout).toMatch(/Time taken with 2 processes \(non-blocking\): \d+\.\d{4} seconds/);
+    for (const r of [sr, bc, sg, rd, nb]) expect(r.code).toBe(0);
+  });
+
+  it('--json prints exactly one JSON object on stdout and rank output on stderr', async () => {
+    const r = await cli(['run', job('allreduce.ts'), '--ranks', '3', '--json', '--', '--alpha', '2', '--fast']);
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(Object.keys(out)).toEqual(
+      expect.arrayContaining(['ok', 'backend', 'ranks', 'result', 'results', 'timings', 'stats']),
+    );
+    expect(out.ok).toBe(true);
+    expect(out.backend).toBe('local');
+    expect(out.ranks).toBe(3);
+    expect(out.result).toEqual({ total: 6, args: { alpha: 2, fast: true } });
+    expect(out.results).toHaveLength(3);
+    expect(out.stats.messages).toBeGreaterThan(0);
+    expect(r.stderr).toContain('hi from a sibling module: total = 6');
+  });
+
+  it('--tag-output prefixes each line with its rank', async () => {
+    const r = await cli(['run', 'hello', '--ranks', '2', '--tag-output']);
+    expect(r.stdout).toContain('[1] Hello from process 1 out of 2');
+    expect(r.stdout).toContain('[0] Hello from process 0 out of 2');
+  });
+
+  it('a job file gets the runtime module instance, so instanceof MPIError holds', async () => {
+    const r = await cli(['run', job('identity.mjs'), '--ranks', '2', '--json']);
+    expect(JSON.parse(r.stdout).results).toEqual([
+      { sameInstance: true, sum: 2 },
+      { sameInstance: true, sum: 2 },
+    ]);
+  });
+
+  it('list names every built-in job; --help and --version answer', async () => {
+    const l = await cli(['list']);
+    for (const name of ['pi', 'hello', 'send-recv', 'broadcast', 'scatter-gather', 'reduce', 'pi-nonblocking']) {
+      expect(l.stdout).toMatch(new RegExp(`^${name}\\s`, 'm'));
+    }
+    const h = await cli(['--help']);
+    expect(h.code).toBe(0);
+    expect(h.stdout).toContain('--ranks N');
+    const v = await cli(['--version']);
+    expect(v.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+});
+
+describe('failures stop every rank and exit 1 with one readable paragraph', () => {
+  it('a rank that throws fails the job, naming the rank and the error, no stack without --verbose', async () => {
+    const r = await cli(['run', job('throws.ts'), '--ranks', '4']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('rank 1');
+    expect(r.stderr).toContain('boom on rank 1');
+    expect(r.stderr).not.toMatch(/^\s+at /m);
+    const v = await cli(['run', job('throws.ts'), '--ranks', '4', '--verbose']);
+    expect(v.stderr).toMatch(/^\s+at /m);
+  });
+
+  it('a rank that throws a non-Error value is reported with its type and value', async () => {
+    const r = await cli(['run', job('throws.ts'), '--ranks', '2', '--json', '--', '--non-error']);
+    expect(r.code).toBe(1);
+    const out = JSON.parse(r.stdout);
+    expect(out.ok).toBe(false);
+    expect(out.error.rank).toBe(1);
+    expect(out.error.message).toContain('non-Error value (object)');
+    expect(out.error.message).toContain('not an Error');
+  });
+
+  it('abort(code) on any rank fails the job with that errorcode', async () => {
+    const r = await cli(['run', job('aborts.ts'), '--ranks', '4', '--json']);
+    expect(r.code).toBe(1);
+    const out = JSON.parse(r.stdout);
+    expect(out.error.errorcode).toBe(42);
+    expect(out.error.rank).toBe(2);
+  });
+
+  it('process.exit in a rank and an unhandled rejection fail the job', async () => {
+    const e = await cli(['run', job('exits.ts'), '--ranks', '2']);
+    expect(e.code).toBe(1);
+    expect(e.stderr).toMatch(/rank 1 exited with code 3/);
+    const u = await cli(['run', job('unhandled.ts'), '--ranks', '2']);
+    expect(u.code).toBe(1);
+    expect(u.stderr).toContain('nobody caught me');
+  });
+
+  it('--timeout ends a hung job and says what each rank was blocked in', async () => {
+    const r = await cli(['run', job('hangs.ts'), '--ranks', '3', '--timeout', '1']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('timed out');
+    expect(r.stderr).toMatch(/rank 0: waiting in recv\(source=1, tag=7\)/);
+    expect(r.stderr).toMatch(/rank 1: waiting in bcast\(root=0\)/);
+  });
+
+  it('bad MPI arguments inside a job are MPIErrors with the right class', async () => {
+    const cases: [string, number, RegExp][] = [
+      ['root', 7, /root/],
+      ['scatter', 2, /exactly 2 entries/],
+      ['function', 3, /function/],
+      ['truncate', 15, /does not fit/],
+    ];
+    for (const [name, errorClass, msg] of cases) {
+      const r = await cli(['run', job('bad-args.ts'), '--ranks', '2', '--json', '--', '--case', name]);
+      const res = JSON.parse(r.stdout).result;
+      expect(res.errorClass, name).toBe(errorClass);
+      expect(res.message).toMatch(msg);
+    }
+  });
+});
+
+describe('bad usage exits 2 with a message that says what to do', () => {
+  const usage: [string[], RegExp][] = [
+    [['run', 'pi', '--ranks', '0'], /--ranks.*integer in \[1, 4096\], got `0`/],
+    [['run', 'pi', '--ranks', '-1'], /--ranks/],
+    [['run', 'pi', '--ranks', 'abc'], /got `abc`/],
+    [['run', 'pi', '--ranks', '1.5'], /got `1\.5`/],
+    [['run', 'pi', '--ranks', '1e9'], /got `1e9`/],
+    [['run', 'pi'], /missing --ranks/],
+    [['run', 'nope', '--ranks', '2'], /unknown job `nope`.*built-in jobs are/],
+    [['run', './missing.ts', '--ranks', '2'], /job file not found/],
+    [['run', `${FIXTURES}syntax-error.ts`, '--ranks', '2'], /could not be built: .*syntax-error\.ts:3/],
+    [['run', `${FIXTURES}no-default.ts`, '--ranks', '2'], /no default export/],
+    [['run', 'pi', '--ranks', '2', '--frobnicate'], /frobnicate/],
+    [['run', 'pi', '--ranks', '2', '--backend', 'gpu'], /--backend/],
+    [['run', 'pi', '--ranks', '2', '--timeout', 'soon'], /--timeout/],
+    [['frob'], /unknown command `frob`/],
+  ];
+  it.each(usage)('%j', async (args, message) => {
+    const r = await cli(args);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr).not.toMatch(/^\s+at /m);
+    expect(r.stderr.trim().split('\n').length).toBeLessThanOrEqual(3);
+  });
+});
