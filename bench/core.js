@@ -57,11 +57,11 @@ const t0 = performance.now();
 const out = execFileSync(
   process.execPath,
   [
+    '--input-type=module',
     '-e',
     `const { run } = await import(${JSON.stringify(new URL('../dist/sdk/index.js', import.meta.url).href)});
      const r = await run('pi', { ranks: 64, onOutput: () => {} });
      console.log(JSON.stringify({ timings: r.timings, maxRssKiB: process.resourceUsage().maxRSS }));`,
-    '--input-type=module',
   ],
   { encoding: 'utf8' },
 );

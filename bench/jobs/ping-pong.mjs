@@ -36,7 +36,11 @@ export default defineJob(async (comm, args) => {
       return (Wtime() - t0) / iters / 2;
     };
     if (comm.rank > 1) continue;
-    out.push({ bytes, objectOneWayUs: (await measure('object')) * 1e6, float64OneWayUs: (await measure('buffer')) * 1e6 });
+    out.push({
+      bytes,
+      objectOneWayUs: (await measure('object')) * 1e6,
+      float64OneWayUs: (await measure('buffer')) * 1e6,
+    });
   }
   return out;
 });

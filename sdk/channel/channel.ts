@@ -120,13 +120,16 @@ export class Channel {
       return;
     }
     if (f.kind === FrameKind.Abort) {
-      const code = f.payload.length >= 4 ? new DataView(f.payload.buffer, f.payload.byteOffset).getInt32(0, true) : 1;
+      const code =
+        f.payload.length >= 4 ? new DataView(f.payload.buffer, f.payload.byteOffset).getInt32(0, true) : 1;
       this.#handlers.onAbort(f.src, code);
       return;
     }
     const src = f.src;
     if (src >= this.#nextRecv.length) {
-      this.#handlers.onError(new Error(`malformed frame: source rank ${src} is outside the job (size ${this.#nextRecv.length})`));
+      this.#handlers.onError(
+        new Error(`malformed frame: source rank ${src} is outside the job (size ${this.#nextRecv.length})`),
+      );
       return;
     }
     const expected = this.#nextRecv[src]!;

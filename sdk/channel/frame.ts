@@ -66,7 +66,8 @@ export interface ParsedFrame extends FrameHeader {
 
 /** Parses a frame; throws an Error naming the problem on a malformed one. The payload is a view. */
 export function readFrame(frame: Uint8Array): ParsedFrame {
-  if (frame.length < HEADER_BYTES) throw new Error(`malformed frame: ${frame.length} bytes is shorter than a header`);
+  if (frame.length < HEADER_BYTES)
+    throw new Error(`malformed frame: ${frame.length} bytes is shorter than a header`);
   if (frame[0] !== FRAME_VERSION) throw new Error(`malformed frame: unknown version ${frame[0]}`);
   const dv = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
   const kind = frame[1] as FrameKind;

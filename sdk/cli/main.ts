@@ -7,8 +7,9 @@ import { MAX_RANKS, type RunOptions, type RunResult, run } from '../launch/run.j
 import { parseJobArgs } from './job-args.js';
 import { toJson } from './to-json.js';
 
-const VERSION = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string })
-  .version;
+const VERSION = (
+  JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
 
 const HELP = `tsmpi-cloud ${VERSION} — run mpi4py-style TypeScript jobs on worker threads or AWS Lambda
 
@@ -100,16 +101,21 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     }
     if (command === 'list') {
       const width = Math.max(...Object.keys(BUILTIN_JOBS).map((k) => k.length));
-      for (const [name, j] of Object.entries(BUILTIN_JOBS)) io.stdout(`${name.padEnd(width)}  ${j.description}\n`);
+      for (const [name, j] of Object.entries(BUILTIN_JOBS))
+        io.stdout(`${name.padEnd(width)}  ${j.description}\n`);
       return 0;
     }
     if (command !== 'run') {
-      throw new UsageError(`unknown command \`${command}\`: use \`run\` or \`list\` (see \`tsmpi-cloud --help\`)`);
+      throw new UsageError(
+        `unknown command \`${command}\`: use \`run\` or \`list\` (see \`tsmpi-cloud --help\`)`,
+      );
     }
     const [job, ...extra] = rest;
     if (job === undefined) throw new UsageError('missing <job>: e.g. `tsmpi-cloud run pi --ranks 4`');
     if (extra.length > 0) {
-      throw new UsageError(`unexpected argument \`${extra[0]}\`: job arguments go after \`--\`, e.g. -- --samples 1e8`);
+      throw new UsageError(
+        `unexpected argument \`${extra[0]}\`: job arguments go after \`--\`, e.g. -- --samples 1e8`,
+      );
     }
     const ranks = parseRanks(values.ranks);
     const timeoutMs = parseTimeout(values.timeout);

@@ -4,7 +4,9 @@ export function toJson(value: unknown): string {
     if (typeof v === 'bigint') return v.toString();
     if (v === undefined) return null;
     if (ArrayBuffer.isView(v) && !(v instanceof DataView)) {
-      return Array.from(v as unknown as ArrayLike<number | bigint>, (x) => (typeof x === 'bigint' ? x.toString() : x));
+      return Array.from(v as unknown as ArrayLike<number | bigint>, (x) =>
+        typeof x === 'bigint' ? x.toString() : x,
+      );
     }
     if (v instanceof Map) return [...v.entries()];
     if (v instanceof Set) return [...v.values()];

@@ -48,7 +48,11 @@ export async function allreduceRecursiveDoubling(
 }
 
 /** k-nomial reduce to rank 0 followed by a k-nomial broadcast: 2·log_k(p) hops, fewer messages. */
-export async function allreduceReduceBcast(ctx: CollectiveContext, value: unknown, op: ReduceOp): Promise<unknown> {
+export async function allreduceReduceBcast(
+  ctx: CollectiveContext,
+  value: unknown,
+  op: ReduceOp,
+): Promise<unknown> {
   const acc = await reduceToTreeRoot(ctx, value, op, 0);
   const bytes = await bcast(ctx, ctx.rank === 0 ? ctx.encode(acc) : null, 0);
   return ctx.rank === 0 ? acc : ctx.decode(bytes);

@@ -5,7 +5,11 @@ import { children, effectiveRadix, parent } from './knomial-tree.js';
  * k-nomial broadcast of encoded bytes: receive from the parent, forward to the children, largest
  * subtree first so the deepest path starts earliest. Bytes are forwarded as received (encoded once).
  */
-export async function bcast(ctx: CollectiveContext, bytes: Uint8Array | null, root: number): Promise<Uint8Array> {
+export async function bcast(
+  ctx: CollectiveContext,
+  bytes: Uint8Array | null,
+  root: number,
+): Promise<Uint8Array> {
   const { size } = ctx;
   const k = effectiveRadix(ctx.radix, size);
   const vr = (ctx.rank - root + size) % size;

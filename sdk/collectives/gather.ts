@@ -6,7 +6,11 @@ import { packParts, unpackParts } from './pack.js';
  * k-nomial gather of encoded bytes: each subtree's parts (a contiguous range of relative ranks) are
  * packed and forwarded without decoding; the root returns every rank's bytes in rank order.
  */
-export async function gather(ctx: CollectiveContext, mine: Uint8Array, root: number): Promise<Uint8Array[] | null> {
+export async function gather(
+  ctx: CollectiveContext,
+  mine: Uint8Array,
+  root: number,
+): Promise<Uint8Array[] | null> {
   const { size } = ctx;
   const k = effectiveRadix(ctx.radix, size);
   const vr = (ctx.rank - root + size) % size;

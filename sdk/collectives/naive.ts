@@ -47,13 +47,15 @@ export const naive = {
 
   async allgather(ctx: CollectiveContext, mine: Uint8Array): Promise<Uint8Array[]> {
     const out: Uint8Array[] = [];
-    for (let root = 0; root < ctx.size; root++) out.push(await naive.bcast(ctx, ctx.rank === root ? mine : null, root));
+    for (let root = 0; root < ctx.size; root++)
+      out.push(await naive.bcast(ctx, ctx.rank === root ? mine : null, root));
     return out;
   },
 
   async alltoall(ctx: CollectiveContext, parts: Uint8Array[]): Promise<Uint8Array[]> {
     const out: Uint8Array[] = [];
-    for (let root = 0; root < ctx.size; root++) out.push(await naive.scatter(ctx, ctx.rank === root ? parts : null, root));
+    for (let root = 0; root < ctx.size; root++)
+      out.push(await naive.scatter(ctx, ctx.rank === root ? parts : null, root));
     return out;
   },
 

@@ -7,7 +7,11 @@ import { packParts, unpackParts } from './pack.js';
  * of its subtree (a contiguous range of relative ranks), keeps its own and forwards each child's
  * range, largest subtree first.
  */
-export async function scatter(ctx: CollectiveContext, parts: Uint8Array[] | null, root: number): Promise<Uint8Array> {
+export async function scatter(
+  ctx: CollectiveContext,
+  parts: Uint8Array[] | null,
+  root: number,
+): Promise<Uint8Array> {
   const { size } = ctx;
   const k = effectiveRadix(ctx.radix, size);
   const vr = (ctx.rank - root + size) % size;

@@ -24,12 +24,16 @@ function isInt(v: unknown): v is number {
 export function checkDest(dest: unknown, size: number, name = 'dest'): number {
   if (isInt(dest) && ((dest >= 0 && dest < size) || dest === PROC_NULL)) return dest;
   const hint = dest === ANY_SOURCE ? ': ANY_SOURCE is only valid as a source' : '';
-  throw new MPIError(ERR_RANK, `Expected \`${name}\` to be a rank in [0, ${size}) or PROC_NULL, got ${show(dest)}${hint}`);
+  throw new MPIError(
+    ERR_RANK,
+    `Expected \`${name}\` to be a rank in [0, ${size}) or PROC_NULL, got ${show(dest)}${hint}`,
+  );
 }
 
 /** A source rank: [0, size), ANY_SOURCE or PROC_NULL. */
 export function checkSource(source: unknown, size: number, name = 'source'): number {
-  if (isInt(source) && ((source >= 0 && source < size) || source === ANY_SOURCE || source === PROC_NULL)) return source;
+  if (isInt(source) && ((source >= 0 && source < size) || source === ANY_SOURCE || source === PROC_NULL))
+    return source;
   throw new MPIError(
     ERR_RANK,
     `Expected \`${name}\` to be a rank in [0, ${size}), ANY_SOURCE or PROC_NULL, got ${show(source)}`,
@@ -45,19 +49,28 @@ export function checkRoot(root: unknown, size: number): number {
 export function checkSendTag(tag: unknown, name = 'tag'): number {
   if (isInt(tag) && tag >= 0 && tag <= TAG_UB) return tag;
   const hint = tag === ANY_TAG ? ': ANY_TAG is only valid when receiving' : '';
-  throw new MPIError(ERR_TAG, `Expected \`${name}\` to be an integer in [0, TAG_UB=${TAG_UB}], got ${show(tag)}${hint}`);
+  throw new MPIError(
+    ERR_TAG,
+    `Expected \`${name}\` to be an integer in [0, TAG_UB=${TAG_UB}], got ${show(tag)}${hint}`,
+  );
 }
 
 /** A receive tag: [0, TAG_UB] or ANY_TAG. */
 export function checkRecvTag(tag: unknown, name = 'tag'): number {
   if (isInt(tag) && ((tag >= 0 && tag <= TAG_UB) || tag === ANY_TAG)) return tag;
-  throw new MPIError(ERR_TAG, `Expected \`${name}\` to be an integer in [0, TAG_UB=${TAG_UB}] or ANY_TAG, got ${show(tag)}`);
+  throw new MPIError(
+    ERR_TAG,
+    `Expected \`${name}\` to be an integer in [0, TAG_UB=${TAG_UB}] or ANY_TAG, got ${show(tag)}`,
+  );
 }
 
 /** An array with exactly `size` entries (scatter, alltoall). */
 export function checkArrayOfSize(value: unknown, size: number, call: string, name: string): unknown[] {
   if (!Array.isArray(value)) {
-    throw new MPIError(ERR_ARG, `${call}: expected \`${name}\` to be an array of ${size} values (one per rank), got ${show(value)}`);
+    throw new MPIError(
+      ERR_ARG,
+      `${call}: expected \`${name}\` to be an array of ${size} values (one per rank), got ${show(value)}`,
+    );
   }
   if (value.length !== size) {
     throw new MPIError(

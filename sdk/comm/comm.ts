@@ -1,3 +1,4 @@
+import { decode, encode } from '../codec/codec.js';
 import { allgather } from '../collectives/allgather.js';
 import { allreduceRecursiveDoubling, allreduceReduceBcast } from '../collectives/allreduce.js';
 import { alltoall } from '../collectives/alltoall.js';
@@ -9,7 +10,6 @@ import { naive } from '../collectives/naive.js';
 import { reduce } from '../collectives/reduce.js';
 import { scanBoth } from '../collectives/scan.js';
 import { scatter } from '../collectives/scatter.js';
-import { decode, encode } from '../codec/codec.js';
 import {
   checkArrayOfSize,
   checkBuffer,
@@ -44,7 +44,10 @@ const DEFAULT_TUNING: CollectiveTuning = { radix: 2, allreduce: 'recursive-doubl
 
 function asOp(op: unknown, call: string): Op {
   if (op instanceof Op) return op;
-  throw new MPIError(ERR_ARG, `${call}: expected \`op\` to be an Op (SUM, MAX, ..., or Op.create(fn)), got ${show(op)}`);
+  throw new MPIError(
+    ERR_ARG,
+    `${call}: expected \`op\` to be an Op (SUM, MAX, ..., or Op.create(fn)), got ${show(op)}`,
+  );
 }
 
 /** Reductions may reuse operand storage, so the caller's own object operand is copied first. */
@@ -135,7 +138,10 @@ export class Comm {
       if (!(key in DEFAULT_TUNING)) throw new MPIError(ERR_ARG, `setTuning: unknown option \`${key}\``);
     }
     if (t.radix !== undefined && !(Number.isInteger(t.radix) && t.radix >= 2)) {
-      throw new MPIError(ERR_ARG, `setTuning: expected \`radix\` to be an integer >= 2, got ${show(t.radix)}`);
+      throw new MPIError(
+        ERR_ARG,
+        `setTuning: expected \`radix\` to be an integer >= 2, got ${show(t.radix)}`,
+      );
     }
     this.#tuning = { ...this.#tuning, ...t };
   }
@@ -170,7 +176,12 @@ export class Comm {
       (msg) => {
         try {
           const value = convert(msg.payload);
-          req._complete({ value, source: this.#fromWorld[msg.src]!, tag: msg.tag, count: msg.payload.length });
+          req._complete({
+            value,
+            source: this.#fromWorld[msg.src]!,
+            tag: msg.tag,
+            count: msg.payload.length,
+          });
         } catch (err) {
           req._error(err);
         }
@@ -186,7 +197,11 @@ export class Comm {
   }
 
   /** Receives a value; fills `status` with its source, tag and size. */
-  async recv<T = any>(source: number = ANY_SOURCE, tag: number = ANY_TAG, status?: Status | null): Promise<T> {
+  async recv<T = any>(
+    source: number = ANY_SOURCE,
+    tag: number = ANY_TAG,
+    status?: Status | null,
+  ): Promise<T> {
     return this.irecv<T>(source, tag).wait(status);
   }
 
@@ -261,7 +276,12 @@ export class Comm {
     return this.Isend(buf, dest, tag).wait();
   }
 
-  async Recv(buf: TypedArray, source: number = ANY_SOURCE, tag: number = ANY_TAG, status?: Status | null): Promise<void> {
+  async Recv(
+    buf: TypedArray,
+    source: number = ANY_SOURCE,
+    tag: number = ANY_TAG,
+    status?: Status | null,
+  ): Promise<void> {
     return this.Irecv(buf, source, tag).wait(status);
   }
 
@@ -281,7 +301,10 @@ export class Comm {
 
   #asBuffer(v: unknown, call: string): TypedArray {
     if (isTypedArray(v)) return v;
-    throw new MPIError(ERR_TYPE, `${call}: the message holds ${show(v)}, not a TypedArray: the sender used a lowercase method`);
+    throw new MPIError(
+      ERR_TYPE,
+      `${call}: the message holds ${show(v)}, not a TypedArray: the sender used a lowercase method`,
+    );
   }
 
   // ---------------------------------------------------------------- collectives
@@ -333,7 +356,8 @@ export class Comm {
   iscatter<T = any>(objs: readonly T[] | null | undefined, root = 0): Request<T> {
     checkRoot(root, this.size);
     let parts: Uint8Array[] | null = null;
-    if (this.rank === root) parts = checkArrayOfSize(objs, this.size, 'scatter', 'objs').map((o) => encode(o));
+    if (this.rank === root)
+      parts = checkArrayOfSize(objs, this.size, 'scatter', 'objs').map((o) => encode(o));
     return this.#request(`scatter(root=${root})`, async (ctx) => {
       const mine = await (this.#algo ?? { scatter }).scatter(ctx, parts, root);
       return decode(mine) as T;
@@ -510,7 +534,10 @@ export class Comm {
     parts.forEach((p, i) => {
       const part = this.#asBuffer(p, 'Gather');
       if (part.length !== n) {
-        throw new MPIError(ERR_COUNT, `Gather: rank ${i} sent ${part.length} elements, the root expects ${n}`);
+        throw new MPIError(
+          ERR_COUNT,
+          `Gather: rank ${i} sent ${part.length} elements, the root expects ${n}`,
+        );
       }
       copyInto(rb.subarray(i * n, (i + 1) * n) as TypedArray, part, 'Gather');
     });
@@ -549,7 +576,10 @@ export class Comm {
     parts.forEach((p, i) => {
       const part = this.#asBuffer(p, 'Allgather');
       if (part.length !== n) {
-        throw new MPIError(ERR_COUNT, `Allgather: rank ${i} sent ${part.length} elements, this rank expects ${n}`);
+        throw new MPIError(
+          ERR_COUNT,
+          `Allgather: rank ${i} sent ${part.length} elements, this rank expects ${n}`,
+        );
       }
       copyInto(recvbuf.subarray(i * n, (i + 1) * n) as TypedArray, part, 'Allgather');
     });

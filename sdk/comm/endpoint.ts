@@ -40,10 +40,14 @@ export class Endpoint {
       onMessage: (msg) => this.matcher.deliver(msg),
       onAbort: (src, code) =>
         this.#doom(
-          new MPIError(ERR_ABORTED, `rank ${src} called abort(${code}); the job is stopping`, { errorcode: code }),
+          new MPIError(ERR_ABORTED, `rank ${src} called abort(${code}); the job is stopping`, {
+            errorcode: code,
+          }),
         ),
       onError: (err) =>
-        this.#doom(new MPIError(ERR_COMM, `transport failed on rank ${this.rank}: ${err.message}`, { cause: err })),
+        this.#doom(
+          new MPIError(ERR_COMM, `transport failed on rank ${this.rank}: ${err.message}`, { cause: err }),
+        ),
     });
   }
 

@@ -83,7 +83,11 @@ export class JobFailedError extends Error {
   /** Partial results and statistics gathered before the failure, when any. */
   readonly details: Record<string, unknown> | undefined;
 
-  constructor(rank: number, cause: Error, options?: { errorcode?: number; details?: Record<string, unknown> }) {
+  constructor(
+    rank: number,
+    cause: Error,
+    options?: { errorcode?: number; details?: Record<string, unknown> },
+  ) {
     super(`rank ${rank} failed: ${cause.message}`, { cause });
     this.name = 'JobFailedError';
     this.rank = rank;

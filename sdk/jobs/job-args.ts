@@ -5,5 +5,7 @@ export function positiveIntArg(args: JobArgs, name: string, fallback: number): n
   const v = args[name];
   if (v === undefined) return fallback;
   if (typeof v === 'number' && Number.isSafeInteger(v) && v > 0) return v;
-  throw new Error(`Expected job argument \`--${name}\` to be a positive integer, got \`${String(v)}\` (${typeof v})`);
+  throw new Error(
+    `Expected job argument \`--${name}\` to be a positive integer, got \`${String(v)}\` (${typeof v})`,
+  );
 }

@@ -25,5 +25,11 @@ export default defineJob(async (comm, args) => {
     `Samples: ${total} at ${(total / duration / 1e6).toFixed(1)} million samples/s (${((perRank as number) / size / 1e6).toFixed(1)} million per rank)`,
   );
   console.log(`Time taken with ${size} processes: ${duration.toFixed(4)} seconds`);
-  return { pi, error: Math.abs(pi - Math.PI), samples: total, seconds: duration, samplesPerSecondPerRank: (perRank as number) / size };
+  return {
+    pi,
+    error: Math.abs(pi - Math.PI),
+    samples: total,
+    seconds: duration,
+    samplesPerSecondPerRank: (perRank as number) / size,
+  };
 });

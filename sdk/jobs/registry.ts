@@ -1,8 +1,15 @@
 /** The built-in jobs: name → module (relative to this folder) and a one-line description. */
 export const BUILTIN_JOBS: Record<string, { module: string; description: string; minRanks?: number }> = {
-  pi: { module: './pi.js', description: 'Monte Carlo pi, counts summed with reduce (--samples N, default 1e7)' },
+  pi: {
+    module: './pi.js',
+    description: 'Monte Carlo pi, counts summed with reduce (--samples N, default 1e7)',
+  },
   hello: { module: './hello.js', description: 'every rank prints "Hello from process R out of N"' },
-  'send-recv': { module: './send-recv.js', description: 'rank 0 sends a dict to rank 1 with tag 11', minRanks: 2 },
+  'send-recv': {
+    module: './send-recv.js',
+    description: 'rank 0 sends a dict to rank 1 with tag 11',
+    minRanks: 2,
+  },
   broadcast: { module: './broadcast.js', description: "rank 0's message reaches every rank with bcast" },
   'scatter-gather': { module: './scatter-gather.js', description: 'scatter i*2, add one, gather at rank 0' },
   reduce: { module: './reduce.js', description: 'scatter i*2, add one, reduce with MAX at rank 0' },

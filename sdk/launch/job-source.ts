@@ -39,10 +39,13 @@ function looksLikePath(job: string): boolean {
  */
 export async function resolveJob(job: string, options: { cwd?: string } = {}): Promise<ResolvedJob> {
   if (typeof job !== 'string' || job.length === 0) {
-    throw new UsageError(`Expected a job: a built-in name (${Object.keys(BUILTIN_JOBS).join(', ')}) or a file path`);
+    throw new UsageError(
+      `Expected a job: a built-in name (${Object.keys(BUILTIN_JOBS).join(', ')}) or a file path`,
+    );
   }
   const builtin = builtinJobUrl(job);
-  if (builtin !== undefined) return { name: job, kind: 'builtin', url: builtin, hash: `builtin:${job}`, dispose() {} };
+  if (builtin !== undefined)
+    return { name: job, kind: 'builtin', url: builtin, hash: `builtin:${job}`, dispose() {} };
 
   let file: string;
   if (job.startsWith('file:')) file = fileURLToPath(job);
@@ -92,16 +95,25 @@ async function bundleJobFile(file: string, display: string): Promise<ResolvedJob
       ],
     });
   } catch (err) {
-    const errors = (err as { errors?: { text: string; location?: { file: string; line: number; column: number; lineText: string } }[] })
-      .errors;
+    const errors = (
+      err as {
+        errors?: {
+          text: string;
+          location?: { file: string; line: number; column: number; lineText: string };
+        }[];
+      }
+    ).errors;
     const first = errors?.[0];
-    const where = first?.location ? `${first.location.file}:${first.location.line}:${first.location.column}: ` : '';
+    const where = first?.location
+      ? `${first.location.file}:${first.location.line}:${first.location.column}: `
+      : '';
     throw new UsageError(
       `job ${display} could not be built: ${where}${first?.text ?? (err as Error).message}${first?.location ? `\n    ${first.location.lineText}` : ''}`,
     );
   }
   const out = result.outputFiles?.[0];
-  if (out === undefined) throw new UsageError(`job ${display} could not be built: esbuild produced no output`);
+  if (out === undefined)
+    throw new UsageError(`job ${display} could not be built: esbuild produced no output`);
   const exportsOf = Object.values(result.metafile?.outputs ?? {})[0]?.exports ?? [];
   if (!exportsOf.includes('default')) {
     throw new UsageError(
@@ -112,7 +124,10 @@ async function bundleJobFile(file: string, display: string): Promise<ResolvedJob
   const hash = createHash('sha256').update(code).digest('hex').slice(0, 16);
   const dir = path.join(tmpdir(), 'tsmpi-cloud-jobs');
   mkdirSync(dir, { recursive: true });
-  const bundlePath = path.join(dir, `${path.basename(file).replace(/\.[^.]+$/, '')}-${hash}-${process.pid}.mjs`);
+  const bundlePath = path.join(
+    dir,
+    `${path.basename(file).replace(/\.[^.]+$/, '')}-${hash}-${process.pid}.mjs`,
+  );
   writeFileSync(bundlePath, code);
   return {
     name: display,

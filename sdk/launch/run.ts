@@ -64,7 +64,9 @@ export function checkRunOptions(options: RunOptions): Required<Pick<RunOptions, 
   }
   for (const key of Object.keys(options)) {
     if (!KNOWN_OPTIONS.has(key)) {
-      throw new UsageError(`run: unknown option \`${key}\`; known options are ${[...KNOWN_OPTIONS].join(', ')}`);
+      throw new UsageError(
+        `run: unknown option \`${key}\`; known options are ${[...KNOWN_OPTIONS].join(', ')}`,
+      );
     }
   }
   const { ranks, backend = 'local', timeoutMs } = options;
@@ -74,8 +76,13 @@ export function checkRunOptions(options: RunOptions): Required<Pick<RunOptions, 
   if (backend !== 'local' && backend !== 'sqs' && backend !== 'aws') {
     throw new UsageError(`Expected \`backend\` to be one of local, sqs, aws, got ${show(backend)}`);
   }
-  if (timeoutMs !== undefined && !(typeof timeoutMs === 'number' && timeoutMs > 0 && Number.isFinite(timeoutMs))) {
-    throw new UsageError(`Expected \`timeoutMs\` to be a positive number of milliseconds, got ${show(timeoutMs)}`);
+  if (
+    timeoutMs !== undefined &&
+    !(typeof timeoutMs === 'number' && timeoutMs > 0 && Number.isFinite(timeoutMs))
+  ) {
+    throw new UsageError(
+      `Expected \`timeoutMs\` to be a positive number of milliseconds, got ${show(timeoutMs)}`,
+    );
   }
   if (options.args !== undefined && (options.args === null || typeof options.args !== 'object')) {
     throw new UsageError(`Expected \`args\` to be a plain object, got ${show(options.args)}`);

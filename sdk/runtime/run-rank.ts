@@ -1,4 +1,4 @@
-import { Comm, type CollectiveTuning } from '../comm/comm.js';
+import { type CollectiveTuning, Comm } from '../comm/comm.js';
 import { Endpoint } from '../comm/endpoint.js';
 import type { Transport, TransportStats } from '../transport/transport.js';
 import type { Job, JobArgs } from './define-job.js';

@@ -33,14 +33,22 @@ describe.each(TRANSPORTS)('collectives over the %s transport', (transport) => {
 
     it('bcast delivers the root value to every rank, for every size and root', async () => {
       for (const [size, root] of sizesAndRoots()) {
-        const got = await runWorld(size, (c) => c.bcast(c.rank === root ? { from: root, list: [1, 2] } : null, root), opts);
+        const got = await runWorld(
+          size,
+          (c) => c.bcast(c.rank === root ? { from: root, list: [1, 2] } : null, root),
+          opts,
+        );
         expect(got).toEqual(Array(size).fill({ from: root, list: [1, 2] }));
       }
     });
 
     it('reduce combines in rank order at the root only (non-commutative op), for every size and root', async () => {
       for (const [size, root] of sizesAndRoots()) {
-        const got = await runWorld(size, (c) => c.reduce(String.fromCharCode(97 + c.rank), CONCAT, root), opts);
+        const got = await runWorld(
+          size,
+          (c) => c.reduce(String.fromCharCode(97 + c.rank), CONCAT, root),
+          opts,
+        );
         const expected = Array.from({ length: size }, (_, r) => String.fromCharCode(97 + r)).join('');
         expect(got).toEqual(Array.from({ length: size }, (_, r) => (r === root ? expected : null)));
       }
@@ -99,7 +107,10 @@ describe.each(TRANSPORTS)('collectives over the %s transport', (transport) => {
         const got = await runWorld(
           size,
           async (c) => {
-            const mine = await c.scatter(c.rank === root ? Array.from({ length: size }, (_, i) => ({ i })) : null, root);
+            const mine = await c.scatter(
+              c.rank === root ? Array.from({ length: size }, (_, i) => ({ i })) : null,
+              root,
+            );
             return c.gather((mine as { i: number }).i * 10, root);
           },
           opts,

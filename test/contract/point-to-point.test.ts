@@ -68,7 +68,8 @@ describe.each(TRANSPORTS)('point to point over the %s transport', (transport) =>
         },
         opts,
       );
-      for (const seen of got) for (const s of seen) expect(s).toEqual(Array.from({ length: 50 }, (_, i) => i));
+      for (const seen of got)
+        for (const s of seen) expect(s).toEqual(Array.from({ length: 50 }, (_, i) => i));
     }
   });
 

@@ -5,7 +5,11 @@ import { pyRepr } from '../../sdk/jobs/py-repr.js';
 describe('job arguments', () => {
   it('parse numbers, flags, key=value, --no-x and positionals', () => {
     expect(parseJobArgs(['--samples', '1e8', '--fast'])).toEqual({ samples: 100000000, fast: true });
-    expect(parseJobArgs(['--name=x', '--no-color', 'a', '2'])).toEqual({ name: 'x', color: false, _: ['a', 2] });
+    expect(parseJobArgs(['--name=x', '--no-color', 'a', '2'])).toEqual({
+      name: 'x',
+      color: false,
+      _: ['a', 2],
+    });
     expect(parseJobArgs(['--offset', '-3', '--dry-run', '--max-iter', '0x10'])).toEqual({
       offset: -3,
       dryRun: true,

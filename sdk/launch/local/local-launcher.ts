@@ -2,11 +2,15 @@ import { Worker } from 'node:worker_threads';
 import { ERR_TIMEOUT, JobFailedError, MPIError, type RankErrorInfo, reviveError } from '../../comm/errors.js';
 import type { RankStats } from '../../runtime/run-rank.js';
 import { createMemoryFabric } from '../../transport/memory/memory-transport.js';
-import { aggregateStats, type LaunchRequest, type LaunchResult, type Launcher } from '../launcher.js';
+import { aggregateStats, type Launcher, type LaunchRequest, type LaunchResult } from '../launcher.js';
 import { LineSplitter } from '../line-splitter.js';
 import type { LauncherMessage, RankMessage, RankWorkerData, TransportSpec } from './worker-protocol.js';
 
 const WORKER_URL = new URL('./rank-worker.js', import.meta.url);
+/** Node flags ranks inherit, less those that only make sense for the main script (`--input-type` breaks workers). */
+const WORKER_EXEC_ARGV = process.execArgv.filter(
+  (a) => !a.startsWith('--input-type') && a !== '-e' && a !== '--eval',
+);
 /** How long a timed-out job's ranks get to say what they are blocked in. */
 const REPORT_GRACE_MS = 1000;
 
@@ -99,7 +103,12 @@ export class ThreadLauncher {
           args: req.args,
           transport,
         };
-        const worker = new Worker(WORKER_URL, { workerData, stdout: true, stderr: true });
+        const worker = new Worker(WORKER_URL, {
+          workerData,
+          stdout: true,
+          stderr: true,
+          execArgv: WORKER_EXEC_ARGV,
+        });
         const state: RankState = {
           worker,
           started: false,
@@ -133,7 +142,11 @@ export class ThreadLauncher {
               break;
             case 'abort':
               fail(
-                { rank: m.rank, message: `rank ${m.rank} called abort(${m.errorcode})`, errorcode: m.errorcode },
+                {
+                  rank: m.rank,
+                  message: `rank ${m.rank} called abort(${m.errorcode})`,
+                  errorcode: m.errorcode,
+                },
                 { errorcode: m.errorcode },
               );
               break;
@@ -163,7 +176,8 @@ export class ThreadLauncher {
       const pendingReports = new Map<number, { call: string; forMs: number }[]>();
       if (req.timeoutMs !== undefined) {
         timer = setTimeout(() => {
-          for (const r of ranks) if (!r.exited) r.worker.postMessage({ type: 'report' } satisfies LauncherMessage);
+          for (const r of ranks)
+            if (!r.exited) r.worker.postMessage({ type: 'report' } satisfies LauncherMessage);
           setTimeout(() => {
             const lines = ranks.map((r, i) => {
               if (r.done) return `rank ${i}: finished`;
@@ -202,7 +216,10 @@ export class LocalLauncher implements Launcher {
   constructor(options: { spinMicros?: number } = {}) {
     this.#threads = new ThreadLauncher((n) => ({
       kind: 'memory',
-      fabric: createMemoryFabric(n, options.spinMicros === undefined ? {} : { spinMicros: options.spinMicros }),
+      fabric: createMemoryFabric(
+        n,
+        options.spinMicros === undefined ? {} : { spinMicros: options.spinMicros },
+      ),
     }));
   }
 

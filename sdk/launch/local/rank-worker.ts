@@ -41,9 +41,17 @@ try {
   post({ type: 'started', rank: data.rank });
   const outcome = await runRank(handle, job, data.args);
   try {
-    post({ type: 'done', rank: data.rank, value: outcome.value, computeMs: outcome.computeMs, stats: outcome.stats });
+    post({
+      type: 'done',
+      rank: data.rank,
+      value: outcome.value,
+      computeMs: outcome.computeMs,
+      stats: outcome.stats,
+    });
   } catch (err) {
-    throw new Error(`rank ${data.rank} returned a value that cannot be sent back to the launcher: ${(err as Error).message}`);
+    throw new Error(
+      `rank ${data.rank} returned a value that cannot be sent back to the launcher: ${(err as Error).message}`,
+    );
   }
 } catch (err) {
   post({ type: 'failed', rank: data.rank, error: describeError(data.rank, err) });

@@ -14,7 +14,7 @@ export interface RankWorkerData {
 
 /** How a rank's worker builds its transport. */
 export type TransportSpec =
-  | { kind: 'memory'; /** The memory fabric (SharedArrayBuffers), shared by every worker. */ fabric: unknown }
+  | { kind: 'memory' /** The memory fabric (SharedArrayBuffers), shared by every worker. */; fabric: unknown }
   | {
       kind: 'sqs';
       queueUrls: string[];

@@ -24,7 +24,6 @@ export class FaultyTransport implements Transport {
   readonly #opts: Required<FaultOptions>;
   #state: number;
   #closed = false;
-  #inFlight = 0;
   #onFrames: ((frames: Uint8Array[]) => void) | undefined;
   readonly injected = { duplicated: 0, reordered: 0 };
 
@@ -77,14 +76,12 @@ export class FaultyTransport implements Transport {
   }
 
   #later(frame: Uint8Array, turns: number): void {
-    this.#inFlight++;
     const hop = (left: number) => {
       if (this.#closed) return;
       if (left > 0) {
         setImmediate(hop, left - 1);
         return;
       }
-      this.#inFlight--;
       this.#onFrames?.([frame]);
     };
     setImmediate(hop, turns);

@@ -38,7 +38,17 @@ describe('the CLI as a user runs it', () => {
   });
 
   it('--json prints exactly one JSON object on stdout and rank output on stderr', async () => {
-    const r = await cli(['run', job('allreduce.ts'), '--ranks', '3', '--json', '--', '--alpha', '2', '--fast']);
+    const r = await cli([
+      'run',
+      job('allreduce.ts'),
+      '--ranks',
+      '3',
+      '--json',
+      '--',
+      '--alpha',
+      '2',
+      '--fast',
+    ]);
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout);
     expect(Object.keys(out)).toEqual(
@@ -69,7 +79,15 @@ describe('the CLI as a user runs it', () => {
 
   it('list names every built-in job; --help and --version answer', async () => {
     const l = await cli(['list']);
-    for (const name of ['pi', 'hello', 'send-recv', 'broadcast', 'scatter-gather', 'reduce', 'pi-nonblocking']) {
+    for (const name of [
+      'pi',
+      'hello',
+      'send-recv',
+      'broadcast',
+      'scatter-gather',
+      'reduce',
+      'pi-nonblocking',
+    ]) {
       expect(l.stdout).toMatch(new RegExp(`^${name}\\s`, 'm'));
     }
     const h = await cli(['--help']);

@@ -25,8 +25,20 @@ function pair() {
   const a = new ManualTransport(0, 2);
   const b = new ManualTransport(1, 2);
   const got: Envelope[] = [];
-  const ca = new Channel(a, { onMessage: () => {}, onAbort: () => {}, onError: (e) => { throw e; } });
-  const cb = new Channel(b, { onMessage: (m) => got.push(m), onAbort: () => {}, onError: (e) => { throw e; } });
+  const ca = new Channel(a, {
+    onMessage: () => {},
+    onAbort: () => {},
+    onError: (e) => {
+      throw e;
+    },
+  });
+  const cb = new Channel(b, {
+    onMessage: (m) => got.push(m),
+    onAbort: () => {},
+    onError: (e) => {
+      throw e;
+    },
+  });
   ca.start();
   cb.start();
   return { a, b, ca, cb, got };
@@ -72,7 +84,11 @@ describe('channel', () => {
     const b = new ManualTransport(1, 2);
     const aborts: [number, number][] = [];
     const ca = new Channel(a, { onMessage: () => {}, onAbort: () => {}, onError: () => {} });
-    const cb = new Channel(b, { onMessage: () => {}, onAbort: (s, c) => aborts.push([s, c]), onError: () => {} });
+    const cb = new Channel(b, {
+      onMessage: () => {},
+      onAbort: (s, c) => aborts.push([s, c]),
+      onError: () => {},
+    });
     ca.start();
     cb.start();
     await ca.broadcastAbort(7);

@@ -1,0 +1,142 @@
+import { randomBytes } from 'node:crypto';
+import { CreateBucketCommand, DeleteBucketCommand, HeadBucketCommand } from '@aws-sdk/client-s3';
+import { UsageError } from '../../comm/errors.js';
+import { createSqsClients, explainAwsError } from '../../transport/sqs/clients.js';
+import { deleteJobObjects } from '../../transport/sqs/job-objects.js';
+import { createJobQueues, deleteJobQueues } from '../../transport/sqs/job-queues.js';
+import type { Launcher, LaunchRequest, LaunchResult } from '../launcher.js';
+import { ThreadLauncher } from '../local/local-launcher.js';
+
+export interface SqsLauncherOptions {
+  /** SQS/S3 endpoint (an emulator such as fauxqs or LocalStack); default: AWS. */
+  endpoint?: string;
+  region?: string;
+  /** Queue name prefix: queues are `<prefix>-<jobId>-<rank>`. */
+  queuePrefix?: string;
+  /** Bucket for payloads over the SQS size limit; default: a bucket made for the job and removed after it. */
+  bucket?: string;
+  /** Benchmarks: delay every SQS call by a log-normal draw with these quantiles. */
+  latency?: { p50Ms: number; p99Ms: number };
+}
+
+/** A short job id, unique enough for queue names: time (base 36) + random. */
+export function newJobId(): string {
+  return `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
+}
+
+/**
+ * The sqs backend: ranks are worker threads of this process, every message travels over SQS — the
+ * data path of the cloud, on a laptop. The job's queues (and, if none was named, its payload
+ * bucket) are created before the ranks start and deleted when the job ends, whatever happened.
+ */
+export class SqsLauncher implements Launcher {
+  readonly backend = 'sqs' as const;
+  readonly #options: SqsLauncherOptions;
+
+  constructor(options: SqsLauncherOptions = {}) {
+    if (options.endpoint !== undefined) {
+      try {
+        new URL(options.endpoint);
+      } catch {
+        throw new UsageError(
+          `Expected --endpoint to be a URL like http://127.0.0.1:4566, got \`${options.endpoint}\``,
+        );
+      }
+    }
+    this.#options = options;
+  }
+
+  async launch(req: LaunchRequest): Promise<LaunchResult> {
+    const o = this.#options;
+    const clientOptions: Parameters<typeof createSqsClients>[0] = {};
+    if (o.endpoint !== undefined) clientOptions.endpoint = o.endpoint;
+    if (o.region !== undefined) clientOptions.region = o.region;
+    const { sqs, s3 } = createSqsClients(clientOptions);
+    const jobId = newJobId();
+    const prefix = o.queuePrefix ?? 'tsmpi';
+    const t0 = performance.now();
+    let queueUrls: string[] = [];
+    let bucket = o.bucket;
+    let ownBucket = false;
+    try {
+      try {
+        ({ queueUrls } = await createJobQueues({ client: sqs, prefix, jobId, size: req.ranks }));
+      } catch (err) {
+        throw asUsage(err, o);
+      }
+      if (bucket === undefined) {
+        bucket = `${prefix}-${jobId}`.toLowerCase();
+        try {
+          await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+          await s3.send(new HeadBucketCommand({ Bucket: bucket }));
+          ownBucket = true;
+        } catch {
+          // No bucket: frames over the SQS limit will fail with a message that says so.
+          bucket = undefined;
+        }
+      }
+      const queuesMs = performance.now() - t0;
+      const spec = {
+        kind: 'sqs' as const,
+        queueUrls,
+        jobId,
+        ...(o.endpoint === undefined ? {} : { endpoint: o.endpoint }),
+        ...(o.region === undefined ? {} : { region: o.region }),
+        ...(bucket === undefined ? {} : { bucket }),
+        ...(o.latency === undefined ? {} : { latency: o.latency }),
+      };
+      const res = await new ThreadLauncher(() => spec).launch(req);
+      res.timings.queuesMs = queuesMs;
+      res.stats.calls.CreateQueue = (res.stats.calls.CreateQueue ?? 0) + req.ranks;
+      res.stats.calls.DeleteQueue = (res.stats.calls.DeleteQueue ?? 0) + req.ranks;
+      return res;
+    } finally {
+      await cleanup({ sqs, s3, queueUrls, bucket, ownBucket, jobId });
+      sqs.destroy();
+      s3.destroy();
+    }
+  }
+}
+
+async function cleanup(c: {
+  sqs: ReturnType<typeof createSqsClients>['sqs'];
+  s3: ReturnType<typeof createSqsClients>['s3'];
+  queueUrls: string[];
+  bucket: string | undefined;
+  ownBucket: boolean;
+  jobId: string;
+}): Promise<void> {
+  const work: Promise<unknown>[] = [];
+  if (c.queueUrls.length > 0)
+    work.push(deleteJobQueues({ client: c.sqs, queueUrls: c.queueUrls }).catch(() => undefined));
+  if (c.bucket !== undefined) {
+    work.push(
+      deleteJobObjects({ s3: c.s3, bucket: c.bucket, jobId: c.jobId })
+        .then(() => (c.ownBucket ? c.s3.send(new DeleteBucketCommand({ Bucket: c.bucket })) : undefined))
+        .catch(() => undefined),
+    );
+  }
+  await Promise.all(work);
+}
+
+/** Setup failures (no endpoint, no region, bad credentials) are the user's to fix: exit 2 with what to set. */
+function asUsage(err: unknown, o: SqsLauncherOptions): Error {
+  const ctx: Parameters<typeof explainAwsError>[1] = { action: 'CreateQueue', service: 'SQS' };
+  if (o.endpoint !== undefined) ctx.endpoint = o.endpoint;
+  if (o.region !== undefined) ctx.region = o.region;
+  const explained = explainAwsError(err, ctx);
+  return new UsageError(explained.message);
+}
+
+export function createSqsLauncher(options: {
+  endpoint?: string;
+  region?: string;
+  latency?: { p50Ms: number; p99Ms: number };
+}): SqsLauncher {
+  const o: SqsLauncherOptions = {};
+  const endpoint = options.endpoint ?? process.env.TSMPI_SQS_ENDPOINT;
+  if (endpoint !== undefined) o.endpoint = endpoint;
+  if (options.region !== undefined) o.region = options.region;
+  if (options.latency !== undefined) o.latency = options.latency;
+  return new SqsLauncher(o);
+}

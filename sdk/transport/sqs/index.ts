@@ -1,0 +1,36 @@
+/**
+ * The SQS transport and its helpers. Import this module (or its files) explicitly: the package's
+ * root entry never loads an AWS SDK client.
+ */
+export type { AwsErrorKind } from './aws-error-kind.js';
+export { classifyAwsError } from './aws-error-kind.js';
+export type { AwsErrorContext, SqsClients, SqsClientsOptions } from './clients.js';
+export { createSqsClients, explainAwsError } from './clients.js';
+export type { SqsTransportErrorCode } from './errors.js';
+export { SqsTransportError } from './errors.js';
+export { deleteJobObjects, jobObjectPrefix } from './job-objects.js';
+export type {
+  CreateJobQueuesOptions,
+  DeleteJobQueuesOptions,
+  JobQueueInfo,
+  JobQueueSettings,
+  JobQueues,
+} from './job-queues.js';
+export {
+  CREATED_TAG,
+  createJobQueues,
+  deleteJobQueues,
+  findJobQueues,
+  JOB_TAG,
+  jobQueueAttributes,
+  jobQueueName,
+  validateJobQueueNames,
+} from './job-queues.js';
+export type { LatencyOptions } from './latency.js';
+export { LogNormalLatency } from './latency.js';
+export * from './prices.js';
+export type { RetryPolicy } from './retry.js';
+export { DEFAULT_RETRY_POLICY } from './retry.js';
+export type { SqsTransportOptions } from './sqs-transport.js';
+export { SqsTransport } from './sqs-transport.js';
+export type { BinaryAccounting } from './wire.js';
