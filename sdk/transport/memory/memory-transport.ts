@@ -1,0 +1,539 @@
+import { availableParallelism } from 'node:os';
+import type { Transport, TransportStats } from '../transport.js';
+import { checkOptions, describe } from './check-options.js';
+import { checkSpinMicros, type MemoryFabric } from './memory-fabric.js';
+import { MemoryTransportError } from './memory-transport-error.js';
+import { Ring, WRITE_LOCK_BUSY, WRITE_NO_SPACE, WRITE_PEER_CLOSED } from './ring.js';
+
+export interface MemoryTransportOptions {
+  /**
+   * After each send or delivery, keep polling the inbound ring for up to this many microseconds
+   * before parking on `Atomics.waitAsync`, in slices that yield to the event loop between them.
+   * A spinning rank sees a frame ~1 µs after it is written; a parked one is woken through its
+   * event loop, ~10-30 µs later. The window adapts below this cap: it doubles when a frame
+   * arrives within it and halves (down to 5 µs) when it runs out, so a rank whose peer is not
+   * running (cores shared with other work) stops stealing the CPU that peer needs.
+   * A number in [0, 1e6]; 0 turns spinning off.
+   * Default: the fabric's `spinMicros` if it has one; else 100 (DEFAULT_SPIN_MICROS) if the job
+   * has no more ranks than the machine has cores and this thread runs only one open endpoint;
+   * else 0 (then spinning would only steal the CPU from the rank that is to answer).
+   */
+  spinMicros?: number;
+}
+
+// For launchers that take the fabric and the endpoint from one place.
+export { createMemoryFabric, type MemoryFabric, type MemoryFabricOptions } from './memory-fabric.js';
+
+/** Spinning budget when `spinMicros` is not given and spinning pays (see the option). */
+export const DEFAULT_SPIN_MICROS = 100;
+/** The adaptive spinning window never shrinks below this (unless the cap is lower). */
+const MIN_SPIN_WINDOW_MS = 0.005;
+/** Longest stretch a spinning endpoint holds the thread before yielding to the event loop. */
+const SPIN_SLICE_MS = 0.05;
+const OPTION_KEYS = new Set(['spinMicros']);
+const RESOLVED: Promise<void> = Promise.resolve();
+/** Period of the keep-alive timer: it never fires in practice, it only holds the loop open. */
+const KEEP_ALIVE_MS = 2 ** 31 - 1;
+
+/** Open endpoints in this thread (module state is per thread): auto-spin needs exactly one. */
+let endpointsInThread = 0;
+
+/** receiving: idle (before start) → spinning ⇄ armed → stopped (after onError) / closed. */
+type Mode = 'idle' | 'spinning' | 'armed' | 'stopped' | 'closed';
+
+interface QueuedSend {
+  readonly frame: Uint8Array;
+  /** Bytes of `frame` already in the destination ring. */
+  offset: number;
+  readonly resolve: () => void;
+  readonly reject: (err: Error) => void;
+}
+
+/**
+ * The transport between worker threads of one machine: every rank owns an inbound ring in
+ * shared memory (see `ring.ts`) that any rank appends to, so a frame crosses threads with one
+ * copy in and one copy out, no postMessage.
+ *
+ * - `send()` resolves once the whole frame is in the destination's ring, so a completed send
+ *   survives this rank closing or exiting. It never blocks the thread: a frame that does not fit
+ *   waits in a per-destination FIFO, resumed when the destination frees space; frames bigger
+ *   than the ring go through in chunks. Per (source, destination) frames arrive in send order.
+ * - Receiving spins (see `spinMicros`) then parks on `Atomics.waitAsync`; each wake-up drains
+ *   everything present and hands the completed frames to `onFrames` in one batch.
+ * - While started, and while sends wait for space, the endpoint keeps its thread's event loop
+ *   alive (as a listening socket does: a pending `Atomics.waitAsync` alone does not on Node 20).
+ *   `close()` releases it, so a worker whose work is done exits by itself.
+ *
+ * @example
+ * // parent: const fabric = createMemoryFabric(2); new Worker(url, { workerData: { fabric, rank } })
+ * const t = new MemoryTransport(workerData.fabric, workerData.rank);
+ * t.start((frames) => console.log(frames.length, 'frames'), (err) => console.error(err));
+ * await t.send(1 - t.rank, new Uint8Array([1, 2, 3]));
+ * await t.close();
+ */
+export class MemoryTransport implements Transport {
+  readonly kind = 'memory';
+  readonly rank: number;
+  readonly size: number;
+  readonly #buffers: readonly SharedArrayBuffer[];
+  /** Producer views of the destinations' rings, made on first use; `#rings[rank]` is `#own`. */
+  readonly #rings: (Ring | undefined)[];
+  readonly #own: Ring;
+  readonly #explicitSpinMs: number | undefined;
+  readonly #autoSpin: boolean;
+
+  #mode: Mode = 'idle';
+  #closed = false;
+  #closing: Promise<void> | undefined;
+  #onFrames: ((frames: Uint8Array[]) => void) | undefined;
+  #onError: ((err: Error) => void) | undefined;
+  #delivering = false;
+  #spinUntil = 0;
+  /** The current adaptive spinning window, in (0, #spinMs()]. */
+  #spinWindowMs = Number.POSITIVE_INFINITY;
+  #spinTimer: NodeJS.Immediate | undefined;
+  /** The outstanding `waitAsync` on our DATA_SEQ: at most one at a time. */
+  #dataWait: Promise<void> | undefined;
+
+  /** Per destination: sends waiting for ring space, oldest first; the head may be partly written. */
+  readonly #queues: (QueuedSend[] | undefined)[];
+  /** Destinations with a non-empty queue. */
+  readonly #blocked = new Set<number>();
+  /** Per destination: the outstanding `waitAsync` on its SPACE_SEQ, at most one. */
+  readonly #spaceWaits: (Promise<void> | undefined)[];
+  /** Per destination: SPACE_SEQ when a spinning endpoint last retried its queue. */
+  readonly #spaceSeen: Int32Array;
+  #retryTimer: NodeJS.Immediate | undefined;
+  readonly #keepAlive: NodeJS.Timeout;
+
+  #messagesSent = 0;
+  #bytesSent = 0;
+  #messagesReceived = 0;
+  #bytesReceived = 0;
+  #queuedSends = 0;
+  #spaceWaitCount = 0;
+  #wakeups = 0;
+  #spinDeliveries = 0;
+
+  constructor(fabric: MemoryFabric, rank: number, options: MemoryTransportOptions = {}) {
+    if (
+      typeof fabric !== 'object' ||
+      fabric === null ||
+      fabric.kind !== 'tsmpi-memory-fabric' ||
+      !Array.isArray(fabric.rings) ||
+      fabric.rings.length !== fabric.size
+    ) {
+      throw new TypeError(
+        `Expected \`fabric\` to be made by \`createMemoryFabric\`, got ${describe(fabric)}`,
+      );
+    }
+    if (!Number.isInteger(rank) || rank < 0 || rank >= fabric.size) {
+      throw new RangeError(
+        `Expected \`rank\` to be an integer in [0, ${fabric.size}), got ${describe(rank)}`,
+      );
+    }
+    checkOptions(options, OPTION_KEYS, 'MemoryTransport');
+    const spin = options.spinMicros ?? fabric.spinMicros;
+    checkSpinMicros(spin);
+    this.rank = rank;
+    this.size = fabric.size;
+    this.#buffers = fabric.rings;
+    this.#rings = new Array(this.size).fill(undefined);
+    this.#own = this.#ring(rank);
+    if (!this.#own.attach()) {
+      throw new MemoryTransportError(
+        'STATE',
+        `Rank ${rank} of this fabric already has an endpoint (open or closed): each rank's ring ` +
+          'serves one endpoint; make a new fabric for a new job',
+      );
+    }
+    this.#explicitSpinMs = spin === undefined ? undefined : spin / 1000;
+    this.#autoSpin = this.size <= availableParallelism();
+    this.#queues = new Array(this.size).fill(undefined);
+    this.#spaceWaits = new Array(this.size).fill(undefined);
+    this.#spaceSeen = new Int32Array(this.size);
+    this.#keepAlive = setInterval(() => {}, KEEP_ALIVE_MS);
+    this.#keepAlive.unref();
+    endpointsInThread++;
+  }
+
+  /**
+   * Writes `frame` into `dst`'s ring (it may be `rank` itself). Resolves when all of it is there;
+   * the transport keeps a reference to `frame` until then, so do not modify it. Rejects with a
+   * MemoryTransportError: 'CLOSED' if this endpoint is closed before that, 'PEER_CLOSED' if
+   * `dst`'s endpoint is (a destination that has not opened yet is fine: frames wait for it).
+   */
+  send(dst: number, frame: Uint8Array): Promise<void> {
+    if (!Number.isInteger(dst) || dst < 0 || dst >= this.size) {
+      return Promise.reject(
+        new RangeError(`Expected \`dst\` to be an integer in [0, ${this.size}), got ${describe(dst)}`),
+      );
+    }
+    if (!(frame instanceof Uint8Array)) {
+      return Promise.reject(new TypeError(`Expected \`frame\` to be a Uint8Array, got ${describe(frame)}`));
+    }
+    if (this.#closed) return Promise.reject(this.#closedError(`send to rank ${dst}`));
+    this.#messagesSent++;
+    this.#bytesSent += frame.length;
+    this.#kick();
+    let offset = 0;
+    const queue = this.#queues[dst];
+    if (queue === undefined || queue.length === 0) {
+      const ring = this.#ring(dst);
+      for (;;) {
+        const next = ring.write(this.rank, frame, offset);
+        if (next === WRITE_PEER_CLOSED) return Promise.reject(this.#peerClosedError(dst));
+        if (next < 0) break;
+        offset = next;
+        if (offset === frame.length) return RESOLVED;
+      }
+    }
+    return new Promise<void>((resolve, reject) => {
+      const q = this.#queues[dst] ?? (this.#queues[dst] = []);
+      q.push({ frame, offset, resolve, reject });
+      this.#queuedSends++;
+      if (q.length === 1) {
+        this.#blocked.add(dst);
+        this.#updateKeepAlive();
+        this.#resume(dst);
+      }
+    });
+  }
+
+  start(onFrames: (frames: Uint8Array[]) => void, onError: (err: Error) => void): void {
+    if (typeof onFrames !== 'function' || typeof onError !== 'function') {
+      throw new TypeError('Expected `onFrames` and `onError` to be functions');
+    }
+    if (this.#closed) {
+      throw new MemoryTransportError('STATE', `start() on closed rank ${this.rank}: make a new transport`);
+    }
+    if (this.#mode !== 'idle') {
+      throw new MemoryTransportError('STATE', `start() called twice on rank ${this.rank}`);
+    }
+    this.#onFrames = onFrames;
+    this.#onError = onError;
+    // The first step runs from the event loop: frames that arrived before start() are not
+    // delivered from inside start().
+    this.#spinUntil = performance.now() + this.#spinWindow();
+    this.#spin();
+    this.#updateKeepAlive();
+  }
+
+  /** Delivers what is in the ring now, synchronously. False while `onFrames` runs (no re-entry). */
+  poll(): boolean {
+    if ((this.#mode !== 'spinning' && this.#mode !== 'armed') || this.#delivering) return false;
+    return this.#deliver();
+  }
+
+  /**
+   * Stops receiving, rejects sends still waiting for space (their frames are dropped; a frame
+   * half through its chunks stays incomplete at the destination), cancels every pending wait and
+   * releases the event loop. Idempotent.
+   */
+  close(): Promise<void> {
+    if (this.#closing !== undefined) return this.#closing;
+    this.#closed = true;
+    endpointsInThread--;
+    this.#stopReceiving('closed');
+    this.#own.detach();
+    if (this.#retryTimer !== undefined) clearImmediate(this.#retryTimer);
+    this.#retryTimer = undefined;
+    for (const dst of this.#blocked) {
+      const queue = this.#queues[dst]!;
+      this.#queues[dst] = undefined;
+      for (const q of queue) q.reject(this.#closedError(`send to rank ${dst}`));
+      // Wakes every producer parked on that ring (they re-check): cancels ours.
+      if (this.#spaceWaits[dst] !== undefined) this.#ring(dst).notifySpace();
+    }
+    this.#blocked.clear();
+    const waits = [this.#dataWait, ...this.#spaceWaits].filter((w) => w !== undefined);
+    // The loop stays referenced until the cancelled waits have settled, so `await close()`
+    // always returns.
+    this.#keepAlive.ref();
+    this.#closing = Promise.all(waits).then(() => clearInterval(this.#keepAlive));
+    return this.#closing;
+  }
+
+  stats(): TransportStats {
+    return {
+      calls: {},
+      messagesSent: this.#messagesSent,
+      bytesSent: this.#bytesSent,
+      messagesReceived: this.#messagesReceived,
+      bytesReceived: this.#bytesReceived,
+      /** Sends that found the ring full (or locked) and waited in the local queue. */
+      queuedSends: this.#queuedSends,
+      /** Times this endpoint parked on a destination's SPACE_SEQ. */
+      spaceWaits: this.#spaceWaitCount,
+      /** Times a parked receiver was woken by `Atomics.waitAsync`. */
+      wakeups: this.#wakeups,
+      /** Batches delivered by the spinning loop (without a wake-up). */
+      spinDeliveries: this.#spinDeliveries,
+      /** The adaptive spinning window now, in µs (0: spinning is off). */
+      spinWindowMicros: Math.round(this.#spinWindow() * 1000),
+    };
+  }
+
+  // ---------------------------------------------------------------- sending
+
+  #ring(rank: number): Ring {
+    let ring = this.#rings[rank];
+    if (ring === undefined) {
+      const sab = this.#buffers[rank];
+      if (!(sab instanceof SharedArrayBuffer)) {
+        throw new TypeError(
+          `Expected \`fabric.rings[${rank}]\` to be a SharedArrayBuffer, got ${describe(sab)}`,
+        );
+      }
+      this.#rings[rank] = ring = new Ring(sab);
+    }
+    return ring;
+  }
+
+  /** Writes queued frames to `dst` in order. Returns 0 when the queue is empty, else why it stopped. */
+  #pump(dst: number): number {
+    const queue = this.#queues[dst];
+    if (queue === undefined) return 0;
+    const ring = this.#ring(dst);
+    while (queue.length > 0) {
+      const q = queue[0]!;
+      for (;;) {
+        const next = ring.write(this.rank, q.frame, q.offset);
+        if (next === WRITE_PEER_CLOSED) {
+          const err = this.#peerClosedError(dst);
+          for (const dropped of queue.splice(0)) dropped.reject(err);
+          break;
+        }
+        if (next < 0) return next;
+        q.offset = next;
+        if (next === q.frame.length) break;
+      }
+      if (queue[0] !== q) break;
+      queue.shift();
+      q.resolve();
+    }
+    this.#blocked.delete(dst);
+    this.#updateKeepAlive();
+    return 0;
+  }
+
+  /** Pumps `dst`'s queue and arranges to be called again if it is still blocked. */
+  #resume(dst: number): void {
+    if (this.#closed) return;
+    const why = this.#pump(dst);
+    if (why === WRITE_NO_SPACE) this.#waitForSpace(dst);
+    else if (why === WRITE_LOCK_BUSY) this.#retrySoon();
+  }
+
+  /** Parks on `dst`'s SPACE_SEQ (announce, read, retry, wait: see `ring.ts`). */
+  #waitForSpace(dst: number): void {
+    if (this.#spaceWaits[dst] !== undefined) return;
+    const ring = this.#ring(dst);
+    ring.addSpaceWaiter(1);
+    for (;;) {
+      const seq = ring.spaceSeq();
+      const why = this.#pump(dst);
+      if (why !== WRITE_NO_SPACE) {
+        ring.addSpaceWaiter(-1);
+        if (why === WRITE_LOCK_BUSY) this.#retrySoon();
+        return;
+      }
+      const wait = ring.waitSpace(seq);
+      if (!wait.async) continue; // space was freed since `seq`: retry
+      this.#spaceWaitCount++;
+      this.#spaceWaits[dst] = wait.value.then(() => {
+        this.#spaceWaits[dst] = undefined;
+        ring.addSpaceWaiter(-1);
+        this.#resume(dst);
+      });
+      return;
+    }
+  }
+
+  /** The ring lock stayed busy (its holder was descheduled): retry from the event loop. */
+  #retrySoon(): void {
+    this.#retryTimer ??= setImmediate(() => {
+      this.#retryTimer = undefined;
+      for (const dst of this.#blocked) if (this.#spaceWaits[dst] === undefined) this.#resume(dst);
+    });
+  }
+
+  /** While spinning: retries queues whose destination freed space since the last look. */
+  #resumeFreed(): void {
+    for (const dst of this.#blocked) {
+      const seq = this.#ring(dst).spaceSeq();
+      if (seq !== this.#spaceSeen[dst]) {
+        this.#spaceSeen[dst] = seq;
+        this.#resume(dst);
+      }
+    }
+  }
+
+  #peerClosedError(dst: number): MemoryTransportError {
+    return new MemoryTransportError(
+      'PEER_CLOSED',
+      `Cannot send to rank ${dst}: its memory transport is closed (the rank finished or failed)`,
+    );
+  }
+
+  #closedError(what: string): MemoryTransportError {
+    return new MemoryTransportError(
+      'CLOSED',
+      `Cannot ${what}: the memory transport of rank ${this.rank} is closed`,
+    );
+  }
+
+  // ---------------------------------------------------------------- receiving
+
+  /** The spinning cap: 0 when spinning is off. */
+  #spinMs(): number {
+    return (
+      this.#explicitSpinMs ?? (this.#autoSpin && endpointsInThread === 1 ? DEFAULT_SPIN_MICROS / 1000 : 0)
+    );
+  }
+
+  /** The window to spin for now: the adaptive one, within [floor, cap]; 0 when spinning is off. */
+  #spinWindow(): number {
+    const cap = this.#spinMs();
+    if (cap === 0) return 0;
+    if (this.#spinWindowMs > cap) this.#spinWindowMs = cap;
+    return this.#spinWindowMs;
+  }
+
+  /** A frame came within the window (success: widen) or the window ran out (failure: narrow). */
+  #adaptSpin(caught: boolean): void {
+    const cap = this.#spinMs();
+    if (cap === 0) return;
+    this.#spinWindowMs = caught
+      ? Math.min(cap, this.#spinWindowMs * 2)
+      : Math.max(Math.min(cap, MIN_SPIN_WINDOW_MS), this.#spinWindowMs / 2);
+  }
+
+  /** Activity: (re)opens the spinning window, since an answer is likely to follow. */
+  #kick(): void {
+    if (this.#mode !== 'armed' && this.#mode !== 'spinning') return;
+    const ms = this.#spinWindow();
+    if (ms === 0) return;
+    this.#spinUntil = performance.now() + ms;
+    if (this.#mode === 'armed') this.#spin();
+  }
+
+  #spin(): void {
+    this.#mode = 'spinning';
+    this.#own.setSleeping(false);
+    this.#spinTimer ??= setImmediate(this.#spinStep);
+  }
+
+  /**
+   * One slice of spinning: deliver if something is READY, else poll until the slice ends. After
+   * `woken`, what is READY came through the wait, not the spin: it does not widen the window.
+   */
+  readonly #spinStep = (woken?: boolean): void => {
+    this.#spinTimer = undefined;
+    if (this.#mode !== 'spinning') return;
+    const own = this.#own;
+    let now = performance.now();
+    let ready = own.hasReady();
+    if (!ready && now < this.#spinUntil) {
+      const sliceEnd = Math.min(this.#spinUntil, now + SPIN_SLICE_MS);
+      do {
+        for (let i = 0; i < 64 && !ready; i++) ready = own.hasReady();
+        if (this.#blocked.size > 0) this.#resumeFreed();
+        now = performance.now();
+      } while (!ready && now < sliceEnd && this.#mode === 'spinning');
+    }
+    if (ready) {
+      if (woken !== true) this.#adaptSpin(true);
+      if (this.#deliver() && woken !== true) this.#spinDeliveries++;
+      if (this.#mode !== 'spinning') return;
+      now = performance.now();
+      const ms = this.#spinWindow();
+      if (ms > 0) this.#spinUntil = now + ms;
+    }
+    if (now < this.#spinUntil) {
+      this.#spinTimer = setImmediate(this.#spinStep);
+      return;
+    }
+    if (!ready) this.#adaptSpin(false);
+    this.#arm();
+  };
+
+  /** Parks on DATA_SEQ (sleep flag, read, check, wait: see `ring.ts`). */
+  #arm(): void {
+    const own = this.#own;
+    this.#mode = 'armed';
+    own.setSleeping(true);
+    for (;;) {
+      const seq = own.dataSeq();
+      if (own.hasReady()) {
+        this.#spin();
+        return;
+      }
+      // A wait that is still registered is woken by the next notify: no need for another.
+      if (this.#dataWait !== undefined) return;
+      const wait = own.waitData(seq);
+      if (wait.async) {
+        this.#dataWait = wait.value.then(this.#onDataWake);
+        return;
+      }
+      // DATA_SEQ moved since `seq`: a record was committed meanwhile; look again.
+    }
+  }
+
+  readonly #onDataWake = (): void => {
+    this.#dataWait = undefined;
+    if (this.#mode !== 'armed') return;
+    this.#wakeups++;
+    this.#spinUntil = performance.now() + this.#spinWindow();
+    this.#mode = 'spinning';
+    this.#own.setSleeping(false);
+    this.#spinStep(true);
+  };
+
+  /** Drains the ring and hands completed frames to `onFrames`. Returns whether any were. */
+  #deliver(): boolean {
+    const frames: Uint8Array[] = [];
+    try {
+      this.#own.drain(frames);
+    } catch (err) {
+      this.#fail(err);
+      return false;
+    }
+    if (frames.length === 0) return false;
+    this.#messagesReceived += frames.length;
+    for (const f of frames) this.#bytesReceived += f.length;
+    this.#delivering = true;
+    try {
+      this.#onFrames!(frames);
+    } catch (err) {
+      this.#fail(err);
+    } finally {
+      this.#delivering = false;
+    }
+    return true;
+  }
+
+  /** A corrupt ring or a throwing `onFrames`: report once, deliver nothing more. */
+  #fail(err: unknown): void {
+    if (this.#mode === 'stopped' || this.#mode === 'closed') return;
+    this.#stopReceiving('stopped');
+    this.#onError?.(err instanceof Error ? err : new Error(String(err)));
+  }
+
+  #stopReceiving(mode: 'stopped' | 'closed'): void {
+    this.#mode = mode;
+    if (this.#spinTimer !== undefined) clearImmediate(this.#spinTimer);
+    this.#spinTimer = undefined;
+    this.#own.setSleeping(false);
+    // Only this endpoint waits on its own DATA_SEQ: this cancels exactly our wait.
+    if (this.#dataWait !== undefined) this.#own.notifyData();
+    this.#updateKeepAlive();
+  }
+
+  /** Holds the event loop open while receiving or while sends wait for space. */
+  #updateKeepAlive(): void {
+    if (this.#closed) return;
+    if (this.#mode === 'spinning' || this.#mode === 'armed' || this.#blocked.size > 0) this.#keepAlive.ref();
+    else this.#keepAlive.unref();
+  }
+}

@@ -1,0 +1,396 @@
+import { Buffer } from 'node:buffer';
+import { MemoryTransportError } from './memory-transport-error.js';
+import { type WaitAsyncResult, waitAsync } from './wait-async.js';
+
+/*
+ * One rank's inbound ring: a multi-producer, single-consumer queue of byte records in one
+ * SharedArrayBuffer.
+ *
+ *   bytes [0, 256)          control words (Int32), one 64-byte cache line per writer side
+ *   bytes [256, 256 + cap)  data: records, `cap` a power of two
+ *
+ * Positions (`head`, `tail`) are byte counters that wrap modulo 2^32 (int32 arithmetic); a
+ * position's offset in the data area is `pos & (cap - 1)`. Invariants:
+ *
+ * - `0 <= tail - head <= cap`. [head, tail) holds records; [tail, head + cap) is free.
+ * - Only the consumer writes HEAD; it advances past a record only after copying it out, so a
+ *   producer never overwrites bytes the consumer has yet to read.
+ * - Producers claim space under LOCK (a CAS spinlock held for a few integer operations, never
+ *   during a copy): read HEAD, check free space, write the record header with state WRITING,
+ *   publish TAIL = tail + record length, unlock. So every header in [head, tail) was fully
+ *   written before TAIL covered it: the consumer never reads a stale header from a previous lap,
+ *   and no memory needs zeroing.
+ * - The producer then copies the payload outside the lock and sets the header's state to READY
+ *   (Atomics.store: the payload writes happen-before any load that sees READY). The consumer
+ *   reads records in position order and stops at the first one still WRITING, so one slow
+ *   producer delays later records but never exposes a partial one.
+ * - Records start at multiples of 16, so a 16-byte header never straddles the end of the data
+ *   area; payloads may wrap and are copied in two pieces.
+ * - A frame whose payload exceeds min(cap / 4, 64 KiB) is split into a FIRST record (which
+ *   carries the frame's total length) and CONT records. One producer thread writes the records of one
+ *   destination strictly in order, so per (source, destination) the records of a frame are
+ *   contiguous in that source's sequence and the consumer reassembles them with one partial
+ *   frame per source.
+ *
+ * - OWNER goes 0 (no endpoint yet: producers may already write, the frames wait) → 1 (one
+ *   endpoint consumes) → 2 (closed: producers' writes fail). It never goes back, so a ring
+ *   never has two consumers.
+ *
+ * Wake-ups (no lost wake-up, both directions use the same pattern):
+ * - Consumer sleeps on DATA_SEQ: it sets SLEEPING = 1, reads DATA_SEQ = s, checks for a READY
+ *   record at head, and only then waits while DATA_SEQ == s. A producer sets READY, adds 1 to
+ *   DATA_SEQ, then notifies if SLEEPING != 0. All of these are sequentially consistent atomics:
+ *   if the consumer read DATA_SEQ before the producer's add, its SLEEPING store precedes the
+ *   producer's SLEEPING load (so the producer notifies) and its wait either sees the changed
+ *   value or is registered before the notify; if it read DATA_SEQ after the add, it also sees
+ *   READY. A consumer that is spinning keeps SLEEPING = 0, so producers skip the notify.
+ * - Producers short of space sleep on SPACE_SEQ: they add 1 to SPACE_WAITERS, read SPACE_SEQ,
+ *   retry the claim, and only then wait while SPACE_SEQ is unchanged. The consumer stores HEAD,
+ *   adds 1 to SPACE_SEQ, and notifies if SPACE_WAITERS > 0.
+ */
+
+/** Bytes of control words before the data area. */
+export const CONTROL_BYTES = 256;
+/** Smallest and largest data area, in bytes. */
+export const MIN_RING_BYTES = 1024;
+export const MAX_RING_BYTES = 2 ** 30;
+
+// Producer-written line.
+const LOCK = 0;
+const TAIL = 1;
+const DATA_SEQ = 2;
+const SPACE_WAITERS = 3;
+// Consumer-written line.
+const HEAD = 16;
+const SLEEPING = 17;
+const SPACE_SEQ = 18;
+const OWNER = 19;
+// Written once by `Ring.format`.
+const MAGIC = 32;
+const CAPACITY = 33;
+const SIZE = 34;
+
+const MAGIC_VALUE = 0x4d525431; // 'MRT1'
+const DATA_WORD = CONTROL_BYTES >> 2;
+
+const HEADER_BYTES = 16;
+/** Extra bytes of a FIRST record: the frame's total length as two uint32 (low, high). */
+const EXT_BYTES = 8;
+// Header words: [record length, state, (src << 2) | kind, payload length].
+const KIND_WHOLE = 0;
+const KIND_FIRST = 1;
+const KIND_CONT = 2;
+const STATE_WRITING = 0;
+const STATE_READY = 1;
+const OWNER_NONE = 0;
+const OWNER_OPEN = 1;
+const OWNER_CLOSED = 2;
+
+/**
+ * Largest chunk of a big frame. Smaller chunks let the consumer start copying out sooner and let
+ * the producer continue as soon as a little space is free (a 1 MiB frame through a 1 MiB ring:
+ * 256 KiB chunks made the producer wait for space ~2x longer); per-chunk overhead is < 1 µs.
+ */
+const MAX_CHUNK_BYTES = 64 * 1024;
+/** Lock attempts before a producer gives up for now (and retries from the event loop). */
+const LOCK_ATTEMPTS = 256;
+/** The consumer publishes HEAD after a record at least this big, not only at the end of a drain. */
+const EAGER_FREE_BYTES = 16 * 1024;
+/** Frames up to this size are copied out with `slice`; larger ones into uninitialised memory. */
+const SLICE_COPY_MAX = 512;
+
+/** `write()` results that are not a new offset. */
+export const WRITE_NO_SPACE = -1;
+export const WRITE_LOCK_BUSY = -2;
+export const WRITE_PEER_CLOSED = -3;
+
+interface Partial {
+  buffer: Uint8Array;
+  filled: number;
+}
+
+const pad16 = (n: number): number => (n + 15) & ~15;
+
+export class Ring {
+  /** Data area size in bytes (a power of two). */
+  readonly capacity: number;
+  /** Frames with a larger payload are chunked; chunks are at most this big: min(cap / 4, 64 KiB). */
+  readonly maxChunk: number;
+  /** A chunk smaller than this (unless it ends the frame) waits for more space: maxChunk / 4. */
+  readonly minChunk: number;
+  readonly #ctl: Int32Array;
+  readonly #data: Uint8Array;
+  readonly #mask: number;
+  readonly #size: number;
+  // Consumer-side state: only the endpoint that owns the ring drains it.
+  #head: number;
+  readonly #partial: (Partial | undefined)[] = [];
+
+  /** Writes the control words of a fresh ring. */
+  static format(sab: SharedArrayBuffer, capacity: number, size: number): void {
+    const ctl = new Int32Array(sab, 0, CONTROL_BYTES >> 2);
+    ctl[CAPACITY] = capacity;
+    ctl[SIZE] = size;
+    Atomics.store(ctl, MAGIC, MAGIC_VALUE);
+  }
+
+  constructor(sab: SharedArrayBuffer) {
+    const ctl = new Int32Array(sab);
+    const capacity = ctl[CAPACITY] ?? 0;
+    if (
+      Atomics.load(ctl, MAGIC) !== MAGIC_VALUE ||
+      sab.byteLength !== CONTROL_BYTES + capacity ||
+      (capacity & (capacity - 1)) !== 0
+    ) {
+      throw new TypeError('Expected a ring of a fabric made by `createMemoryFabric`, got another buffer');
+    }
+    this.#ctl = ctl;
+    this.#data = new Uint8Array(sab, CONTROL_BYTES, capacity);
+    this.capacity = capacity;
+    this.#mask = capacity - 1;
+    this.#size = ctl[SIZE]!;
+    this.maxChunk = Math.min(capacity / 4, MAX_CHUNK_BYTES);
+    this.minChunk = this.maxChunk / 4;
+    this.#head = Atomics.load(ctl, HEAD);
+  }
+
+  // ---------------------------------------------------------------- producer side
+
+  /**
+   * Writes the next record of `frame` (bytes from `offset` on) for source rank `src`. Returns the
+   * new offset (`frame.length` once the frame is complete; a 0-byte frame completes at 0), or
+   * WRITE_NO_SPACE / WRITE_LOCK_BUSY / WRITE_PEER_CLOSED if nothing was written. Never blocks
+   * beyond a short spin.
+   */
+  write(src: number, frame: Uint8Array, offset: number): number {
+    const ctl = this.#ctl;
+    if (Atomics.load(ctl, OWNER) === OWNER_CLOSED) return WRITE_PEER_CLOSED;
+    if (!this.#lock()) return WRITE_LOCK_BUSY;
+    const tail = Atomics.load(ctl, TAIL);
+    const free = this.capacity - ((tail - Atomics.load(ctl, HEAD)) | 0);
+    const total = frame.length;
+    let kind: number;
+    let ext = 0;
+    let n: number;
+    if (offset === 0 && total <= this.maxChunk) {
+      kind = KIND_WHOLE;
+      n = total;
+      if (HEADER_BYTES + pad16(n) > free) {
+        Atomics.store(ctl, LOCK, 0);
+        return WRITE_NO_SPACE;
+      }
+    } else {
+      kind = offset === 0 ? KIND_FIRST : KIND_CONT;
+      ext = offset === 0 ? EXT_BYTES : 0;
+      const remaining = total - offset;
+      n = Math.min(remaining, this.maxChunk, ((free - HEADER_BYTES) & ~15) - ext);
+      if (n < Math.min(remaining, this.minChunk)) {
+        Atomics.store(ctl, LOCK, 0);
+        return WRITE_NO_SPACE;
+      }
+    }
+    const recordBytes = HEADER_BYTES + pad16(ext + n);
+    const at = tail & this.#mask;
+    const w = DATA_WORD + (at >> 2);
+    ctl[w] = recordBytes;
+    ctl[w + 1] = STATE_WRITING;
+    ctl[w + 2] = (src << 2) | kind;
+    ctl[w + 3] = n;
+    if (ext !== 0) {
+      // 16-aligned, so both words sit together even when they wrap to the start.
+      const e = DATA_WORD + (((at + HEADER_BYTES) & this.#mask) >> 2);
+      ctl[e] = total % 2 ** 32;
+      ctl[e + 1] = Math.floor(total / 2 ** 32);
+    }
+    Atomics.store(ctl, TAIL, (tail + recordBytes) | 0);
+    Atomics.store(ctl, LOCK, 0);
+
+    this.#copyIn(frame, offset, n, (at + HEADER_BYTES + ext) & this.#mask);
+    Atomics.store(ctl, w + 1, STATE_READY);
+    Atomics.add(ctl, DATA_SEQ, 1);
+    if (Atomics.load(ctl, SLEEPING) !== 0) Atomics.notify(ctl, DATA_SEQ);
+    return offset + n;
+  }
+
+  /** Announces (+1) or withdraws (-1) a producer waiting for space. */
+  addSpaceWaiter(delta: 1 | -1): void {
+    Atomics.add(this.#ctl, SPACE_WAITERS, delta);
+  }
+
+  /** The space futex word's current value, to be read before retrying a claim. */
+  spaceSeq(): number {
+    return Atomics.load(this.#ctl, SPACE_SEQ);
+  }
+
+  /** Waits until the consumer frees space (or anyone notifies), unless SPACE_SEQ moved past `seq`. */
+  waitSpace(seq: number): WaitAsyncResult {
+    return waitAsync(this.#ctl, SPACE_SEQ, seq);
+  }
+
+  /** Wakes every producer waiting for space on this ring (they re-check and wait again if need be). */
+  notifySpace(): void {
+    Atomics.notify(this.#ctl, SPACE_SEQ);
+  }
+
+  #lock(): boolean {
+    const ctl = this.#ctl;
+    for (let i = 0; i < LOCK_ATTEMPTS; i++) {
+      if (Atomics.compareExchange(ctl, LOCK, 0, 1) === 0) return true;
+      // Test before test-and-set: spinning on a load keeps the cache line shared.
+      for (let j = 0; j < 32 && Atomics.load(ctl, LOCK) !== 0; j++);
+    }
+    return false;
+  }
+
+  #copyIn(frame: Uint8Array, offset: number, n: number, at: number): void {
+    if (n === 0) return;
+    const first = Math.min(n, this.capacity - at);
+    if (offset === 0 && first === frame.length) this.#data.set(frame, at);
+    else this.#data.set(frame.subarray(offset, offset + first), at);
+    if (first < n) this.#data.set(frame.subarray(offset + first, offset + n), 0);
+  }
+
+  // ---------------------------------------------------------------- consumer side
+
+  /** Makes the caller the ring's one consumer; false if it has (or had) one already. */
+  attach(): boolean {
+    return Atomics.compareExchange(this.#ctl, OWNER, OWNER_NONE, OWNER_OPEN) === OWNER_NONE;
+  }
+
+  /** Closes the ring for good: later writes fail, and parked producers wake to find out. */
+  detach(): void {
+    Atomics.store(this.#ctl, OWNER, OWNER_CLOSED);
+    Atomics.notify(this.#ctl, SPACE_SEQ);
+  }
+
+  /** Whether the record at head is READY (what a spinning or waking consumer checks). */
+  hasReady(): boolean {
+    const head = this.#head;
+    return (
+      Atomics.load(this.#ctl, TAIL) !== head &&
+      Atomics.load(this.#ctl, DATA_WORD + ((head & this.#mask) >> 2) + 1) === STATE_READY
+    );
+  }
+
+  /** The data futex word's current value, to be read after `setSleeping(true)` and before `hasReady()`. */
+  dataSeq(): number {
+    return Atomics.load(this.#ctl, DATA_SEQ);
+  }
+
+  /** Tells producers whether to notify DATA_SEQ after each record. */
+  setSleeping(sleeping: boolean): void {
+    Atomics.store(this.#ctl, SLEEPING, sleeping ? 1 : 0);
+  }
+
+  /** Waits until a producer notifies, unless DATA_SEQ moved past `seq`. */
+  waitData(seq: number): WaitAsyncResult {
+    return waitAsync(this.#ctl, DATA_SEQ, seq);
+  }
+
+  /** Wakes the consumer's pending wait (used by `close()` to cancel it). */
+  notifyData(): void {
+    Atomics.notify(this.#ctl, DATA_SEQ);
+  }
+
+  /**
+   * Consumes the READY records present when called, appends each completed frame (copied into
+   * its own ArrayBuffer) to `out`, and frees their space. Returns the number of records consumed.
+   * Throws MemoryTransportError('CORRUPT') on a record that breaks the ring's invariants; the
+   * ring is unusable afterwards.
+   */
+  drain(out: Uint8Array[]): number {
+    const ctl = this.#ctl;
+    const mask = this.#mask;
+    const tail = Atomics.load(ctl, TAIL);
+    let head = this.#head;
+    let records = 0;
+    while (head !== tail) {
+      const at = head & mask;
+      const w = DATA_WORD + (at >> 2);
+      if (Atomics.load(ctl, w + 1) !== STATE_READY) break;
+      const recordBytes = ctl[w]!;
+      const meta = ctl[w + 2]!;
+      const n = ctl[w + 3]!;
+      const kind = meta & 3;
+      const src = meta >>> 2;
+      const ext = kind === KIND_FIRST ? EXT_BYTES : 0;
+      if (
+        recordBytes !== HEADER_BYTES + pad16(ext + n) ||
+        n < 0 ||
+        recordBytes > ((tail - head) | 0) ||
+        src >= this.#size ||
+        kind > KIND_CONT
+      ) {
+        throw this.#corrupt(head, `record length ${recordBytes}, payload ${n}, source ${src}, kind ${kind}`);
+      }
+      const payloadAt = (at + HEADER_BYTES + ext) & mask;
+      if (kind === KIND_WHOLE) {
+        if (this.#partial[src] !== undefined) throw this.#corrupt(head, `a whole frame inside a chunked one`);
+        out.push(this.#copyOut(payloadAt, n));
+      } else {
+        let p = this.#partial[src];
+        if (kind === KIND_FIRST) {
+          if (p !== undefined) throw this.#corrupt(head, `a new frame inside a chunked one`);
+          const e = DATA_WORD + (((at + HEADER_BYTES) & mask) >> 2);
+          const total = (ctl[e]! >>> 0) + (ctl[e + 1]! >>> 0) * 2 ** 32;
+          p = { buffer: allocate(total), filled: 0 };
+          this.#partial[src] = p;
+        } else if (p === undefined) {
+          throw this.#corrupt(head, `a continuation record without its first record`);
+        }
+        if (p.filled + n > p.buffer.length) throw this.#corrupt(head, `chunks longer than their frame`);
+        this.#copyInto(payloadAt, n, p.buffer, p.filled);
+        p.filled += n;
+        if (p.filled === p.buffer.length) {
+          out.push(p.buffer);
+          this.#partial[src] = undefined;
+        }
+      }
+      head = (head + recordBytes) | 0;
+      records++;
+      if (recordBytes >= EAGER_FREE_BYTES) this.#free(head);
+    }
+    if (head !== this.#head) this.#free(head);
+    return records;
+  }
+
+  #free(head: number): void {
+    const ctl = this.#ctl;
+    this.#head = head;
+    Atomics.store(ctl, HEAD, head);
+    Atomics.add(ctl, SPACE_SEQ, 1);
+    if (Atomics.load(ctl, SPACE_WAITERS) > 0) Atomics.notify(ctl, SPACE_SEQ);
+  }
+
+  #copyOut(at: number, n: number): Uint8Array {
+    if (n <= SLICE_COPY_MAX && at + n <= this.capacity) return this.#data.slice(at, at + n);
+    const frame = allocate(n);
+    this.#copyInto(at, n, frame, 0);
+    return frame;
+  }
+
+  #copyInto(at: number, n: number, dst: Uint8Array, dstOffset: number): void {
+    const first = Math.min(n, this.capacity - at);
+    dst.set(this.#data.subarray(at, at + first), dstOffset);
+    if (first < n) dst.set(this.#data.subarray(0, n - first), dstOffset + first);
+  }
+
+  #corrupt(head: number, what: string): MemoryTransportError {
+    return new MemoryTransportError(
+      'CORRUPT',
+      `Ring corrupted at position ${head >>> 0}: ${what}. ` +
+        'Shared memory was overwritten outside the transport; restart the job',
+    );
+  }
+}
+
+/**
+ * A fresh Uint8Array with its own ArrayBuffer. Large ones skip zero-filling (every byte is
+ * overwritten at once): for 1 MiB that is ~3x faster than `new Uint8Array(n)`, whose zeroed
+ * pages are faulted in one by one.
+ */
+function allocate(n: number): Uint8Array {
+  if (n <= SLICE_COPY_MAX) return new Uint8Array(n);
+  const b = Buffer.allocUnsafeSlow(n);
+  return new Uint8Array(b.buffer, b.byteOffset, n);
+}

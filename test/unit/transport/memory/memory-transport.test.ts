@@ -1,0 +1,247 @@
+import fc from 'fast-check';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createMemoryFabric, type MemoryFabric } from '../../../../sdk/transport/memory/memory-fabric.js';
+import { MemoryTransport } from '../../../../sdk/transport/memory/memory-transport.js';
+import { MemoryTransportError } from '../../../../sdk/transport/memory/memory-transport-error.js';
+import { fillFrame } from '../../../fixtures/memory-transport/frames.mjs';
+
+// All endpoints of these tests live in this one thread (the single-thread use of the transport).
+
+const open: MemoryTransport[] = [];
+
+function endpoints(fabric: MemoryFabric, options: { spinMicros?: number } = {}): MemoryTransport[] {
+  const ts = Array.from({ length: fabric.size }, (_, r) => new MemoryTransport(fabric, r, options));
+  open.push(...ts);
+  return ts;
+}
+
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((t) => t.close()));
+});
+
+/** Starts `t`, collecting what it delivers; `until(n)` resolves once n frames have arrived. */
+function collect(t: MemoryTransport) {
+  const frames: Uint8Array[] = [];
+  const errors: Error[] = [];
+  let want = Number.POSITIVE_INFINITY;
+  let reached: () => void = () => {};
+  t.start(
+    (batch) => {
+      frames.push(...batch);
+      if (frames.length >= want) reached();
+    },
+    (err) => errors.push(err),
+  );
+  return {
+    frames,
+    errors,
+    until(n: number): Promise<void> {
+      want = n;
+      return frames.length >= n ? Promise.resolve() : new Promise<void>((resolve) => (reached = resolve));
+    },
+  };
+}
+
+describe('MemoryTransport in one thread', () => {
+  it('delivers any mix of frame sizes, through a 1 KiB ring, all-to-all in per-pair order', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.tuple(fc.nat(2), fc.nat(2), fc.oneof(fc.nat(16), fc.nat(600), fc.nat(5000))), {
+          minLength: 1,
+          maxLength: 60,
+        }),
+        async (plan) => {
+          const ts = endpoints(createMemoryFabric(3, { ringBytes: 1024 }), { spinMicros: 0 });
+          const sinks = ts.map(collect);
+          // sent[dst][src]: the frames src sent to dst, in order (each >= 8 bytes: it names its source).
+          const sent = [0, 1, 2].map(() => [0, 1, 2].map((): Uint8Array[] => []));
+          const sends = plan.map(([src, dst, n]) => {
+            const frame = fillFrame(src, dst, sent[dst]![src]!.length, Math.max(8, n));
+            sent[dst]![src]!.push(frame);
+            return ts[src]!.send(dst, frame);
+          });
+          await Promise.all(sends);
+          for (let dst = 0; dst < 3; dst++) {
+            await sinks[dst]!.until(sent[dst]!.flat().length);
+            const bySource = [0, 1, 2].map((src) =>
+              sinks[dst]!.frames.filter(
+                (f) => new DataView(f.buffer, f.byteOffset).getUint32(0, true) === src,
+              ),
+            );
+            expect(bySource).toEqual(sent[dst]);
+          }
+          await Promise.all(open.splice(0).map((t) => t.close()));
+        },
+      ),
+      { numRuns: 25 },
+    );
+  });
+
+  it('poll() delivers what is in the ring synchronously, and returns false when nothing is', async () => {
+    const [a, b] = endpoints(createMemoryFabric(2, { ringBytes: 4096 }));
+    const sink = collect(a!);
+    expect(a!.poll()).toBe(false);
+    await b!.send(0, new Uint8Array([1]));
+    await b!.send(0, new Uint8Array([2, 3]));
+    expect(a!.poll()).toBe(true);
+    expect(sink.frames).toEqual([new Uint8Array([1]), new Uint8Array([2, 3])]);
+    expect(a!.poll()).toBe(false);
+  });
+
+  it('poll() before start() and from inside onFrames delivers nothing (no re-entry)', async () => {
+    const [a, b] = endpoints(createMemoryFabric(2, { ringBytes: 4096 }));
+    await b!.send(0, new Uint8Array([1]));
+    expect(a!.poll()).toBe(false);
+    const inner: boolean[] = [];
+    a!.start(
+      () => inner.push(a!.poll()),
+      () => {},
+    );
+    expect(a!.poll()).toBe(true);
+    expect(inner).toEqual([false]);
+  });
+
+  it('a send that does not fit waits in the local queue and resolves once the receiver drains', async () => {
+    const [a, b] = endpoints(createMemoryFabric(2, { ringBytes: 1024 }));
+    // 256-byte frames are written whole (16-byte header): three fit in 1 KiB, the fourth waits.
+    const sends = [0, 1, 2, 3].map((seq) => b!.send(0, fillFrame(1, 0, seq, 256)));
+    let fourthDone = false;
+    void sends[3]!.then(() => (fourthDone = true));
+    await Promise.all(sends.slice(0, 3));
+    expect(b!.stats()).toMatchObject({ messagesSent: 4, queuedSends: 1 });
+    expect(fourthDone).toBe(false);
+    const sink = collect(a!);
+    await Promise.all(sends);
+    await sink.until(4);
+    expect(sink.frames.map((f) => new DataView(f.buffer, f.byteOffset).getUint32(4, true))).toEqual([
+      0, 1, 2, 3,
+    ]);
+  });
+
+  it('close() rejects sends still waiting for space with a CLOSED error and is idempotent', async () => {
+    const [, b] = endpoints(createMemoryFabric(2, { ringBytes: 1024 }));
+    const big = expect(b!.send(0, new Uint8Array(10_000))).rejects.toMatchObject({
+      name: 'MemoryTransportError',
+      code: 'CLOSED',
+    });
+    const closing = b!.close();
+    expect(b!.close()).toBe(closing);
+    await closing;
+    await big;
+    await expect(b!.send(0, new Uint8Array(1))).rejects.toThrow(/Cannot send to rank 0: .* rank 1 is closed/);
+  });
+
+  it('rejects sends to a closed destination with PEER_CLOSED, also those waiting for its space', async () => {
+    const [a, b] = endpoints(createMemoryFabric(2, { ringBytes: 1024 }));
+    const waiting = expect(b!.send(0, new Uint8Array(10_000))).rejects.toMatchObject({ code: 'PEER_CLOSED' });
+    const behind = expect(b!.send(0, new Uint8Array(1))).rejects.toThrow(
+      /Cannot send to rank 0: its memory transport is closed/,
+    );
+    await a!.close();
+    await waiting;
+    await behind;
+    await expect(b!.send(0, new Uint8Array(1))).rejects.toMatchObject({ code: 'PEER_CLOSED' });
+    await expect(b!.send(1, new Uint8Array(1))).resolves.toBeUndefined();
+  });
+
+  it('refuses a second endpoint for a rank, even after the first one closed', async () => {
+    const fabric = createMemoryFabric(2, { ringBytes: 1024 });
+    const [a] = endpoints(fabric);
+    expect(() => new MemoryTransport(fabric, 0)).toThrow(/Rank 0 of this fabric already has an endpoint/);
+    await a!.close();
+    expect(() => new MemoryTransport(fabric, 0)).toThrow(MemoryTransportError);
+  });
+
+  it('start() twice, or after close(), throws a STATE error', async () => {
+    const [a, b] = endpoints(createMemoryFabric(2, { ringBytes: 1024 }));
+    a!.start(
+      () => {},
+      () => {},
+    );
+    expect(() =>
+      a!.start(
+        () => {},
+        () => {},
+      ),
+    ).toThrow(/start\(\) called twice on rank 0/);
+    await b!.close();
+    expect(() =>
+      b!.start(
+        () => {},
+        () => {},
+      ),
+    ).toThrow(MemoryTransportError);
+  });
+
+  it('rejects a bad destination or frame, naming the argument, the rule and the value', async () => {
+    const [a] = endpoints(createMemoryFabric(2, { ringBytes: 1024 }));
+    await expect(a!.send(2, new Uint8Array(1))).rejects.toThrow(
+      /`dst` to be an integer in \[0, 2\), got `2` \(number\)/,
+    );
+    await expect(a!.send(-1, new Uint8Array(1))).rejects.toThrow(RangeError);
+    await expect(a!.send(1, [1, 2] as never)).rejects.toThrow(
+      /`frame` to be a Uint8Array, got `1,2` \(object\)/,
+    );
+  });
+
+  it('rejects a bad fabric, rank or option at construction', () => {
+    const fabric = createMemoryFabric(2, { ringBytes: 1024 });
+    expect(() => new MemoryTransport({} as never, 0)).toThrow(/`fabric` to be made by `createMemoryFabric`/);
+    expect(() => new MemoryTransport(fabric, 2)).toThrow(
+      /`rank` to be an integer in \[0, 2\), got `2` \(number\)/,
+    );
+    expect(() => new MemoryTransport(fabric, 0, { spin: 1 } as never)).toThrow(
+      /Unknown option `spin` of `MemoryTransport`: expected one of `spinMicros`/,
+    );
+    expect(() => new MemoryTransport(fabric, 0, { spinMicros: -5 })).toThrow(
+      /`spinMicros` .* got `-5` \(number\)/,
+    );
+    const forged = { ...fabric, rings: [new SharedArrayBuffer(2048), fabric.rings[1]!] };
+    expect(() => new MemoryTransport(forged, 0)).toThrow(/ring of a fabric made by `createMemoryFabric`/);
+  });
+
+  it('reports a corrupted ring to onError once, with code CORRUPT, and delivers nothing more', async () => {
+    const fabric = createMemoryFabric(2, { ringBytes: 1024 });
+    const [a, b] = endpoints(fabric);
+    await b!.send(0, new Uint8Array(8));
+    // The first record's header starts the data area (after 256 control bytes): break its length.
+    new Int32Array(fabric.rings[0]!)[64] = 12_345;
+    const sink = collect(a!);
+    expect(a!.poll()).toBe(false);
+    expect(sink.errors).toHaveLength(1);
+    expect(sink.errors[0]).toMatchObject({ name: 'MemoryTransportError', code: 'CORRUPT' });
+    expect(sink.errors[0]!.message).toMatch(/Ring corrupted at position 0: record length 12345/);
+    expect(a!.poll()).toBe(false);
+    expect(sink.errors).toHaveLength(1);
+  });
+
+  it('passes an exception thrown by onFrames to onError and stops delivering', async () => {
+    const [a, b] = endpoints(createMemoryFabric(2, { ringBytes: 1024 }));
+    const errors: Error[] = [];
+    a!.start(
+      () => {
+        throw new Error('handler bug');
+      },
+      (err) => errors.push(err),
+    );
+    await b!.send(0, new Uint8Array(1));
+    expect(a!.poll()).toBe(true);
+    expect(errors.map((e) => e.message)).toEqual(['handler bug']);
+    await b!.send(0, new Uint8Array(1));
+    expect(a!.poll()).toBe(false);
+  });
+
+  it('counts frames and bytes sent and received', async () => {
+    const [a, b] = endpoints(createMemoryFabric(2, { ringBytes: 1024 }));
+    const sink = collect(a!);
+    await Promise.all([
+      b!.send(0, new Uint8Array(3)),
+      b!.send(0, new Uint8Array(5000)),
+      b!.send(0, new Uint8Array(0)),
+    ]);
+    await sink.until(3);
+    expect(b!.stats()).toMatchObject({ calls: {}, messagesSent: 3, bytesSent: 5003 });
+    expect(a!.stats()).toMatchObject({ messagesReceived: 3, bytesReceived: 5003, messagesSent: 0 });
+    expect(a!.kind).toBe('memory');
+  });
+});
