@@ -227,7 +227,7 @@ describe('SqsTransport sending', () => {
     const put = s3Mock.commandCalls(PutObjectCommand);
     expect(put).toHaveLength(2);
     const key = put[0]!.args[0].input.Key!;
-    expect(key).toMatch(/^job1\/[0-9a-f-]{36}$/);
+    expect(key).toMatch(/^payloads\/job1\/[0-9a-f-]{36}$/);
     expect(put[0]!.args[0].input.Body).toBe(frame);
     const [entry] = batchesSent(sqsMock).flat();
     expect(JSON.parse(entry!.MessageBody!)).toEqual({ tsmpi: 's3', bucket: 'bkt', key, bytes: 2_000_000 });
@@ -248,7 +248,7 @@ describe('SqsTransport sending', () => {
     await expect(t.send(1, new Uint8Array(1_100_000))).rejects.toMatchObject({
       code: 'ACCESS_DENIED',
       message: expect.stringMatching(
-        /^PutObject s3:\/\/bkt\/job1\/\S+ \(a frame for rank 1\): access denied by S3/,
+        /^PutObject s3:\/\/bkt\/payloads\/job1\/\S+ \(a frame for rank 1\): access denied by S3/,
       ),
     });
     await t.close();
