@@ -1,3 +1,5 @@
+import { PI_KERNEL_WASM } from './wasm/pi-kernel-wasm.js';
+
 /**
  * The Monte Carlo pi kernel: counts points of the unit square inside the quarter circle.
  *
@@ -96,5 +98,61 @@ export function countInside(samples: number, state: Uint32Array): number {
   state[1] = s1;
   state[2] = s2;
   state[3] = s3;
+  return inside;
+}
+
+/** Streams per rank: four SIMD lanes and one scalar stream for the remainder. */
+export const STREAMS_PER_RANK = 5;
+
+interface WasmKernel {
+  count(iterations: number): number;
+  state: Uint32Array;
+}
+
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object) => { exports: unknown };
+}
+
+let wasmKernel: WasmKernel | null | undefined;
+
+/** The SIMD kernel, or null where WebAssembly SIMD is unavailable. One instance per thread. */
+export function loadWasmKernel(): WasmKernel | null {
+  if (wasmKernel !== undefined) return wasmKernel;
+  try {
+    const bytes = Buffer.from(PI_KERNEL_WASM, 'base64');
+    // The project's lib settings (no DOM) carry no WebAssembly types: describe the two calls used.
+    const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+    const instance = new wasm.Instance(new wasm.Module(bytes));
+    const exports = instance.exports as { count: (n: number) => number; memory: { buffer: ArrayBuffer } };
+    wasmKernel = { count: exports.count, state: new Uint32Array(exports.memory.buffer, 0, 16) };
+  } catch {
+    wasmKernel = null;
+  }
+  return wasmKernel;
+}
+
+/**
+ * Counts points inside the quarter circle among `samples`, drawn from the streams
+ * `STREAMS_PER_RANK * stream ..` of `seed`: four lanes of the SIMD kernel (4 points per step) and
+ * one scalar stream for the remainder. Falls back to the scalar kernel where there is no SIMD.
+ */
+export function countInsideStreams(samples: number, seed: number, stream: number): number {
+  const base = stream * STREAMS_PER_RANK;
+  const kernel = loadWasmKernel();
+  if (kernel === null) return countInside(samples, streamState(seed, base));
+  // Lane j's word k sits at state[4k + j].
+  const lanes = [0, 1, 2, 3].map((j) => streamState(seed, base + j));
+  for (let k = 0; k < 4; k++) for (let j = 0; j < 4; j++) kernel.state[4 * k + j] = lanes[j]![k]!;
+  const iterations = Math.floor(samples / 4);
+  let inside = 0;
+  // In chunks: the iteration count is an i32.
+  for (let done = 0; done < iterations; ) {
+    const n = Math.min(iterations - done, 1 << 30);
+    inside += kernel.count(n);
+    done += n;
+  }
+  const rest = samples - iterations * 4;
+  if (rest > 0) inside += countInside(rest, streamState(seed, base + 4));
   return inside;
 }

@@ -2,7 +2,7 @@ import { Wtime } from '../comm/constants.js';
 import { SUM } from '../comm/op.js';
 import { defineJob } from '../runtime/define-job.js';
 import { positiveIntArg } from './job-args.js';
-import { countInside, streamState } from './pi-kernel.js';
+import { countInsideStreams } from './pi-kernel.js';
 
 /**
  * Tutorial part 8, pi_mpi_nonblocking_numpy.py: the counts are summed with a non-blocking Ireduce
@@ -14,7 +14,7 @@ export default defineJob(async (comm, args) => {
   const { rank, size } = comm;
   const perProc = Math.floor(total / size);
   const start = Wtime();
-  const local = countInside(perProc, streamState(seed, rank));
+  const local = countInsideStreams(perProc, seed, rank);
   const recvBuf = rank === 0 ? new Float64Array(1) : null;
   const sendBuf = new Float64Array([local]);
   const req = comm.Ireduce(sendBuf, recvBuf, SUM, 0);

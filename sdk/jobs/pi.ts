@@ -2,7 +2,7 @@ import { Wtime } from '../comm/constants.js';
 import { SUM } from '../comm/op.js';
 import { defineJob } from '../runtime/define-job.js';
 import { positiveIntArg } from './job-args.js';
-import { countInside, streamState } from './pi-kernel.js';
+import { countInsideStreams } from './pi-kernel.js';
 
 /** Tutorial part 7, pi_mpi.py: Monte Carlo pi, samples split over the ranks, counts reduced at rank 0. */
 export default defineJob(async (comm, args) => {
@@ -12,7 +12,7 @@ export default defineJob(async (comm, args) => {
   // Spread the remainder so exactly `total` samples are drawn.
   const mine = Math.floor(total / size) + (rank < total % size ? 1 : 0);
   const start = Wtime();
-  const local = countInside(mine, streamState(seed, rank));
+  const local = countInsideStreams(mine, seed, rank);
   const kernelSeconds = Wtime() - start;
   const count = await comm.reduce(local, SUM, 0);
   const perRank = await comm.reduce(mine / kernelSeconds, SUM, 0);

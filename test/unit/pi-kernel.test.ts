@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import {
+  countInside,
+  countInsideStreams,
+  loadWasmKernel,
+  seedState,
+  streamState,
+} from '../../sdk/jobs/pi-kernel.js';
+
+const P = Math.PI / 4;
+
+/** z-score of an inside-count against the binomial(n, pi/4) it should follow. */
+function z(inside: number, n: number): number {
+  return (inside - n * P) / Math.sqrt(n * P * (1 - P));
+}
+
+describe('the pi kernel', () => {
+  it('uses the WebAssembly SIMD kernel on this Node', () => {
+    expect(loadWasmKernel()).not.toBeNull();
+  });
+
+  it('is deterministic for a seed and stream, and streams differ', () => {
+    expect(countInsideStreams(100_003, 7, 0)).toBe(countInsideStreams(100_003, 7, 0));
+    expect(countInsideStreams(100_003, 7, 0)).not.toBe(countInsideStreams(100_003, 7, 1));
+    expect(countInside(10_000, streamState(7, 3))).toBe(countInside(10_000, streamState(7, 3)));
+  });
+
+  it('counts follow the binomial law of pi/4 over many streams (SIMD and scalar kernels)', () => {
+    const n = 200_000;
+    const zs: number[] = [];
+    for (let s = 0; s < 40; s++) {
+      zs.push(z(countInsideStreams(n, 11, s), n));
+      zs.push(z(countInside(n, streamState(13, s)), n));
+    }
+    // Every z within 5 sigma, and their mean and spread as for a standard normal.
+    for (const v of zs) expect(Math.abs(v)).toBeLessThan(5);
+    const mean = zs.reduce((a, b) => a + b, 0) / zs.length;
+    const sd = Math.sqrt(zs.reduce((a, b) => a + (b - mean) ** 2, 0) / zs.length);
+    expect(Math.abs(mean)).toBeLessThan(0.6);
+    expect(sd).toBeGreaterThan(0.6);
+    expect(sd).toBeLessThan(1.5);
+  });
+
+  it('never starts from the all-zero state', () => {
+    for (let seed = 0; seed < 1000; seed++)
+      expect(Array.from(seedState(seed)).some((w) => w !== 0)).toBe(true);
+  });
+});
