@@ -5,7 +5,7 @@
 // Prints a table and writes bench/results/memory-transport.json. Each (spin, size) cell runs
 // for at most ~1.2 s; the whole run stays under 30 s.
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus } from 'node:os';
+import { availableParallelism, cpus, loadavg } from 'node:os';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 
 const distModule = new URL('../dist/sdk/transport/memory/memory-transport.js', import.meta.url);
@@ -40,6 +40,7 @@ async function main() {
     process.exit(1);
   }
   const { createMemoryFabric, DEFAULT_SPIN_MICROS } = await import(distModule.href);
+  const loadBefore = loadavg()[0];
   const rows = [];
   for (const [spin, spinOption] of SPINS) {
     const spinMicros = spinOption ?? DEFAULT_SPIN_MICROS;
@@ -47,13 +48,17 @@ async function main() {
     const results = await pair(fabric, spinMicros);
     for (const r of results) rows.push({ spin, spinMicros, ringBytes: fabric.ringBytes, ...r });
   }
-  printTable(rows);
+  printTable(rows, loadBefore);
   const out = {
     benchmark: 'memory-transport',
     date: new Date().toISOString(),
     node: process.version,
     cpu: cpus()[0]?.model ?? 'unknown',
     cores: availableParallelism(),
+    // Other load on the machine skews everything (spinning most); glibc malloc settings decide
+    // whether fresh receive buffers are page-faulted in (most of a 1 MiB frame's cost by default).
+    loadAverage1m: { before: round(loadBefore), after: round(loadavg()[0]) },
+    mallocEnv: Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('MALLOC_'))),
     method:
       'two worker threads; rank 0 sends a frame, rank 1 sends it back from onFrames; ' +
       'one-way = round trip / 2, after 10% warm-up; stream = 64 MiB one way, 8-byte ack back',
@@ -185,7 +190,7 @@ function round(x) {
   return Math.round(x * 100) / 100;
 }
 
-function printTable(rows) {
+function printTable(rows, load) {
   const head = ['spin', 'bytes', 'iterations', 'one-way mean µs', 'p50 µs', 'p99 µs', 'GB/s'];
   const body = rows.map((r) => [
     r.spin,
@@ -198,9 +203,8 @@ function printTable(rows) {
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((row) => row[i].length)));
   const line = (cells) => cells.map((c, i) => c.padStart(widths[i])).join('  ');
-  console.log(
-    `memory transport, two worker threads, ${availableParallelism()} cores, Node ${process.version}\n`,
-  );
+  const where = `${availableParallelism()} cores, Node ${process.version}, load average ${load.toFixed(2)}`;
+  console.log(`memory transport, two worker threads, ${where}\n`);
   console.log(line(head));
   for (const row of body) console.log(line(row));
 }
