@@ -76,6 +76,8 @@ function parseTimeout(v: string | undefined): number | undefined {
 export async function main(argv: string[], io: Io = defaultIo): Promise<number> {
   let verbose = argv.includes('--verbose');
   let json = false;
+  let backendName: string | null = null;
+  let ranksCount: number | null = null;
   try {
     const dd = argv.indexOf('--');
     const own = dd >= 0 ? argv.slice(0, dd) : argv;
@@ -117,9 +119,11 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         `unexpected argument \`${extra[0]}\`: job arguments go after \`--\`, e.g. -- --samples 1e8`,
       );
     }
-    const ranks = parseRanks(values.ranks);
-    const timeoutMs = parseTimeout(values.timeout);
     const backend = (values.backend ?? 'local') as Backend;
+    backendName = backend;
+    const ranks = parseRanks(values.ranks);
+    ranksCount = ranks;
+    const timeoutMs = parseTimeout(values.timeout);
     if (!['local', 'sqs', 'aws'].includes(backend)) {
       throw new UsageError(`Expected --backend to be local, sqs or aws, got \`${backend}\``);
     }
@@ -153,7 +157,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     if (json) io.stdout(`${toJson(res)}\n`);
     return 0;
   } catch (err) {
-    return report(err, { json, verbose, io });
+    return report(err, { json, verbose, io, backend: backendName, ranks: ranksCount });
   }
 }
 
@@ -177,22 +181,46 @@ function parseCli(argv: string[]) {
   });
 }
 
-function report(err: unknown, { json, verbose, io }: { json: boolean; verbose: boolean; io: Io }): number {
+interface ReportContext {
+  json: boolean;
+  verbose: boolean;
+  io: Io;
+  backend: string | null;
+  ranks: number | null;
+}
+
+/** The --json shape of a failed run: the same keys as a success, `ok: false` and `error`. */
+function failureJson(ctx: ReportContext, error: Record<string, unknown>): string {
+  return toJson({
+    ok: false,
+    backend: ctx.backend,
+    ranks: ctx.ranks,
+    result: null,
+    results: null,
+    timings: null,
+    stats: null,
+    error,
+  });
+}
+
+function report(err: unknown, ctx: ReportContext): number {
+  const { json, verbose, io } = ctx;
   if (err instanceof UsageError) {
-    if (json) io.stdout(`${toJson({ ok: false, error: { message: err.message, usage: true } })}\n`);
+    if (json) io.stdout(`${failureJson(ctx, { rank: null, message: err.message, usage: true })}\n`);
     io.stderr(`tsmpi-cloud: ${err.message}\n`);
     return 2;
   }
   if (err instanceof JobFailedError) {
     const cause = err.cause as Error & { errorClass?: number; errorcode?: number };
     const error: Record<string, unknown> = { rank: err.rank, message: cause.message };
-    if (cause instanceof MPIError || typeof cause.errorClass === 'number') {
-      error.errorClass = errorClassName(cause.errorClass!);
+    if (typeof cause.errorClass === 'number') {
+      error.errorClass = cause.errorClass;
+      error.errorClassName = errorClassName(cause.errorClass);
     }
     const code = err.errorcode ?? cause.errorcode;
     if (code !== undefined) error.errorcode = code;
     if (cause.stack) error.stack = cause.stack;
-    if (json) io.stdout(`${toJson({ ok: false, error })}\n`);
+    if (json) io.stdout(`${failureJson(ctx, error)}\n`);
     const what = error.errorcode !== undefined ? ` (abort code ${error.errorcode})` : '';
     io.stderr(`tsmpi-cloud: the job failed on rank ${err.rank}${what}: ${cause.message}\n`);
     if (verbose && cause.stack) io.stderr(`${cause.stack}\n`);
@@ -200,8 +228,9 @@ function report(err: unknown, { json, verbose, io }: { json: boolean; verbose: b
     return 1;
   }
   const e = err as Error;
-  if (json) io.stdout(`${toJson({ ok: false, error: { message: e?.message ?? String(err) } })}\n`);
-  io.stderr(`tsmpi-cloud: ${e?.message ?? String(err)}\n`);
+  const message = e?.message ?? String(err);
+  if (json) io.stdout(`${failureJson(ctx, { rank: null, message })}\n`);
+  io.stderr(`tsmpi-cloud: ${message}\n`);
   if (verbose && e?.stack) io.stderr(`${e.stack}\n`);
   return 1;
 }

@@ -37,7 +37,8 @@ function looksLikePath(job: string): boolean {
  * with esbuild (TypeScript needs no build step from the user); `import ... from 'tsmpi-cloud'` is
  * left pointing at this very runtime. Bad input becomes a UsageError that says what to do.
  */
-export async function resolveJob(job: string, options: { cwd?: string } = {}): Promise<ResolvedJob> {
+export async function resolveJob(job: string | URL, options: { cwd?: string } = {}): Promise<ResolvedJob> {
+  if (job instanceof URL) job = job.href;
   if (typeof job !== 'string' || job.length === 0) {
     throw new UsageError(
       `Expected a job: a built-in name (${Object.keys(BUILTIN_JOBS).join(', ')}) or a file path`,

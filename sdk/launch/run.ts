@@ -119,7 +119,7 @@ async function launcherFor(backend: Backend, options: RunOptions): Promise<Launc
  * const res = await run('pi', { ranks: 8, args: { samples: 1e8 } });
  * console.log(res.result);
  */
-export async function run<R = unknown>(job: string, options: RunOptions): Promise<RunResult<R>> {
+export async function run<R = unknown>(job: string | URL, options: RunOptions): Promise<RunResult<R>> {
   const { ranks, backend } = checkRunOptions(options);
   const launcher = await launcherFor(backend, options);
   const resolved = await resolveJob(job);

@@ -1,5 +1,12 @@
 import { Worker } from 'node:worker_threads';
-import { ERR_TIMEOUT, JobFailedError, MPIError, type RankErrorInfo, reviveError } from '../../comm/errors.js';
+import {
+  ERR_ABORTED,
+  ERR_TIMEOUT,
+  JobFailedError,
+  MPIError,
+  type RankErrorInfo,
+  reviveError,
+} from '../../comm/errors.js';
 import type { RankStats } from '../../runtime/run-rank.js';
 import { createMemoryFabric } from '../../transport/memory/memory-transport.js';
 import { aggregateStats, type Launcher, type LaunchRequest, type LaunchResult } from '../launcher.js';
@@ -146,6 +153,7 @@ export class ThreadLauncher {
                   rank: m.rank,
                   message: `rank ${m.rank} called abort(${m.errorcode})`,
                   errorcode: m.errorcode,
+                  errorClass: ERR_ABORTED,
                 },
                 { errorcode: m.errorcode },
               );

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ERR_ABORTED } from '../../../sdk/index.js';
 import { cli, FIXTURES } from '../../helpers/cli.js';
 
 const job = (name: string) => `${FIXTURES}${name}`;
@@ -125,6 +126,18 @@ describe('failures stop every rank and exit 1 with one readable paragraph', () =
     const out = JSON.parse(r.stdout);
     expect(out.error.errorcode).toBe(42);
     expect(out.error.rank).toBe(2);
+    expect(out.error.errorClass).toBe(ERR_ABORTED);
+    expect(out).toMatchObject({ ok: false, backend: 'local', ranks: 4, result: null });
+    expect(Object.keys(out)).toEqual([
+      'ok',
+      'backend',
+      'ranks',
+      'result',
+      'results',
+      'timings',
+      'stats',
+      'error',
+    ]);
   });
 
   it('process.exit in a rank and an unhandled rejection fail the job', async () => {
