@@ -133,7 +133,10 @@ export class ThreadLauncher {
             case 'started':
               state.started = true;
               startedCount++;
-              if (startedCount === n) allStartedAt = performance.now();
+              if (startedCount === n) {
+                allStartedAt = performance.now();
+                for (const r of ranks) r.worker.postMessage({ type: 'go' } satisfies LauncherMessage);
+              }
               req.onProgress?.({ phase: 'started', started: startedCount, finished: doneCount, ranks: n });
               break;
             case 'done':

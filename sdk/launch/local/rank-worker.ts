@@ -25,7 +25,13 @@ async function makeTransport(spec: TransportSpec): Promise<Transport> {
 const transport = await makeTransport(data.transport);
 const handle = openRank(transport, (errorcode) => post({ type: 'abort', rank: data.rank, errorcode }));
 
+let go: () => void = () => undefined;
+const released = new Promise<void>((resolve) => {
+  go = resolve;
+});
+
 port.on('message', (m: LauncherMessage) => {
+  if (m.type === 'go') go();
   if (m.type === 'report') {
     const now = Date.now();
     post({
@@ -39,6 +45,7 @@ port.on('message', (m: LauncherMessage) => {
 try {
   const job = await loadJob(data.jobUrl, data.jobName);
   post({ type: 'started', rank: data.rank });
+  await released;
   const outcome = await runRank(handle, job, data.args);
   try {
     post({

@@ -28,6 +28,7 @@ export type TransportSpec =
 
 /** Rank → launcher. */
 export type RankMessage =
+  /** The rank loaded its job and waits for `go`. */
   | { type: 'started'; rank: number }
   | { type: 'done'; rank: number; value: unknown; computeMs: number; stats: RankStats }
   | { type: 'failed'; rank: number; error: RankErrorInfo }
@@ -35,4 +36,8 @@ export type RankMessage =
   | { type: 'report'; rank: number; pending: { call: string; forMs: number }[] };
 
 /** Launcher → rank. */
-export type LauncherMessage = { type: 'report' };
+export type LauncherMessage =
+  /** Say what you are blocked in (timeout report). */
+  | { type: 'report' }
+  /** Every rank is up: run the job. Ranks start together, so no rank's clock runs while others still boot. */
+  | { type: 'go' };
