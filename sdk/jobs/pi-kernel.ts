@@ -61,9 +61,20 @@ export function jump(s: Uint32Array): void {
   s[3] = d;
 }
 
-/** The state for stream `index` of `seed`: `index` jumps ahead. */
+/** Where `jump` of the WebAssembly module works on a scalar state (after the SIMD state and constants). */
+const WASM_JUMP_AT = 96;
+
+/** The state for stream `index` of `seed`: `index` jumps ahead (in WebAssembly when available). */
 export function streamState(seed: number, index: number): Uint32Array {
   const s = seedState(seed);
+  const kernel = loadWasmKernel();
+  if (kernel !== null && index > 0) {
+    const at = WASM_JUMP_AT / 4;
+    kernel.memory.set(s, at);
+    kernel.jump(WASM_JUMP_AT, index);
+    s.set(kernel.memory.subarray(at, at + 4));
+    return s;
+  }
   for (let i = 0; i < index; i++) jump(s);
   return s;
 }
@@ -106,7 +117,11 @@ export const STREAMS_PER_RANK = 5;
 
 interface WasmKernel {
   count(iterations: number): number;
+  jump(ptr: number, times: number): void;
+  /** The SIMD state: words 0..15. */
   state: Uint32Array;
+  /** All of the module's memory, as words. */
+  memory: Uint32Array;
 }
 
 interface WasmApi {
@@ -124,8 +139,17 @@ export function loadWasmKernel(): WasmKernel | null {
     // The project's lib settings (no DOM) carry no WebAssembly types: describe the two calls used.
     const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
     const instance = new wasm.Instance(new wasm.Module(bytes));
-    const exports = instance.exports as { count: (n: number) => number; memory: { buffer: ArrayBuffer } };
-    wasmKernel = { count: exports.count, state: new Uint32Array(exports.memory.buffer, 0, 16) };
+    const exports = instance.exports as {
+      count: (n: number) => number;
+      jump: (ptr: number, times: number) => void;
+      memory: { buffer: ArrayBuffer };
+    };
+    wasmKernel = {
+      count: exports.count,
+      jump: exports.jump,
+      state: new Uint32Array(exports.memory.buffer, 0, 16),
+      memory: new Uint32Array(exports.memory.buffer),
+    };
   } catch {
     wasmKernel = null;
   }

@@ -46,3 +46,14 @@ describe('the pi kernel', () => {
       expect(Array.from(seedState(seed)).some((w) => w !== 0)).toBe(true);
   });
 });
+
+describe('stream jumps', () => {
+  it('the WebAssembly jump and the JS jump give the same states', async () => {
+    const { jump } = await import('../../sdk/jobs/pi-kernel.js');
+    for (const index of [1, 2, 5, 33]) {
+      const js = seedState(99);
+      for (let i = 0; i < index; i++) jump(js);
+      expect(Array.from(streamState(99, index))).toEqual(Array.from(js));
+    }
+  });
+});
