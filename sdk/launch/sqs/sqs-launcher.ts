@@ -3,6 +3,7 @@ import { CreateBucketCommand, DeleteBucketCommand, HeadBucketCommand } from '@aw
 import { UsageError } from '../../comm/errors.js';
 import { createSqsClients, explainAwsError } from '../../transport/sqs/clients.js';
 import { deleteJobObjects } from '../../transport/sqs/job-objects.js';
+import { SQS_STANDARD_USD_PER_REQUEST } from '../../transport/sqs/prices.js';
 import { createJobQueues, deleteJobQueues } from '../../transport/sqs/job-queues.js';
 import type { Launcher, LaunchRequest, LaunchResult } from '../launcher.js';
 import { ThreadLauncher } from '../local/local-launcher.js';
@@ -87,8 +88,10 @@ export class SqsLauncher implements Launcher {
       };
       const res = await new ThreadLauncher(() => spec).launch(req);
       res.timings.queuesMs = queuesMs;
+      // The launcher's own calls: one CreateQueue and one DeleteQueue per rank.
       res.stats.calls.CreateQueue = (res.stats.calls.CreateQueue ?? 0) + req.ranks;
       res.stats.calls.DeleteQueue = (res.stats.calls.DeleteQueue ?? 0) + req.ranks;
+      res.stats.costUsd = (res.stats.costUsd ?? 0) + 2 * req.ranks * SQS_STANDARD_USD_PER_REQUEST;
       return res;
     } finally {
       await cleanup({ sqs, s3, queueUrls, bucket, ownBucket, jobId });
