@@ -1,3 +1,4 @@
+import { isTypedArray, type TypedArray } from '../codec/typed-array.js';
 import { ANY_SOURCE, ANY_TAG, PROC_NULL, TAG_UB } from './constants.js';
 import { ERR_ARG, ERR_COUNT, ERR_RANK, ERR_ROOT, ERR_TAG, ERR_TYPE, MPIError } from './errors.js';
 
@@ -81,22 +82,7 @@ export function checkArrayOfSize(value: unknown, size: number, call: string, nam
   return value;
 }
 
-export type TypedArray =
-  | Int8Array
-  | Uint8Array
-  | Uint8ClampedArray
-  | Int16Array
-  | Uint16Array
-  | Int32Array
-  | Uint32Array
-  | Float32Array
-  | Float64Array
-  | BigInt64Array
-  | BigUint64Array;
-
-export function isTypedArray(v: unknown): v is TypedArray {
-  return ArrayBuffer.isView(v) && !(v instanceof DataView);
-}
+export { isTypedArray, type TypedArray };
 
 export function checkBuffer(buf: unknown, call: string, name: string): TypedArray {
   if (isTypedArray(buf)) return buf;
