@@ -20,4 +20,23 @@ export type Combine = (a: unknown, b: unknown) => unknown;
 export interface ReduceOp {
   combine: Combine;
   commute: boolean;
+  /**
+   * The op works element by element on TypedArrays and arrays (SUM, MAX, BAND, ...), so an
+   * operand may be cut into segments, each reduced on its own (reduce-scatter + allgather).
+   */
+  elementwise?: boolean;
+}
+
+/** The same context with another tree radix. */
+export function withRadix(ctx: CollectiveContext, radix: number): CollectiveContext {
+  if (radix === ctx.radix) return ctx;
+  return {
+    rank: ctx.rank,
+    size: ctx.size,
+    radix,
+    send: (dst, payload) => ctx.send(dst, payload),
+    recv: (src) => ctx.recv(src),
+    encode: (v) => ctx.encode(v),
+    decode: (b) => ctx.decode(b),
+  };
 }

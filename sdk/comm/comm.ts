@@ -1,15 +1,34 @@
 import { decode, encode } from '../codec/codec.js';
-import { allgather } from '../collectives/allgather.js';
-import { allreduceRecursiveDoubling, allreduceReduceBcast } from '../collectives/allreduce.js';
-import { alltoall } from '../collectives/alltoall.js';
-import { barrier } from '../collectives/barrier.js';
-import { bcast } from '../collectives/bcast.js';
+import {
+  ALGORITHMS,
+  type AlgorithmSpec,
+  applicable,
+  COLLECTIVES,
+  type CollectiveName,
+  describeAlgorithm,
+  normalizeAlgorithm,
+  runAllgather,
+  runAllreduce,
+  runAlltoall,
+  runBarrier,
+  runBcast,
+  runGather,
+  runReduce,
+  runScan,
+  runScatter,
+} from '../collectives/algorithms.js';
+import { choiceLog, type SelectedBy } from '../collectives/choice-log.js';
 import type { CollectiveContext, ReduceOp } from '../collectives/collective-context.js';
-import { gather } from '../collectives/gather.js';
-import { naive } from '../collectives/naive.js';
-import { reduce } from '../collectives/reduce.js';
-import { scanBoth } from '../collectives/scan.js';
-import { scatter } from '../collectives/scatter.js';
+import {
+  choose,
+  NOMINAL_BYTES,
+  type Optimize,
+  type Prediction,
+  predict,
+  sizeClass,
+} from '../collectives/cost-model.js';
+import { isSegmentable } from '../collectives/reduce-scatter-allgather.js';
+import { MEMORY_PROFILE, type TransportProfile } from '../collectives/transport-profile.js';
 import {
   checkArrayOfSize,
   checkBuffer,
@@ -27,20 +46,87 @@ import { ANY_SOURCE, ANY_TAG, PROC_NULL, TAG_UB, UNDEFINED } from './constants.j
 import type { Endpoint } from './endpoint.js';
 import { ERR_ARG, ERR_COUNT, ERR_TRUNCATE, ERR_TYPE, MPIError } from './errors.js';
 import type { Matcher } from './matching-engine.js';
-import { Op, SUM } from './op.js';
+import { BAND, BOR, BXOR, LAND, LOR, LXOR, MAX, MIN, Op, PROD, SUM } from './op.js';
 import { Request } from './request.js';
 import { fillStatus, Status } from './status.js';
 
 /** How collectives are run on a communicator. */
 export interface CollectiveTuning {
-  /** Tree radix: 2 = binomial, larger = k-nomial, >= size = flat. */
+  /** Tree radix when `optimize` is null: 2 = binomial, larger = k-nomial, >= size = flat. */
   radix: number;
+  /** Allreduce when `optimize` is null. */
   allreduce: 'recursive-doubling' | 'reduce-bcast';
   /** Use the naive linear algorithms (test oracles). */
   naive: boolean;
+  /**
+   * Let the cost model pick each call's algorithm: the fastest (`latency`) or the cheapest
+   * (`cost`) for this transport, communicator size and payload. `null`: fixed trees of `radix`.
+   */
+  optimize: Optimize | null;
+  /**
+   * Per-collective algorithm, overriding both the model and `radix`, e.g.
+   * `{ allreduce: { name: 'recursive', radix: 8 } }`. Set it before a call to choose that call's
+   * algorithm; `null` removes an override.
+   */
+  algorithm: Readonly<Partial<Record<CollectiveName, AlgorithmSpec>>>;
+  /** The transport's parameters for the cost model (per-call latency, prices, batching). */
+  profile: TransportProfile;
 }
 
-const DEFAULT_TUNING: CollectiveTuning = { radix: 2, allreduce: 'recursive-doubling', naive: false };
+/** What `setTuning` takes: any tuning field; `algorithm` entries merge into the current ones. */
+export type TuningUpdate = Partial<Omit<CollectiveTuning, 'algorithm'>> & {
+  algorithm?: Partial<Record<CollectiveName, AlgorithmSpec | null>>;
+};
+
+const DEFAULT_TUNING: CollectiveTuning = {
+  radix: 2,
+  allreduce: 'recursive-doubling',
+  naive: false,
+  optimize: null,
+  algorithm: {},
+  profile: MEMORY_PROFILE,
+};
+
+/** Predefined ops that work element by element, so an array operand may be cut into segments. */
+const ELEMENTWISE_OPS: ReadonlySet<Op> = new Set([SUM, PROD, MAX, MIN, LAND, LOR, LXOR, BAND, BOR, BXOR]);
+
+/** Payload bytes every rank can compute alike: only arrays under an element-wise op (equal lengths). */
+function operandBytes(value: unknown, op: Op): number {
+  if (!ELEMENTWISE_OPS.has(op)) return NOMINAL_BYTES;
+  if (ArrayBuffer.isView(value)) return value.byteLength;
+  if (Array.isArray(value)) return value.length * 9;
+  return NOMINAL_BYTES;
+}
+
+const SPEC_KEYS = new Set(['name', 'radix', 'radix2']);
+
+/** An algorithm override: a known algorithm of that collective, radices integers >= 2. */
+function checkAlgorithm(collective: CollectiveName, spec: unknown): asserts spec is AlgorithmSpec {
+  const where = `setTuning: \`algorithm.${collective}\``;
+  if (spec === null || typeof spec !== 'object') {
+    throw new MPIError(ERR_ARG, `${where}: expected { name, radix?, radix2? }, got ${show(spec)}`);
+  }
+  for (const key of Object.keys(spec)) {
+    if (!SPEC_KEYS.has(key))
+      throw new MPIError(ERR_ARG, `${where}: unknown key \`${key}\`; expected name, radix, radix2`);
+  }
+  const { name, radix, radix2 } = spec as AlgorithmSpec;
+  const names = ALGORITHMS[collective];
+  if (!names.includes(name)) {
+    throw new MPIError(
+      ERR_ARG,
+      `${where}: expected \`name\` to be one of ${names.join(', ')}, got ${show(name)}`,
+    );
+  }
+  for (const [key, v] of [
+    ['radix', radix],
+    ['radix2', radix2],
+  ] as const) {
+    if (v !== undefined && !(Number.isInteger(v) && v >= 2)) {
+      throw new MPIError(ERR_ARG, `${where}: expected \`${key}\` to be an integer >= 2, got ${show(v)}`);
+    }
+  }
+}
 
 function asOp(op: unknown, call: string): Op {
   if (op instanceof Op) return op;
@@ -102,6 +188,13 @@ export class Comm {
   #childSeq = 0;
   /** Collective algorithm choices; change with `setTuning`. */
   #tuning: CollectiveTuning;
+  /** This rank's record of collective choices (shared by its communicators), for the run's stats. */
+  readonly #log: ReturnType<typeof choiceLog>;
+  /** Choices by call shape until the tuning changes: the model is consulted once per shape. */
+  readonly #chosen = new Map<
+    string,
+    { spec: AlgorithmSpec; label: string; by: SelectedBy; prediction: Prediction | undefined }
+  >();
 
   /** @internal Communicators come from the runtime (`COMM_WORLD`), `split` and `dup`. */
   constructor(ep: Endpoint, ctx: string, group: readonly number[], tuning?: Partial<CollectiveTuning>) {
@@ -117,6 +210,7 @@ export class Comm {
     this.rank = this.#fromWorld[ep.rank]!;
     this.#allowed = group.length === ep.size ? undefined : (w: number) => this.#fromWorld[w]! >= 0;
     this.#tuning = { ...DEFAULT_TUNING, ...tuning };
+    this.#log = choiceLog(ep);
   }
 
   /** mpi4py spelling of `rank`. */
@@ -132,8 +226,18 @@ export class Comm {
     return this.#tuning;
   }
 
-  /** Changes how collectives run on this communicator. Every rank must set the same values. */
-  setTuning(t: Partial<CollectiveTuning>): void {
+  /**
+   * Changes how collectives run on this communicator. Every rank must set the same values.
+   * Setting `radix` or `allreduce` (without `optimize`) fixes the trees, turning the model off.
+   *
+   * @example
+   * comm.setTuning({ optimize: 'cost' });                                 // cheapest algorithms
+   * comm.setTuning({ algorithm: { bcast: { name: 'knomial', radix: 4 } } }); // this one for bcast
+   */
+  setTuning(t: TuningUpdate): void {
+    if (t === null || typeof t !== 'object') {
+      throw new MPIError(ERR_ARG, `setTuning: expected an options object, got ${show(t)}`);
+    }
     for (const key of Object.keys(t)) {
       if (!(key in DEFAULT_TUNING)) throw new MPIError(ERR_ARG, `setTuning: unknown option \`${key}\``);
     }
@@ -143,7 +247,60 @@ export class Comm {
         `setTuning: expected \`radix\` to be an integer >= 2, got ${show(t.radix)}`,
       );
     }
-    this.#tuning = { ...this.#tuning, ...t };
+    if (t.allreduce !== undefined && t.allreduce !== 'recursive-doubling' && t.allreduce !== 'reduce-bcast') {
+      throw new MPIError(
+        ERR_ARG,
+        `setTuning: expected \`allreduce\` to be 'recursive-doubling' or 'reduce-bcast', got ${show(t.allreduce)}`,
+      );
+    }
+    if (
+      t.optimize !== undefined &&
+      t.optimize !== null &&
+      t.optimize !== 'latency' &&
+      t.optimize !== 'cost'
+    ) {
+      throw new MPIError(
+        ERR_ARG,
+        `setTuning: expected \`optimize\` to be 'latency', 'cost' or null, got ${show(t.optimize)}`,
+      );
+    }
+    if (
+      t.profile !== undefined &&
+      (t.profile === null || typeof t.profile !== 'object' || !t.profile.callLatency)
+    ) {
+      throw new MPIError(
+        ERR_ARG,
+        `setTuning: expected \`profile\` to be a TransportProfile, got ${show(t.profile)}`,
+      );
+    }
+    const algorithm = { ...this.#tuning.algorithm };
+    if (t.algorithm !== undefined) {
+      if (t.algorithm === null || typeof t.algorithm !== 'object') {
+        throw new MPIError(
+          ERR_ARG,
+          `setTuning: expected \`algorithm\` to be an object, got ${show(t.algorithm)}`,
+        );
+      }
+      for (const [coll, spec] of Object.entries(t.algorithm)) {
+        if (!COLLECTIVES.includes(coll as CollectiveName)) {
+          throw new MPIError(
+            ERR_ARG,
+            `setTuning: unknown collective \`${coll}\` in \`algorithm\`; expected one of ${COLLECTIVES.join(', ')}`,
+          );
+        }
+        const c = coll as CollectiveName;
+        if (spec === null || spec === undefined) {
+          delete algorithm[c];
+          continue;
+        }
+        checkAlgorithm(c, spec);
+        algorithm[c] = { ...spec };
+      }
+    }
+    const { algorithm: _, ...rest } = t;
+    const fixes = (t.radix !== undefined || t.allreduce !== undefined) && t.optimize === undefined;
+    this.#tuning = { ...this.#tuning, ...rest, algorithm, ...(fixes ? { optimize: null } : {}) };
+    this.#chosen.clear();
   }
 
   // ---------------------------------------------------------------- point to point
@@ -327,28 +484,114 @@ export class Comm {
     };
   }
 
-  #request<T>(call: string, body: (ctx: CollectiveContext) => Promise<T>): Request<T> {
+  /**
+   * Picks the algorithm of one call: the naive oracle, the user's override, the model's choice, or
+   * the fixed trees. Depends only on what every rank knows alike (the tuning, the size, the
+   * collective, the size class of a payload all ranks share), so every rank picks the same one.
+   */
+  #select(
+    collective: CollectiveName,
+    bytes: number,
+    call: { op?: Op; value?: unknown; root?: number } = {},
+  ): { spec: AlgorithmSpec; done: (ms: number) => void } {
+    const t = this.#tuning;
+    const n = this.size;
+    const reduceOp = call.op === undefined ? undefined : this.#reduceOp(call.op);
+    const segmentable =
+      reduceOp?.elementwise === true && call.value !== undefined && isSegmentable(call.value);
+    const shape = {
+      collective,
+      size: n,
+      bytes: sizeClass(bytes),
+      commute: reduceOp?.commute ?? true,
+      root: call.root ?? 0,
+      segmentable,
+    };
+    const key = `${collective}|${shape.bytes}|${shape.commute}|${shape.root === 0}|${segmentable}|${reduceOp?.elementwise}`;
+    const hit = this.#chosen.get(key);
+    if (hit !== undefined) {
+      const done = this.#log.record(collective, n, shape.bytes, hit.label, hit.spec, hit.by, hit.prediction);
+      return { spec: hit.spec, done };
+    }
+    let spec: AlgorithmSpec;
+    let by: SelectedBy;
+    let prediction: Prediction | undefined;
+    const override = t.algorithm[collective];
+    const applies = (s: AlgorithmSpec) =>
+      applicable(collective, s, reduceOp === undefined ? {} : { op: reduceOp, value: call.value });
+    if (t.naive) {
+      spec = { name: 'linear' };
+      by = 'naive';
+    } else if (override !== undefined && applies(override)) {
+      spec = normalizeAlgorithm(override, n);
+      by = 'override';
+      prediction = predict(t.profile, shape, spec);
+    } else if (t.optimize !== null) {
+      prediction = choose(t.profile, shape, t.optimize).chosen;
+      spec = prediction.algorithm;
+      by = t.optimize;
+    } else {
+      spec = normalizeAlgorithm(this.#fixed(collective), n);
+      by = 'fixed';
+    }
+    const label = describeAlgorithm(spec, n);
+    this.#chosen.set(key, { spec, label, by, prediction });
+    const done = this.#log.record(collective, n, shape.bytes, label, spec, by, prediction);
+    return { spec, done };
+  }
+
+  /** The algorithms of fixed tuning (`optimize: null`), as before the cost model. */
+  #fixed(collective: CollectiveName): AlgorithmSpec {
+    const k = this.#tuning.radix;
+    switch (collective) {
+      case 'allreduce':
+        return this.#tuning.allreduce === 'reduce-bcast'
+          ? { name: 'reduce-bcast', radix: k, radix2: k }
+          : { name: 'recursive', radix: 2 };
+      case 'allgather':
+        return { name: 'gather-bcast', radix: k, radix2: k };
+      case 'alltoall':
+        return { name: 'direct' };
+      case 'barrier':
+        return { name: 'dissemination', radix: k };
+      case 'scan':
+      case 'exscan':
+        return { name: 'prefix', radix: 2 };
+      default:
+        return { name: 'knomial', radix: k };
+    }
+  }
+
+  #request<T>(
+    call: string,
+    chosen: { done: (ms: number) => void },
+    body: (ctx: CollectiveContext) => Promise<T>,
+  ): Request<T> {
     const ctx = this.#coll();
-    return Request.fromPromise(this.#ep.track(call, body(ctx)), this.#progress);
+    const t0 = performance.now();
+    const run = body(ctx).then((v) => {
+      chosen.done(performance.now() - t0);
+      return v;
+    });
+    return Request.fromPromise(this.#ep.track(call, run), this.#progress);
   }
 
   #reduceOp(op: Op): ReduceOp {
-    return { combine: (a, b) => op.apply(a, b), commute: op.commute };
-  }
-
-  get #algo() {
-    return this.#tuning.naive ? naive : null;
+    return { combine: (a, b) => op.apply(a, b), commute: op.commute, elementwise: ELEMENTWISE_OPS.has(op) };
   }
 
   ibarrier(): Request<void> {
-    return this.#request('barrier()', (ctx) => (this.#algo ?? { barrier }).barrier(ctx));
+    const c = this.#select('barrier', 0);
+    return this.#request('barrier()', c, (ctx) => runBarrier(ctx, c.spec));
   }
 
   ibcast<T = any>(obj: T, root = 0): Request<T> {
     checkRoot(root, this.size);
     const bytes = this.rank === root ? encode(obj) : null;
-    return this.#request(`bcast(root=${root})`, async (ctx) => {
-      const got = await (this.#algo ?? { bcast }).bcast(ctx, bytes, root);
+    // Only the root knows the payload's size: choose for a small one.
+    const c = this.#select('bcast', NOMINAL_BYTES, { root });
+    return this.#request(`bcast(root=${root})`, c, async (ctx) => {
+      const got = await runBcast(ctx, c.spec, bytes, root);
       return this.rank === root ? obj : (decode(got) as T);
     });
   }
@@ -358,8 +601,9 @@ export class Comm {
     let parts: Uint8Array[] | null = null;
     if (this.rank === root)
       parts = checkArrayOfSize(objs, this.size, 'scatter', 'objs').map((o) => encode(o));
-    return this.#request(`scatter(root=${root})`, async (ctx) => {
-      const mine = await (this.#algo ?? { scatter }).scatter(ctx, parts, root);
+    const c = this.#select('scatter', NOMINAL_BYTES, { root });
+    return this.#request(`scatter(root=${root})`, c, async (ctx) => {
+      const mine = await runScatter(ctx, c.spec, parts, root);
       return decode(mine) as T;
     });
   }
@@ -367,24 +611,27 @@ export class Comm {
   igather<T = any>(obj: T, root = 0): Request<T[] | null> {
     checkRoot(root, this.size);
     const mine = encode(obj);
-    return this.#request(`gather(root=${root})`, async (ctx) => {
-      const parts = await (this.#algo ?? { gather }).gather(ctx, mine, root);
+    const c = this.#select('gather', NOMINAL_BYTES, { root });
+    return this.#request(`gather(root=${root})`, c, async (ctx) => {
+      const parts = await runGather(ctx, c.spec, mine, root);
       return parts === null ? null : parts.map((p) => decode(p) as T);
     });
   }
 
   iallgather<T = any>(obj: T): Request<T[]> {
     const mine = encode(obj);
-    return this.#request('allgather()', async (ctx) => {
-      const parts = await (this.#algo ?? { allgather }).allgather(ctx, mine);
+    const c = this.#select('allgather', NOMINAL_BYTES);
+    return this.#request('allgather()', c, async (ctx) => {
+      const parts = await runAllgather(ctx, c.spec, mine);
       return parts.map((p) => decode(p) as T);
     });
   }
 
   ialltoall<T = any>(objs: readonly T[]): Request<T[]> {
     const parts = checkArrayOfSize(objs, this.size, 'alltoall', 'objs').map((o) => encode(o));
-    return this.#request('alltoall()', async (ctx) => {
-      const got = await (this.#algo ?? { alltoall }).alltoall(ctx, parts);
+    const c = this.#select('alltoall', NOMINAL_BYTES);
+    return this.#request('alltoall()', c, async (ctx) => {
+      const got = await runAlltoall(ctx, c.spec, parts);
       return got.map((p) => decode(p) as T);
     });
   }
@@ -394,8 +641,9 @@ export class Comm {
     const o = asOp(op, 'reduce');
     o.check(obj);
     const own = privateCopy(obj);
-    return this.#request(`reduce(op=${o.name}, root=${root})`, async (ctx) => {
-      return (await (this.#algo ?? { reduce }).reduce(ctx, own, this.#reduceOp(o), root)) as T | null;
+    const c = this.#select('reduce', operandBytes(obj, o), { op: o, value: obj, root });
+    return this.#request(`reduce(op=${o.name}, root=${root})`, c, async (ctx) => {
+      return (await runReduce(ctx, c.spec, own, this.#reduceOp(o), root)) as T | null;
     });
   }
 
@@ -403,11 +651,9 @@ export class Comm {
     const o = asOp(op, 'allreduce');
     o.check(obj);
     const own = privateCopy(obj);
-    return this.#request(`allreduce(op=${o.name})`, async (ctx) => {
-      const rop = this.#reduceOp(o);
-      if (this.#algo) return (await naive.allreduce(ctx, own, rop)) as T;
-      if (this.#tuning.allreduce === 'reduce-bcast') return (await allreduceReduceBcast(ctx, own, rop)) as T;
-      return (await allreduceRecursiveDoubling(ctx, own, rop)) as T;
+    const c = this.#select('allreduce', operandBytes(obj, o), { op: o, value: obj });
+    return this.#request(`allreduce(op=${o.name})`, c, async (ctx) => {
+      return (await runAllreduce(ctx, c.spec, own, this.#reduceOp(o))) as T;
     });
   }
 
@@ -415,8 +661,9 @@ export class Comm {
     const o = asOp(op, 'scan');
     o.check(obj);
     const own = privateCopy(obj);
-    return this.#request(`scan(op=${o.name})`, async (ctx) => {
-      const r = await (this.#algo ?? { scanBoth }).scanBoth(ctx, own, this.#reduceOp(o));
+    const c = this.#select('scan', operandBytes(obj, o), { op: o, value: obj });
+    return this.#request(`scan(op=${o.name})`, c, async (ctx) => {
+      const r = await runScan(ctx, c.spec, own, this.#reduceOp(o));
       return r.inclusive as T;
     });
   }
@@ -425,8 +672,9 @@ export class Comm {
     const o = asOp(op, 'exscan');
     o.check(obj);
     const own = privateCopy(obj);
-    return this.#request(`exscan(op=${o.name})`, async (ctx) => {
-      const r = await (this.#algo ?? { scanBoth }).scanBoth(ctx, own, this.#reduceOp(o));
+    const c = this.#select('exscan', operandBytes(obj, o), { op: o, value: obj });
+    return this.#request(`exscan(op=${o.name})`, c, async (ctx) => {
+      const r = await runScan(ctx, c.spec, own, this.#reduceOp(o));
       return this.rank === 0 ? null : (r.exclusive as T);
     });
   }
@@ -476,8 +724,10 @@ export class Comm {
     checkBuffer(buf, 'Bcast', 'buf');
     checkRoot(root, this.size);
     const bytes = this.rank === root ? encode(buf) : null;
-    return this.#request(`Bcast(root=${root})`, async (ctx) => {
-      const got = await (this.#algo ?? { bcast }).bcast(ctx, bytes, root);
+    // Every rank passes a buffer of the message's size, so all can choose by it.
+    const c = this.#select('bcast', buf.byteLength, { root });
+    return this.#request(`Bcast(root=${root})`, c, async (ctx) => {
+      const got = await runBcast(ctx, c.spec, bytes, root);
       if (this.rank !== root) copyInto(buf, this.#asBuffer(decode(got), 'Bcast'), 'Bcast');
     });
   }

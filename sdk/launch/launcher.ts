@@ -1,3 +1,5 @@
+import { summarizeCollectives } from '../collectives/choice-log.js';
+import type { Optimize } from '../collectives/cost-model.js';
 import type { JobArgs } from '../runtime/define-job.js';
 import type { RankStats } from '../runtime/run-rank.js';
 import type { ResolvedJob } from './job-source.js';
@@ -15,6 +17,8 @@ export interface LaunchRequest {
   onOutput: OutputSink;
   onProgress?: (event: { phase: string; started: number; finished: number; ranks: number }) => void;
   signal?: AbortSignal;
+  /** `--optimize`: how the ranks' cost model picks collective algorithms. */
+  optimize?: Optimize;
 }
 
 export interface Timings {
@@ -72,5 +76,11 @@ export function aggregateStats(perRank: RankStats[]): JobStats {
   }
   const out: JobStats = { messages, bytes, duplicatesDropped, calls, perRank };
   if (hasCost) out.costUsd = costUsd;
+  // The algorithm each kind of collective ran, with the model's prediction and the time measured.
+  const { collectives, consistent } = summarizeCollectives(perRank.map((s) => s?.collectives));
+  if (collectives.length > 0) {
+    out.collectives = collectives;
+    out.collectivesConsistent = consistent;
+  }
   return out;
 }

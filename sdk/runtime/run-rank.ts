@@ -1,3 +1,6 @@
+import { type CollectiveRecord, choiceLog } from '../collectives/choice-log.js';
+import type { Optimize } from '../collectives/cost-model.js';
+import { MEMORY_PROFILE, SQS_PROFILE, withProfile } from '../collectives/transport-profile.js';
 import { type CollectiveTuning, Comm } from '../comm/comm.js';
 import { Endpoint } from '../comm/endpoint.js';
 import type { Transport, TransportStats } from '../transport/transport.js';
@@ -9,6 +12,18 @@ export interface RankStats {
   messagesDelivered: number;
   duplicatesDropped: number;
   transport?: TransportStats;
+  /** Which algorithm each kind of collective call ran, with the cost model's prediction. */
+  collectives?: CollectiveRecord[];
+}
+
+/** How a rank's collectives are chosen, from the run's options. */
+export interface RankOptions {
+  /** `--optimize`: the cost model picks the fastest (`latency`) or cheapest (`cost`) algorithms. */
+  optimize?: Optimize;
+  /** Latency injected into the transport's calls (benchmarks): the model then assumes it too. */
+  latency?: { p50Ms: number; p99Ms: number };
+  /** The ranks are threads of one process sharing this many CPUs (the sqs backend on one machine). */
+  sharedCpus?: number;
 }
 
 export interface RankOutcome {
@@ -17,10 +32,37 @@ export interface RankOutcome {
   stats: RankStats;
 }
 
-/** Collective defaults per transport: binomial + recursive doubling where a hop is cheap, wide trees where it is not. */
-export function defaultTuning(kind: string, size: number): Partial<CollectiveTuning> {
-  if (kind.includes('sqs')) return { radix: Math.max(2, Math.min(size, 8)), allreduce: 'reduce-bcast' };
-  return { radix: 2, allreduce: 'recursive-doubling' };
+/**
+ * Collective defaults per transport. Where a hop costs tens of milliseconds and every request is
+ * billed (SQS), the cost model picks each call's algorithm (`latency` unless told `cost`); where a
+ * hop is cheap (memory), binomial trees and recursive doubling, unless `optimize` asks for the model.
+ */
+export function defaultTuning(
+  kind: string,
+  size: number,
+  options: RankOptions = {},
+): Partial<CollectiveTuning> {
+  if (kind.includes('sqs')) {
+    const profile =
+      options.latency === undefined && options.sharedCpus === undefined
+        ? SQS_PROFILE
+        : withProfile(SQS_PROFILE, {
+            ...(options.latency === undefined ? {} : { callLatency: options.latency }),
+            ...(options.sharedCpus === undefined ? {} : { sharedCpus: options.sharedCpus }),
+          });
+    return {
+      radix: Math.max(2, Math.min(size, 8)),
+      allreduce: 'reduce-bcast',
+      optimize: options.optimize ?? 'latency',
+      profile,
+    };
+  }
+  return {
+    radix: 2,
+    allreduce: 'recursive-doubling',
+    optimize: options.optimize ?? null,
+    profile: MEMORY_PROFILE,
+  };
 }
 
 /** A started rank: its world communicator and the endpoint under it. */
@@ -29,11 +71,15 @@ export interface RankHandle {
   endpoint: Endpoint;
 }
 
-export function openRank(transport: Transport, onLocalAbort?: (code: number) => void): RankHandle {
+export function openRank(
+  transport: Transport,
+  onLocalAbort?: (code: number) => void,
+  options: RankOptions = {},
+): RankHandle {
   const endpoint = new Endpoint(transport, onLocalAbort ? { onLocalAbort } : {});
   endpoint.start();
   const group = Array.from({ length: transport.size }, (_, i) => i);
-  const comm = new Comm(endpoint, 'w', group, defaultTuning(transport.kind, transport.size));
+  const comm = new Comm(endpoint, 'w', group, defaultTuning(transport.kind, transport.size, options));
   return { comm, endpoint };
 }
 
@@ -59,5 +105,7 @@ export function rankStats(ep: Endpoint): RankStats {
     duplicatesDropped: c.duplicatesDropped,
   };
   if (t) s.transport = t;
+  const collectives = choiceLog(ep).list();
+  if (collectives.length > 0) s.collectives = collectives;
   return s;
 }

@@ -2,6 +2,7 @@
  * Entry point of one rank's worker thread: attach to the memory fabric, load the job, run it,
  * report. Everything the launcher needs to know arrives as a RankMessage on the parent port.
  */
+import { availableParallelism } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { describeError } from '../../comm/errors.js';
 import { loadJob } from '../../runtime/load-job.js';
@@ -23,7 +24,16 @@ async function makeTransport(spec: TransportSpec): Promise<Transport> {
 }
 
 const transport = await makeTransport(data.transport);
-const handle = openRank(transport, (errorcode) => post({ type: 'abort', rank: data.rank, errorcode }));
+// Ranks here are threads of one process: over SQS the cost model weighs their shared cores.
+const handle = openRank(transport, (errorcode) => post({ type: 'abort', rank: data.rank, errorcode }), {
+  ...(data.optimize === undefined ? {} : { optimize: data.optimize }),
+  ...(data.transport.kind === 'sqs'
+    ? {
+        sharedCpus: availableParallelism(),
+        ...(data.transport.latency === undefined ? {} : { latency: data.transport.latency }),
+      }
+    : {}),
+});
 
 let go: () => void = () => undefined;
 const released = new Promise<void>((resolve) => {

@@ -10,6 +10,8 @@ export interface RankWorkerData {
   jobName: string;
   args: JobArgs;
   transport: TransportSpec;
+  /** `--optimize`: how the rank's cost model picks collective algorithms. */
+  optimize?: 'latency' | 'cost';
 }
 
 /** How a rank's worker builds its transport. */
