@@ -16,6 +16,7 @@ const HELP = `tsmpi-cloud ${VERSION} — run mpi4py-style TypeScript jobs on wor
 Usage:
   tsmpi-cloud run <job> --ranks N [options] [-- job arguments]
   tsmpi-cloud list
+  tsmpi-cloud doctor [--stack S] [--region R] [--profile P] [--outputs-file F] [--ranks N]
   tsmpi-cloud --help | --version
 
 <job> is a built-in job (see \`tsmpi-cloud list\`) or a .ts/.mts/.js/.mjs file whose default
@@ -25,13 +26,26 @@ Options for run:
   -n, --ranks N         number of ranks, 1..${MAX_RANKS} (required)
   --backend B           local (worker threads, default) | sqs (threads, messages over SQS) | aws (Lambda)
   --endpoint URL        SQS/S3 endpoint for --backend sqs (e.g. an emulator); default: AWS from the environment
-  --region R            AWS region (default: AWS_REGION)
+  --region R            AWS region (default: AWS_REGION, or the stack's with --outputs-file)
+  --profile P           AWS profile for --backend aws (default: AWS_PROFILE / the default chain)
+  --stack S             CloudFormation stack of --backend aws (default: TsmpiCloud)
+  --outputs-file F      read the stack's outputs from \`cdk deploy --outputs-file F\` instead of
+                        CloudFormation (default: TSMPI_OUTPUTS_FILE)
   --timeout SECONDS     fail the job if it runs longer, reporting what each rank waits for
+  --optimize latency|cost
+                        how the cost model picks collective algorithms: fastest (default over SQS)
+                        or fewest billed requests; the choices and predictions appear in --json stats
   --json                print one JSON object { ok, backend, ranks, result, results, timings, stats, error? }
                         on stdout; rank output goes to stderr
   --tag-output          prefix every output line with [rank]
   --verbose             show stack traces of failures
   -h, --help            this help
+
+doctor checks that --backend aws can run here: credentials, the stack and its outputs, the
+account's and the function's concurrency (enough for --ranks N), the rank function, SQS and S3
+access; it prints ✓/✗ lines with what to fix and exits 0 when all pass, 1 otherwise.
+
+A progress line (ranks started/finished) is shown on stderr when it is a terminal and --json is off.
 
 Job arguments after \`--\` reach the job as an object: \`-- --samples 1e8 --fast\` gives
 { samples: 100000000, fast: true }.
@@ -41,18 +55,48 @@ Examples:
   tsmpi-cloud run pi --ranks 2 -- --samples 100000000
   tsmpi-cloud run ./my-job.ts --ranks 8 --tag-output
   tsmpi-cloud run hello --ranks 4 --backend sqs --endpoint http://127.0.0.1:4566
+  tsmpi-cloud doctor --stack TsmpiCloud --ranks 64
+  tsmpi-cloud run pi --ranks 64 --backend aws --stack TsmpiCloud
 
 Exit status: 0 success, 1 the job failed, 2 bad usage.`;
 
 interface Io {
   stdout: (s: string) => void;
   stderr: (s: string) => void;
+  /** Whether stderr is a terminal (the progress line is drawn only then). Default false. */
+  stderrIsTTY?: boolean;
 }
 
 const defaultIo: Io = {
   stdout: (s) => process.stdout.write(s),
   stderr: (s) => process.stderr.write(s),
+  stderrIsTTY: process.stderr.isTTY === true,
 };
+
+/**
+ * One status line on stderr, redrawn in place: `ranks started 12/64, finished 3/64`. Output
+ * lines printed meanwhile clear it first and it is drawn again after them.
+ */
+function progressLine(write: (s: string) => void) {
+  let text = '';
+  const clear = '\r\u001b[2K';
+  return {
+    update(started: number, finished: number, ranks: number) {
+      text = `ranks started ${started}/${ranks}, finished ${finished}/${ranks}`;
+      write(`${clear}${text}`);
+    },
+    around(print: () => void) {
+      if (text === '') return print();
+      write(clear);
+      print();
+      write(text);
+    },
+    done() {
+      if (text !== '') write(clear);
+      text = '';
+    },
+  };
+}
 
 function parseRanks(v: string | undefined): number {
   if (v === undefined) throw new UsageError('missing --ranks N: how many ranks to run, e.g. --ranks 4');
@@ -107,9 +151,23 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         io.stdout(`${name.padEnd(width)}  ${j.description}\n`);
       return 0;
     }
+    if (command === 'doctor') {
+      const { doctor } = await import('./doctor.js');
+      return await doctor(
+        {
+          ...(values.stack === undefined ? {} : { stack: values.stack }),
+          ...(values.region === undefined ? {} : { region: values.region }),
+          ...(values.profile === undefined ? {} : { profile: values.profile }),
+          ...(values['outputs-file'] === undefined ? {} : { outputsFile: values['outputs-file'] }),
+          ...(values.endpoint === undefined ? {} : { endpoint: values.endpoint }),
+          ...(values.ranks === undefined ? {} : { ranks: parseRanks(values.ranks) }),
+        },
+        io.stdout,
+      );
+    }
     if (command !== 'run') {
       throw new UsageError(
-        `unknown command \`${command}\`: use \`run\` or \`list\` (see \`tsmpi-cloud --help\`)`,
+        `unknown command \`${command}\`: use \`run\`, \`list\` or \`doctor\` (see \`tsmpi-cloud --help\`)`,
       );
     }
     const [job, ...extra] = rest;
@@ -129,18 +187,32 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     }
     const tag = values['tag-output'] === true;
     const rankOut = json ? io.stderr : io.stdout;
+    const progress = !json && io.stderrIsTTY === true ? progressLine(io.stderr) : undefined;
     const options: RunOptions = {
       ranks,
       backend,
       args: parseJobArgs(jobArgv),
       onOutput: (rank, stream, line) => {
         const text = `${tag ? `[${rank}] ` : ''}${line}\n`;
-        (stream === 'stdout' ? rankOut : io.stderr)(text);
+        const print = () => (stream === 'stdout' ? rankOut : io.stderr)(text);
+        if (progress === undefined) print();
+        else progress.around(print);
       },
     };
+    if (progress !== undefined) options.onProgress = (e) => progress.update(e.started, e.finished, e.ranks);
     if (timeoutMs !== undefined) options.timeoutMs = timeoutMs;
     if (values.endpoint !== undefined) options.endpoint = values.endpoint;
     if (values.region !== undefined) options.region = values.region;
+    if (values.profile !== undefined) options.profile = values.profile;
+    if (values.stack !== undefined) options.stack = values.stack;
+    // run() has no option for it: the aws launcher reads the outputs file from the environment.
+    if (values['outputs-file'] !== undefined) process.env.TSMPI_OUTPUTS_FILE = values['outputs-file'];
+    if (values.optimize !== undefined) {
+      if (values.optimize !== 'latency' && values.optimize !== 'cost') {
+        throw new UsageError(`Expected --optimize to be latency or cost, got \`${values.optimize}\``);
+      }
+      options.optimize = values.optimize;
+    }
     const ac = new AbortController();
     options.signal = ac.signal;
     const onSigint = () => {
@@ -153,6 +225,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       res = await run(job, options);
     } finally {
       process.off('SIGINT', onSigint);
+      progress?.done();
     }
     if (json) io.stdout(`${toJson(res)}\n`);
     return 0;
@@ -171,7 +244,11 @@ function parseCli(argv: string[]) {
       backend: { type: 'string' },
       endpoint: { type: 'string' },
       region: { type: 'string' },
+      profile: { type: 'string' },
+      stack: { type: 'string' },
+      'outputs-file': { type: 'string' },
       timeout: { type: 'string' },
+      optimize: { type: 'string' },
       json: { type: 'boolean' },
       'tag-output': { type: 'boolean' },
       verbose: { type: 'boolean' },

@@ -42,6 +42,7 @@ export class Endpoint {
         this.#doom(
           new MPIError(ERR_ABORTED, `rank ${src} called abort(${code}); the job is stopping`, {
             errorcode: code,
+            abortRank: src,
           }),
         ),
       onError: (err) =>
@@ -124,7 +125,10 @@ export class Endpoint {
 
   /** abort(code) on this rank: tell the launcher and every peer, fail everything pending here. */
   abort(errorcode: number): MPIError {
-    const err = new MPIError(ERR_ABORTED, `rank ${this.rank} called abort(${errorcode})`, { errorcode });
+    const err = new MPIError(ERR_ABORTED, `rank ${this.rank} called abort(${errorcode})`, {
+      errorcode,
+      abortRank: this.rank,
+    });
     if (!this.#doomed) {
       this.#hooks.onLocalAbort?.(errorcode);
       void this.channel.broadcastAbort(errorcode);

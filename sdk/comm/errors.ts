@@ -48,12 +48,19 @@ export class MPIError extends Error {
   readonly errorClass: number;
   /** Set for `ERR_ABORTED`: the code given to `abort(code)`. */
   readonly errorcode: number | undefined;
+  /** Set for `ERR_ABORTED`: the rank that called `abort`. */
+  readonly abortRank: number | undefined;
 
-  constructor(errorClass: number, message: string, options?: { cause?: unknown; errorcode?: number }) {
+  constructor(
+    errorClass: number,
+    message: string,
+    options?: { cause?: unknown; errorcode?: number; abortRank?: number },
+  ) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'MPIError';
     this.errorClass = errorClass;
     this.errorcode = options?.errorcode;
+    this.abortRank = options?.abortRank;
   }
 
   /** `Error_string` of mpi4py: the class name. */
@@ -70,6 +77,8 @@ export interface RankErrorInfo {
   stack?: string;
   errorClass?: number;
   errorcode?: number;
+  /** For ERR_ABORTED: the rank that called abort (the job's failing rank, whoever noticed first). */
+  abortRank?: number;
 }
 
 /**
@@ -112,6 +121,7 @@ export function describeError(rank: number, err: unknown): RankErrorInfo {
     if (err instanceof MPIError) {
       info.errorClass = err.errorClass;
       if (err.errorcode !== undefined) info.errorcode = err.errorcode;
+      if (err.abortRank !== undefined) info.abortRank = err.abortRank;
     }
     return info;
   }

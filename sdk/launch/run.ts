@@ -27,6 +27,11 @@ export interface RunOptions {
   profile?: string;
   /** CloudFormation stack name for `aws` (default `TsmpiCloud`). */
   stack?: string;
+  /**
+   * How collective algorithms are chosen by the cost model: the fastest (`latency`, the default
+   * over SQS) or the cheapest in requests (`cost`). Unset on `local`: fixed binomial trees.
+   */
+  optimize?: 'latency' | 'cost';
 }
 
 export interface RunResult<R = unknown> {
@@ -53,6 +58,7 @@ const KNOWN_OPTIONS = new Set([
   'region',
   'profile',
   'stack',
+  'optimize',
 ]);
 /** The largest world this runtime accepts: worker threads cost memory, Lambda fan-out costs money. */
 export const MAX_RANKS = 4096;
@@ -87,6 +93,9 @@ export function checkRunOptions(options: RunOptions): Required<Pick<RunOptions, 
   if (options.args !== undefined && (options.args === null || typeof options.args !== 'object')) {
     throw new UsageError(`Expected \`args\` to be a plain object, got ${show(options.args)}`);
   }
+  if (options.optimize !== undefined && options.optimize !== 'latency' && options.optimize !== 'cost') {
+    throw new UsageError(`Expected \`optimize\` to be 'latency' or 'cost', got ${show(options.optimize)}`);
+  }
   return { ranks, backend };
 }
 
@@ -104,10 +113,10 @@ async function launcherFor(backend: Backend, options: RunOptions): Promise<Launc
       const { createSqsLauncher } = await import('./sqs/sqs-launcher.js');
       return createSqsLauncher(options);
     }
-    case 'aws':
-      throw new UsageError(
-        'the aws backend (ranks as Lambda invocations) is not available in this version yet; use --backend local or --backend sqs',
-      );
+    case 'aws': {
+      const { createLambdaLauncher } = await import('./lambda/lambda-launcher.js');
+      return createLambdaLauncher(options);
+    }
   }
 }
 
@@ -133,6 +142,7 @@ export async function run<R = unknown>(job: string | URL, options: RunOptions): 
     };
     if (options.onProgress) req.onProgress = options.onProgress;
     if (options.signal) req.signal = options.signal;
+    if (options.optimize) req.optimize = options.optimize;
     const out = await launcher.launch(req);
     return {
       ok: true,

@@ -109,6 +109,7 @@ export class ThreadLauncher {
           jobName: req.job.name,
           args: req.args,
           transport,
+          ...(req.optimize === undefined ? {} : { optimize: req.optimize }),
         };
         const worker = new Worker(WORKER_URL, {
           workerData,
@@ -148,7 +149,16 @@ export class ThreadLauncher {
               req.onProgress?.({ phase: 'finished', started: startedCount, finished: doneCount, ranks: n });
               break;
             case 'failed':
-              fail(m.error);
+              // A rank that only noticed another rank's abort: the job failed on the aborting rank.
+              fail(
+                m.error.abortRank === undefined
+                  ? m.error
+                  : {
+                      ...m.error,
+                      rank: m.error.abortRank,
+                      message: `rank ${m.error.abortRank} called abort(${m.error.errorcode})`,
+                    },
+              );
               break;
             case 'abort':
               fail(

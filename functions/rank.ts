@@ -1,0 +1,42 @@
+/**
+ * The rank function: one invocation runs one rank of a job (see `sdk/runtime/lambda/rank-handler.ts`).
+ *
+ * Invoked asynchronously by `tsmpi-cloud run --backend aws` (or by a head rank of a fan-out
+ * tree) with a `RankEvent`; reports to the launcher over the job's control queue. The clients
+ * are created at module scope, so warm invocations reuse their connections; the configuration
+ * is read, once, from the environment the stack sets.
+ */
+import type { Context } from 'aws-lambda';
+import { readRankClientEnvironment, readRankEnvironment } from '../sdk/runtime/lambda/rank-environment.js';
+import { createRankHandler, type RankInvocationResult } from '../sdk/runtime/lambda/rank-handler.js';
+import { createSqsClients } from '../sdk/transport/sqs/clients.js';
+
+const clientEnv = readRankClientEnvironment();
+const { sqs, s3 } = createSqsClients({
+  ...(clientEnv.endpoint === undefined ? {} : { endpoint: clientEnv.endpoint }),
+  ...(clientEnv.region === undefined ? {} : { region: clientEnv.region }),
+  // One rank per environment: a few long polls and its sends, never hundreds of sockets.
+  maxSockets: 64,
+});
+
+let lambdaClient: Promise<import('@aws-sdk/client-lambda').LambdaClient> | undefined;
+/** Only fan-out tree heads invoke ranks; the others never load the Lambda client. */
+const lambda = () =>
+  (lambdaClient ??= import('@aws-sdk/client-lambda').then(
+    ({ LambdaClient }) =>
+      new LambdaClient(clientEnv.region === undefined ? {} : { region: clientEnv.region }),
+  ));
+
+let rank: ReturnType<typeof createRankHandler> | undefined;
+
+/** The Lambda entry point. */
+export async function handler(event: unknown, context: Context): Promise<RankInvocationResult> {
+  rank ??= createRankHandler({
+    sqs,
+    s3,
+    lambda,
+    env: readRankEnvironment(),
+    ...(clientEnv.endpoint === undefined ? {} : { endpoint: clientEnv.endpoint }),
+  });
+  return rank(event, context);
+}

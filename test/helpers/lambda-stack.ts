@@ -1,0 +1,99 @@
+/**
+ * Test-only: a "deployed stack" without AWS — fauxqs for SQS and S3, the rank function bundle,
+ * and the test Lambda endpoint running it — plus the `cdk deploy --outputs-file` JSON that
+ * describes it to the launcher.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ListQueuesCommand } from '@aws-sdk/client-sqs';
+import { afterAll, beforeAll } from 'vitest';
+import { STACK_OUTPUTS } from '../../infra/stack-outputs.js';
+import { type Fauxqs, startFauxqs } from './fauxqs.js';
+import { buildRankBundle, type RankBundle } from './lambda-bundle.js';
+import { type LambdaEndpoint, type LambdaEndpointOptions, startLambdaEndpoint } from './lambda-endpoint.js';
+
+export interface LocalStack {
+  fauxqs: Fauxqs;
+  bundle: RankBundle;
+  lambda: LambdaEndpoint;
+  stackName: string;
+  queuePrefix: string;
+  functionName: string;
+  /** A `cdk deploy --outputs-file` file describing this stack. */
+  outputsFile: string;
+  /** Every queue under the stack's prefix (what a leak would leave). */
+  queuesLeft(): Promise<string[]>;
+}
+
+export const TEST_STACK = 'TsmpiLambdaTest';
+export const TEST_PREFIX = 'tsmpi-lt';
+
+/**
+ * For a test file: starts fauxqs, bundles the rank function and starts the Lambda endpoint in
+ * `beforeAll`; stops everything in `afterAll`.
+ */
+export function useLocalStack(
+  options: Partial<Pick<LambdaEndpointOptions, 'timeoutMs' | 'concurrency'>> = {},
+): LocalStack {
+  let stack: LocalStack | undefined;
+  let dir: string | undefined;
+  beforeAll(async () => {
+    const [fauxqs, bundle] = await Promise.all([
+      startFauxqs({ bucket: 'tsmpi-lt-bucket' }),
+      buildRankBundle(),
+    ]);
+    const functionName = `${TEST_PREFIX}-rank`;
+    const lambda = await startLambdaEndpoint({
+      bundleUrl: bundle.url,
+      functionName,
+      ...options,
+      environment: {
+        TSMPI_QUEUE_PREFIX: TEST_PREFIX,
+        TSMPI_BUCKET: fauxqs.bucket,
+        TSMPI_STACK: TEST_STACK,
+        TSMPI_SQS_ENDPOINT: fauxqs.endpoint,
+      },
+    });
+    dir = mkdtempSync(join(tmpdir(), 'tsmpi-outputs-'));
+    const outputsFile = join(dir, 'outputs.json');
+    writeFileSync(
+      outputsFile,
+      JSON.stringify({
+        [TEST_STACK]: {
+          [STACK_OUTPUTS.rankFunctionName]: functionName,
+          [STACK_OUTPUTS.rankFunctionArn]: `arn:aws:lambda:us-east-1:000000000000:function:${functionName}`,
+          [STACK_OUTPUTS.bucketName]: fauxqs.bucket,
+          [STACK_OUTPUTS.queuePrefix]: TEST_PREFIX,
+          [STACK_OUTPUTS.region]: 'us-east-1',
+          [STACK_OUTPUTS.stackName]: TEST_STACK,
+        },
+      }),
+    );
+    stack = {
+      fauxqs,
+      bundle,
+      lambda,
+      stackName: TEST_STACK,
+      queuePrefix: TEST_PREFIX,
+      functionName,
+      outputsFile,
+      async queuesLeft() {
+        const res = await fauxqs.sqs.send(new ListQueuesCommand({ QueueNamePrefix: `${TEST_PREFIX}-` }));
+        return res.QueueUrls ?? [];
+      },
+    };
+  }, 120_000);
+  afterAll(async () => {
+    await stack?.lambda.close();
+    await stack?.fauxqs.stop();
+    stack?.bundle.dispose();
+    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+  });
+  const get = (): LocalStack => {
+    if (stack === undefined)
+      throw new Error('useLocalStack(): not started yet (read it inside a test or hook)');
+    return stack;
+  };
+  return new Proxy({} as LocalStack, { get: (_t, key) => get()[key as keyof LocalStack] });
+}

@@ -1,0 +1,79 @@
+import { describe, expect, it } from 'vitest';
+import {
+  parseRankEvent,
+  RankEventError,
+  rankQueueUrls,
+  siblingQueueUrl,
+} from '../../../sdk/runtime/lambda/rank-event.js';
+
+const PREFIX = 'tsmpi-1a2b3c4d';
+const CTL = `https://sqs.us-east-1.amazonaws.com/123456789012/${PREFIX}-j1-ctl`;
+const valid = {
+  v: 1,
+  jobId: 'j1',
+  rank: 2,
+  size: 4,
+  controlUrl: CTL,
+  job: { builtin: 'pi' },
+  launchedAt: 1_700_000_000_000,
+};
+
+describe('parseRankEvent', () => {
+  it('accepts the launcher events, built-in or shipped, with args, deadline, spawn and optimize', () => {
+    expect(parseRankEvent(valid, PREFIX)).toEqual(valid);
+    const full = {
+      ...valid,
+      rank: 0,
+      job: { s3Key: 'jobs/0123456789abcdef.mjs', hash: '0123456789abcdef' },
+      args: { samples: 10 },
+      deadlineMs: valid.launchedAt + 5000,
+      spawn: { from: 2, to: 4 },
+      optimize: 'cost',
+    };
+    expect(parseRankEvent(full, PREFIX)).toEqual(full);
+  });
+
+  it.each([
+    ['not an object', 'x', /expected an object like/],
+    ['another version', { ...valid, v: 2 }, /speaks version 1: deploy the stack again/],
+    ['an unknown key (a typo)', { ...valid, rnak: 1 }, /unknown key `rnak`/],
+    [
+      'a rank outside the job',
+      { ...valid, rank: 4 },
+      /expected `rank` to be an integer in \[0, 3\], got `4` \(number\)/,
+    ],
+    ['a bad job id', { ...valid, jobId: 'a b' }, /expected `jobId` to be a string of \[A-Za-z0-9_-\]/],
+    [
+      "another stack's control queue",
+      { ...valid, controlUrl: CTL.replace(PREFIX, 'tsmpi-other') },
+      /the URL of queue tsmpi-1a2b3c4d-j1-ctl .*another stack/,
+    ],
+    [
+      'a job key that is not jobs/<hash>.mjs',
+      { ...valid, job: { s3Key: 'payloads/x.mjs', hash: '0123456789abcdef' } },
+      /expected `job` to be \{ builtin: name \} or \{ s3Key/,
+    ],
+    [
+      'a deadline before the launch',
+      { ...valid, deadlineMs: 1 },
+      /`deadlineMs` to be an epoch time .* after `launchedAt`/,
+    ],
+    [
+      'a subtree that includes its own head',
+      { ...valid, spawn: { from: 2, to: 3 } },
+      /`spawn.from` to be an integer in \[3, 4\]/,
+    ],
+    ['args and argsCodec together', { ...valid, args: {}, argsCodec: 'AA==' }, /exclusive/],
+  ])('rejects %s, naming the field and the value', (_name, event, message) => {
+    expect(() => parseRankEvent(event, PREFIX)).toThrow(RankEventError);
+    expect(() => parseRankEvent(event, PREFIX)).toThrow(message);
+  });
+
+  it('derives every rank queue URL from the control queue URL unless the event lists them', () => {
+    const e = parseRankEvent(valid, PREFIX);
+    expect(rankQueueUrls(e, PREFIX)).toEqual([0, 1, 2, 3].map((r) => CTL.replace('-ctl', `-${r}`)));
+    expect(siblingQueueUrl(CTL, 'x')).toBe('https://sqs.us-east-1.amazonaws.com/123456789012/x');
+    const listed = parseRankEvent({ ...valid, queueUrls: ['a', 'b', 'c', 'd'] }, PREFIX);
+    expect(rankQueueUrls(listed, PREFIX)).toEqual(['a', 'b', 'c', 'd']);
+  });
+});
