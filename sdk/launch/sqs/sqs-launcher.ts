@@ -3,8 +3,8 @@ import { CreateBucketCommand, DeleteBucketCommand, HeadBucketCommand } from '@aw
 import { UsageError } from '../../comm/errors.js';
 import { createSqsClients, explainAwsError } from '../../transport/sqs/clients.js';
 import { deleteJobObjects } from '../../transport/sqs/job-objects.js';
-import { SQS_STANDARD_USD_PER_REQUEST } from '../../transport/sqs/prices.js';
 import { createJobQueues, deleteJobQueues } from '../../transport/sqs/job-queues.js';
+import { SQS_STANDARD_USD_PER_REQUEST } from '../../transport/sqs/prices.js';
 import type { Launcher, LaunchRequest, LaunchResult } from '../launcher.js';
 import { ThreadLauncher } from '../local/local-launcher.js';
 
