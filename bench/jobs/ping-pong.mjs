@@ -7,7 +7,7 @@ export default defineJob(async (comm, args) => {
   if (comm.size < 2) throw new Error('ping-pong needs 2 ranks');
   const out = [];
   for (const bytes of SIZES) {
-    const iters = args.iters ?? (bytes >= 65536 ? 200 : 2000);
+    const iters = args.iters ?? (bytes >= 1048576 ? 300 : bytes >= 65536 ? 2000 : 20000);
     const n = bytes / 8;
     const obj = n === 1 ? 1.5 : Array.from({ length: n }, (_, i) => i + 0.5);
     const buf = new Float64Array(n);

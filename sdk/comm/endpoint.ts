@@ -1,7 +1,20 @@
+import { availableParallelism } from 'node:os';
 import { Channel, type Envelope } from '../channel/channel.js';
 import type { Transport } from '../transport/transport.js';
 import { ERR_ABORTED, ERR_COMM, MPIError } from './errors.js';
 import { type Matcher, MatchingEngine } from './matching-engine.js';
+
+/**
+ * How long a receive busy-polls before it parks: only for a transport that can be polled
+ * synchronously (shared memory) and only when the job has no more ranks than the machine has
+ * cores. `TSMPI_RECV_SPIN_US` overrides (0 turns it off).
+ */
+function receiveSpinMs(transport: Transport): number {
+  const env = Number(process.env.TSMPI_RECV_SPIN_US);
+  if (process.env.TSMPI_RECV_SPIN_US !== undefined && Number.isFinite(env) && env >= 0) return env / 1000;
+  if (transport.poll === undefined || transport.kind !== 'memory') return 0;
+  return transport.size <= availableParallelism() ? 0.05 : 0;
+}
 
 /** What a rank is blocked in, for the timeout report. */
 export interface PendingCall {
@@ -30,11 +43,13 @@ export class Endpoint {
   readonly #waiters = new Set<(err: MPIError) => void>();
   readonly #hooks: EndpointHooks;
   #started = false;
+  readonly #spinMs: number;
   #closed = false;
 
   constructor(transport: Transport, hooks: EndpointHooks = {}) {
     this.rank = transport.rank;
     this.size = transport.size;
+    this.#spinMs = receiveSpinMs(transport);
     this.#hooks = hooks;
     this.channel = new Channel(transport, {
       onMessage: (msg) => this.matcher.deliver(msg),
@@ -75,7 +90,8 @@ export class Endpoint {
   receive(m: Matcher): Promise<Envelope> {
     if (this.#doomed) return Promise.reject(this.#doomed);
     this.channel.poll();
-    const now = this.matcher.take(m);
+    let now = this.matcher.take(m);
+    if (now === undefined && this.#spinMs > 0) now = this.#spinFor(m);
     if (now !== undefined) return Promise.resolve(now);
     return new Promise<Envelope>((resolve, reject) => {
       const fail = (err: MPIError) => {
@@ -88,6 +104,25 @@ export class Endpoint {
       });
       this.#waiters.add(fail);
     });
+  }
+
+  /**
+   * Busy-polls the transport for a matching message for up to `#spinMs`, as MPI progress engines
+   * do: a reply that arrives within microseconds is taken here, synchronously, instead of after a
+   * thread wake-up and a round of the event loop (tens of microseconds). Only where every rank has
+   * a core of its own (see the constructor), so spinning never steals the CPU a peer needs.
+   */
+  #spinFor(m: Matcher): Envelope | undefined {
+    const until = performance.now() + this.#spinMs;
+    do {
+      for (let i = 0; i < 32; i++) {
+        if (this.channel.poll()) {
+          const msg = this.matcher.take(m);
+          if (msg !== undefined) return msg;
+        }
+      }
+    } while (performance.now() < until && !this.#doomed);
+    return undefined;
   }
 
   /** Waits for a matching message without taking it. */
