@@ -25,7 +25,7 @@ export is \`defineJob(async (comm, args) => ...)\`.
 Options for run:
   -n, --ranks N         number of ranks, 1..${MAX_RANKS} (required)
   --backend B           local (worker threads, default) | sqs (threads, messages over SQS) | aws (Lambda)
-  --endpoint URL        SQS/S3 endpoint for --backend sqs (e.g. an emulator); default: AWS from the environment
+  --endpoint URL        SQS/S3 endpoint (an emulator) for --backend sqs or aws; default: AWS from the environment
   --region R            AWS region (default: AWS_REGION, or the stack's with --outputs-file)
   --profile P           AWS profile for --backend aws (default: AWS_PROFILE / the default chain)
   --stack S             CloudFormation stack of --backend aws (default: TsmpiCloud)
