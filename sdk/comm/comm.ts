@@ -307,6 +307,25 @@ export class Comm {
 
   #progress = (): void => this.#ep.poll();
 
+  /** True while a blocking method starts its operation (see `#blocking`). */
+  #blockingCall = false;
+
+  /**
+   * Starts an operation as a blocking call and waits for it. Receives started by a blocking call
+   * may busy-poll the transport briefly (where ranks have a core each); those of the `I*` methods
+   * never do, so they return at once.
+   */
+  #blocking<T>(start: () => Request<T>, status?: Status | null): Promise<T> {
+    this.#blockingCall = true;
+    let req: Request<T>;
+    try {
+      req = start();
+    } finally {
+      this.#blockingCall = false;
+    }
+    return req.wait(status);
+  }
+
   #matcher(source: number, tag: number): Matcher {
     return {
       ctx: this.#ctx,
@@ -327,7 +346,7 @@ export class Comm {
       req._complete({ value: null as T, source: PROC_NULL, tag: ANY_TAG, count: 0 });
       return req;
     }
-    const p = this.#ep.receive(this.#matcher(source, tag));
+    const p = this.#ep.receive(this.#matcher(source, tag), this.#blockingCall);
     this.#ep.track(call, p);
     p.then(
       (msg) => {
@@ -350,7 +369,7 @@ export class Comm {
 
   /** Sends `obj` to `dest` (buffered: resolves once the message is handed off). */
   async send(obj: unknown, dest: number, tag = 0): Promise<void> {
-    return this.isend(obj, dest, tag).wait();
+    return this.#blocking(() => this.isend(obj, dest, tag));
   }
 
   /** Receives a value; fills `status` with its source, tag and size. */
@@ -359,7 +378,7 @@ export class Comm {
     tag: number = ANY_TAG,
     status?: Status | null,
   ): Promise<T> {
-    return this.irecv<T>(source, tag).wait(status);
+    return this.#blocking(() => this.irecv<T>(source, tag), status);
   }
 
   isend(obj: unknown, dest: number, tag = 0): Request<void> {
@@ -430,7 +449,7 @@ export class Comm {
   // ---------------------------------------------------------------- buffers, point to point
 
   async Send(buf: TypedArray, dest: number, tag = 0): Promise<void> {
-    return this.Isend(buf, dest, tag).wait();
+    return this.#blocking(() => this.Isend(buf, dest, tag));
   }
 
   async Recv(
@@ -439,7 +458,7 @@ export class Comm {
     tag: number = ANY_TAG,
     status?: Status | null,
   ): Promise<void> {
-    return this.Irecv(buf, source, tag).wait(status);
+    return this.#blocking(() => this.Irecv(buf, source, tag), status);
   }
 
   Isend(buf: TypedArray, dest: number, tag = 0): Request<void> {
@@ -473,12 +492,16 @@ export class Comm {
     const ep = this.#ep;
     const ctx = this.#collCtx;
     const group = this.#group;
+    // Busy-poll receives only for a blocking call: a non-blocking one must return at once and leave
+    // the thread to the caller's computation.
+    const spin = this.#blockingCall;
     return {
       rank: this.rank,
       size: this.size,
       radix: this.#tuning.radix,
       send: (dst, payload) => ep.send(group[dst]!, ctx, tag, payload),
-      recv: (src) => ep.receive({ ctx, src: group[src]!, tag, allowed: undefined }).then((m) => m.payload),
+      recv: (src) =>
+        ep.receive({ ctx, src: group[src]!, tag, allowed: undefined }, spin).then((m) => m.payload),
       encode,
       decode,
     };
@@ -680,34 +703,34 @@ export class Comm {
   }
 
   async barrier(): Promise<void> {
-    return this.ibarrier().wait();
+    return this.#blocking(() => this.ibarrier());
   }
   async bcast<T = any>(obj: T, root = 0): Promise<T> {
-    return this.ibcast(obj, root).wait();
+    return this.#blocking(() => this.ibcast(obj, root));
   }
   async scatter<T = any>(objs: readonly T[] | null | undefined, root = 0): Promise<T> {
-    return this.iscatter(objs, root).wait();
+    return this.#blocking(() => this.iscatter(objs, root));
   }
   async gather<T = any>(obj: T, root = 0): Promise<T[] | null> {
-    return this.igather(obj, root).wait();
+    return this.#blocking(() => this.igather(obj, root));
   }
   async allgather<T = any>(obj: T): Promise<T[]> {
-    return this.iallgather(obj).wait();
+    return this.#blocking(() => this.iallgather(obj));
   }
   async alltoall<T = any>(objs: readonly T[]): Promise<T[]> {
-    return this.ialltoall(objs).wait();
+    return this.#blocking(() => this.ialltoall(objs));
   }
   async reduce<T = any>(obj: T, op: Op = SUM, root = 0): Promise<T | null> {
-    return this.ireduce(obj, op, root).wait();
+    return this.#blocking(() => this.ireduce(obj, op, root));
   }
   async allreduce<T = any>(obj: T, op: Op = SUM): Promise<T> {
-    return this.iallreduce(obj, op).wait();
+    return this.#blocking(() => this.iallreduce(obj, op));
   }
   async scan<T = any>(obj: T, op: Op = SUM): Promise<T> {
-    return this.iscan(obj, op).wait();
+    return this.#blocking(() => this.iscan(obj, op));
   }
   async exscan<T = any>(obj: T, op: Op = SUM): Promise<T | null> {
-    return this.iexscan(obj, op).wait();
+    return this.#blocking(() => this.iexscan(obj, op));
   }
 
   /** mpi4py spellings. */
@@ -756,13 +779,13 @@ export class Comm {
   }
 
   async Bcast(buf: TypedArray, root = 0): Promise<void> {
-    return this.Ibcast(buf, root).wait();
+    return this.#blocking(() => this.Ibcast(buf, root));
   }
   async Reduce(sendbuf: TypedArray, recvbuf: TypedArray | null, op: Op = SUM, root = 0): Promise<void> {
-    return this.Ireduce(sendbuf, recvbuf, op, root).wait();
+    return this.#blocking(() => this.Ireduce(sendbuf, recvbuf, op, root));
   }
   async Allreduce(sendbuf: TypedArray, recvbuf: TypedArray, op: Op = SUM): Promise<void> {
-    return this.Iallreduce(sendbuf, recvbuf, op).wait();
+    return this.#blocking(() => this.Iallreduce(sendbuf, recvbuf, op));
   }
 
   async Gather(sendbuf: TypedArray, recvbuf: TypedArray | null, root = 0): Promise<void> {

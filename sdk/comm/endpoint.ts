@@ -86,12 +86,15 @@ export class Endpoint {
     this.channel.poll();
   }
 
-  /** Receives the next matching message. Rejects at once if the job is doomed. */
-  receive(m: Matcher): Promise<Envelope> {
+  /**
+   * Receives the next matching message. Rejects at once if the job is doomed. With `spin` (a
+   * blocking call), first busy-polls for it briefly where that pays (see `#spinFor`).
+   */
+  receive(m: Matcher, spin = false): Promise<Envelope> {
     if (this.#doomed) return Promise.reject(this.#doomed);
     this.channel.poll();
     let now = this.matcher.take(m);
-    if (now === undefined && this.#spinMs > 0) now = this.#spinFor(m);
+    if (now === undefined && spin && this.#spinMs > 0) now = this.#spinFor(m);
     if (now !== undefined) return Promise.resolve(now);
     return new Promise<Envelope>((resolve, reject) => {
       const fail = (err: MPIError) => {
