@@ -82,7 +82,10 @@ async function bundleJobFile(file: string, display: string): Promise<ResolvedJob
       sourcemap: 'inline',
       metafile: true,
       logLevel: 'silent',
-      outfile: 'job.mjs',
+      // Sources in the map are relative to the outfile's folder (the working directory); the
+      // bundle itself lives in a temp folder, so anchor them: stack traces name the user's file.
+      outfile: path.join(process.cwd(), 'job.mjs'),
+      sourceRoot: pathToFileURL(`${process.cwd()}${path.sep}`).href,
       banner: {
         js: "import { createRequire as __tsmpiCreateRequire } from 'node:module'; const require = __tsmpiCreateRequire(import.meta.url);",
       },

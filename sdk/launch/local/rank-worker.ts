@@ -10,6 +10,9 @@ import { openRank, runRank } from '../../runtime/run-rank.js';
 import type { Transport } from '../../transport/transport.js';
 import type { LauncherMessage, RankMessage, RankWorkerData, TransportSpec } from './worker-protocol.js';
 
+// Job bundles carry inline source maps: stack traces then name the user's .ts file and line.
+process.setSourceMapsEnabled(true);
+
 const data = workerData as RankWorkerData;
 const port = parentPort!;
 const post = (m: RankMessage) => port.postMessage(m);
