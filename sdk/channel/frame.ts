@@ -82,9 +82,3 @@ export function readFrame(frame: Uint8Array): ParsedFrame {
     payload: frame.subarray(HEADER_BYTES + ctxLen),
   };
 }
-
-/** Reads only the source and sequence number (the channel's hot path needs nothing else). */
-export function peekSrcSeq(frame: Uint8Array): { src: number; seq: number; kind: number } {
-  const dv = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
-  return { kind: frame[1] ?? -1, src: dv.getUint32(4, true), seq: dv.getUint32(8, true) };
-}

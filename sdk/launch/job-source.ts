@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -143,9 +143,4 @@ async function bundleJobFile(file: string, display: string): Promise<ResolvedJob
       rmSync(bundlePath, { force: true });
     },
   };
-}
-
-/** Reads a bundled job's code (for shipping it elsewhere). */
-export function readBundle(job: ResolvedJob): Uint8Array | undefined {
-  return job.bundlePath === undefined ? undefined : readFileSync(job.bundlePath);
 }

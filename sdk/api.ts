@@ -1,0 +1,48 @@
+/**
+ * Everything of the public API except `run()`: what a job needs inside a rank. The root entry
+ * (`index.ts`) adds `run()`; the Lambda rank runtime adds a stub instead, so the launchers (and
+ * esbuild and the AWS clients they load) stay out of the function bundle.
+ */
+export type { CollectiveTuning } from './comm/comm.js';
+export { Comm } from './comm/comm.js';
+export { ANY_SOURCE, ANY_TAG, PROC_NULL, SUCCESS, TAG_UB, UNDEFINED, Wtime } from './comm/constants.js';
+export {
+  ERR_ABORTED,
+  ERR_ARG,
+  ERR_COMM,
+  ERR_COUNT,
+  ERR_OP,
+  ERR_OTHER,
+  ERR_RANK,
+  ERR_ROOT,
+  ERR_TAG,
+  ERR_TIMEOUT,
+  ERR_TRUNCATE,
+  ERR_TYPE,
+  errorClassName,
+  JobFailedError,
+  MPIError,
+  UsageError,
+} from './comm/errors.js';
+export {
+  BAND,
+  BOR,
+  BXOR,
+  LAND,
+  LOR,
+  LXOR,
+  MAX,
+  MAXLOC,
+  MIN,
+  MINLOC,
+  NO_OP,
+  Op,
+  PROD,
+  REPLACE,
+  SUM,
+} from './comm/op.js';
+export { Request } from './comm/request.js';
+export { Status } from './comm/status.js';
+export type { Job, JobArgs, JobFunction } from './runtime/define-job.js';
+export { defineJob } from './runtime/define-job.js';
+export type { Transport, TransportStats } from './transport/transport.js';
