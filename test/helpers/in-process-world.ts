@@ -2,11 +2,14 @@ import type { CollectiveTuning, Comm } from '../../sdk/comm/comm.js';
 import { openRank } from '../../sdk/runtime/run-rank.js';
 import { FaultyTransport } from '../../sdk/transport/faulty/faulty-transport.js';
 import { createLoopbackTransports } from '../../sdk/transport/loopback/loopback-transport.js';
+import { createMemoryFabric } from '../../sdk/transport/memory/memory-fabric.js';
+import { MemoryTransport } from '../../sdk/transport/memory/memory-transport.js';
 import type { Transport } from '../../sdk/transport/transport.js';
+import { type ContractWorld, everyRoot, WORLD_SIZES } from '../contract/contract-world.js';
 
-export type TransportKind = 'loopback' | 'faulty';
+export type TransportKind = 'loopback' | 'faulty' | 'memory';
 
-export const WORLD_SIZES = [1, 2, 3, 4, 7, 8] as const;
+export { WORLD_SIZES };
 
 export interface WorldOptions {
   transport?: TransportKind;
@@ -14,6 +17,26 @@ export interface WorldOptions {
   /** Custom transports (e.g. SQS): one per rank. */
   transports?: Transport[];
   seed?: number;
+}
+
+/**
+ * Ring size of the memory worlds: the smallest the fabric allows, so that the contract's
+ * payloads (up to a few KiB per frame, many frames in flight) also go through the ring's
+ * chunking and its wait-for-space path, not only through the fast path of a roomy ring.
+ */
+const MEMORY_RING_BYTES = 1024;
+
+function transportsOf(size: number, options: WorldOptions): Transport[] {
+  if (options.transports !== undefined) return options.transports;
+  if (options.transport === 'memory') {
+    // All endpoints in this thread, each on its own shared-memory ring: the transport's
+    // single-thread use (see its tests), with the same rings, framing and wake-ups as in workers.
+    const fabric = createMemoryFabric(size, { ringBytes: MEMORY_RING_BYTES });
+    return Array.from({ length: size }, (_, rank) => new MemoryTransport(fabric, rank));
+  }
+  const loopback = createLoopbackTransports(size);
+  if (options.transport !== 'faulty') return loopback;
+  return loopback.map((t, i) => new FaultyTransport(t, { seed: (options.seed ?? 7) * 131 + i }));
 }
 
 /**
@@ -25,11 +48,7 @@ export async function runWorld<T>(
   fn: (comm: Comm) => Promise<T> | T,
   options: WorldOptions = {},
 ): Promise<T[]> {
-  let transports: Transport[] = options.transports ?? createLoopbackTransports(size);
-  if (options.transport === 'faulty') {
-    transports = transports.map((t, i) => new FaultyTransport(t, { seed: (options.seed ?? 7) * 131 + i }));
-  }
-  const handles = transports.map((t) => openRank(t));
+  const handles = transportsOf(size, options).map((t) => openRank(t));
   if (options.tuning) for (const h of handles) h.comm.setTuning(options.tuning);
   try {
     return await Promise.all(handles.map((h) => Promise.resolve().then(() => fn(h.comm))));
@@ -43,4 +62,21 @@ export function sizesAndRoots(): [number, number][] {
   const out: [number, number][] = [];
   for (const size of WORLD_SIZES) for (let root = 0; root < size; root++) out.push([size, root]);
   return out;
+}
+
+const NAMES: Record<TransportKind, string> = {
+  loopback: 'loopback',
+  faulty: 'faulty(loopback)',
+  memory: 'memory',
+};
+
+/** The contract suite's world over an in-process transport: every size, every root, everything. */
+export function inProcessWorld(transport: TransportKind): ContractWorld {
+  return {
+    name: NAMES[transport],
+    sizes: WORLD_SIZES,
+    roots: everyRoot,
+    exhaustive: true,
+    run: (size, fn, options = {}) => runWorld(size, fn, { ...options, transport }),
+  };
 }

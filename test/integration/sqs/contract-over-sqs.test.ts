@@ -1,60 +1,24 @@
+// The contract suite over SQS (the fauxqs emulator, in this process), with duplicated, shuffled
+// and delayed deliveries; at the sizes and roots `sqsWorld` names (see there why), plus what only
+// SQS has: offloading through S3, and queues that must not outlive their job.
 import { ListQueuesCommand } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
-import { ANY_SOURCE, MAXLOC, Op, Request, Status, SUM } from '../../../sdk/index.js';
-import { createJobQueues, deleteJobQueues } from '../../../sdk/transport/sqs/job-queues.js';
-import { SqsTransport } from '../../../sdk/transport/sqs/sqs-transport.js';
-import { faultySqs, type InjectedFaults } from '../../helpers/faulty-sqs.js';
+import { MAXLOC, Op, SUM } from '../../../sdk/index.js';
+import { contractSuite } from '../../contract/contract-suite.js';
 import { useFauxqs } from '../../helpers/fauxqs.js';
-import { runWorld } from '../../helpers/in-process-world.js';
+import { overSqs, sqsWorld } from '../../helpers/sqs-world.js';
 
 const fx = useFauxqs({ bucket: 'tsmpi-contract' });
 const CONCAT = Op.create((a: string, b: string) => a + b, false);
-let jobSeq = 0;
 
-/**
- * Runs `fn` on `size` ranks in this thread, each rank with its own SqsTransport against fauxqs,
- * through a client that duplicates (>= 10%), shuffles and delays what it receives. Queues are
- * created first and deleted after, as the launcher does.
- */
-async function overSqs<T>(
-  size: number,
-  fn: Parameters<typeof runWorld<T>>[1],
-  faults = true,
-): Promise<{ results: T[]; injected: InjectedFaults[] }> {
-  const jobId = `c${process.pid}x${jobSeq++}`;
-  const { queueUrls } = await createJobQueues({ client: fx.sqs, prefix: 'tsmpi-test', jobId, size });
-  const injected: InjectedFaults[] = [];
-  try {
-    const transports = queueUrls.map((_, rank) => {
-      const f = faultySqs(
-        fx.sqs,
-        faults ? { duplicate: 0.15, shuffle: true, maxDelayMs: 5, seed: rank + 1 } : {},
-      );
-      injected.push(f.injected);
-      return new SqsTransport({
-        rank,
-        size,
-        queueUrls,
-        sqs: f.client,
-        s3: fx.s3,
-        bucket: fx.bucket,
-        jobId,
-        binaryAccounting: 'base64',
-      });
-    });
-    const results = await runWorld(size, fn, { transports });
-    return { results, injected };
-  } finally {
-    await deleteJobQueues({ client: fx.sqs, queueUrls });
-  }
-}
+contractSuite(sqsWorld(fx));
 
-describe('the contract over SQS (fauxqs) with duplicated, shuffled and delayed deliveries', () => {
+describe('SQS only: faults really injected, S3 offload, no queue left', () => {
   it('every collective gives the oracle result at sizes 1-8, with duplicates really injected', async () => {
     let duplicates = 0;
     for (const size of [1, 2, 3, 5, 8]) {
       const root = size - 1;
-      const { results, injected } = await overSqs(size, async (c) => {
+      const { results, injected } = await overSqs(fx, size, async (c) => {
         const b = await c.bcast(c.rank === root ? { v: 'x' } : null, root);
         const r = await c.reduce(String(c.rank), CONCAT, root);
         const a = await c.allreduce(c.rank + 1, SUM);
@@ -90,32 +54,10 @@ describe('the contract over SQS (fauxqs) with duplicated, shuffled and delayed d
     expect(duplicates).toBeGreaterThan(0);
   });
 
-  it('point-to-point streams arrive exactly once and in order from every peer', async () => {
-    const size = 4;
-    const n = 30;
-    const { results } = await overSqs(size, async (c) => {
-      const sends: Request<void>[] = [];
-      for (let i = 0; i < n; i++)
-        for (let d = 0; d < size; d++) if (d !== c.rank) sends.push(c.isend(i, d, 4));
-      const seen: number[][] = Array.from({ length: size }, () => []);
-      for (let k = 0; k < n * (size - 1); k++) {
-        const st = new Status();
-        const v = (await c.recv(ANY_SOURCE, 4, st)) as number;
-        seen[st.source]!.push(v);
-      }
-      await Request.waitall(sends);
-      return seen;
-    });
-    results.forEach((seen, rank) => {
-      seen.forEach((s, src) => {
-        expect(s).toEqual(src === rank ? [] : Array.from({ length: n }, (_, i) => i));
-      });
-    });
-  });
-
   it('a 6 MiB Float64Array bcast goes through S3 and arrives intact', async () => {
     const len = (6 * 1024 * 1024) / 8;
-    const { results } = await overSqs(
+    const { results, transports } = await overSqs(
+      fx,
       3,
       async (c) => {
         const buf = new Float64Array(len);
@@ -123,13 +65,33 @@ describe('the contract over SQS (fauxqs) with duplicated, shuffled and delayed d
         await c.Bcast(buf, 0);
         return [buf[0], buf[len - 1], buf.length];
       },
-      false,
+      { faults: false },
     );
     for (const r of results) expect(r).toEqual([0, (len - 1) * 0.5, len]);
+    expect(transports.reduce((n, t) => n + (t.stats().offloads ?? 0), 0)).toBeGreaterThan(0);
   });
 
-  it('no queue is left behind after the jobs above', async () => {
-    const res = await fx.sqs.send(new ListQueuesCommand({ QueueNamePrefix: 'tsmpi-test-' }));
-    expect(res.QueueUrls ?? []).toEqual([]);
+  it('a job deletes its queues when it ends, also when a rank fails', async () => {
+    const prefix = 'tsmpi-leftover';
+    const listed = async () =>
+      (await fx.sqs.send(new ListQueuesCommand({ QueueNamePrefix: `${prefix}-` }))).QueueUrls ?? [];
+    const whileRunning: number[] = [];
+    // The listing must see a job's queues while it runs, or an empty one after proves nothing.
+    const onQueues = async () => {
+      whileRunning.push((await listed()).length);
+    };
+    await overSqs(fx, 3, (c) => c.allreduce(1, SUM), { prefix, onQueues });
+    const failing = overSqs(
+      fx,
+      2,
+      async (c) => {
+        if (c.rank === 1) throw new Error('rank 1 fails');
+        return c.rank;
+      },
+      { prefix, onQueues },
+    );
+    await expect(failing).rejects.toThrow('rank 1 fails');
+    expect(whileRunning).toEqual([3, 2]);
+    expect(await listed()).toEqual([]);
   });
 });

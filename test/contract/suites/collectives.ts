@@ -1,0 +1,292 @@
+import { describe, expect, it } from 'vitest';
+import {
+  type CollectiveTuning,
+  ERR_COUNT,
+  ERR_OP,
+  ERR_ROOT,
+  MAX,
+  MAXLOC,
+  MIN,
+  MINLOC,
+  MPIError,
+  NO_OP,
+  Op,
+  PROD,
+  REPLACE,
+  SUM,
+} from '../../../sdk/index.js';
+import { type ContractWorld, eachRoot } from '../contract-world.js';
+
+interface Shape {
+  name: string;
+  tuning: Partial<CollectiveTuning>;
+}
+
+/**
+ * Tree shapes every collective must get right: binomial, 3-nomial, flat, and the naive oracle.
+ * `optimize: null` makes the radix count on transports whose default is the cost model (SQS).
+ */
+const SHAPES: Shape[] = [
+  { name: 'binomial', tuning: { optimize: null, radix: 2 } },
+  {
+    name: '3-nomial, reduce+bcast allreduce',
+    tuning: { optimize: null, radix: 3, allreduce: 'reduce-bcast' },
+  },
+  { name: 'flat', tuning: { optimize: null, radix: 64 } },
+  { name: 'naive oracle', tuning: { naive: true } },
+];
+/** Where the shapes matrix is too much traffic: what the transport's jobs run by default. */
+const DEFAULT_SHAPE: Shape[] = [{ name: "the transport's default algorithms", tuning: {} }];
+/** String concatenation: associative, not commutative, so any order mistake shows. */
+const CONCAT = Op.create((a: string, b: string) => a + b, false);
+
+export function collectivesContract(world: ContractWorld): void {
+  describe.each(world.exhaustive ? SHAPES : DEFAULT_SHAPE)('collectives, $name', ({ tuning }) => {
+    const opts = { tuning };
+
+    it('bcast delivers the root value to every rank, for every size and root', async () => {
+      for (const size of world.sizes) {
+        const byRoot = await eachRoot(
+          world,
+          size,
+          (c, root) => c.bcast(c.rank === root ? { from: root, list: [1, 2] } : null, root),
+          opts,
+        );
+        for (const [root, got] of byRoot) expect(got).toEqual(Array(size).fill({ from: root, list: [1, 2] }));
+      }
+    });
+
+    it('reduce combines in rank order at the root only (non-commutative op), for every size and root', async () => {
+      for (const size of world.sizes) {
+        const byRoot = await eachRoot(
+          world,
+          size,
+          (c, root) => c.reduce(String.fromCharCode(97 + c.rank), CONCAT, root),
+          opts,
+        );
+        const expected = Array.from({ length: size }, (_, r) => String.fromCharCode(97 + r)).join('');
+        for (const [root, got] of byRoot) {
+          expect(got).toEqual(Array.from({ length: size }, (_, r) => (r === root ? expected : null)));
+        }
+      }
+    });
+
+    it('reduce with SUM/MAX/MIN/PROD gives the arithmetic result at every root', async () => {
+      for (const size of world.sizes) {
+        const byRoot = await eachRoot(
+          world,
+          size,
+          async (c, root) => [
+            await c.reduce(c.rank + 1, SUM, root),
+            await c.reduce(c.rank * 3, MAX, root),
+            await c.reduce(10 - c.rank, MIN, root),
+            await c.reduce(2, PROD, root),
+          ],
+          opts,
+        );
+        for (const [root, got] of byRoot) {
+          expect(got[root]).toEqual([(size * (size + 1)) / 2, (size - 1) * 3, 10 - (size - 1), 2 ** size]);
+        }
+      }
+    });
+
+    it('allreduce gives every rank the same rank-ordered result', async () => {
+      for (const size of world.sizes) {
+        const got = await world.run(
+          size,
+          async (c) =>
+            [
+              await c.allreduce(String(c.rank), CONCAT),
+              await c.allreduce(new Float64Array([c.rank, 1]), SUM),
+            ] as const,
+          opts,
+        );
+        const expected = Array.from({ length: size }, (_, r) => String(r)).join('');
+        expect(got.map((g) => g[0])).toEqual(Array(size).fill(expected));
+        for (const [, s] of got) {
+          expect(s).toBeInstanceOf(Float64Array);
+          expect(Array.from(s)).toEqual([(size * (size - 1)) / 2, size]);
+        }
+      }
+    });
+
+    it('MAXLOC and MINLOC find the extreme value and the lowest rank holding it', async () => {
+      for (const size of world.sizes) {
+        // value peaks at the middle ranks, twice where possible: ties go to the lower index
+        const vals = Array.from({ length: size }, (_, r) => Math.min(r, size - 1 - r));
+        const max = Math.max(...vals);
+        const min = Math.min(...vals);
+        const got = await world.run(
+          size,
+          async (c) => [
+            await c.allreduce([vals[c.rank]!, c.rank], MAXLOC),
+            await c.allreduce([vals[c.rank]!, c.rank], MINLOC),
+          ],
+          opts,
+        );
+        expect(got[0]![0]).toEqual([max, vals.indexOf(max)]);
+        expect(got[size - 1]![1]).toEqual([min, vals.indexOf(min)]);
+      }
+    });
+
+    it('REPLACE keeps the last rank and NO_OP the first, as in rank order', async () => {
+      for (const size of world.sizes) {
+        const got = await world.run(
+          size,
+          async (c) => [await c.reduce(c.rank, REPLACE, 0), await c.reduce(c.rank, NO_OP, 0)],
+          opts,
+        );
+        expect(got[0]).toEqual([size - 1, 0]);
+      }
+    });
+
+    it('scatter hands rank i the i-th value and gather collects them back in rank order', async () => {
+      for (const size of world.sizes) {
+        const byRoot = await eachRoot(
+          world,
+          size,
+          async (c, root) => {
+            const mine = await c.scatter(
+              c.rank === root ? Array.from({ length: size }, (_, i) => ({ i })) : null,
+              root,
+            );
+            return c.gather((mine as { i: number }).i * 10, root);
+          },
+          opts,
+        );
+        for (const [root, got] of byRoot) {
+          expect(got[root]).toEqual(Array.from({ length: size }, (_, i) => i * 10));
+          got.forEach((g, r) => {
+            if (r !== root) expect(g).toBeNull();
+          });
+        }
+      }
+    });
+
+    it('allgather and alltoall exchange every value', async () => {
+      for (const size of world.sizes) {
+        const got = await world.run(
+          size,
+          async (c) => ({
+            ag: await c.allgather(`r${c.rank}`),
+            a2a: await c.alltoall(Array.from({ length: size }, (_, j) => [c.rank, j])),
+          }),
+          opts,
+        );
+        got.forEach(({ ag, a2a }, r) => {
+          expect(ag).toEqual(Array.from({ length: size }, (_, i) => `r${i}`));
+          expect(a2a).toEqual(Array.from({ length: size }, (_, i) => [i, r]));
+        });
+      }
+    });
+
+    it('scan is the inclusive and exscan the exclusive rank-ordered prefix', async () => {
+      for (const size of world.sizes) {
+        const got = await world.run(
+          size,
+          async (c) => [await c.scan(String(c.rank), CONCAT), await c.exscan(String(c.rank), CONCAT)],
+          opts,
+        );
+        for (let r = 0; r < size; r++) {
+          const prefix = Array.from({ length: r + 1 }, (_, i) => String(i)).join('');
+          expect(got[r]).toEqual([prefix, r === 0 ? null : prefix.slice(0, -1)]);
+        }
+      }
+    });
+
+    it('barrier returns on every rank only after every rank entered it', async () => {
+      for (const size of world.sizes) {
+        const entered: number[] = [];
+        const seenAtExit = await world.run(
+          size,
+          async (c) => {
+            // Ranks enter at different event-loop turns.
+            for (let i = 0; i < c.rank; i++) await new Promise<void>((r) => setImmediate(r));
+            entered.push(c.rank);
+            await c.barrier();
+            return entered.length;
+          },
+          opts,
+        );
+        expect(seenAtExit).toEqual(Array(size).fill(size));
+      }
+    });
+  });
+
+  describe('non-blocking collectives', () => {
+    it('several outstanding collectives on one communicator complete with their own values', async () => {
+      for (const size of world.sizes) {
+        const got = await world.run(size, async (c) => {
+          const a = c.iallreduce(c.rank, SUM);
+          const b = c.ibcast(c.rank === 0 ? 'zero' : null, 0);
+          const g = c.igather(c.rank, size - 1);
+          const s = c.iscan(1, SUM);
+          const bar = c.ibarrier();
+          // Wait in another order than started.
+          const sv = await s.wait();
+          await bar.wait();
+          return [await g.wait(), await b.wait(), await a.wait(), sv];
+        });
+        got.forEach(([g, b, a, s], r) => {
+          expect(a).toBe((size * (size - 1)) / 2);
+          expect(b).toBe('zero');
+          expect(g).toEqual(r === size - 1 ? Array.from({ length: size }, (_, i) => i) : null);
+          expect(s).toBe(r + 1);
+        });
+      }
+    });
+
+    it('collectives on different communicators run at the same time without mixing', async () => {
+      const got = await world.run(6, async (c) => {
+        const half = (await c.split(c.rank % 2))!;
+        const dup = await c.dup();
+        const [x, y] = await Promise.all([half.allreduce(c.rank, SUM), dup.allreduce(1, SUM)]);
+        return [x, y, half.size, half.rank];
+      });
+      expect(got.map((g) => g[0])).toEqual([6, 9, 6, 9, 6, 9]);
+      expect(got.map((g) => g[1])).toEqual(Array(6).fill(6));
+      expect(got.map((g) => g[3])).toEqual([0, 0, 1, 1, 2, 2]);
+    });
+  });
+
+  describe('collective argument errors reject on the calling rank before anything is sent', () => {
+    it('a root out of range is ERR_ROOT, checked before a bad operand', async () => {
+      const errs = await world.run(3, async (c) => {
+        try {
+          await c.reduce('not a number', SUM, 5);
+        } catch (e) {
+          return e;
+        }
+      });
+      for (const e of errs) {
+        expect(e).toBeInstanceOf(MPIError);
+        expect((e as MPIError).errorClass).toBe(ERR_ROOT);
+        expect((e as MPIError).message).toContain('`5`');
+      }
+    });
+
+    it('an operand the op does not accept is ERR_OP on every rank, naming the op and the type', async () => {
+      const errs = await world.run(4, async (c) => {
+        try {
+          await c.allreduce({ x: 1 }, SUM);
+        } catch (e) {
+          return e as MPIError;
+        }
+      });
+      for (const e of errs) {
+        expect(e?.errorClass).toBe(ERR_OP);
+        expect(e?.message).toContain('SUM');
+      }
+    });
+
+    it('scatter and alltoall with the wrong number of values are ERR_COUNT, thrown synchronously by I* forms', async () => {
+      await world.run(3, async (c) => {
+        expect(() => c.ialltoall([1, 2])).toThrow(MPIError);
+        await expect(c.alltoall([1])).rejects.toMatchObject({ errorClass: ERR_COUNT });
+        if (c.rank === 0) {
+          expect(() => c.iscatter([1, 2, 3, 4], 0)).toThrow(/exactly 3 entries/);
+        }
+      });
+    });
+  });
+}
