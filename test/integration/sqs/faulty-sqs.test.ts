@@ -89,6 +89,8 @@ describe('SqsTransport over a fault-injecting SQS client', () => {
   it('leaves no queue behind once the job is over', async () => {
     const { jobId } = await exchange(2, 5, { duplicate: 0.2 });
     const urls = created.pop()!;
+    // The job's queues are there until deleted: an empty listing below is not a vacuous one.
+    expect(await findJobQueues({ client: fx.sqs, prefix: PREFIX, jobId })).toHaveLength(2);
     await deleteJobQueues({ client: fx.sqs, queueUrls: urls, prefix: PREFIX, jobId });
     expect(await findJobQueues({ client: fx.sqs, prefix: PREFIX, jobId })).toEqual([]);
   });
