@@ -78,6 +78,13 @@ export interface LambdaEndpoint {
   concurrency: LambdaConcurrency;
   /** Mutable: the function timeout of invocations started from now on. */
   timeoutMs: number;
+  /**
+   * Mutable: how long after its deadline an invocation started from now on is killed. Lambda
+   * kills at the deadline (0, the default). A test of what a rank does *at* its deadline sets
+   * more, so that a loaded machine, not the behaviour, cannot decide whether the rank's stop
+   * report beats the kill; `getRemainingTimeInMillis()` still counts down to the deadline.
+   */
+  killGraceMs: number;
   duplicate: ((event: Record<string, unknown>) => boolean) | undefined;
   /** Resolves once no invocation is queued or running. */
   idle(): Promise<void>;
@@ -128,6 +135,7 @@ export async function startLambdaEndpoint(options: LambdaEndpointOptions): Promi
     invocations,
     concurrency: { account: 1000, unreserved: 1000, ...options.concurrency },
     timeoutMs: options.timeoutMs ?? 60_000,
+    killGraceMs: 0,
     duplicate: options.duplicate,
     idle() {
       if (running === 0 && waiting.length === 0) return Promise.resolve();
@@ -183,6 +191,7 @@ export async function startLambdaEndpoint(options: LambdaEndpointOptions): Promi
     workers.add(worker);
     worker.stdout.on('data', (d: Buffer) => (inv.logs += d.toString()));
     worker.stderr.on('data', (d: Buffer) => (inv.logs += d.toString()));
+    const killGraceMs = endpoint.killGraceMs;
     return new Promise<InvocationOutcome>((resolve) => {
       let killTimer: ReturnType<typeof setTimeout> | undefined;
       const settle = (outcome: InvocationOutcome) => {
@@ -202,7 +211,7 @@ export async function startLambdaEndpoint(options: LambdaEndpointOptions): Promi
         if (m.kind === 'invoking') {
           killTimer = setTimeout(
             () => settle({ kind: 'killed' }),
-            Math.max(0, (m.deadline ?? 0) - Date.now()),
+            Math.max(0, (m.deadline ?? 0) - Date.now()) + killGraceMs,
           );
         } else if (m.kind === 'returned') settle({ kind: 'returned', value: m.value });
         else if (m.kind === 'threw') settle({ kind: 'threw', message: m.message ?? '' });
