@@ -36,7 +36,7 @@ const SHAPES: Shape[] = [
   { name: 'naive oracle', tuning: { naive: true } },
 ];
 /** Where the shapes matrix is too much traffic: what the transport's jobs run by default. */
-const DEFAULT_SHAPE: Shape[] = [{ name: "the transport's default algorithms", tuning: {} }];
+const DEFAULT_SHAPE: Shape[] = [{ name: 'the default algorithms of the transport', tuning: {} }];
 /** String concatenation: associative, not commutative, so any order mistake shows. */
 const CONCAT = Op.create((a: string, b: string) => a + b, false);
 

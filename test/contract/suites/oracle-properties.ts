@@ -32,7 +32,7 @@ async function everything(c: Comm, root: number, opName: OpName, seed: number) {
  * `exhaustive`) a case is two jobs of up to 9 ranks, about a second, so it gets a handful.
  */
 const FULL_RUNS = 60;
-const SMOKE_RUNS = 4;
+const SMOKE_RUNS = 3;
 
 export function oraclePropertiesContract(world: ContractWorld): void {
   describe('tree collectives agree with their naive oracles', () => {

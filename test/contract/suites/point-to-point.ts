@@ -46,7 +46,7 @@ export function pointToPointContract(world: ContractWorld): void {
 
     it('messages between one pair never overtake each other, for every size', async () => {
       // Messages per (source, destination) pair: fewer where each is an HTTP call (SQS).
-      const n = world.exhaustive ? 50 : 15;
+      const n = world.exhaustive ? 50 : 8;
       for (const size of world.sizes) {
         const got = await world.run(size, async (c) => {
           const sends = [];

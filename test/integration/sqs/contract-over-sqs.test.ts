@@ -14,9 +14,10 @@ const CONCAT = Op.create((a: string, b: string) => a + b, false);
 contractSuite(sqsWorld(fx));
 
 describe('SQS only: faults really injected, S3 offload, no queue left', () => {
-  it('every collective gives the oracle result at sizes 1-8, with duplicates really injected', async () => {
+  it('every collective in one job gives the oracle result, with duplicates really injected', async () => {
     let duplicates = 0;
-    for (const size of [1, 2, 3, 5, 8]) {
+    // 5: a size the suite above does not run over SQS (see sqsWorld).
+    for (const size of [5]) {
       const root = size - 1;
       const { results, injected } = await overSqs(fx, size, async (c) => {
         const b = await c.bcast(c.rank === root ? { v: 'x' } : null, root);
