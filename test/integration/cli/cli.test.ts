@@ -150,7 +150,9 @@ describe('failures stop every rank and exit 1 with one readable paragraph', () =
   });
 
   it('--timeout ends a hung job and says what each rank was blocked in', async () => {
-    const r = await cli(['run', job('hangs.ts'), '--ranks', '3', '--timeout', '1']);
+    // The clock starts at launch: leave room for the ranks to start and block on a loaded
+    // machine (1.6 s at a load of 20 on 2 cores), so the report, not the load, decides.
+    const r = await cli(['run', job('hangs.ts'), '--ranks', '3', '--timeout', '8']);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('timed out');
     expect(r.stderr).toMatch(/rank 0: waiting in recv\(source=1, tag=7\)/);
