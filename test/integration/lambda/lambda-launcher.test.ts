@@ -177,6 +177,9 @@ describe('run(..., { backend: "aws" }): ranks as Lambda invocations', () => {
   it('a rank reaching its Lambda deadline fails the job with ERR_TIMEOUT naming it; no queue left', async () => {
     const from = stack.lambda.invocations.length;
     stack.lambda.timeoutMs = 3_000;
+    // Killed only half a minute past its deadline: the rank's margin to report, not the machine's
+    // load, decides (a rank that did not stop itself would still be killed, and the test fail).
+    stack.lambda.killGraceMs = 30_000;
     try {
       const err = await failureOf(runAws(`${FIXTURES}computes-forever.ts`, awsOptions(3)));
       expect(err.rank).toBe(1);
@@ -189,6 +192,7 @@ describe('run(..., { backend: "aws" }): ranks as Lambda invocations', () => {
       await expectCleanEnd(from);
     } finally {
       stack.lambda.timeoutMs = 60_000;
+      stack.lambda.killGraceMs = 0;
     }
   });
 
