@@ -11,7 +11,7 @@ import { type AwsClients, createAwsClients } from './aws-clients.js';
 import { type Deployment, DeploymentError, findDeployment, outputsFileFrom } from './deployment.js';
 import { type FanOutPlan, planFanOut } from './fan-out-model.js';
 import { lambdaJobStats } from './lambda-job-stats.js';
-import type { LambdaLauncherOptions } from './lambda-launcher.js';
+import type { LambdaLauncherOptions } from './lambda-launcher-options.js';
 import { LambdaRun } from './lambda-run.js';
 import { checkConcurrency, readConcurrency } from './preflight.js';
 import { type AwsService, explainSetupError } from './setup-error.js';
