@@ -15,7 +15,8 @@
  * Each invocation runs in a fresh worker thread (always a cold start): the worker imports the
  * bundle, then calls `handler(event, context)` exactly as Lambda's Node runtime would, with a
  * context whose `getRemainingTimeInMillis()` counts down from the function timeout. At the
- * timeout the worker is terminated, as Lambda kills a timed-out invocation. Async events wait
+ * timeout (plus `killGraceMs`, default 0) the worker is terminated, as Lambda kills a timed-out
+ * invocation. Async events wait
  * while the concurrency limit is reached (Lambda's own queue does the same), and can be
  * delivered twice on purpose (Lambda's async queue delivers at least once).
  *
@@ -44,6 +45,12 @@ export interface LambdaEndpointOptions {
   region?: string;
   /** The function's timeout: the countdown of `getRemainingTimeInMillis()`. Default 60 s. */
   timeoutMs?: number;
+  /**
+   * How long after the countdown ran out the worker is terminated. Default 0: at the timeout, as
+   * Lambda does. A test of a rank stopping itself before its deadline sets it generously, so
+   * that how fast a loaded machine lets the rank send its report cannot decide the outcome.
+   */
+  killGraceMs?: number;
   memoryMb?: number;
   /** The function's environment (TSMPI_QUEUE_PREFIX, TSMPI_BUCKET, TSMPI_STACK, TSMPI_SQS_ENDPOINT). */
   environment: Record<string, string>;
@@ -135,7 +142,7 @@ export async function startLambdaEndpoint(options: LambdaEndpointOptions): Promi
     invocations,
     concurrency: { account: 1000, unreserved: 1000, ...options.concurrency },
     timeoutMs: options.timeoutMs ?? 60_000,
-    killGraceMs: 0,
+    killGraceMs: options.killGraceMs ?? 0,
     duplicate: options.duplicate,
     idle() {
       if (running === 0 && waiting.length === 0) return Promise.resolve();
@@ -188,6 +195,7 @@ export async function startLambdaEndpoint(options: LambdaEndpointOptions): Promi
         AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       },
     });
+    const killGraceMs = endpoint.killGraceMs;
     workers.add(worker);
     worker.stdout.on('data', (d: Buffer) => (inv.logs += d.toString()));
     worker.stderr.on('data', (d: Buffer) => (inv.logs += d.toString()));
@@ -211,7 +219,7 @@ export async function startLambdaEndpoint(options: LambdaEndpointOptions): Promi
         if (m.kind === 'invoking') {
           killTimer = setTimeout(
             () => settle({ kind: 'killed' }),
-            Math.max(0, (m.deadline ?? 0) - Date.now()) + killGraceMs,
+            Math.max(0, (m.deadline ?? 0) + killGraceMs - Date.now()),
           );
         } else if (m.kind === 'returned') settle({ kind: 'returned', value: m.value });
         else if (m.kind === 'threw') settle({ kind: 'threw', message: m.message ?? '' });

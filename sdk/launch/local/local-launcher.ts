@@ -1,15 +1,8 @@
 import { Worker } from 'node:worker_threads';
-import {
-  ERR_ABORTED,
-  ERR_TIMEOUT,
-  JobFailedError,
-  MPIError,
-  type RankErrorInfo,
-  reviveError,
-} from '../../comm/errors.js';
-import type { RankStats } from '../../runtime/run-rank.js';
+import type { RankErrorInfo } from '../../comm/errors.js';
 import { createMemoryFabric } from '../../transport/memory/memory-transport.js';
-import { aggregateStats, type Launcher, type LaunchRequest, type LaunchResult } from '../launcher.js';
+import { JobSupervisor } from '../job-supervisor.js';
+import type { Launcher, LaunchRequest, LaunchResult } from '../launcher.js';
 import { LineSplitter } from '../line-splitter.js';
 import type { LauncherMessage, RankMessage, RankWorkerData, TransportSpec } from './worker-protocol.js';
 
@@ -21,14 +14,10 @@ const WORKER_EXEC_ARGV = process.execArgv.filter(
 /** How long a timed-out job's ranks get to say what they are blocked in. */
 const REPORT_GRACE_MS = 1000;
 
-interface RankState {
+interface RankThread {
   worker: Worker;
-  started: boolean;
-  done: boolean;
-  value?: unknown;
-  computeMs: number;
-  stats?: RankStats;
-  exited: boolean;
+  exited: Promise<void>;
+  hasExited: boolean;
   stdout: LineSplitter;
   stderr: LineSplitter;
 }
@@ -37,6 +26,7 @@ interface RankState {
  * Runs every rank as a worker thread of this process. The first rank to fail (throw, abort, exit,
  * crash) fails the job: every other worker is terminated at once. Messages go over whatever
  * transport `transportFor` describes: shared memory for the local backend, SQS for the sqs backend.
+ * This class only turns worker messages and exits into {@link JobSupervisor} updates.
  */
 export class ThreadLauncher {
   readonly #transportFor: (n: number) => TransportSpec;
@@ -45,178 +35,106 @@ export class ThreadLauncher {
     this.#transportFor = transportFor;
   }
 
-  launch(req: LaunchRequest): Promise<LaunchResult> {
+  async launch(req: LaunchRequest): Promise<LaunchResult> {
     const t0 = performance.now();
-    const n = req.ranks;
-    const transport = this.#transportFor(n);
-    const ranks: RankState[] = [];
-    let startedCount = 0;
-    let doneCount = 0;
-    let allStartedAt = 0;
-    let settled = false;
-    let timer: NodeJS.Timeout | undefined;
-
-    return new Promise<LaunchResult>((resolve, reject) => {
-      const exits: Promise<void>[] = [];
-
-      const finish = async (failure?: { info: RankErrorInfo; errorcode?: number; cause?: Error }) => {
-        if (settled) return;
-        settled = true;
-        if (timer) clearTimeout(timer);
-        req.signal?.removeEventListener('abort', onSignal);
-        const tTeardown = performance.now();
-        if (failure) for (const r of ranks) if (!r.exited) void r.worker.terminate();
-        await Promise.all(exits);
-        for (const r of ranks) {
-          r.stdout.flush();
-          r.stderr.flush();
-        }
-        const teardownMs = performance.now() - tTeardown;
-        if (failure) {
-          const cause = failure.cause ?? reviveError(failure.info);
-          const opts: { errorcode?: number } = {};
-          const code = failure.errorcode ?? failure.info.errorcode;
-          if (code !== undefined) opts.errorcode = code;
-          reject(new JobFailedError(failure.info.rank, cause, opts));
-          return;
-        }
-        const computeMs = Math.max(0, ...ranks.map((r) => r.computeMs));
-        resolve({
-          results: ranks.map((r) => r.value),
-          timings: {
-            startupMs: allStartedAt - t0,
-            computeMs,
-            teardownMs,
-            totalMs: performance.now() - t0,
-          },
-          stats: aggregateStats(ranks.map((r) => r.stats!)),
-        });
-      };
-
-      const fail = (info: RankErrorInfo, extra: { errorcode?: number; cause?: Error } = {}) => {
-        void finish({ info, ...extra });
-      };
-
-      const onSignal = () =>
-        fail({ rank: 0, message: 'the job was interrupted (signal received); all ranks were stopped' });
-      req.signal?.addEventListener('abort', onSignal, { once: true });
-
-      for (let rank = 0; rank < n; rank++) {
-        const workerData: RankWorkerData = {
-          rank,
-          size: n,
-          jobUrl: req.job.url,
-          jobName: req.job.name,
-          args: req.args,
-          transport,
-          ...(req.optimize === undefined ? {} : { optimize: req.optimize }),
-        };
-        const worker = new Worker(WORKER_URL, {
-          workerData,
-          stdout: true,
-          stderr: true,
-          execArgv: WORKER_EXEC_ARGV,
-        });
-        const state: RankState = {
-          worker,
-          started: false,
-          done: false,
-          computeMs: 0,
-          exited: false,
-          stdout: new LineSplitter((line) => req.onOutput(rank, 'stdout', line)),
-          stderr: new LineSplitter((line) => req.onOutput(rank, 'stderr', line)),
-        };
-        ranks.push(state);
-        worker.stdout.on('data', (chunk: Buffer) => state.stdout.push(chunk));
-        worker.stderr.on('data', (chunk: Buffer) => state.stderr.push(chunk));
-        worker.on('message', (m: RankMessage) => {
-          switch (m.type) {
-            case 'started':
-              state.started = true;
-              startedCount++;
-              if (startedCount === n) {
-                allStartedAt = performance.now();
-                for (const r of ranks) r.worker.postMessage({ type: 'go' } satisfies LauncherMessage);
-              }
-              req.onProgress?.({ phase: 'started', started: startedCount, finished: doneCount, ranks: n });
-              break;
-            case 'done':
-              state.done = true;
-              state.value = m.value;
-              state.computeMs = m.computeMs;
-              state.stats = m.stats;
-              doneCount++;
-              req.onProgress?.({ phase: 'finished', started: startedCount, finished: doneCount, ranks: n });
-              break;
-            case 'failed':
-              // A rank that only noticed another rank's abort: the job failed on the aborting rank.
-              fail(
-                m.error.abortRank === undefined
-                  ? m.error
-                  : {
-                      ...m.error,
-                      rank: m.error.abortRank,
-                      message: `rank ${m.error.abortRank} called abort(${m.error.errorcode})`,
-                    },
-              );
-              break;
-            case 'abort':
-              fail(
-                {
-                  rank: m.rank,
-                  message: `rank ${m.rank} called abort(${m.errorcode})`,
-                  errorcode: m.errorcode,
-                  errorClass: ERR_ABORTED,
-                },
-                { errorcode: m.errorcode },
-              );
-              break;
-            case 'report':
-              pendingReports.set(m.rank, m.pending);
-              break;
+    const transport = this.#transportFor(req.ranks);
+    const threads: RankThread[] = [];
+    let tTeardown: number | undefined;
+    const post = (m: LauncherMessage) => {
+      for (const t of threads) if (!t.hasExited) t.worker.postMessage(m);
+    };
+    const sup = new JobSupervisor({
+      request: req,
+      timeoutGraceMs: REPORT_GRACE_MS,
+      ranksRunBeforeStarted: true,
+      hooks: {
+        // Ranks start together, so no rank's clock runs while others still boot.
+        allStarted: () => post({ type: 'go' }),
+        askPending: () => post({ type: 'report' }),
+        stop: () => {
+          tTeardown = performance.now();
+          for (const t of threads) if (!t.hasExited) void t.worker.terminate();
+        },
+        teardown: async () => {
+          tTeardown ??= performance.now();
+          await Promise.all(threads.map((t) => t.exited));
+          for (const t of threads) {
+            t.stdout.flush();
+            t.stderr.flush();
           }
-        });
-        worker.on('error', (err) => fail({ ...describeThrown(rank, err) }));
-        exits.push(
-          new Promise<void>((res) =>
-            worker.once('exit', (code) => {
-              state.exited = true;
-              if (!state.done && !settled) {
-                fail({
-                  rank,
-                  message: `rank ${rank} exited with code ${code} before finishing its job (process.exit() in a job ends its rank)`,
-                });
-              }
-              if (state.done && ranks.every((r) => r.done)) void finish();
-              res();
-            }),
-          ),
-        );
-      }
+        },
+      },
+    });
+    for (let rank = 0; rank < req.ranks; rank++) threads.push(this.#spawn(req, rank, transport, sup));
+    sup.start();
+    const run = await sup.outcome;
+    const teardownMs = performance.now() - (tTeardown ?? performance.now());
+    return {
+      results: run.results,
+      timings: {
+        startupMs: (run.allStartedAt ?? 0) - t0,
+        computeMs: run.computeMs,
+        teardownMs,
+        totalMs: performance.now() - t0,
+      },
+      stats: run.stats,
+    };
+  }
 
-      const pendingReports = new Map<number, { call: string; forMs: number }[]>();
-      if (req.timeoutMs !== undefined) {
-        timer = setTimeout(() => {
-          for (const r of ranks)
-            if (!r.exited) r.worker.postMessage({ type: 'report' } satisfies LauncherMessage);
-          setTimeout(() => {
-            const lines = ranks.map((r, i) => {
-              if (r.done) return `rank ${i}: finished`;
-              const p = pendingReports.get(i);
-              if (p === undefined) return `rank ${i}: busy computing (not in an MPI call), did not answer`;
-              if (p.length === 0) return `rank ${i}: running, not blocked in an MPI call`;
-              return `rank ${i}: waiting in ${p.map((x) => `${x.call} for ${(x.forMs / 1000).toFixed(1)} s`).join(', ')}`;
-            });
-            const firstBlocked = ranks.findIndex((r) => !r.done);
-            const msg = `the job timed out after ${(req.timeoutMs! / 1000).toFixed(1)} s:\n  ${lines.join('\n  ')}`;
-            fail(
-              { rank: Math.max(0, firstBlocked), message: msg, errorClass: ERR_TIMEOUT },
-              { cause: new MPIError(ERR_TIMEOUT, msg) },
-            );
-          }, REPORT_GRACE_MS).unref();
-        }, req.timeoutMs);
+  /** Starts the worker of one rank and wires its messages, output and exit to `sup`. */
+  #spawn(req: LaunchRequest, rank: number, transport: TransportSpec, sup: JobSupervisor): RankThread {
+    const workerData: RankWorkerData = {
+      rank,
+      size: req.ranks,
+      jobUrl: req.job.url,
+      jobName: req.job.name,
+      args: req.args,
+      transport,
+      ...(req.optimize === undefined ? {} : { optimize: req.optimize }),
+    };
+    const worker = new Worker(WORKER_URL, {
+      workerData,
+      stdout: true,
+      stderr: true,
+      execArgv: WORKER_EXEC_ARGV,
+    });
+    const thread: RankThread = {
+      worker,
+      exited: Promise.resolve(),
+      hasExited: false,
+      stdout: new LineSplitter((line) => sup.update(rank, { type: 'output', stream: 'stdout', line })),
+      stderr: new LineSplitter((line) => sup.update(rank, { type: 'output', stream: 'stderr', line })),
+    };
+    worker.stdout.on('data', (chunk: Buffer) => thread.stdout.push(chunk));
+    worker.stderr.on('data', (chunk: Buffer) => thread.stderr.push(chunk));
+    worker.on('message', (m: RankMessage) => {
+      switch (m.type) {
+        case 'started':
+          return sup.update(rank, { type: 'started' });
+        case 'done':
+          return sup.update(rank, { type: 'done', value: m.value, computeMs: m.computeMs, stats: m.stats });
+        case 'failed':
+          return sup.update(rank, { type: 'failed', error: m.error });
+        case 'abort':
+          return sup.update(rank, { type: 'abort', errorcode: m.errorcode });
+        case 'report':
+          return sup.update(rank, { type: 'pending', pending: m.pending });
       }
     });
+    worker.on('error', (err) => sup.fail({ info: describeThrown(rank, err) }));
+    thread.exited = new Promise<void>((resolve) =>
+      worker.once('exit', (code) => {
+        thread.hasExited = true;
+        sup.update(rank, {
+          type: 'exited',
+          error: {
+            message: `rank ${rank} exited with code ${code} before finishing its job (process.exit() in a job ends its rank)`,
+          },
+        });
+        resolve();
+      }),
+    );
+    return thread;
   }
 }
 

@@ -6,6 +6,7 @@ import { availableParallelism } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { describeError } from '../../comm/errors.js';
 import { loadJob } from '../../runtime/load-job.js';
+import { pendingCallsOf } from '../../runtime/pending-calls.js';
 import { openRank, runRank } from '../../runtime/run-rank.js';
 import type { Transport } from '../../transport/transport.js';
 import type { LauncherMessage, RankMessage, RankWorkerData, TransportSpec } from './worker-protocol.js';
@@ -46,12 +47,7 @@ const released = new Promise<void>((resolve) => {
 port.on('message', (m: LauncherMessage) => {
   if (m.type === 'go') go();
   if (m.type === 'report') {
-    const now = Date.now();
-    post({
-      type: 'report',
-      rank: data.rank,
-      pending: [...handle.endpoint.pending].map((p) => ({ call: p.call, forMs: now - p.since })),
-    });
+    post({ type: 'report', rank: data.rank, pending: pendingCallsOf(handle.endpoint) });
   }
 });
 

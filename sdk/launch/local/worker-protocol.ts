@@ -1,5 +1,6 @@
 import type { RankErrorInfo } from '../../comm/errors.js';
 import type { JobArgs } from '../../runtime/define-job.js';
+import type { PendingCallInfo } from '../../runtime/pending-calls.js';
 import type { RankStats } from '../../runtime/run-rank.js';
 
 /** What the launcher hands each rank's worker. */
@@ -35,7 +36,7 @@ export type RankMessage =
   | { type: 'done'; rank: number; value: unknown; computeMs: number; stats: RankStats }
   | { type: 'failed'; rank: number; error: RankErrorInfo }
   | { type: 'abort'; rank: number; errorcode: number }
-  | { type: 'report'; rank: number; pending: { call: string; forMs: number }[] };
+  | { type: 'report'; rank: number; pending: PendingCallInfo[] };
 
 /** Launcher → rank. */
 export type LauncherMessage =

@@ -14,16 +14,13 @@
  */
 import { decode, encode } from '../../codec/codec.js';
 import type { RankErrorInfo } from '../../comm/errors.js';
+import type { PendingCallInfo } from '../pending-calls.js';
 import type { RankStats } from '../run-rank.js';
 
 /** Which stream an output line was printed on. */
 export type OutputStream = 'stdout' | 'stderr';
 
-/** What a rank is blocked in, for timeout reports. */
-export interface PendingCallInfo {
-  call: string;
-  forMs: number;
-}
+export type { PendingCallInfo } from '../pending-calls.js';
 
 /** One rank invocation's own counts, for the cost report. */
 export interface InvocationUsage {

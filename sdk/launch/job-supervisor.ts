@@ -1,0 +1,350 @@
+import {
+  ERR_ABORTED,
+  ERR_TIMEOUT,
+  JobFailedError,
+  MPIError,
+  type RankErrorInfo,
+  reviveError,
+} from '../comm/errors.js';
+import { describePendingCalls, type PendingCallInfo } from '../runtime/pending-calls.js';
+import type { RankStats } from '../runtime/run-rank.js';
+import { aggregateStats, type JobStats, type LaunchRequest } from './launcher.js';
+
+/**
+ * What a backend tells the supervisor about one of its ranks, whatever runs it (a worker thread,
+ * a Lambda invocation). A rank's updates arrive in the order it sent them.
+ */
+export type RankUpdate =
+  /** The rank loaded its job and is ready to run it. */
+  | { type: 'started' }
+  /** One line the rank printed (without the newline). */
+  | { type: 'output'; stream: 'stdout' | 'stderr'; line: string }
+  | { type: 'done'; value: unknown; computeMs: number; stats: RankStats }
+  /**
+   * The rank failed. With `timeout: 'job'` it stopped itself at the job's --timeout and `pending`
+   * is what it was waiting in: the job then times out (with the summary) instead of failing on it.
+   */
+  | {
+      type: 'failed';
+      error: RankErrorInfo;
+      stats?: RankStats;
+      timeout?: 'job';
+      pending?: PendingCallInfo[];
+    }
+  /** The rank called `abort(errorcode)`. */
+  | { type: 'abort'; errorcode: number }
+  /** The rank's answer to "what are you blocked in" (see {@link SupervisorHooks.askPending}). */
+  | { type: 'pending'; pending: PendingCallInfo[] }
+  /**
+   * Whatever ran the rank is gone: nothing more will come from it. `error`, when given, is why,
+   * and fails the job if the rank had not finished.
+   */
+  | { type: 'exited'; error?: Omit<RankErrorInfo, 'rank'> };
+
+/** The failure a job ends with: the first one wins. */
+export interface JobFailure {
+  info: RankErrorInfo;
+  /** The `abort(code)` code, when the job was aborted. */
+  errorcode?: number;
+  /** The error to report; default: revived from `info`. */
+  cause?: Error;
+}
+
+/** What the supervisor knows of one rank. */
+export interface SupervisedRank {
+  started: boolean;
+  done: boolean;
+  /** Nothing more will come from this rank. */
+  ended: boolean;
+  value?: unknown;
+  computeMs: number;
+  stats?: RankStats;
+  /** Its answer to the timeout report; undefined while it has not answered. */
+  pending?: PendingCallInfo[];
+}
+
+/** What the backend does when the supervisor decides. */
+export interface SupervisorHooks {
+  /** Every rank reported `started`. */
+  allStarted?(): void;
+  /** The job timed out: ask every rank what it is blocked in (answers come as `pending` updates). */
+  askPending?(): void;
+  /**
+   * The job failed (called once): stop every rank. The job settles once each rank that must be
+   * waited for has `exited`, or when the backend calls {@link JobSupervisor.settleNow}.
+   */
+  stop(failure: JobFailure): void;
+  /** Runs once the job is decided, before its outcome is delivered (release, flush, await). */
+  teardown?(): Promise<void> | void;
+}
+
+export interface SupervisorOptions {
+  request: Pick<LaunchRequest, 'ranks' | 'onOutput' | 'onProgress' | 'timeoutMs' | 'signal'>;
+  /** After the job's --timeout, how long the ranks get to say what they are blocked in. */
+  timeoutGraceMs: number;
+  /**
+   * Whether a failed job waits for ranks that never reported `started` to exit: yes where every
+   * rank runs from the start (threads), no where a rank may never have been run (Lambda).
+   * The timeout summary then also names such ranks as not started.
+   */
+  ranksRunBeforeStarted: boolean;
+  hooks: SupervisorHooks;
+}
+
+/** A job every rank finished. Times are `performance.now()` readings. */
+export interface SupervisedRun {
+  results: unknown[];
+  /** Longest time any rank spent in the job body. */
+  computeMs: number;
+  stats: JobStats;
+  firstStartedAt: number | undefined;
+  allStartedAt: number | undefined;
+}
+
+/**
+ * Watches the ranks of one job, for any backend: counts them in and out, fails the job on the
+ * first failure (a throw, an abort, an early exit, a timeout, an interrupt) and tells the backend
+ * to stop the rest, writes the timeout report, and assembles the result or the `JobFailedError`.
+ *
+ * Invariants: the first failure is the job's failure, later ones are ignored; `outcome` settles
+ * once, after the backend's teardown; every timer of the job dies when it settles.
+ *
+ * @example
+ * const sup = new JobSupervisor({ request: req, timeoutGraceMs: 1000, ranksRunBeforeStarted: true,
+ *   hooks: { stop: () => workers.forEach((w) => w.terminate()) } });
+ * sup.start();
+ * worker.on('message', (m) => sup.update(m.rank, m));
+ * const run = await sup.outcome;
+ */
+export class JobSupervisor {
+  readonly ranks: readonly SupervisedRank[];
+  /** The finished job, or its `JobFailedError`. */
+  readonly outcome: Promise<SupervisedRun>;
+  readonly #o: SupervisorOptions;
+  readonly #n: number;
+  readonly #timers = new Set<ReturnType<typeof setTimeout>>();
+  #resolve: (run: SupervisedRun) => void = () => undefined;
+  #reject: (err: Error) => void = () => undefined;
+  #startedCount = 0;
+  #doneCount = 0;
+  #firstStartedAt: number | undefined;
+  #allStartedAt: number | undefined;
+  #failure: JobFailure | undefined;
+  #timingOut = false;
+  #settled = false;
+  readonly #onSignal = () =>
+    this.fail({
+      info: { rank: 0, message: 'the job was interrupted (signal received); all ranks were stopped' },
+    });
+
+  constructor(options: SupervisorOptions) {
+    this.#o = options;
+    this.#n = options.request.ranks;
+    this.ranks = Array.from({ length: this.#n }, () => ({
+      started: false,
+      done: false,
+      ended: false,
+      computeMs: 0,
+    }));
+    this.outcome = new Promise<SupervisedRun>((resolve, reject) => {
+      this.#resolve = resolve;
+      this.#reject = reject;
+    });
+  }
+
+  /** The job's failure so far, if any. */
+  get failure(): JobFailure | undefined {
+    return this.#failure;
+  }
+
+  get settled(): boolean {
+    return this.#settled;
+  }
+
+  /** Starts the job's clock (--timeout) and listens for the interrupt signal. */
+  start(): void {
+    const { signal, timeoutMs } = this.#o.request;
+    if (signal?.aborted === true) this.#onSignal();
+    else signal?.addEventListener('abort', this.#onSignal, { once: true });
+    if (timeoutMs !== undefined) this.after(timeoutMs, () => this.#timedOut());
+  }
+
+  /** Runs `fn` after `ms` unless the job has settled by then. */
+  after(ms: number, fn: () => void): void {
+    if (this.#settled) return;
+    const t = setTimeout(() => {
+      this.#timers.delete(t);
+      fn();
+    }, ms);
+    this.#timers.add(t);
+  }
+
+  /** Takes one update of `rank`. After the job settled only its output and statistics still count. */
+  update(rank: number, u: RankUpdate): void {
+    const s = this.ranks[rank];
+    if (s === undefined) throw new RangeError(`Expected a rank in [0, ${this.#n}), got \`${rank}\``);
+    if (u.type === 'output') {
+      this.#o.request.onOutput(rank, u.stream, u.line);
+      return;
+    }
+    if (this.#settled) {
+      // Decided: late reports only complete the statistics of a failed job's details.
+      if ((u.type === 'done' || u.type === 'failed') && u.stats !== undefined) s.stats = u.stats;
+      return;
+    }
+    switch (u.type) {
+      case 'started':
+        if (s.started) return;
+        s.started = true;
+        this.#startedCount++;
+        this.#firstStartedAt ??= performance.now();
+        if (this.#startedCount === this.#n) {
+          this.#allStartedAt = performance.now();
+          this.#o.hooks.allStarted?.();
+        }
+        this.#progress('started');
+        return;
+      case 'done':
+        if (s.done) return;
+        s.done = true;
+        s.value = u.value;
+        s.computeMs = u.computeMs;
+        s.stats = u.stats;
+        this.#doneCount++;
+        this.#progress('finished');
+        this.#check();
+        return;
+      case 'failed':
+        if (u.stats !== undefined) s.stats = u.stats;
+        if (u.timeout === 'job') {
+          s.pending = u.pending ?? [];
+          this.#timedOut();
+          return;
+        }
+        this.fail({ info: onAbortingRank(u.error) });
+        return;
+      case 'abort':
+        this.fail({
+          info: {
+            rank,
+            message: `rank ${rank} called abort(${u.errorcode})`,
+            errorcode: u.errorcode,
+            errorClass: ERR_ABORTED,
+          },
+          errorcode: u.errorcode,
+        });
+        return;
+      case 'pending':
+        s.pending = u.pending;
+        return;
+      case 'exited':
+        if (s.ended) return;
+        s.ended = true;
+        if (!s.done && u.error !== undefined) this.fail({ info: { ...u.error, rank } });
+        this.#check();
+        return;
+    }
+  }
+
+  /** Fails the job, unless it already failed: the first failure is the job's. */
+  fail(failure: JobFailure): void {
+    if (this.#settled || this.#failure !== undefined) return;
+    this.#failure = failure;
+    this.#o.hooks.stop(failure);
+    this.#check();
+  }
+
+  /** Stops waiting for ranks to exit: the job settles now with what is known. */
+  settleNow(): void {
+    this.#settle();
+  }
+
+  /** The summary of a timed-out job: what each rank was doing. */
+  timeoutMessage(): string {
+    const lines = this.ranks.map((r, i) => {
+      if (r.done) return `rank ${i}: finished`;
+      if (!r.started && !this.#o.ranksRunBeforeStarted) return `rank ${i}: had not started`;
+      const p = r.pending;
+      if (p === undefined) return `rank ${i}: busy computing (not in an MPI call), did not answer`;
+      if (p.length === 0) return `rank ${i}: running, not blocked in an MPI call`;
+      return `rank ${i}: waiting in ${describePendingCalls(p)}`;
+    });
+    const seconds = ((this.#o.request.timeoutMs ?? 0) / 1000).toFixed(1);
+    return `the job timed out after ${seconds} s:\n  ${lines.join('\n  ')}`;
+  }
+
+  /** The job's --timeout: the ranks get the grace to say what they wait in; then the job fails. */
+  #timedOut(): void {
+    if (this.#timingOut || this.#failure !== undefined || this.#settled) return;
+    this.#timingOut = true;
+    this.#o.hooks.askPending?.();
+    this.after(this.#o.timeoutGraceMs, () => {
+      const msg = this.timeoutMessage();
+      const first = Math.max(
+        0,
+        this.ranks.findIndex((r) => !r.done),
+      );
+      this.fail({
+        info: { rank: first, message: msg, errorClass: ERR_TIMEOUT },
+        cause: new MPIError(ERR_TIMEOUT, msg),
+      });
+    });
+  }
+
+  #progress(phase: 'started' | 'finished'): void {
+    this.#o.request.onProgress?.({
+      phase,
+      started: this.#startedCount,
+      finished: this.#doneCount,
+      ranks: this.#n,
+    });
+  }
+
+  /** Settles once the job is decided and every rank that must be waited for has ended. */
+  #check(): void {
+    if (this.#failure === undefined) {
+      if (this.ranks.every((r) => r.done && r.ended)) this.#settle();
+      return;
+    }
+    const waitUnstarted = this.#o.ranksRunBeforeStarted;
+    if (this.ranks.every((r) => r.ended || (!r.started && !waitUnstarted))) this.#settle();
+  }
+
+  #settle(): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    for (const t of this.#timers) clearTimeout(t);
+    this.#timers.clear();
+    this.#o.request.signal?.removeEventListener('abort', this.#onSignal);
+    const failure = this.#failure;
+    void Promise.resolve()
+      .then(() => this.#o.hooks.teardown?.())
+      .then(
+        () => (failure === undefined ? this.#resolve(this.#run()) : this.#reject(jobFailedError(failure))),
+        (err: unknown) => this.#reject(failure === undefined ? (err as Error) : jobFailedError(failure)),
+      );
+  }
+
+  #run(): SupervisedRun {
+    return {
+      results: this.ranks.map((r) => r.value),
+      computeMs: Math.max(0, ...this.ranks.map((r) => r.computeMs)),
+      stats: aggregateStats(this.ranks.map((r) => r.stats!)),
+      firstStartedAt: this.#firstStartedAt,
+      allStartedAt: this.#allStartedAt,
+    };
+  }
+}
+
+/** A rank that only noticed another rank's abort: the job failed on the aborting rank. */
+function onAbortingRank(e: RankErrorInfo): RankErrorInfo {
+  if (e.abortRank === undefined) return e;
+  return { ...e, rank: e.abortRank, message: `rank ${e.abortRank} called abort(${e.errorcode})` };
+}
+
+/** The error a failed job rejects with. */
+export function jobFailedError(f: JobFailure): JobFailedError {
+  const cause = f.cause ?? reviveError(f.info);
+  const code = f.errorcode ?? f.info.errorcode;
+  return new JobFailedError(f.info.rank, cause, code === undefined ? {} : { errorcode: code });
+}

@@ -1,0 +1,77 @@
+import { isDeepStrictEqual } from 'node:util';
+import { encode } from '../../codec/codec.js';
+import {
+  RANK_EVENT_VERSION,
+  type RankEvent,
+  type RankJobRef,
+  siblingQueueUrl,
+} from '../../runtime/lambda/rank-event.js';
+import { jobQueueName } from '../../transport/sqs/job-queues.js';
+import type { LaunchRequest } from '../launcher.js';
+import { type FanOutPlan, treeAssignments } from './fan-out-model.js';
+
+/** Who the launcher invokes itself, and the event each of them gets. */
+export interface FanOutEvents {
+  /** Every rank (client fan-out), or the tree's heads. */
+  ranks: number[];
+  eventFor: (rank: number) => RankEvent;
+}
+
+/**
+ * The events of one job's fan-out. A tree head's event names the ranks it invokes in turn
+ * (`spawn`); every event carries the job's deadline when it has a --timeout, so each rank can
+ * stop itself on time.
+ */
+export function fanOutEvents(o: {
+  req: Pick<LaunchRequest, 'ranks' | 'args' | 'timeoutMs' | 'optimize'>;
+  jobId: string;
+  job: RankJobRef;
+  queuePrefix: string;
+  queues: { queueUrls: string[]; controlUrl: string };
+  plan: FanOutPlan;
+}): FanOutEvents {
+  const { req, jobId, queues, plan } = o;
+  const n = req.ranks;
+  const launchedAt = Date.now();
+  const argsPart = eventArgs(req.args);
+  const eventFor = (rank: number): RankEvent => ({
+    v: RANK_EVENT_VERSION,
+    jobId,
+    rank,
+    size: n,
+    controlUrl: queues.controlUrl,
+    job: o.job,
+    ...argsPart,
+    launchedAt: Date.now(),
+    ...(req.timeoutMs === undefined ? {} : { deadlineMs: launchedAt + req.timeoutMs }),
+    ...(req.optimize === undefined ? {} : { optimize: req.optimize }),
+  });
+  // Ranks derive their queue URLs from the control queue's: check that holds here.
+  const derivable = queues.queueUrls.every(
+    (u, r) => u === siblingQueueUrl(queues.controlUrl, jobQueueName(o.queuePrefix, jobId, r)),
+  );
+  const fullEvent = (rank: number): RankEvent =>
+    derivable ? eventFor(rank) : { ...eventFor(rank), queueUrls: queues.queueUrls };
+
+  const heads = plan.strategy === 'tree' ? treeAssignments(n, Math.max(1, plan.heads)) : [];
+  const spawnOf = new Map(heads.map((h) => [h.head, { from: h.from, to: h.to }]));
+  return {
+    ranks: plan.strategy === 'tree' ? heads.map((h) => h.head) : Array.from({ length: n }, (_, r) => r),
+    eventFor: (rank) => {
+      const spawn = spawnOf.get(rank);
+      return spawn === undefined || spawn.from === spawn.to ? fullEvent(rank) : { ...fullEvent(rank), spawn };
+    },
+  };
+}
+
+/** Job args travel as JSON when JSON keeps them exactly, else as codec bytes. */
+function eventArgs(args: Record<string, unknown>): Pick<RankEvent, 'args' | 'argsCodec'> {
+  let json: unknown;
+  try {
+    json = JSON.parse(JSON.stringify(args));
+  } catch {
+    json = undefined;
+  }
+  if (isDeepStrictEqual(json, args)) return { args };
+  return { argsCodec: Buffer.from(encode(args)).toString('base64') };
+}

@@ -1,0 +1,269 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { ERR_ABORTED, ERR_TIMEOUT, JobFailedError, MPIError } from '../../../sdk/comm/errors.js';
+import { JobSupervisor, type SupervisorHooks } from '../../../sdk/launch/job-supervisor.js';
+import type { RankStats } from '../../../sdk/runtime/run-rank.js';
+
+/** A supervisor over `ranks` ranks, recording what it tells the backend and the user. */
+function supervise(
+  ranks: number,
+  o: { timeoutMs?: number; threads?: boolean; signal?: AbortSignal; hooks?: Partial<SupervisorHooks> } = {},
+) {
+  const calls: string[] = [];
+  const output: string[] = [];
+  const progress: { phase: string; started: number; finished: number }[] = [];
+  const sup = new JobSupervisor({
+    request: {
+      ranks,
+      timeoutMs: o.timeoutMs,
+      onOutput: (rank, stream, line) => output.push(`${rank} ${stream} ${line}`),
+      onProgress: ({ phase, started, finished }) => progress.push({ phase, started, finished }),
+      ...(o.signal === undefined ? {} : { signal: o.signal }),
+    },
+    timeoutGraceMs: 500,
+    ranksRunBeforeStarted: o.threads ?? true,
+    hooks: {
+      allStarted: () => calls.push('allStarted'),
+      askPending: () => calls.push('askPending'),
+      stop: (f) => calls.push(`stop ${f.info.rank}`),
+      ...o.hooks,
+    },
+  });
+  let settled: 'resolved' | 'rejected' | undefined;
+  sup.outcome.then(
+    () => {
+      settled = 'resolved';
+    },
+    () => {
+      settled = 'rejected';
+    },
+  );
+  sup.start();
+  return { sup, calls, output, progress, settled: () => settled };
+}
+
+const stats = (messagesSent: number): RankStats => ({
+  messagesSent,
+  bytesSent: 10 * messagesSent,
+  messagesDelivered: messagesSent,
+  duplicatesDropped: 0,
+});
+
+async function failureOf(p: Promise<unknown>): Promise<JobFailedError> {
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(JobFailedError);
+  return err as JobFailedError;
+}
+
+/** Lets the settling (teardown, then the outcome) run. */
+const settle = () => new Promise((resolve) => setImmediate(resolve));
+
+describe('JobSupervisor: one job, any backend', () => {
+  it('a job whose ranks all finish and exit resolves with the results in rank order, the longest compute time and summed stats', async () => {
+    const { sup, calls, progress } = supervise(3);
+    for (const r of [2, 0, 1]) sup.update(r, { type: 'started' });
+    expect(calls).toEqual(['allStarted']);
+    sup.update(1, { type: 'done', value: 'b', computeMs: 30, stats: stats(1) });
+    sup.update(0, { type: 'done', value: 'a', computeMs: 50, stats: stats(2) });
+    sup.update(2, { type: 'done', value: 'c', computeMs: 10, stats: stats(3) });
+    for (const r of [0, 1]) sup.update(r, { type: 'exited', error: { message: 'unused' } });
+    expect(sup.settled).toBe(false); // rank 2 has not exited yet
+    sup.update(2, { type: 'exited' });
+    const run = await sup.outcome;
+    expect(run.results).toEqual(['a', 'b', 'c']);
+    expect(run.computeMs).toBe(50);
+    expect(run.stats.messages).toBe(6);
+    expect(run.stats.bytes).toBe(60);
+    expect(run.firstStartedAt).toBeLessThanOrEqual(run.allStartedAt!);
+    expect(progress.at(2)).toEqual({ phase: 'started', started: 3, finished: 0 });
+    expect(progress.at(-1)).toEqual({ phase: 'finished', started: 3, finished: 3 });
+    expect(calls).toEqual(['allStarted']); // no stop on success
+  });
+
+  it('the first failure is the job failure: the backend is told to stop once, later failures are ignored', async () => {
+    const { sup, calls, settled } = supervise(3);
+    for (const r of [0, 1, 2]) sup.update(r, { type: 'started' });
+    sup.update(1, { type: 'failed', error: { rank: 1, message: 'boom', name: 'TypeError' } });
+    sup.update(2, { type: 'failed', error: { rank: 2, message: 'second' } });
+    sup.fail({ info: { rank: 0, message: 'third' } });
+    expect(calls).toEqual(['allStarted', 'stop 1']);
+    // Threads: the job settles once every rank has exited.
+    sup.update(1, { type: 'exited' });
+    sup.update(2, { type: 'exited' });
+    await settle();
+    expect(settled()).toBeUndefined();
+    sup.update(0, { type: 'exited', error: { message: 'terminated' } });
+    const err = await failureOf(sup.outcome);
+    expect(err.rank).toBe(1);
+    expect(err.message).toBe('rank 1 failed: boom');
+    expect((err.cause as Error).name).toBe('TypeError');
+  });
+
+  it('a rank that only noticed an abort is reported as the aborting rank, with its code', async () => {
+    const { sup } = supervise(3);
+    sup.update(0, {
+      type: 'failed',
+      error: { rank: 0, message: 'aborted', errorClass: ERR_ABORTED, errorcode: 42, abortRank: 2 },
+    });
+    for (const r of [0, 1, 2]) sup.update(r, { type: 'exited' });
+    const err = await failureOf(sup.outcome);
+    expect(err.rank).toBe(2);
+    expect(err.errorcode).toBe(42);
+    expect((err.cause as Error).message).toBe('rank 2 called abort(42)');
+    expect((err.cause as MPIError).errorClass).toBe(ERR_ABORTED);
+  });
+
+  it('abort(code) on a rank fails the job on that rank with ERR_ABORTED and the code', async () => {
+    const { sup } = supervise(2);
+    sup.update(1, { type: 'abort', errorcode: 7 });
+    for (const r of [0, 1]) sup.update(r, { type: 'exited' });
+    const err = await failureOf(sup.outcome);
+    expect([err.rank, err.errorcode]).toEqual([1, 7]);
+    expect(err.message).toBe('rank 1 failed: rank 1 called abort(7)');
+    expect((err.cause as MPIError).errorClass).toBe(ERR_ABORTED);
+  });
+
+  it('a rank that exits before finishing fails the job with the reason its backend gave; after finishing it does not', async () => {
+    const { sup } = supervise(2);
+    sup.update(0, { type: 'done', value: 0, computeMs: 1, stats: stats(0) });
+    sup.update(0, { type: 'exited', error: { message: 'not this one' } });
+    expect(sup.failure).toBeUndefined();
+    sup.update(1, { type: 'exited', error: { message: 'rank 1 exited with code 3' } });
+    const err = await failureOf(sup.outcome);
+    expect(err.rank).toBe(1);
+    expect(err.message).toBe('rank 1 failed: rank 1 exited with code 3');
+  });
+
+  it('output goes to the sink as it comes, even after the job settled', async () => {
+    const { sup, output } = supervise(1);
+    sup.update(0, { type: 'output', stream: 'stdout', line: 'hello' });
+    sup.fail({ info: { rank: 0, message: 'x' } });
+    sup.update(0, { type: 'exited' });
+    await failureOf(sup.outcome);
+    sup.update(0, { type: 'output', stream: 'stderr', line: 'late' });
+    expect(output).toEqual(['0 stdout hello', '0 stderr late']);
+  });
+
+  it('rejects an update for a rank outside the job, naming the rank', () => {
+    const { sup } = supervise(2);
+    expect(() => sup.update(2, { type: 'started' })).toThrow('Expected a rank in [0, 2), got `2`');
+  });
+
+  describe('interrupts', () => {
+    it('an interrupt fails the job on rank 0, saying all ranks were stopped', async () => {
+      const ctl = new AbortController();
+      const { sup, calls } = supervise(2, { signal: ctl.signal });
+      ctl.abort();
+      expect(calls).toEqual(['stop 0']);
+      for (const r of [0, 1]) sup.update(r, { type: 'exited' });
+      const err = await failureOf(sup.outcome);
+      expect((err.cause as Error).message).toBe(
+        'the job was interrupted (signal received); all ranks were stopped',
+      );
+    });
+
+    it('a signal already aborted at the start fails the job at once', () => {
+      const ctl = new AbortController();
+      ctl.abort();
+      const { sup } = supervise(1, { signal: ctl.signal });
+      expect(sup.failure?.info.message).toMatch(/^the job was interrupted/);
+      sup.update(0, { type: 'exited' });
+    });
+  });
+
+  describe('timeouts', () => {
+    beforeEach(() => {
+      vi.useFakeTimers();
+    });
+    afterEach(() => {
+      vi.useRealTimers();
+    });
+
+    it('at --timeout asks every rank what it waits in, then fails with one line per rank', async () => {
+      const { sup, calls } = supervise(4, { timeoutMs: 2_000 });
+      for (const r of [0, 1, 2, 3]) sup.update(r, { type: 'started' });
+      sup.update(3, { type: 'done', value: 3, computeMs: 1, stats: stats(0) });
+      vi.advanceTimersByTime(2_000);
+      expect(calls).toEqual(['allStarted', 'askPending']);
+      sup.update(0, {
+        type: 'pending',
+        pending: [
+          { call: 'recv(source=1, tag=7)', forMs: 1_234 },
+          { call: 'barrier', forMs: 50 },
+        ],
+      });
+      sup.update(1, { type: 'pending', pending: [] });
+      vi.advanceTimersByTime(499);
+      expect(sup.failure).toBeUndefined();
+      vi.advanceTimersByTime(1);
+      const expected =
+        'the job timed out after 2.0 s:\n' +
+        '  rank 0: waiting in recv(source=1, tag=7) for 1.2 s, barrier for 0.1 s\n' +
+        '  rank 1: running, not blocked in an MPI call\n' +
+        '  rank 2: busy computing (not in an MPI call), did not answer\n' +
+        '  rank 3: finished';
+      expect(sup.failure?.info).toEqual({ rank: 0, message: expected, errorClass: ERR_TIMEOUT });
+      for (const r of [0, 1, 2, 3]) sup.update(r, { type: 'exited' });
+      const err = await failureOf(sup.outcome);
+      expect(err.cause).toBeInstanceOf(MPIError);
+      expect((err.cause as MPIError).errorClass).toBe(ERR_TIMEOUT);
+      expect((err.cause as Error).message).toBe(expected);
+    });
+
+    it('a rank stopping at the job deadline starts the report early; ranks that never started are named so (Lambda)', async () => {
+      const { sup, calls } = supervise(3, { timeoutMs: 60_000, threads: false });
+      sup.update(0, { type: 'started' });
+      sup.update(1, { type: 'started' });
+      sup.update(0, {
+        type: 'failed',
+        error: { rank: 0, message: 'stopped at the time limit' },
+        timeout: 'job',
+        pending: [{ call: 'bcast(root=1)', forMs: 900 }],
+      });
+      sup.update(0, { type: 'exited' });
+      expect(sup.failure).toBeUndefined(); // not a failure of its own: the job times out
+      expect(calls).toEqual(['askPending']);
+      vi.advanceTimersByTime(500);
+      expect(sup.failure?.info.message).toBe(
+        'the job timed out after 60.0 s:\n' +
+          '  rank 0: waiting in bcast(root=1) for 0.9 s\n' +
+          '  rank 1: busy computing (not in an MPI call), did not answer\n' +
+          '  rank 2: had not started',
+      );
+      // Lambda: a rank that never started is not waited for.
+      sup.update(1, { type: 'exited' });
+      await failureOf(sup.outcome);
+      expect(vi.getTimerCount()).toBe(0); // the --timeout timer died with the job
+    });
+
+    it('settleNow ends a failed job without waiting for ranks that did not say they stopped', async () => {
+      const { sup } = supervise(2, {
+        threads: false,
+        hooks: { stop: () => sup.after(5_000, () => sup.settleNow()) },
+      });
+      sup.update(0, { type: 'started' });
+      sup.update(1, { type: 'started' });
+      sup.update(1, { type: 'abort', errorcode: 3 });
+      vi.advanceTimersByTime(4_999);
+      expect(sup.settled).toBe(false);
+      vi.advanceTimersByTime(1);
+      expect(sup.settled).toBe(true);
+      expect((await failureOf(sup.outcome)).errorcode).toBe(3);
+    });
+
+    it('a job that finished before its --timeout leaves no timer behind and ignores late updates', async () => {
+      const { sup, calls } = supervise(1, { timeoutMs: 1_000 });
+      sup.update(0, { type: 'started' });
+      sup.update(0, { type: 'done', value: 1, computeMs: 1, stats: stats(0) });
+      sup.update(0, { type: 'exited' });
+      expect(vi.getTimerCount()).toBe(0);
+      sup.update(0, { type: 'abort', errorcode: 1 });
+      sup.after(10, () => calls.push('late timer'));
+      vi.advanceTimersByTime(5_000);
+      expect((await sup.outcome).results).toEqual([1]);
+      expect(calls).toEqual(['allStarted']);
+    });
+  });
+});
