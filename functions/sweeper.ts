@@ -7,6 +7,7 @@
  * that cannot still be running (the stack rejects a maximum job age shorter than the rank
  * function's timeout), so deleting it is safe.
  */
+
 import {
   DeleteQueueCommand,
   GetQueueAttributesCommand,
@@ -14,6 +15,7 @@ import {
   QueueDoesNotExist,
   SQSClient,
 } from '@aws-sdk/client-sqs';
+import { TsmpiError } from '../sdk/base/errors.js';
 
 /** What the sweeper needs from its environment. */
 export interface SweeperConfig {
@@ -31,21 +33,20 @@ export interface SweepReport {
 }
 
 /** The environment is missing or malformed: the function was not deployed by the stack. */
-export class SweeperConfigError extends Error {
-  readonly code = 'SWEEPER_CONFIG';
+export class SweeperConfigError extends TsmpiError {
   constructor(message: string) {
-    super(message);
+    super('SWEEPER_CONFIG', message);
     this.name = 'SweeperConfigError';
   }
 }
 
 /** Some stale queues could not be deleted; the next scheduled run tries again. */
-export class SweepError extends Error {
-  readonly code = 'SWEEP_FAILED';
+export class SweepError extends TsmpiError {
   readonly report: SweepReport;
   constructor(report: SweepReport) {
     const first = report.failed[0];
     super(
+      'SWEEP_FAILED',
       `Could not delete ${report.failed.length} of ${report.failed.length + report.deleted.length} stale ` +
         `queue(s); first: ${first?.queue} (${first?.error}). The next scheduled sweep retries them; ` +
         "if it keeps failing, check the sweeper role's sqs:DeleteQueue permission.",

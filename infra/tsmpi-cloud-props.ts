@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
+import { TsmpiError } from '../sdk/base/errors.js';
 import { functionEntry } from './package-root.js';
 
 /**
@@ -83,10 +84,9 @@ export interface TsmpiCloudProps {
 }
 
 /** A {@link TsmpiCloudProps} value is out of range or of the wrong type. */
-export class TsmpiCloudPropsError extends Error {
-  readonly code = 'INVALID_PROPS';
+export class TsmpiCloudPropsError extends TsmpiError {
   constructor(message: string) {
-    super(message);
+    super('INVALID_PROPS', message);
     this.name = 'TsmpiCloudPropsError';
   }
 }

@@ -3,9 +3,7 @@
  * (`index.ts`) adds `run()`; the Lambda rank runtime adds a stub instead, so the launchers (and
  * esbuild and the AWS clients they load) stay out of the function bundle.
  */
-export type { CollectiveTuning } from './comm/comm.js';
-export { Comm } from './comm/comm.js';
-export { ANY_SOURCE, ANY_TAG, PROC_NULL, SUCCESS, TAG_UB, UNDEFINED, Wtime } from './comm/constants.js';
+
 export {
   ERR_ABORTED,
   ERR_ARG,
@@ -23,7 +21,10 @@ export {
   JobFailedError,
   MPIError,
   UsageError,
-} from './comm/errors.js';
+} from './base/errors.js';
+export type { CollectiveTuning } from './comm/comm.js';
+export { Comm } from './comm/comm.js';
+export { ANY_SOURCE, ANY_TAG, PROC_NULL, SUCCESS, TAG_UB, UNDEFINED, Wtime } from './comm/constants.js';
 export {
   BAND,
   BOR,

@@ -5,7 +5,7 @@
 import { GetFunctionConfigurationCommand } from '@aws-sdk/client-lambda';
 import { HeadBucketCommand } from '@aws-sdk/client-s3';
 import { ListQueuesCommand } from '@aws-sdk/client-sqs';
-import { UsageError } from '../comm/errors.js';
+import { UsageError } from '../base/errors.js';
 import { type AwsClients, createAwsClients } from '../launch/lambda/aws-clients.js';
 import {
   DEFAULT_STACK_NAME,

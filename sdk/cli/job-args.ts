@@ -1,4 +1,4 @@
-import { UsageError } from '../comm/errors.js';
+import { UsageError } from '../base/errors.js';
 import type { JobArgs } from '../runtime/define-job.js';
 
 const NUMBER = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$|^[+-]?0[xX][0-9a-fA-F]+$/;

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { errorClassName, JobFailedError, UsageError } from '../comm/errors.js';
+import { errorClassName, JobFailedError, UsageError } from '../base/errors.js';
 import { BUILTIN_JOBS } from '../jobs/registry.js';
 import type { Backend } from '../launch/launcher.js';
 import { MAX_RANKS, type RunOptions, type RunResult, run } from '../launch/run.js';

@@ -16,7 +16,7 @@
  *   enumerable properties (an MPIError's `errorClass`, say); it is revived as the built-in error
  *   class of that name, or as `Error`.
  */
-import { ERR_ARG, MPIError } from '../comm/errors.js';
+import { ERR_ARG, MPIError } from '../base/errors.js';
 import { Decoder } from './decoder.js';
 import { Encoder } from './encoder.js';
 import { isTypedArray, type TypedArray, typedArrayName } from './typed-array.js';

@@ -1,4 +1,4 @@
-import { ERR_OTHER, ERR_TYPE, MPIError } from '../comm/errors.js';
+import { ERR_OTHER, ERR_TYPE, MPIError } from '../base/errors.js';
 import { allocateBytes } from './allocate.js';
 import {
   ErrorFlag,

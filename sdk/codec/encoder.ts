@@ -1,5 +1,5 @@
 import { types } from 'node:util';
-import { ERR_TYPE, MPIError } from '../comm/errors.js';
+import { ERR_TYPE, MPIError } from '../base/errors.js';
 import { allocateBytes } from './allocate.js';
 import {
   ErrorFlag,

@@ -1,6 +1,6 @@
+import { ERR_ARG, ERR_COUNT, ERR_RANK, ERR_ROOT, ERR_TAG, ERR_TYPE, MPIError } from '../base/errors.js';
 import { isTypedArray, type TypedArray } from '../codec/typed-array.js';
 import { ANY_SOURCE, ANY_TAG, PROC_NULL, TAG_UB } from './constants.js';
-import { ERR_ARG, ERR_COUNT, ERR_RANK, ERR_ROOT, ERR_TAG, ERR_TYPE, MPIError } from './errors.js';
 
 /** `` `9` (number) `` — a value as error messages show it. */
 export function show(value: unknown): string {

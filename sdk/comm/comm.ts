@@ -1,3 +1,4 @@
+import { ERR_ARG, ERR_COUNT, ERR_TRUNCATE, ERR_TYPE, MPIError } from '../base/errors.js';
 import { decode, encode } from '../codec/codec.js';
 import {
   ALGORITHMS,
@@ -44,7 +45,6 @@ import {
 } from './check.js';
 import { ANY_SOURCE, ANY_TAG, PROC_NULL, TAG_UB, UNDEFINED } from './constants.js';
 import type { Endpoint } from './endpoint.js';
-import { ERR_ARG, ERR_COUNT, ERR_TRUNCATE, ERR_TYPE, MPIError } from './errors.js';
 import type { Matcher } from './matching-engine.js';
 import { BAND, BOR, BXOR, LAND, LOR, LXOR, MAX, MIN, Op, PROD, SUM } from './op.js';
 import { Request } from './request.js';

@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
+import { ERR_ABORTED, ERR_COMM, MPIError } from '../base/errors.js';
 import { Channel, type Envelope } from '../channel/channel.js';
 import type { Transport } from '../transport/transport.js';
-import { ERR_ABORTED, ERR_COMM, MPIError } from './errors.js';
 import { type Matcher, MatchingEngine } from './matching-engine.js';
 
 /**

@@ -3,7 +3,7 @@
  * `Op.create`. The collectives call `op.check(own)` on every rank before sending anything, then
  * fold operands with `op.apply(lower, higher)`.
  */
-import { ERR_ARG, ERR_COUNT, ERR_OP, MPIError } from './errors.js';
+import { ERR_ARG, ERR_COUNT, ERR_OP, MPIError } from '../base/errors.js';
 
 /** A user reduction function: `a` comes from the lower ranks, `b` from the higher ones. */
 export type UserFunction = (a: any, b: any) => unknown;

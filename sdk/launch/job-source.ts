@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { UsageError } from '../comm/errors.js';
+import { UsageError } from '../base/errors.js';
 import { BUILTIN_JOBS, builtinJobUrl } from '../jobs/registry.js';
 
 /** A job ready to be imported by ranks. */

@@ -1,11 +1,5 @@
-import {
-  ERR_ABORTED,
-  ERR_TIMEOUT,
-  JobFailedError,
-  MPIError,
-  type RankErrorInfo,
-  reviveError,
-} from '../comm/errors.js';
+import { ERR_ABORTED, ERR_TIMEOUT, JobFailedError, MPIError } from '../base/errors.js';
+import { type RankErrorInfo, reviveError } from '../base/rank-error-info.js';
 import { describePendingCalls, type PendingCallInfo } from '../runtime/pending-calls.js';
 import type { RankStats } from '../runtime/run-rank.js';
 import { aggregateStats, type JobStats, type LaunchRequest } from './launcher.js';

@@ -1,5 +1,5 @@
+import { UsageError } from '../base/errors.js';
 import { show } from '../comm/check.js';
-import { UsageError } from '../comm/errors.js';
 import type { JobArgs } from '../runtime/define-job.js';
 import { resolveJob } from './job-source.js';
 import type { Backend, JobStats, Launcher, OutputSink, Timings } from './launcher.js';

@@ -1,9 +1,10 @@
+import { TsmpiError } from '../base/errors.js';
 import { isJob, type Job, type JobFunction } from './define-job.js';
 
 /** The job module could not be used: missing default export, not a job. */
-export class JobLoadError extends Error {
+export class JobLoadError extends TsmpiError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
+    super('JOB_LOAD', message, options);
     this.name = 'JobLoadError';
   }
 }

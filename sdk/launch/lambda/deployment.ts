@@ -16,7 +16,7 @@ import {
   type DescribeStacksCommandOutput,
 } from '@aws-sdk/client-cloudformation';
 import { STACK_OUTPUTS } from '../../../infra/stack-outputs.js';
-import { UsageError } from '../../comm/errors.js';
+import { UsageError } from '../../base/errors.js';
 
 /** The stack name used when none is given. */
 export const DEFAULT_STACK_NAME = 'TsmpiCloud';
@@ -34,9 +34,8 @@ export interface Deployment {
 
 /** The stack cannot be found or its outputs are incomplete: the user deploys, or names the right stack. */
 export class DeploymentError extends UsageError {
-  readonly code = 'DEPLOYMENT_NOT_FOUND';
   constructor(message: string) {
-    super(message);
+    super(message, { code: 'DEPLOYMENT_NOT_FOUND' });
     this.name = 'DeploymentError';
   }
 }

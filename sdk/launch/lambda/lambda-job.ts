@@ -1,4 +1,4 @@
-import { JobFailedError, UsageError } from '../../comm/errors.js';
+import { JobFailedError, UsageError } from '../../base/errors.js';
 import { claimQueueName } from '../../runtime/lambda/claim-rank.js';
 import type { RankJobRef } from '../../runtime/lambda/rank-event.js';
 import { siblingQueueUrl } from '../../runtime/lambda/rank-event.js';

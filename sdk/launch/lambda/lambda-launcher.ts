@@ -12,7 +12,7 @@
  *               then a short wait for the ranks to say they stopped
  *   teardown    always: delete every queue of the job (rank claims included) and its payloads
  */
-import { UsageError } from '../../comm/errors.js';
+import { UsageError } from '../../base/errors.js';
 import type { Launcher, LaunchRequest, LaunchResult } from '../launcher.js';
 import { outputsFileFrom } from './deployment.js';
 import { LambdaJob } from './lambda-job.js';

@@ -1,4 +1,4 @@
-import { ERR_TIMEOUT } from '../../comm/errors.js';
+import { ERR_TIMEOUT } from '../../base/errors.js';
 import type { InvocationUsage, RankNotice, RankReport } from '../../runtime/lambda/control-report.js';
 import { invokeRanks } from '../../runtime/lambda/invoke-ranks.js';
 import type { RankJobRef } from '../../runtime/lambda/rank-event.js';

@@ -3,16 +3,15 @@ import {
   GetFunctionConcurrencyCommand,
   type LambdaClient,
 } from '@aws-sdk/client-lambda';
-import { UsageError } from '../../comm/errors.js';
+import { UsageError } from '../../base/errors.js';
 import type { Deployment } from './deployment.js';
 
 /** The account or the function cannot run all ranks at once: fail before creating anything. */
 export class ConcurrencyError extends UsageError {
-  readonly code = 'CONCURRENCY_SHORT';
   readonly needed: number;
   readonly available: number;
   constructor(message: string, needed: number, available: number) {
-    super(message);
+    super(message, { code: 'CONCURRENCY_SHORT' });
     this.name = 'ConcurrencyError';
     this.needed = needed;
     this.available = available;

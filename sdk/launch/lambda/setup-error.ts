@@ -1,4 +1,4 @@
-import { UsageError } from '../../comm/errors.js';
+import { UsageError } from '../../base/errors.js';
 import { classifyAwsError, errorName } from '../../transport/sqs/aws-error-kind.js';
 import { explainAwsError } from '../../transport/sqs/clients.js';
 

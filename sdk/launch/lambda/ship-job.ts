@@ -11,7 +11,7 @@ import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { UsageError } from '../../comm/errors.js';
+import { UsageError } from '../../base/errors.js';
 import { jobObjectKey, type RankJobRef } from '../../runtime/lambda/rank-event.js';
 import { type ResolvedJob, sdkEntryUrl } from '../job-source.js';
 

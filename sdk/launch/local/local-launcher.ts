@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import type { RankErrorInfo } from '../../comm/errors.js';
+import type { RankErrorInfo } from '../../base/rank-error-info.js';
 import { createMemoryFabric } from '../../transport/memory/memory-transport.js';
 import { JobSupervisor } from '../job-supervisor.js';
 import type { Launcher, LaunchRequest, LaunchResult } from '../launcher.js';

@@ -4,7 +4,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
-import { describeError } from '../../comm/errors.js';
+import { describeError } from '../../base/rank-error-info.js';
 import { loadJob } from '../../runtime/load-job.js';
 import { pendingCallsOf } from '../../runtime/pending-calls.js';
 import { openRank, runRank } from '../../runtime/run-rank.js';

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { CreateBucketCommand, DeleteBucketCommand, HeadBucketCommand } from '@aws-sdk/client-s3';
-import { UsageError } from '../../comm/errors.js';
+import { UsageError } from '../../base/errors.js';
 import { createSqsClients, explainAwsError } from '../../transport/sqs/clients.js';
 import { deleteJobObjects } from '../../transport/sqs/job-objects.js';
 import { createJobQueues, deleteJobQueues } from '../../transport/sqs/job-queues.js';

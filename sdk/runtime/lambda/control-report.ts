@@ -12,8 +12,9 @@
  * too large for one message goes to S3 under `payloads/<jobId>/reports/` and the body is a JSON
  * pointer to it.
  */
+import { TsmpiError } from '../../base/errors.js';
+import type { RankErrorInfo } from '../../base/rank-error-info.js';
 import { decode, encode } from '../../codec/codec.js';
-import type { RankErrorInfo } from '../../comm/errors.js';
 import type { PendingCallInfo } from '../pending-calls.js';
 import type { RankStats } from '../run-rank.js';
 
@@ -99,10 +100,9 @@ export function pointerBody(p: Omit<ReportPointer, 'tsmpi'>): string {
 }
 
 /** A control-queue message that is not a report of this job. */
-export class BadReportError extends Error {
-  readonly code = 'BAD_REPORT';
+export class BadReportError extends TsmpiError {
   constructor(message: string) {
-    super(message);
+    super('BAD_REPORT', message);
     this.name = 'BadReportError';
   }
 }

@@ -1,13 +1,13 @@
 import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
+import { TsmpiError } from '../../base/errors.js';
 import { resolveRetryPolicy, withRetries } from '../../transport/sqs/retry.js';
 import type { RankEvent } from './rank-event.js';
 
 /** An invocation could not be made (after retries): the rank never ran. */
-export class RankInvokeError extends Error {
-  readonly code = 'RANK_INVOKE_FAILED';
+export class RankInvokeError extends TsmpiError {
   readonly rank: number;
   constructor(rank: number, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+    super('RANK_INVOKE_FAILED', message, options);
     this.name = 'RankInvokeError';
     this.rank = rank;
   }

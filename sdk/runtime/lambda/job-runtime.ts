@@ -8,7 +8,7 @@
  * function bundle, and so every cold start, smaller. Both this module and the root entry
  * re-export `sdk/api.ts`; a unit test checks they offer the same names.
  */
-import { UsageError } from '../../comm/errors.js';
+import { UsageError } from '../../base/errors.js';
 
 export * from '../../api.js';
 

@@ -1,10 +1,12 @@
+import { TsmpiError } from '../../base/errors.js';
 import type { OutputStream } from './control-report.js';
 import { captureOutput } from './output-capture.js';
 
 /** `process.exit()` called by a job: it would end the whole execution environment, unreported. */
-export class RankExitError extends Error {
+export class RankExitError extends TsmpiError {
   constructor(rank: number, code: unknown) {
     super(
+      'RANK_EXIT',
       `rank ${rank} called process.exit(${code === undefined ? '' : String(code)}): on Lambda that would end the rank unreported; ` +
         'return from the job function instead (or call comm.abort(code) to fail the job)',
     );

@@ -3,12 +3,12 @@
  * TSMPI_BUCKET and TSMPI_STACK (see `RANK_ENVIRONMENT` in infra/stack-outputs.ts); Lambda sets
  * AWS_REGION, AWS_LAMBDA_FUNCTION_NAME and AWS_LAMBDA_FUNCTION_MEMORY_SIZE.
  */
+import { TsmpiError } from '../../base/errors.js';
 
 /** The environment is missing or malformed: the function was not deployed by the stack. */
-export class RankEnvironmentError extends Error {
-  readonly code = 'RANK_ENVIRONMENT';
+export class RankEnvironmentError extends TsmpiError {
   constructor(message: string) {
-    super(message);
+    super('RANK_ENVIRONMENT', message);
     this.name = 'RankEnvironmentError';
   }
 }

@@ -3,6 +3,7 @@
  * sends the rank function. JSON, because Lambda events are; small, because a fan-out of 4096
  * ranks sends it 4096 times (the queue URLs are derived, not listed).
  */
+import { TsmpiError } from '../../base/errors.js';
 import { jobQueueName } from '../../transport/sqs/job-queues.js';
 import type { JobArgs } from '../define-job.js';
 
@@ -51,10 +52,9 @@ export interface RankEvent {
 }
 
 /** The event is malformed: the launcher and the deployed function disagree, or someone else invoked it. */
-export class RankEventError extends Error {
-  readonly code = 'BAD_RANK_EVENT';
+export class RankEventError extends TsmpiError {
   constructor(message: string) {
-    super(message);
+    super('BAD_RANK_EVENT', message);
     this.name = 'RankEventError';
   }
 }

@@ -17,8 +17,9 @@
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { DeleteQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { MPIError } from '../../base/errors.js';
+import { describeError } from '../../base/rank-error-info.js';
 import { decode } from '../../codec/codec.js';
-import { describeError, MPIError } from '../../comm/errors.js';
 import { classifyAwsError } from '../../transport/sqs/aws-error-kind.js';
 import { SqsTransport } from '../../transport/sqs/sqs-transport.js';
 import type { Job, JobArgs } from '../define-job.js';

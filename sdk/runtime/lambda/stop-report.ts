@@ -1,4 +1,5 @@
-import { describeError, ERR_TIMEOUT, MPIError, type RankErrorInfo } from '../../comm/errors.js';
+import { ERR_TIMEOUT, MPIError } from '../../base/errors.js';
+import { describeError, type RankErrorInfo } from '../../base/rank-error-info.js';
 import { describePendingCalls, type PendingCallInfo, pendingCallsOf } from '../pending-calls.js';
 import type { RankHandle } from '../run-rank.js';
 import type { InvocationUsage } from './control-report.js';

@@ -1,4 +1,5 @@
 /** What went wrong in the memory transport. */
+import { TsmpiError } from '../../base/errors.js';
 export type MemoryTransportErrorCode =
   /** This endpoint was closed: the send can no longer be delivered. */
   | 'CLOSED'
@@ -20,12 +21,11 @@ export type MemoryTransportErrorCode =
  *   if (e instanceof MemoryTransportError && e.code === 'PEER_CLOSED') console.error('rank 1 is gone');
  * }
  */
-export class MemoryTransportError extends Error {
-  readonly code: MemoryTransportErrorCode;
+export class MemoryTransportError extends TsmpiError {
+  declare readonly code: MemoryTransportErrorCode;
 
   constructor(code: MemoryTransportErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    super(code, message, options);
     this.name = 'MemoryTransportError';
-    this.code = code;
   }
 }

@@ -3,6 +3,7 @@
  * launcher, the CLI) can react to "queue gone" or "bad credentials" without parsing messages.
  * The AWS error that caused it, when there is one, is kept as `cause`.
  */
+import { TsmpiError } from '../../base/errors.js';
 
 export type SqsTransportErrorCode =
   /** A rank's queue does not exist (deleted mid-job, swept, or never created). */
@@ -28,12 +29,11 @@ export type SqsTransportErrorCode =
   /** Anything else the AWS SDK reported. */
   | 'AWS';
 
-export class SqsTransportError extends Error {
-  readonly code: SqsTransportErrorCode;
+export class SqsTransportError extends TsmpiError {
+  declare readonly code: SqsTransportErrorCode;
 
   constructor(code: SqsTransportErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    super(code, message, options);
     this.name = 'SqsTransportError';
-    this.code = code;
   }
 }

@@ -6,7 +6,7 @@
 import { fileURLToPath } from 'node:url';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ERR_ABORTED, ERR_TIMEOUT, JobFailedError, MPIError, UsageError } from '../../../sdk/comm/errors.js';
+import { ERR_ABORTED, ERR_TIMEOUT, JobFailedError, MPIError, UsageError } from '../../../sdk/base/errors.js';
 import { resolveJob } from '../../../sdk/launch/job-source.js';
 import { LambdaLauncher, type LambdaLauncherOptions } from '../../../sdk/launch/lambda/lambda-launcher.js';
 import type { LaunchRequest } from '../../../sdk/launch/launcher.js';

@@ -7,7 +7,7 @@
 import { fileURLToPath } from 'node:url';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ERR_TIMEOUT } from '../../../sdk/comm/errors.js';
+import { ERR_TIMEOUT } from '../../../sdk/base/errors.js';
 import { resolveJob } from '../../../sdk/launch/job-source.js';
 import { ControlFollower } from '../../../sdk/launch/lambda/control-follower.js';
 import { shipJob } from '../../../sdk/launch/lambda/ship-job.js';

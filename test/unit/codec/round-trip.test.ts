@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { ERR_ARG, ERR_TYPE, MPIError } from '../../../sdk/base/errors.js';
 import { decode, encode, isTypedArray } from '../../../sdk/codec/codec.js';
 import { MAX_DEPTH } from '../../../sdk/codec/format.js';
-import { ERR_ARG, ERR_TYPE, MPIError } from '../../../sdk/comm/errors.js';
 
 /** What the receiver of `v` gets. */
 function roundTrip<T>(v: T): T {

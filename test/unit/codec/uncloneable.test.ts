@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { ERR_TYPE, MPIError } from '../../../sdk/base/errors.js';
 import { encode } from '../../../sdk/codec/codec.js';
-import { ERR_TYPE, MPIError } from '../../../sdk/comm/errors.js';
 
 const HINT =
   'only structured-cloneable data can be sent (plain objects, arrays, numbers, strings, TypedArrays, Map, Set, Date, ...)';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { ERR_OTHER, ERR_TYPE, MPIError } from '../../../sdk/base/errors.js';
 import { decode, encode } from '../../../sdk/codec/codec.js';
 import { MAX_DEPTH, Tag, VERSION } from '../../../sdk/codec/format.js';
-import { ERR_OTHER, ERR_TYPE, MPIError } from '../../../sdk/comm/errors.js';
 
 const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
 const bytesOf = (...parts: (number | number[])[]): Uint8Array => new Uint8Array(parts.flat());

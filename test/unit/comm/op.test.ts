@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { ERR_ARG, ERR_COUNT, ERR_OP, MPIError } from '../../../sdk/comm/errors.js';
+import { ERR_ARG, ERR_COUNT, ERR_OP, MPIError } from '../../../sdk/base/errors.js';
 import {
   BAND,
   BOR,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { UsageError } from '../../../sdk/comm/errors.js';
+import { UsageError } from '../../../sdk/base/errors.js';
 import * as root from '../../../sdk/index.js';
 import { BUILTIN_JOBS } from '../../../sdk/jobs/registry.js';
 import {

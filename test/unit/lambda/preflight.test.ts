@@ -5,7 +5,7 @@ import {
 } from '@aws-sdk/client-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { describe, expect, it } from 'vitest';
-import { UsageError } from '../../../sdk/comm/errors.js';
+import { UsageError } from '../../../sdk/base/errors.js';
 import { ConcurrencyError, checkConcurrency, readConcurrency } from '../../../sdk/launch/lambda/preflight.js';
 
 const lambda = new LambdaClient({

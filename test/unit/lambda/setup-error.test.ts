@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { UsageError } from '../../../sdk/comm/errors.js';
+import { UsageError } from '../../../sdk/base/errors.js';
 import { explainSetupError } from '../../../sdk/launch/lambda/setup-error.js';
 
 function awsError(name: string, message: string, status?: number): Error {

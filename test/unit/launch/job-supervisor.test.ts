@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ERR_ABORTED, ERR_TIMEOUT, JobFailedError, MPIError } from '../../../sdk/comm/errors.js';
+import { ERR_ABORTED, ERR_TIMEOUT, JobFailedError, MPIError } from '../../../sdk/base/errors.js';
 import { JobSupervisor, type SupervisorHooks } from '../../../sdk/launch/job-supervisor.js';
 import type { RankStats } from '../../../sdk/runtime/run-rank.js';
 

@@ -1,9 +1,28 @@
-import { inspect } from 'node:util';
+/**
+ * The error hierarchy of tsmpi-cloud: every error the package throws on purpose is a
+ * {@link TsmpiError} with a string `code`, so callers branch on `code` (or the class), never on the
+ * message. Wrapped failures keep the original as `cause`.
+ *
+ * MPI errors mirror MPI's error classes: each {@link MPIError} carries one of the exported `ERR_*`
+ * constants as `errorClass`, and its `code` is that constant's name (`'ERR_RANK'`).
+ */
 
 /**
- * The error hierarchy of tsmpi-cloud. Error classes mirror MPI's: each MPIError carries one of the
- * exported ERR_* constants as `errorClass`.
+ * The base of every tsmpi-cloud error. Subclasses set a fixed or per-instance `code`.
+ *
+ * @example
+ * try { await run('pi', { ranks: 2 }) } catch (e) { if (e instanceof TsmpiError) console.error(e.code, e.message) }
  */
+export class TsmpiError extends Error {
+  /** Stable, machine-readable: `'QUEUE_GONE'`, `'ERR_RANK'`, `'USAGE'`, ... */
+  readonly code: string;
+
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'TsmpiError';
+    this.code = code;
+  }
+}
 
 export const ERR_ARG = 12;
 export const ERR_RANK = 6;
@@ -39,12 +58,12 @@ export function errorClassName(errorClass: number): string {
 }
 
 /**
- * An MPI error. `errorClass` is one of the ERR_* constants.
+ * An MPI error. `errorClass` is one of the ERR_* constants; `code` is its name.
  *
  * @example
  * try { await comm.send(1, 99) } catch (e) { if (e instanceof MPIError && e.errorClass === ERR_RANK) ... }
  */
-export class MPIError extends Error {
+export class MPIError extends TsmpiError {
   readonly errorClass: number;
   /** Set for `ERR_ABORTED`: the code given to `abort(code)`. */
   readonly errorcode: number | undefined;
@@ -56,7 +75,7 @@ export class MPIError extends Error {
     message: string,
     options?: { cause?: unknown; errorcode?: number; abortRank?: number },
   ) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    super(errorClassName(errorClass), message, options);
     this.name = 'MPIError';
     this.errorClass = errorClass;
     this.errorcode = options?.errorcode;
@@ -69,23 +88,11 @@ export class MPIError extends Error {
   }
 }
 
-/** What a failed rank reported: its error flattened so it survives crossing threads or queues. */
-export interface RankErrorInfo {
-  rank: number;
-  message: string;
-  name?: string;
-  stack?: string;
-  errorClass?: number;
-  errorcode?: number;
-  /** For ERR_ABORTED: the rank that called abort (the job's failing rank, whoever noticed first). */
-  abortRank?: number;
-}
-
 /**
  * `run()` rejects with this when a rank fails. `rank` is the first failing rank; `cause` carries its
  * error (message and stack), re-created as an `MPIError` when the rank failed with one.
  */
-export class JobFailedError extends Error {
+export class JobFailedError extends TsmpiError {
   readonly rank: number;
   /** For `abort(code)`: the code. */
   readonly errorcode: number | undefined;
@@ -97,7 +104,7 @@ export class JobFailedError extends Error {
     cause: Error,
     options?: { errorcode?: number; details?: Record<string, unknown> },
   ) {
-    super(`rank ${rank} failed: ${cause.message}`, { cause });
+    super('JOB_FAILED', `rank ${rank} failed: ${cause.message}`, { cause });
     this.name = 'JobFailedError';
     this.rank = rank;
     this.errorcode = options?.errorcode;
@@ -106,49 +113,17 @@ export class JobFailedError extends Error {
 }
 
 /** Bad usage of the CLI or of `run()` options: exit status 2. */
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
+export class UsageError extends TsmpiError {
+  constructor(message: string, options?: { cause?: unknown; code?: string }) {
+    super(options?.code ?? 'USAGE', message, options);
     this.name = 'UsageError';
   }
 }
 
-/** Turns anything thrown into a transportable description. Non-Error values are described by type and value. */
-export function describeError(rank: number, err: unknown): RankErrorInfo {
-  if (err instanceof Error) {
-    const info: RankErrorInfo = { rank, message: err.message, name: err.name };
-    if (err.stack !== undefined) info.stack = err.stack;
-    if (err instanceof MPIError) {
-      info.errorClass = err.errorClass;
-      if (err.errorcode !== undefined) info.errorcode = err.errorcode;
-      if (err.abortRank !== undefined) info.abortRank = err.abortRank;
-    }
-    return info;
+/** An options object with a key its function does not know (a typo) or of the wrong shape. */
+export class OptionsError extends UsageError {
+  constructor(message: string) {
+    super(message, { code: 'BAD_OPTIONS' });
+    this.name = 'OptionsError';
   }
-  let shown: string;
-  try {
-    shown = inspect(err, { depth: 3, breakLength: Number.POSITIVE_INFINITY });
-  } catch {
-    shown = Object.prototype.toString.call(err);
-  }
-  return {
-    rank,
-    name: 'NonErrorThrown',
-    message: `rank ${rank} threw a non-Error value (${err === null ? 'null' : typeof err}): ${shown}`,
-  };
-}
-
-/** Re-creates an Error from its description, as an MPIError when it was one. */
-export function reviveError(info: RankErrorInfo): Error {
-  const err =
-    info.errorClass !== undefined
-      ? new MPIError(
-          info.errorClass,
-          info.message,
-          info.errorcode === undefined ? undefined : { errorcode: info.errorcode },
-        )
-      : new Error(info.message);
-  if (info.name !== undefined && info.errorClass === undefined) err.name = info.name;
-  if (info.stack !== undefined) err.stack = info.stack;
-  return err;
 }
