@@ -7,6 +7,7 @@
  * is read, once, from the environment the stack sets.
  */
 import type { Context } from 'aws-lambda';
+import * as jobApi from '../sdk/rank-entry.js';
 import { readRankClientEnvironment, readRankEnvironment } from '../sdk/runtime/lambda/rank-environment.js';
 import { createRankHandler, type RankInvocationResult } from '../sdk/runtime/lambda/rank-handler.js';
 import { createSqsClients } from '../sdk/transport/sqs/clients.js';
@@ -35,6 +36,7 @@ export async function handler(event: unknown, context: Context): Promise<RankInv
     sqs,
     s3,
     lambda,
+    jobApi,
     env: readRankEnvironment(),
     ...(clientEnv.endpoint === undefined ? {} : { endpoint: clientEnv.endpoint }),
   });

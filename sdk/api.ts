@@ -44,6 +44,6 @@ export {
 } from './comm/op.js';
 export { Request } from './comm/request.js';
 export { Status } from './comm/status.js';
-export type { Job, JobArgs, JobFunction } from './runtime/define-job.js';
-export { defineJob } from './runtime/define-job.js';
+export type { Job, JobArgs, JobFunction } from './jobs/define-job.js';
+export { defineJob } from './jobs/define-job.js';
 export type { Transport, TransportStats } from './transport/transport.js';

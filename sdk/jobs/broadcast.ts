@@ -1,4 +1,4 @@
-import { defineJob } from '../runtime/define-job.js';
+import { defineJob } from './define-job.js';
 import { pyStr } from './py-repr.js';
 
 /** Tutorial part 4, broadcast.py: rank 0's string reaches everyone. */

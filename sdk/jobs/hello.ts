@@ -1,4 +1,4 @@
-import { defineJob } from '../runtime/define-job.js';
+import { defineJob } from './define-job.js';
 
 /** Tutorial part 2, hello.py: every rank introduces itself. */
 export default defineJob((comm) => {

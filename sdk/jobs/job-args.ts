@@ -1,4 +1,4 @@
-import type { JobArgs } from '../runtime/define-job.js';
+import type { JobArgs } from './define-job.js';
 
 /** Reads a positive integer job argument (`--samples 1e8`), with a clear error otherwise. */
 export function positiveIntArg(args: JobArgs, name: string, fallback: number): number {

@@ -1,6 +1,6 @@
 import { Wtime } from '../comm/constants.js';
 import { SUM } from '../comm/op.js';
-import { defineJob } from '../runtime/define-job.js';
+import { defineJob } from './define-job.js';
 import { positiveIntArg } from './job-args.js';
 import { countInsideStreams } from './pi-kernel.js';
 

@@ -1,5 +1,5 @@
 import { MAX } from '../comm/op.js';
-import { defineJob } from '../runtime/define-job.js';
+import { defineJob } from './define-job.js';
 import { pyRepr } from './py-repr.js';
 
 /**

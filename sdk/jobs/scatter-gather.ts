@@ -1,4 +1,4 @@
-import { defineJob } from '../runtime/define-job.js';
+import { defineJob } from './define-job.js';
 import { pyRepr } from './py-repr.js';
 
 /** Tutorial part 5, scatter_gather.py: scatter i*2, add one, gather at the root. */

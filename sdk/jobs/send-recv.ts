@@ -1,4 +1,4 @@
-import { defineJob } from '../runtime/define-job.js';
+import { defineJob } from './define-job.js';
 import { pyRepr } from './py-repr.js';
 
 /** Tutorial part 3, send_recv.py: rank 0 sends a dict to rank 1 with tag 11. */

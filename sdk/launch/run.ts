@@ -1,6 +1,6 @@
 import { UsageError } from '../base/errors.js';
 import { show } from '../comm/check.js';
-import type { JobArgs } from '../runtime/define-job.js';
+import type { JobArgs } from '../jobs/define-job.js';
 import { resolveJob } from './job-source.js';
 import type { Backend, JobStats, Launcher, OutputSink, Timings } from './launcher.js';
 

@@ -1,5 +1,5 @@
 import { TsmpiError } from '../base/errors.js';
-import { isJob, type Job, type JobFunction } from './define-job.js';
+import { isJob, type Job, type JobFunction } from '../jobs/define-job.js';
 
 /** The job module could not be used: missing default export, not a job. */
 export class JobLoadError extends TsmpiError {

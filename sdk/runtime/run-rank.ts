@@ -3,8 +3,8 @@ import type { Optimize } from '../collectives/cost-model.js';
 import { MEMORY_PROFILE, SQS_PROFILE, withProfile } from '../collectives/transport-profile.js';
 import { type CollectiveTuning, Comm } from '../comm/comm.js';
 import { Endpoint } from '../comm/endpoint.js';
+import type { Job, JobArgs } from '../jobs/define-job.js';
 import type { Transport, TransportStats } from '../transport/transport.js';
-import type { Job, JobArgs } from './define-job.js';
 
 export interface RankStats {
   messagesSent: number;

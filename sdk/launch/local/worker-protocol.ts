@@ -1,5 +1,5 @@
 import type { RankErrorInfo } from '../../base/rank-error-info.js';
-import type { JobArgs } from '../../runtime/define-job.js';
+import type { JobArgs } from '../../jobs/define-job.js';
 import type { PendingCallInfo } from '../../runtime/pending-calls.js';
 import type { RankStats } from '../../runtime/run-rank.js';
 

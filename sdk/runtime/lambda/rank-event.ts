@@ -4,8 +4,8 @@
  * ranks sends it 4096 times (the queue URLs are derived, not listed).
  */
 import { TsmpiError } from '../../base/errors.js';
+import type { JobArgs } from '../../jobs/define-job.js';
 import { jobQueueName } from '../../transport/sqs/job-queues.js';
-import type { JobArgs } from '../define-job.js';
 
 /** The event version this runtime speaks. A launcher of another version is told to redeploy. */
 export const RANK_EVENT_VERSION = 1;

@@ -20,15 +20,14 @@ import { DeleteQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@
 import { MPIError } from '../../base/errors.js';
 import { describeError } from '../../base/rank-error-info.js';
 import { decode } from '../../codec/codec.js';
+import type { Job, JobArgs } from '../../jobs/define-job.js';
 import { classifyAwsError } from '../../transport/sqs/aws-error-kind.js';
 import { SqsTransport } from '../../transport/sqs/sqs-transport.js';
-import type { Job, JobArgs } from '../define-job.js';
 import { openRank, type RankHandle, type RankOutcome, runRank } from '../run-rank.js';
 import { claimRank } from './claim-rank.js';
 import { ControlReporter } from './control-reporter.js';
 import { InvocationMeter } from './invocation-meter.js';
 import { defaultWorkDir, installRuntimeAlias, loadBuiltinJob, loadShippedJob } from './job-module.js';
-import * as jobRuntime from './job-runtime.js';
 import { enterJobSandbox, type JobSandbox } from './job-sandbox.js';
 import type { RankEnvironment } from './rank-environment.js';
 import { parseRankEvent, type RankEvent, rankQueueUrls, siblingQueueUrl } from './rank-event.js';
@@ -67,6 +66,11 @@ export interface RankHandlerDeps {
   sqs: SQSClient;
   s3: S3Client;
   env: RankEnvironment;
+  /**
+   * What `import ... from 'tsmpi-cloud'` gives a shipped job: the namespace of `sdk/rank-entry.ts`.
+   * Injected by `functions/rank.ts` because the public API sits above the runtime layer.
+   */
+  jobApi: Readonly<Record<string, unknown>>;
   /** The Lambda client for fan-out tree heads, created on first use. */
   lambda?: () => Promise<LambdaClient>;
   /** Set when the clients talk to an emulator (which counts binary attributes as base64). */
@@ -338,7 +342,7 @@ function rankJobLoader(
   return async (e, count) => {
     if ('builtin' in e.job) return loadBuiltinJob(e.job.builtin);
     if (!aliasInstalled) {
-      installRuntimeAlias(jobRuntime as unknown as Record<string, unknown>, workDir);
+      installRuntimeAlias(deps.jobApi, workDir);
       aliasInstalled = true;
     }
     const { job } = await loadShippedJob({

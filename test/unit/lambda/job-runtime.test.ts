@@ -2,12 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../../sdk/base/errors.js';
 import * as root from '../../../sdk/index.js';
 import { BUILTIN_JOBS } from '../../../sdk/jobs/registry.js';
+import * as jobRuntime from '../../../sdk/rank-entry.js';
 import {
   BUILTIN_JOB_MODULES,
   loadBuiltinJob,
   runtimeShimSource,
 } from '../../../sdk/runtime/lambda/job-module.js';
-import * as jobRuntime from '../../../sdk/runtime/lambda/job-runtime.js';
 
 describe('what user jobs import as tsmpi-cloud on Lambda', () => {
   it('has exactly the root entry exports, the same objects, with run() replaced by a stub', async () => {

@@ -7,10 +7,13 @@
  * the Lambda and CloudFormation clients), none of which a rank can use; leaving it out keeps the
  * function bundle, and so every cold start, smaller. Both this module and the root entry
  * re-export `sdk/api.ts`; a unit test checks they offer the same names.
+ *
+ * It sits beside the root entry, above every layer: `functions/rank.ts` hands it to the rank
+ * handler (`RankHandlerDeps.jobApi`), so `runtime/` never imports the public API above it.
  */
-import { UsageError } from '../../base/errors.js';
+import { UsageError } from './base/errors.js';
 
-export * from '../../api.js';
+export * from './api.js';
 
 /** `run()` inside a rank: jobs are started by a launcher, not by other jobs. */
 export function run(): Promise<never> {
