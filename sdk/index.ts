@@ -3,5 +3,5 @@
  * SDK client: backends that need one are imported on demand.
  */
 export * from './api.js';
-export type { RunOptions, RunResult } from './launch/run.js';
-export { run } from './launch/run.js';
+export type { RunOptions, RunResult } from './run.js';
+export { run } from './run.js';

@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { errorClassName, JobFailedError, UsageError } from '../base/errors.js';
 import { BUILTIN_JOBS } from '../jobs/registry.js';
 import type { Backend } from '../launch/launcher.js';
-import { MAX_RANKS, type RunOptions, type RunResult, run } from '../launch/run.js';
+import { MAX_RANKS, type RunOptions, type RunResult, run } from '../run.js';
 import { parseJobArgs } from './job-args.js';
 import { toJson } from './to-json.js';
 

@@ -23,7 +23,7 @@ async function makeTransport(spec: TransportSpec): Promise<Transport> {
     const { MemoryTransport } = await import('../../transport/memory/memory-transport.js');
     return new MemoryTransport(spec.fabric as never, data.rank);
   }
-  const { createSqsRankTransport } = await import('../sqs/sqs-rank-transport.js');
+  const { createSqsRankTransport } = await import('./sqs-rank-transport.js');
   return createSqsRankTransport(spec, data.rank, data.size);
 }
 

@@ -10,7 +10,7 @@ import { ERR_ABORTED, ERR_TIMEOUT, JobFailedError, MPIError, UsageError } from '
 import { resolveJob } from '../../../sdk/launch/job-source.js';
 import { LambdaLauncher, type LambdaLauncherOptions } from '../../../sdk/launch/lambda/lambda-launcher.js';
 import type { LaunchRequest } from '../../../sdk/launch/launcher.js';
-import { type RunOptions, run } from '../../../sdk/launch/run.js';
+import { type RunOptions, run } from '../../../sdk/run.js';
 import { FIXTURES as SHARED_FIXTURES } from '../../helpers/cli.js';
 import { useLocalStack } from '../../helpers/lambda-stack.js';
 

@@ -1,7 +1,7 @@
 import { createSqsClients } from '../../transport/sqs/clients.js';
 import { SqsTransport } from '../../transport/sqs/sqs-transport.js';
 import type { Transport, TransportStats } from '../../transport/transport.js';
-import type { TransportSpec } from '../local/worker-protocol.js';
+import type { TransportSpec } from './worker-protocol.js';
 
 /**
  * One rank's SQS transport, built inside its worker from the launcher's spec. The clients are the

@@ -1,8 +1,8 @@
-import { UsageError } from '../base/errors.js';
-import { show } from '../comm/check.js';
-import type { JobArgs } from '../jobs/define-job.js';
-import { resolveJob } from './job-source.js';
-import type { Backend, JobStats, Launcher, OutputSink, Timings } from './launcher.js';
+import { UsageError } from './base/errors.js';
+import { show } from './comm/check.js';
+import type { JobArgs } from './jobs/define-job.js';
+import { resolveJob } from './launch/job-source.js';
+import type { Backend, JobStats, Launcher, OutputSink, Timings } from './launch/launcher.js';
 
 export interface RunOptions {
   /** Number of ranks, an integer >= 1. */
@@ -106,15 +106,15 @@ const defaultSink: OutputSink = (_rank, stream, line) => {
 async function launcherFor(backend: Backend, options: RunOptions): Promise<Launcher> {
   switch (backend) {
     case 'local': {
-      const { LocalLauncher } = await import('./local/local-launcher.js');
+      const { LocalLauncher } = await import('./launch/local/local-launcher.js');
       return new LocalLauncher();
     }
     case 'sqs': {
-      const { createSqsLauncher } = await import('./sqs/sqs-launcher.js');
+      const { createSqsLauncher } = await import('./launch/sqs/sqs-launcher.js');
       return createSqsLauncher(options);
     }
     case 'aws': {
-      const { createLambdaLauncher } = await import('./lambda/lambda-launcher.js');
+      const { createLambdaLauncher } = await import('./launch/lambda/lambda-launcher.js');
       return createLambdaLauncher(options);
     }
   }
