@@ -16,6 +16,7 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { TsmpiError } from '../sdk/base/errors.js';
+import { forEachLimit } from '../sdk/base/map-limit.js';
 
 /** What the sweeper needs from its environment. */
 export interface SweeperConfig {
@@ -107,7 +108,7 @@ export async function sweep(
 
   const deleted: { queue: string; ageSeconds: number }[] = [];
   const failed: { queue: string; error: string }[] = [];
-  await forEachLimited(urls, CONCURRENCY, async (url) => {
+  await forEachLimit(urls, CONCURRENCY, async (url) => {
     const queue = queueName(url);
     // ListQueues matches the prefix already; re-checking keeps a misbehaving endpoint from
     // making the sweeper delete another stack's queues.
@@ -162,15 +163,4 @@ export async function handler(): Promise<SweepReport> {
 
 function queueName(url: string): string {
   return url.slice(url.lastIndexOf('/') + 1);
-}
-
-async function forEachLimited<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>) {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const item = items[next++] as T;
-      await fn(item);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }

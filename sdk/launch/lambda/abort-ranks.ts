@@ -1,6 +1,6 @@
 import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { mapLimitSettled } from '../../base/map-limit.js';
 import { FrameKind, writeFrame } from '../../channel/frame.js';
-import { mapLimitSettled } from '../../transport/sqs/map-limit.js';
 import { INLINE_BODY, inlineAttributes } from '../../transport/sqs/wire.js';
 
 /**

@@ -5,6 +5,7 @@ import {
   ReceiveMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
+import { sleep } from '../../base/retry.js';
 import {
   BadReportError,
   decodeEnvelope,
@@ -14,7 +15,6 @@ import {
   ReportSequencer,
 } from '../../runtime/lambda/control-report.js';
 import { classifyAwsError, isRetryable } from '../../transport/sqs/aws-error-kind.js';
-import { sleep } from '../../transport/sqs/retry.js';
 
 export interface ControlFollowerOptions {
   sqs: SQSClient;

@@ -1,9 +1,9 @@
 import { Worker } from 'node:worker_threads';
+import { LineSplitter } from '../../base/line-splitter.js';
 import type { RankErrorInfo } from '../../base/rank-error-info.js';
 import { createMemoryFabric } from '../../transport/memory/memory-transport.js';
 import { JobSupervisor } from '../job-supervisor.js';
 import type { Launcher, LaunchRequest, LaunchResult } from '../launcher.js';
-import { LineSplitter } from '../line-splitter.js';
 import type { LauncherMessage, RankMessage, RankWorkerData, TransportSpec } from './worker-protocol.js';
 
 const WORKER_URL = new URL('./rank-worker.js', import.meta.url);

@@ -24,9 +24,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import { CreateQueueCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { resolveRetryPolicy } from '../../base/retry.js';
 import { errorName } from '../../transport/sqs/aws-error-kind.js';
 import { CREATED_TAG, JOB_TAG } from '../../transport/sqs/job-queues.js';
-import { resolveRetryPolicy, withRetries } from '../../transport/sqs/retry.js';
+import { withRetries } from '../../transport/sqs/retry.js';
 
 /** The claim queue of a rank: `<prefix>-<jobId>-c<rank>`. */
 export function claimQueueName(prefix: string, jobId: string, rank: number): string {

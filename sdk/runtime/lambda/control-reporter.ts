@@ -1,7 +1,8 @@
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { resolveRetryPolicy } from '../../base/retry.js';
 import { classifyAwsError } from '../../transport/sqs/aws-error-kind.js';
-import { resolveRetryPolicy, withRetries } from '../../transport/sqs/retry.js';
+import { withRetries } from '../../transport/sqs/retry.js';
 import {
   encodeEnvelope,
   envelopeBody,

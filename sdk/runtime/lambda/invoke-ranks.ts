@@ -1,6 +1,8 @@
 import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import { TsmpiError } from '../../base/errors.js';
-import { resolveRetryPolicy, withRetries } from '../../transport/sqs/retry.js';
+import { forEachLimit } from '../../base/map-limit.js';
+import { resolveRetryPolicy } from '../../base/retry.js';
+import { withRetries } from '../../transport/sqs/retry.js';
 import type { RankEvent } from './rank-event.js';
 
 /** An invocation could not be made (after retries): the rank never ran. */
@@ -36,13 +38,13 @@ export interface InvokeRanksOptions {
 export async function invokeRanks(o: InvokeRanksOptions): Promise<number> {
   const policy = resolveRetryPolicy({ maxAttempts: 6, baseDelayMs: 100, maxDelayMs: 2_000 }, 'invokeRanks');
   const utf8 = new TextEncoder();
-  let next = 0;
   let invoked = 0;
   let failure: RankInvokeError | undefined;
   const aborted = () => o.signal?.aborted === true;
-  const worker = async () => {
-    while (next < o.ranks.length && failure === undefined && !aborted()) {
-      const rank = o.ranks[next++]!;
+  await forEachLimit(
+    o.ranks,
+    o.concurrency,
+    async (rank) => {
       const payload = utf8.encode(JSON.stringify(o.eventFor(rank)));
       try {
         const res = await withRetries(
@@ -65,10 +67,9 @@ export async function invokeRanks(o: InvokeRanksOptions): Promise<number> {
           { cause: err },
         );
       }
-    }
-  };
-  const workers = Math.max(1, Math.min(o.concurrency, o.ranks.length));
-  await Promise.all(Array.from({ length: workers }, worker));
+    },
+    () => failure !== undefined || aborted(),
+  );
   if (failure !== undefined) throw failure;
   return invoked;
 }

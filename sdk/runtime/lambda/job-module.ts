@@ -21,8 +21,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { resolveRetryPolicy } from '../../base/retry.js';
 import { isJob, type Job, type JobFunction } from '../../jobs/define-job.js';
-import { resolveRetryPolicy, withRetries } from '../../transport/sqs/retry.js';
+import { withRetries } from '../../transport/sqs/retry.js';
 import { JobLoadError, loadJob } from '../load-job.js';
 
 /** Where `globalThis` holds the runtime's exports for the shim. */

@@ -1,28 +1,6 @@
 import { formatWithOptions } from 'node:util';
+import { LineSplitter } from '../../base/line-splitter.js';
 import type { OutputStream } from './control-report.js';
-
-/** Cuts a byte stream into lines (a UTF-8 character split across chunks is kept whole). */
-class Lines {
-  #rest = '';
-  readonly #decoder = new TextDecoder();
-  readonly #onLine: (line: string) => void;
-
-  constructor(onLine: (line: string) => void) {
-    this.#onLine = onLine;
-  }
-
-  push(chunk: Uint8Array): void {
-    const parts = (this.#rest + this.#decoder.decode(chunk, { stream: true })).split('\n');
-    this.#rest = parts.pop() ?? '';
-    for (const line of parts) this.#onLine(line);
-  }
-
-  flush(): void {
-    const tail = this.#rest + this.#decoder.decode();
-    this.#rest = '';
-    if (tail.length > 0) this.#onLine(tail);
-  }
-}
 
 /** A running capture; `restore()` puts every patched function back and flushes a last partial line. */
 export interface OutputCapture {
@@ -56,9 +34,9 @@ export function captureOutput(
   options: { passThrough?: boolean } = {},
 ): OutputCapture {
   const passThrough = options.passThrough ?? true;
-  const splitters: Record<OutputStream, Lines> = {
-    stdout: new Lines((line) => onLine('stdout', line)),
-    stderr: new Lines((line) => onLine('stderr', line)),
+  const splitters: Record<OutputStream, LineSplitter> = {
+    stdout: new LineSplitter((line) => onLine('stdout', line)),
+    stderr: new LineSplitter((line) => onLine('stderr', line)),
   };
   const utf8 = new TextEncoder();
   /** True while an original console method runs: its writes were captured already. */

@@ -2,6 +2,9 @@
  * The SQS transport and its helpers. Import this module (or its files) explicitly: the package's
  * root entry never loads an AWS SDK client.
  */
+
+export type { RetryPolicy } from '../../base/retry.js';
+export { DEFAULT_RETRY_POLICY } from '../../base/retry.js';
 export type { AwsErrorKind } from './aws-error-kind.js';
 export { classifyAwsError } from './aws-error-kind.js';
 export type { AwsErrorContext, SqsClients, SqsClientsOptions } from './clients.js';
@@ -29,8 +32,6 @@ export {
 export type { LatencyOptions } from './latency.js';
 export { LogNormalLatency } from './latency.js';
 export * from './prices.js';
-export type { RetryPolicy } from './retry.js';
-export { DEFAULT_RETRY_POLICY } from './retry.js';
 export type { SqsTransportOptions } from './sqs-transport.js';
 export { SqsTransport } from './sqs-transport.js';
 export type { BinaryAccounting } from './wire.js';

@@ -5,11 +5,12 @@ import {
   ListQueuesCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
+import { mapLimitSettled } from '../../base/map-limit.js';
+import { type RetryPolicy, resolveRetryPolicy } from '../../base/retry.js';
 import { classifyAwsError, isRetryable } from './aws-error-kind.js';
 import { endpointOf, explainAwsError } from './clients.js';
 import { SqsTransportError } from './errors.js';
-import { mapLimitSettled } from './map-limit.js';
-import { type RetryPolicy, resolveRetryPolicy, withRetries } from './retry.js';
+import { withRetries } from './retry.js';
 
 /** SQS queue names: 1 to 80 characters of letters, digits, `-` and `_`. */
 export const QUEUE_NAME_RE = /^[A-Za-z0-9_-]{1,80}$/;

@@ -1,4 +1,4 @@
-import { sleep } from './retry.js';
+import { sleep } from '../../base/retry.js';
 
 /** Injected per-call latency: a log-normal distribution given by two quantiles, in milliseconds. */
 export interface LatencyOptions {

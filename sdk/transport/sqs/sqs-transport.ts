@@ -11,6 +11,14 @@ import {
   type SendMessageBatchRequestEntry,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
+import {
+  abortable,
+  abortError,
+  backoffMs,
+  type RetryPolicy,
+  resolveRetryPolicy,
+  sleep,
+} from '../../base/retry.js';
 import type { Transport, TransportStats } from '../transport.js';
 import { classifyAwsError, isRetryable } from './aws-error-kind.js';
 import { type AwsErrorContext, endpointOf, explainAwsError } from './clients.js';
@@ -19,16 +27,7 @@ import { jobObjectPrefix } from './job-objects.js';
 import { type LatencyOptions, LogNormalLatency } from './latency.js';
 import { NagleBatcher } from './nagle-batcher.js';
 import { estimateCostUsd, sqsBilledRequests } from './prices.js';
-import {
-  abortable,
-  abortError,
-  backoffMs,
-  type RetryPolicy,
-  resolveRetryPolicy,
-  retriesExhausted,
-  sleep,
-  withRetries,
-} from './retry.js';
+import { retriesExhausted, withRetries } from './retry.js';
 import {
   type BinaryAccounting,
   decodeMessage,

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { backoffMs } from '../../../../sdk/base/retry.js';
 import { classifyAwsError } from '../../../../sdk/transport/sqs/aws-error-kind.js';
 import { LogNormalLatency } from '../../../../sdk/transport/sqs/latency.js';
 import {
@@ -8,7 +9,7 @@ import {
   SQS_STANDARD_USD_PER_REQUEST,
   sqsBilledRequests,
 } from '../../../../sdk/transport/sqs/prices.js';
-import { backoffMs, withRetries } from '../../../../sdk/transport/sqs/retry.js';
+import { withRetries } from '../../../../sdk/transport/sqs/retry.js';
 import {
   decodeMessage,
   inlineMessageSize,

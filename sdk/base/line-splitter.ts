@@ -1,4 +1,12 @@
-/** Cuts a byte stream into lines; a last line without a newline comes out on `flush`. */
+/**
+ * Cuts a byte stream into lines; a UTF-8 character split across chunks is kept whole, and a last
+ * line without a newline comes out on `flush`.
+ *
+ * @example
+ * const lines = new LineSplitter((line) => console.log(`[0] ${line}`));
+ * lines.push(chunk);
+ * lines.flush();
+ */
 export class LineSplitter {
   #rest = '';
   readonly #decoder = new TextDecoder();
@@ -9,8 +17,7 @@ export class LineSplitter {
   }
 
   push(chunk: Uint8Array): void {
-    const text = this.#rest + this.#decoder.decode(chunk, { stream: true });
-    const lines = text.split('\n');
+    const lines = (this.#rest + this.#decoder.decode(chunk, { stream: true })).split('\n');
     this.#rest = lines.pop() ?? '';
     for (const line of lines) this.#onLine(line);
   }
