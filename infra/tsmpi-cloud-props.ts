@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
+import { describeValue } from '../sdk/base/describe-value.js';
 import { TsmpiError } from '../sdk/base/errors.js';
 import { functionEntry } from './package-root.js';
 
@@ -132,7 +133,7 @@ export function defaultQueuePrefix(stackName: string): string {
 /** Applies the defaults and checks every value; throws {@link TsmpiCloudPropsError}. */
 export function resolveTsmpiCloudProps(props: TsmpiCloudProps, stackName: string): ResolvedTsmpiCloudProps {
   if (typeof props !== 'object' || props === null) {
-    throw new TsmpiCloudPropsError(`Expected TsmpiCloud props to be an object, got ${describe(props)}`);
+    throw new TsmpiCloudPropsError(`Expected TsmpiCloud props to be an object, got ${describeValue(props)}`);
   }
   for (const key of Object.keys(props)) {
     if (!(KNOWN_KEYS as readonly string[]).includes(key)) {
@@ -146,14 +147,14 @@ export function resolveTsmpiCloudProps(props: TsmpiCloudProps, stackName: string
   if (typeof queuePrefix !== 'string' || !QUEUE_PREFIX.test(queuePrefix)) {
     throw new TsmpiCloudPropsError(
       'Expected `queuePrefix` to be 2 to 24 characters of [a-z0-9-], starting with a letter and not ' +
-        `ending with '-', got ${describe(queuePrefix)}`,
+        `ending with '-', got ${describeValue(queuePrefix)}`,
     );
   }
 
   const memorySize = props.memorySize ?? DEFAULT_MEMORY_SIZE;
   if (!Number.isInteger(memorySize) || memorySize < 128 || memorySize > 10240) {
     throw new TsmpiCloudPropsError(
-      `Expected \`memorySize\` to be an integer in [128, 10240] MB, got ${describe(memorySize)}`,
+      `Expected \`memorySize\` to be an integer in [128, 10240] MB, got ${describeValue(memorySize)}`,
     );
   }
 
@@ -177,13 +178,13 @@ export function resolveTsmpiCloudProps(props: TsmpiCloudProps, stackName: string
   const logRetention = props.logRetention ?? DEFAULT_LOG_RETENTION;
   if (!(Object.values(RetentionDays) as unknown[]).includes(logRetention)) {
     throw new TsmpiCloudPropsError(
-      `Expected \`logRetention\` to be a RetentionDays value, got ${describe(logRetention)}`,
+      `Expected \`logRetention\` to be a RetentionDays value, got ${describeValue(logRetention)}`,
     );
   }
 
   if (props.rankEntry !== undefined && (typeof props.rankEntry !== 'string' || props.rankEntry === '')) {
     throw new TsmpiCloudPropsError(
-      `Expected \`rankEntry\` to be a file path, got ${describe(props.rankEntry)}`,
+      `Expected \`rankEntry\` to be a file path, got ${describeValue(props.rankEntry)}`,
     );
   }
   const rankEntry = props.rankEntry === undefined ? functionEntry('rank') : resolve(props.rankEntry);
@@ -200,14 +201,14 @@ export function resolveTsmpiCloudProps(props: TsmpiCloudProps, stackName: string
   if (reserved !== undefined && (!Number.isInteger(reserved) || reserved < 1)) {
     throw new TsmpiCloudPropsError(
       `Expected \`reservedConcurrentExecutions\` to be an integer >= 1 (leave it unset for no reservation; ` +
-        `0 would stop every rank), got ${describe(reserved)}`,
+        `0 would stop every rank), got ${describeValue(reserved)}`,
     );
   }
 
   const removalPolicy = props.removalPolicy ?? RemovalPolicy.DESTROY;
   if (removalPolicy !== RemovalPolicy.DESTROY && removalPolicy !== RemovalPolicy.RETAIN) {
     throw new TsmpiCloudPropsError(
-      `Expected \`removalPolicy\` to be RemovalPolicy.DESTROY or RemovalPolicy.RETAIN, got ${describe(removalPolicy)}`,
+      `Expected \`removalPolicy\` to be RemovalPolicy.DESTROY or RemovalPolicy.RETAIN, got ${describeValue(removalPolicy)}`,
     );
   }
 
@@ -226,7 +227,7 @@ export function resolveTsmpiCloudProps(props: TsmpiCloudProps, stackName: string
 
 function durationSeconds(name: string, value: Duration): number {
   if (!(value instanceof Duration)) {
-    throw new TsmpiCloudPropsError(`Expected \`${name}\` to be a Duration, got ${describe(value)}`);
+    throw new TsmpiCloudPropsError(`Expected \`${name}\` to be a Duration, got ${describeValue(value)}`);
   }
   try {
     return value.toSeconds({ integral: false });
@@ -235,8 +236,4 @@ function durationSeconds(name: string, value: Duration): number {
       `Expected \`${name}\` to be a concrete Duration (not a token), got ${value.toString()}: ${String(error)}`,
     );
   }
-}
-
-function describe(value: unknown): string {
-  return `\`${typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value))}\` (${typeof value})`;
 }

@@ -1,5 +1,6 @@
+import { checkOptions } from './base/check-options.js';
+import { describeValue } from './base/describe-value.js';
 import { UsageError } from './base/errors.js';
-import { show } from './comm/check.js';
 import type { JobArgs } from './jobs/define-job.js';
 import { resolveJob } from './launch/job-source.js';
 import type { Backend, JobStats, Launcher, OutputSink, Timings } from './launch/launcher.js';
@@ -65,36 +66,31 @@ export const MAX_RANKS = 4096;
 
 /** Checks run() options; throws UsageError naming the option, the rule and the value. */
 export function checkRunOptions(options: RunOptions): Required<Pick<RunOptions, 'ranks' | 'backend'>> {
-  if (options === null || typeof options !== 'object') {
-    throw new UsageError(`run: expected an options object like { ranks: 4 }, got ${show(options)}`);
-  }
-  for (const key of Object.keys(options)) {
-    if (!KNOWN_OPTIONS.has(key)) {
-      throw new UsageError(
-        `run: unknown option \`${key}\`; known options are ${[...KNOWN_OPTIONS].join(', ')}`,
-      );
-    }
-  }
+  checkOptions('run', options, KNOWN_OPTIONS);
   const { ranks, backend = 'local', timeoutMs } = options;
   if (!(typeof ranks === 'number' && Number.isInteger(ranks) && ranks >= 1 && ranks <= MAX_RANKS)) {
-    throw new UsageError(`Expected \`ranks\` to be an integer in [1, ${MAX_RANKS}], got ${show(ranks)}`);
+    throw new UsageError(
+      `Expected \`ranks\` to be an integer in [1, ${MAX_RANKS}], got ${describeValue(ranks)}`,
+    );
   }
   if (backend !== 'local' && backend !== 'sqs' && backend !== 'aws') {
-    throw new UsageError(`Expected \`backend\` to be one of local, sqs, aws, got ${show(backend)}`);
+    throw new UsageError(`Expected \`backend\` to be one of local, sqs, aws, got ${describeValue(backend)}`);
   }
   if (
     timeoutMs !== undefined &&
     !(typeof timeoutMs === 'number' && timeoutMs > 0 && Number.isFinite(timeoutMs))
   ) {
     throw new UsageError(
-      `Expected \`timeoutMs\` to be a positive number of milliseconds, got ${show(timeoutMs)}`,
+      `Expected \`timeoutMs\` to be a positive number of milliseconds, got ${describeValue(timeoutMs)}`,
     );
   }
   if (options.args !== undefined && (options.args === null || typeof options.args !== 'object')) {
-    throw new UsageError(`Expected \`args\` to be a plain object, got ${show(options.args)}`);
+    throw new UsageError(`Expected \`args\` to be a plain object, got ${describeValue(options.args)}`);
   }
   if (options.optimize !== undefined && options.optimize !== 'latency' && options.optimize !== 'cost') {
-    throw new UsageError(`Expected \`optimize\` to be 'latency' or 'cost', got ${show(options.optimize)}`);
+    throw new UsageError(
+      `Expected \`optimize\` to be 'latency' or 'cost', got ${describeValue(options.optimize)}`,
+    );
   }
   return { ranks, backend };
 }

@@ -47,7 +47,8 @@ export function describeType(v: unknown): string {
   return shown === undefined ? `\`${typeName(v)}\`` : `\`${typeName(v)}\` (${shown})`;
 }
 
-function shortValue(v: unknown): string | undefined {
+/** `3`, `"abc"`, `length 4`: a short rendering of a value, `undefined` where only its type says something. */
+export function shortValue(v: unknown): string | undefined {
   switch (typeof v) {
     case 'number':
       return Object.is(v, -0) ? '-0' : String(v);

@@ -2,6 +2,7 @@
  * Retry with exponential backoff, for any call that fails transiently. What counts as transient
  * is the caller's: the AWS classification lives with the AWS code (`transport/sqs/retry.ts`).
  */
+import { describeValue } from './describe-value.js';
 
 /** How often and how patiently a call that failed transiently is retried. */
 export interface RetryPolicy {
@@ -36,7 +37,7 @@ export function resolveRetryPolicy(partial: Partial<RetryPolicy> | undefined, wh
       (key === 'maxAttempts' && !Number.isInteger(v))
     ) {
       throw new TypeError(
-        `Expected \`${where}.retry.${key}\` to be ${key === 'maxAttempts' ? 'an integer' : 'a number'} >= ${min}, got \`${String(v)}\` (${typeof v})`,
+        `Expected \`${where}.retry.${key}\` to be ${key === 'maxAttempts' ? 'an integer' : 'a number'} >= ${min}, got ${describeValue(v)}`,
       );
     }
   }

@@ -16,6 +16,7 @@
  *   enumerable properties (an MPIError's `errorClass`, say); it is revived as the built-in error
  *   class of that name, or as `Error`.
  */
+import { describeType } from '../base/describe-value.js';
 import { ERR_ARG, MPIError } from '../base/errors.js';
 import { Decoder } from './decoder.js';
 import { Encoder } from './encoder.js';
@@ -50,7 +51,7 @@ export function encode(value: unknown): Uint8Array {
  */
 export function decode(bytes: Uint8Array): unknown {
   if (typedArrayName(bytes) !== 'Uint8Array') {
-    throw new MPIError(ERR_ARG, `Expected \`bytes\` to be a Uint8Array, got ${describe(bytes)}`);
+    throw new MPIError(ERR_ARG, `Expected \`bytes\` to be a Uint8Array, got ${describeType(bytes)}`);
   }
   // A subclass (Buffer) could change what slice() returns; read through a plain view.
   const plain =
@@ -58,10 +59,4 @@ export function decode(bytes: Uint8Array): unknown {
       ? bytes
       : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   return decoder.decode(plain);
-}
-
-function describe(v: unknown): string {
-  if (v === null) return 'null';
-  if (typeof v !== 'object') return typeof v;
-  return Object.prototype.toString.call(v).slice(8, -1);
 }

@@ -1,3 +1,4 @@
+import { typedArrayName } from '../base/typed-array-name.js';
 import { DATAVIEW_KIND, VIEW_NAMES, type ViewName } from './format.js';
 
 /**
@@ -17,20 +18,7 @@ export type TypedArray =
   | BigInt64Array
   | BigUint64Array;
 
-/**
- * `%TypedArray%.prototype[Symbol.toStringTag]` reads the internal slot, so it names the real kind
- * of any TypedArray (subclasses such as Buffer included) and is `undefined` for anything else.
- * Unlike `constructor` or `instanceof` it cannot be spoofed.
- */
-const typedArrayTag = Object.getOwnPropertyDescriptor(
-  Object.getPrototypeOf(Uint8Array.prototype) as object,
-  Symbol.toStringTag,
-)!.get! as (this: unknown) => string | undefined;
-
-/** The kind of TypedArray `v` is (`'Float64Array'`, ...), or undefined when it is none. */
-export function typedArrayName(v: unknown): string | undefined {
-  return typedArrayTag.call(v);
-}
+export { typedArrayName };
 
 /**
  * True when `v` is a TypedArray of any kind (not a DataView).
@@ -40,7 +28,7 @@ export function typedArrayName(v: unknown): string | undefined {
  * isTypedArray(new DataView(new ArrayBuffer(4))) // false
  */
 export function isTypedArray(v: unknown): v is TypedArray {
-  return typedArrayTag.call(v) !== undefined;
+  return typedArrayName(v) !== undefined;
 }
 
 /** The constructor of each view kind, `undefined` where this runtime lacks it (Float16Array). */
@@ -56,6 +44,6 @@ const KIND_BY_NAME: Record<string, number> = Object.fromEntries(VIEW_NAMES.map((
 
 /** The VIEW kind code of `view`: its TypedArray kind, or DATAVIEW_KIND. */
 export function viewKind(view: ArrayBufferView): number {
-  const name = typedArrayTag.call(view);
+  const name = typedArrayName(view);
   return name === undefined ? DATAVIEW_KIND : KIND_BY_NAME[name as ViewName]!;
 }

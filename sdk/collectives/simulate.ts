@@ -1,3 +1,4 @@
+import { seededRandom } from '../base/seeded-random.js';
 import { decode, encode } from '../codec/codec.js';
 import {
   type AlgorithmSpec,
@@ -129,18 +130,6 @@ class Heap {
     [s[a], s[b]] = [s[b]!, s[a]!];
     [f[a], f[b]] = [f[b]!, f[a]!];
   }
-}
-
-/** mulberry32: a small seeded generator, so simulations are reproducible. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function logNormal(q: { p50Ms: number; p99Ms: number }, random: () => number): () => number {
@@ -489,7 +478,7 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
     commute: true,
     ...options,
   };
-  const random = rng(o.seed * 7919 + o.size);
+  const random = seededRandom(o.seed * 7919 + o.size);
   const times: number[] = [];
   const sum = { send: 0, receive: 0, delete: 0, offload: 0, billed: 0, s3Put: 0, s3Get: 0, messages: 0 };
   let hops = 0;

@@ -1,21 +1,7 @@
+import { describeValue } from '../base/describe-value.js';
 import { ERR_ARG, ERR_COUNT, ERR_RANK, ERR_ROOT, ERR_TAG, ERR_TYPE, MPIError } from '../base/errors.js';
 import { isTypedArray, type TypedArray } from '../codec/typed-array.js';
 import { ANY_SOURCE, ANY_TAG, PROC_NULL, TAG_UB } from './constants.js';
-
-/** `` `9` (number) `` — a value as error messages show it. */
-export function show(value: unknown): string {
-  let s: string;
-  if (typeof value === 'string') s = JSON.stringify(value);
-  else if (typeof value === 'bigint') s = `${value}n`;
-  else if (typeof value === 'function') s = `[function ${value.name || 'anonymous'}]`;
-  else if (typeof value === 'symbol') s = value.toString();
-  else if (Array.isArray(value)) s = `array of length ${value.length}`;
-  else if (value !== null && typeof value === 'object') s = value.constructor?.name ?? 'object';
-  else s = String(value);
-  if (s.length > 60) s = `${s.slice(0, 57)}...`;
-  const type = value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value;
-  return `\`${s}\` (${type})`;
-}
 
 function isInt(v: unknown): v is number {
   return typeof v === 'number' && Number.isInteger(v);
@@ -27,7 +13,7 @@ export function checkDest(dest: unknown, size: number, name = 'dest'): number {
   const hint = dest === ANY_SOURCE ? ': ANY_SOURCE is only valid as a source' : '';
   throw new MPIError(
     ERR_RANK,
-    `Expected \`${name}\` to be a rank in [0, ${size}) or PROC_NULL, got ${show(dest)}${hint}`,
+    `Expected \`${name}\` to be a rank in [0, ${size}) or PROC_NULL, got ${describeValue(dest)}${hint}`,
   );
 }
 
@@ -37,13 +23,16 @@ export function checkSource(source: unknown, size: number, name = 'source'): num
     return source;
   throw new MPIError(
     ERR_RANK,
-    `Expected \`${name}\` to be a rank in [0, ${size}), ANY_SOURCE or PROC_NULL, got ${show(source)}`,
+    `Expected \`${name}\` to be a rank in [0, ${size}), ANY_SOURCE or PROC_NULL, got ${describeValue(source)}`,
   );
 }
 
 export function checkRoot(root: unknown, size: number): number {
   if (isInt(root) && root >= 0 && root < size) return root;
-  throw new MPIError(ERR_ROOT, `Expected \`root\` to be an integer in [0, ${size}), got ${show(root)}`);
+  throw new MPIError(
+    ERR_ROOT,
+    `Expected \`root\` to be an integer in [0, ${size}), got ${describeValue(root)}`,
+  );
 }
 
 /** A send tag: [0, TAG_UB]. */
@@ -52,7 +41,7 @@ export function checkSendTag(tag: unknown, name = 'tag'): number {
   const hint = tag === ANY_TAG ? ': ANY_TAG is only valid when receiving' : '';
   throw new MPIError(
     ERR_TAG,
-    `Expected \`${name}\` to be an integer in [0, TAG_UB=${TAG_UB}], got ${show(tag)}${hint}`,
+    `Expected \`${name}\` to be an integer in [0, TAG_UB=${TAG_UB}], got ${describeValue(tag)}${hint}`,
   );
 }
 
@@ -61,7 +50,7 @@ export function checkRecvTag(tag: unknown, name = 'tag'): number {
   if (isInt(tag) && ((tag >= 0 && tag <= TAG_UB) || tag === ANY_TAG)) return tag;
   throw new MPIError(
     ERR_TAG,
-    `Expected \`${name}\` to be an integer in [0, TAG_UB=${TAG_UB}] or ANY_TAG, got ${show(tag)}`,
+    `Expected \`${name}\` to be an integer in [0, TAG_UB=${TAG_UB}] or ANY_TAG, got ${describeValue(tag)}`,
   );
 }
 
@@ -70,7 +59,7 @@ export function checkArrayOfSize(value: unknown, size: number, call: string, nam
   if (!Array.isArray(value)) {
     throw new MPIError(
       ERR_ARG,
-      `${call}: expected \`${name}\` to be an array of ${size} values (one per rank), got ${show(value)}`,
+      `${call}: expected \`${name}\` to be an array of ${size} values (one per rank), got ${describeValue(value)}`,
     );
   }
   if (value.length !== size) {
@@ -88,11 +77,11 @@ export function checkBuffer(buf: unknown, call: string, name: string): TypedArra
   if (isTypedArray(buf)) return buf;
   throw new MPIError(
     ERR_TYPE,
-    `${call}: expected \`${name}\` to be a TypedArray (e.g. Float64Array), got ${show(buf)}; use the lowercase method to send other values`,
+    `${call}: expected \`${name}\` to be a TypedArray (e.g. Float64Array), got ${describeValue(buf)}; use the lowercase method to send other values`,
   );
 }
 
 export function checkInt(v: unknown, name: string, call: string): number {
   if (isInt(v)) return v;
-  throw new MPIError(ERR_ARG, `${call}: expected \`${name}\` to be an integer, got ${show(v)}`);
+  throw new MPIError(ERR_ARG, `${call}: expected \`${name}\` to be an integer, got ${describeValue(v)}`);
 }

@@ -1,3 +1,5 @@
+import { checkOptions } from '../base/check-options.js';
+import { describeValue } from '../base/describe-value.js';
 import { ERR_ARG, ERR_COUNT, ERR_TRUNCATE, ERR_TYPE, MPIError } from '../base/errors.js';
 import { decode, encode } from '../codec/codec.js';
 import {
@@ -40,7 +42,6 @@ import {
   checkSendTag,
   checkSource,
   isTypedArray,
-  show,
   type TypedArray,
 } from './check.js';
 import { ANY_SOURCE, ANY_TAG, PROC_NULL, TAG_UB, UNDEFINED } from './constants.js';
@@ -104,7 +105,7 @@ const SPEC_KEYS = new Set(['name', 'radix', 'radix2']);
 function checkAlgorithm(collective: CollectiveName, spec: unknown): asserts spec is AlgorithmSpec {
   const where = `setTuning: \`algorithm.${collective}\``;
   if (spec === null || typeof spec !== 'object') {
-    throw new MPIError(ERR_ARG, `${where}: expected { name, radix?, radix2? }, got ${show(spec)}`);
+    throw new MPIError(ERR_ARG, `${where}: expected { name, radix?, radix2? }, got ${describeValue(spec)}`);
   }
   for (const key of Object.keys(spec)) {
     if (!SPEC_KEYS.has(key))
@@ -115,7 +116,7 @@ function checkAlgorithm(collective: CollectiveName, spec: unknown): asserts spec
   if (!names.includes(name)) {
     throw new MPIError(
       ERR_ARG,
-      `${where}: expected \`name\` to be one of ${names.join(', ')}, got ${show(name)}`,
+      `${where}: expected \`name\` to be one of ${names.join(', ')}, got ${describeValue(name)}`,
     );
   }
   for (const [key, v] of [
@@ -123,7 +124,10 @@ function checkAlgorithm(collective: CollectiveName, spec: unknown): asserts spec
     ['radix2', radix2],
   ] as const) {
     if (v !== undefined && !(Number.isInteger(v) && v >= 2)) {
-      throw new MPIError(ERR_ARG, `${where}: expected \`${key}\` to be an integer >= 2, got ${show(v)}`);
+      throw new MPIError(
+        ERR_ARG,
+        `${where}: expected \`${key}\` to be an integer >= 2, got ${describeValue(v)}`,
+      );
     }
   }
 }
@@ -132,7 +136,7 @@ function asOp(op: unknown, call: string): Op {
   if (op instanceof Op) return op;
   throw new MPIError(
     ERR_ARG,
-    `${call}: expected \`op\` to be an Op (SUM, MAX, ..., or Op.create(fn)), got ${show(op)}`,
+    `${call}: expected \`op\` to be an Op (SUM, MAX, ..., or Op.create(fn)), got ${describeValue(op)}`,
   );
 }
 
@@ -235,22 +239,22 @@ export class Comm {
    * comm.setTuning({ algorithm: { bcast: { name: 'knomial', radix: 4 } } }); // this one for bcast
    */
   setTuning(t: TuningUpdate): void {
-    if (t === null || typeof t !== 'object') {
-      throw new MPIError(ERR_ARG, `setTuning: expected an options object, got ${show(t)}`);
-    }
-    for (const key of Object.keys(t)) {
-      if (!(key in DEFAULT_TUNING)) throw new MPIError(ERR_ARG, `setTuning: unknown option \`${key}\``);
+    try {
+      checkOptions('setTuning', t, Object.keys(DEFAULT_TUNING));
+    } catch (err) {
+      // Comm methods reject bad arguments with MPIError(ERR_ARG), as every other argument check.
+      throw new MPIError(ERR_ARG, (err as Error).message, { cause: err });
     }
     if (t.radix !== undefined && !(Number.isInteger(t.radix) && t.radix >= 2)) {
       throw new MPIError(
         ERR_ARG,
-        `setTuning: expected \`radix\` to be an integer >= 2, got ${show(t.radix)}`,
+        `setTuning: expected \`radix\` to be an integer >= 2, got ${describeValue(t.radix)}`,
       );
     }
     if (t.allreduce !== undefined && t.allreduce !== 'recursive-doubling' && t.allreduce !== 'reduce-bcast') {
       throw new MPIError(
         ERR_ARG,
-        `setTuning: expected \`allreduce\` to be 'recursive-doubling' or 'reduce-bcast', got ${show(t.allreduce)}`,
+        `setTuning: expected \`allreduce\` to be 'recursive-doubling' or 'reduce-bcast', got ${describeValue(t.allreduce)}`,
       );
     }
     if (
@@ -261,7 +265,7 @@ export class Comm {
     ) {
       throw new MPIError(
         ERR_ARG,
-        `setTuning: expected \`optimize\` to be 'latency', 'cost' or null, got ${show(t.optimize)}`,
+        `setTuning: expected \`optimize\` to be 'latency', 'cost' or null, got ${describeValue(t.optimize)}`,
       );
     }
     if (
@@ -270,7 +274,7 @@ export class Comm {
     ) {
       throw new MPIError(
         ERR_ARG,
-        `setTuning: expected \`profile\` to be a TransportProfile, got ${show(t.profile)}`,
+        `setTuning: expected \`profile\` to be a TransportProfile, got ${describeValue(t.profile)}`,
       );
     }
     const algorithm = { ...this.#tuning.algorithm };
@@ -278,7 +282,7 @@ export class Comm {
       if (t.algorithm === null || typeof t.algorithm !== 'object') {
         throw new MPIError(
           ERR_ARG,
-          `setTuning: expected \`algorithm\` to be an object, got ${show(t.algorithm)}`,
+          `setTuning: expected \`algorithm\` to be an object, got ${describeValue(t.algorithm)}`,
         );
       }
       for (const [coll, spec] of Object.entries(t.algorithm)) {
@@ -479,7 +483,7 @@ export class Comm {
     if (isTypedArray(v)) return v;
     throw new MPIError(
       ERR_TYPE,
-      `${call}: the message holds ${show(v)}, not a TypedArray: the sender used a lowercase method`,
+      `${call}: the message holds ${describeValue(v)}, not a TypedArray: the sender used a lowercase method`,
     );
   }
 
@@ -874,7 +878,10 @@ export class Comm {
     checkInt(color, 'color', 'split');
     checkInt(key, 'key', 'split');
     if (color < 0 && color !== UNDEFINED) {
-      throw new MPIError(ERR_ARG, `split: expected \`color\` to be >= 0 or UNDEFINED, got ${show(color)}`);
+      throw new MPIError(
+        ERR_ARG,
+        `split: expected \`color\` to be >= 0 or UNDEFINED, got ${describeValue(color)}`,
+      );
     }
     const id = this.#childSeq++;
     const all = await this.allgather<[number, number]>([color, key]);

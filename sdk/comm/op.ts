@@ -3,7 +3,9 @@
  * `Op.create`. The collectives call `op.check(own)` on every rank before sending anything, then
  * fold operands with `op.apply(lower, higher)`.
  */
+import { describeType, shortValue, typeName } from '../base/describe-value.js';
 import { ERR_ARG, ERR_COUNT, ERR_OP, MPIError } from '../base/errors.js';
+import { typedArrayName } from '../base/typed-array-name.js';
 
 /** A user reduction function: `a` comes from the lower ranks, `b` from the higher ones. */
 export type UserFunction = (a: any, b: any) => unknown;
@@ -95,10 +97,13 @@ export class Op {
    */
   static create(fn: UserFunction, commute = true): Op {
     if (typeof fn !== 'function') {
-      throw new MPIError(ERR_ARG, `Expected \`fn\` to be a function (a, b) => result, got ${describe(fn)}`);
+      throw new MPIError(
+        ERR_ARG,
+        `Expected \`fn\` to be a function (a, b) => result, got ${describeType(fn)}`,
+      );
     }
     if (typeof commute !== 'boolean') {
-      throw new MPIError(ERR_ARG, `Expected \`commute\` to be a boolean, got ${describe(commute)}`);
+      throw new MPIError(ERR_ARG, `Expected \`commute\` to be a boolean, got ${describeType(commute)}`);
     }
     const name = fn.name ? `USER(${fn.name})` : 'USER';
     return new Op(INTERNAL, name, commute, (a, b) => fn(a, b), acceptAnything);
@@ -124,11 +129,11 @@ export function reduceInOrder(op: Op, values: readonly unknown[]): unknown {
   if (!(op instanceof Op)) {
     throw new MPIError(
       ERR_ARG,
-      `Expected \`op\` to be an Op (SUM, MAX, Op.create(fn), ...), got ${describe(op)}`,
+      `Expected \`op\` to be an Op (SUM, MAX, Op.create(fn), ...), got ${describeType(op)}`,
     );
   }
   if (!Array.isArray(values) || values.length === 0) {
-    throw new MPIError(ERR_ARG, `Expected \`values\` to be a non-empty array, got ${describe(values)}`);
+    throw new MPIError(ERR_ARG, `Expected \`values\` to be a non-empty array, got ${describeType(values)}`);
   }
   for (let i = 0; i < values.length; i++) op.check(values[i], `values[${i}]`);
   let acc = copyOf(values[0]);
@@ -145,73 +150,10 @@ function copyOf(value: unknown): unknown {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Describing values in messages
-
-/** `number`, `bigint`, `Float64Array`, `Array`, `Map`, `null`, ... */
-function typeName(v: unknown): string {
-  if (v === null) return 'null';
-  const t = typeof v;
-  if (t !== 'object') return t;
-  const tag = typedArrayTag(v);
-  if (tag !== undefined) return tag;
-  if (Array.isArray(v)) return 'Array';
-  try {
-    const ctor: unknown = Object.getPrototypeOf(v)?.constructor;
-    if (typeof ctor === 'function' && ctor.name) return ctor.name;
-  } catch {
-    // A proxy or an exotic prototype: fall through to the generic name.
-  }
-  return 'Object';
-}
-
-/** ``\`number\` (3)``, ``\`string\` ("abc")``, ``\`Float64Array\` (length 4)``, ``\`undefined\` ``. */
-function describe(v: unknown): string {
-  const shown = showValue(v);
-  return shown === undefined ? `\`${typeName(v)}\`` : `\`${typeName(v)}\` (${shown})`;
-}
-
-function showValue(v: unknown): string | undefined {
-  switch (typeof v) {
-    case 'number':
-      return Object.is(v, -0) ? '-0' : String(v);
-    case 'bigint':
-      return `${v}n`;
-    case 'boolean':
-      return String(v);
-    case 'string':
-      return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}...` : v);
-    case 'symbol':
-      return v.toString();
-    case 'function':
-      return v.name || undefined;
-    case 'object':
-      if (v === null) return undefined;
-      if (typedArrayTag(v) !== undefined || Array.isArray(v))
-        return `length ${(v as ArrayLike<unknown>).length}`;
-      return undefined;
-    default:
-      return undefined;
-  }
-}
+// Failing with a message
 
 function fail(where: string, message: string, errorClass = ERR_OP): never {
   throw new MPIError(errorClass, where ? `${where}: ${message}` : message);
-}
-
-// ---------------------------------------------------------------------------------------------
-// TypedArrays
-
-const typedArrayTagGetter = Object.getOwnPropertyDescriptor(
-  Object.getPrototypeOf(Int8Array.prototype) as object,
-  Symbol.toStringTag,
-)?.get as (this: unknown) => string | undefined;
-
-/**
- * `'Float64Array'` etc. for any TypedArray (subclasses such as Buffer included, from any realm),
- * `undefined` for everything else, DataView included: it reads the internal [[TypedArrayName]].
- */
-function typedArrayTag(v: unknown): string | undefined {
-  return typedArrayTagGetter.call(v);
 }
 
 function isBigIntTag(tag: string): boolean {
@@ -340,7 +282,7 @@ function validateElementwise(spec: Elementwise, v: unknown, where: string): void
       if (spec.family === 'bit' && !isBitInteger(v)) {
         fail(
           where,
-          `${spec.name} is not defined for ${describe(v)}, ${bitNumberProblem(v)}: use integers or bigints`,
+          `${spec.name} is not defined for ${describeType(v)}, ${bitNumberProblem(v)}: use integers or bigints`,
         );
       }
       return;
@@ -350,13 +292,13 @@ function validateElementwise(spec: Elementwise, v: unknown, where: string): void
       if (spec.bool === undefined) {
         fail(
           where,
-          `${spec.name} is not defined for ${describe(v)}: use LAND, LOR or LXOR for booleans, or pass numbers`,
+          `${spec.name} is not defined for ${describeType(v)}: use LAND, LOR or LXOR for booleans, or pass numbers`,
         );
       }
       return;
     case 'object': {
       if (v === null) break;
-      const tag = typedArrayTag(v);
+      const tag = typedArrayName(v);
       if (tag !== undefined) {
         if (spec.float === undefined && isFloatTag(tag)) {
           fail(where, `${spec.name} is not defined for ${tag}: use an integer TypedArray or bigint`);
@@ -370,7 +312,7 @@ function validateElementwise(spec: Elementwise, v: unknown, where: string): void
       break;
     }
   }
-  fail(where, `${spec.name} is not defined for ${describe(v)}: ${HINTS[spec.family]}`);
+  fail(where, `${spec.name} is not defined for ${describeType(v)}: ${HINTS[spec.family]}`);
 }
 
 /**
@@ -386,7 +328,7 @@ function arrayKind(spec: Elementwise, arr: readonly unknown[], where: string): s
     for (let i = 0; i < n; i++) {
       const t = typeof arr[i];
       if (t !== 'number' && t !== 'bigint' && t !== 'boolean') {
-        fail(where, `${expected}, but element ${i} is ${describe(arr[i])}`);
+        fail(where, `${expected}, but element ${i} is ${describeType(arr[i])}`);
       }
     }
     return 'any';
@@ -394,7 +336,7 @@ function arrayKind(spec: Elementwise, arr: readonly unknown[], where: string): s
   const first = arr[0];
   const kind = typeof first;
   if (!(kind === 'number' || kind === 'bigint' || (kind === 'boolean' && spec.bool !== undefined))) {
-    fail(where, `${expected}, but element 0 is ${describe(first)}`);
+    fail(where, `${expected}, but element 0 is ${describeType(first)}`);
   }
   const checkBits = kind === 'number' && spec.family === 'bit';
   for (let i = 0; i < n; i++) {
@@ -405,12 +347,12 @@ function arrayKind(spec: Elementwise, arr: readonly unknown[], where: string): s
       fail(
         where,
         sameFamily
-          ? `${expected}, but element 0 is ${describe(first)} and element ${i} is ${describe(x)}`
-          : `${expected}, but element ${i} is ${describe(x)}`,
+          ? `${expected}, but element 0 is ${describeType(first)} and element ${i} is ${describeType(x)}`
+          : `${expected}, but element ${i} is ${describeType(x)}`,
       );
     }
     if (checkBits && !isBitInteger(x as number)) {
-      fail(where, `${expected}, but element ${i} is ${describe(x)}, ${bitNumberProblem(x as number)}`);
+      fail(where, `${expected}, but element ${i} is ${describeType(x)}, ${bitNumberProblem(x as number)}`);
     }
   }
   return kind;
@@ -429,12 +371,12 @@ function reject(
   if ((ta === 'number' && tb === 'bigint') || (ta === 'bigint' && tb === 'number')) {
     fail(
       '',
-      `${spec.name} cannot mix number and bigint operands, got ${describe(a)} and ${describe(b)}: convert one side with Number() or BigInt()`,
+      `${spec.name} cannot mix number and bigint operands, got ${describeType(a)} and ${describeType(b)}: convert one side with Number() or BigInt()`,
     );
   }
   fail(
     '',
-    `${spec.name} cannot combine ${describe(a)} with ${describe(b)}: every rank must pass the same type`,
+    `${spec.name} cannot combine ${describeType(a)} with ${describeType(b)}: every rank must pass the same type`,
   );
 }
 
@@ -467,9 +409,9 @@ function combine(spec: Elementwise, a: unknown, b: unknown): unknown {
       break;
     case 'object': {
       if (a === null || typeof b !== 'object' || b === null) break;
-      const tag = typedArrayTag(a);
+      const tag = typedArrayName(a);
       if (tag !== undefined) {
-        if (typedArrayTag(b) !== tag) break;
+        if (typedArrayName(b) !== tag) break;
         return combineTyped(spec, tag, a as AnyTypedArray, b as AnyTypedArray);
       }
       if (Array.isArray(a) && Array.isArray(b)) return combineArrays(spec, a, b);
@@ -683,10 +625,10 @@ function pairProblem(v: unknown): string {
   if (Array.isArray(v) && v.length === 2) {
     const t = typeof v[0];
     if (t !== 'number' && t !== 'bigint')
-      return `a pair whose value is ${describe(v[0])}, not a number or bigint`;
-    return `a pair whose index is ${describe(v[1])}, not an integer`;
+      return `a pair whose value is ${describeType(v[0])}, not a number or bigint`;
+    return `a pair whose index is ${describeType(v[1])}, not an integer`;
   }
-  return describe(v);
+  return describeType(v);
 }
 
 function validateLoc(name: string, v: unknown, where: string): void {
@@ -715,7 +657,7 @@ function locPair(name: string, max: boolean, a: Pair, b: Pair): Pair {
   if (typeof av !== typeof bv) {
     fail(
       '',
-      `${name} cannot mix number and bigint values, got [${showValue(av)}, ${ai}] and [${showValue(bv)}, ${bi}]: convert one side with Number() or BigInt()`,
+      `${name} cannot mix number and bigint values, got [${shortValue(av)}, ${ai}] and [${shortValue(bv)}, ${bi}]: convert one side with Number() or BigInt()`,
     );
   }
   let aWins: boolean;

@@ -10,6 +10,7 @@ import {
   type SQSClient,
   SQSServiceException,
 } from '@aws-sdk/client-sqs';
+import { seededRandom } from '../../sdk/base/seeded-random.js';
 
 export interface SqsFaultOptions {
   /**
@@ -111,14 +112,7 @@ export function faultySqs(inner: SQSClient, options: SqsFaultOptions = {}): Faul
     seed: 1,
     ...options,
   };
-  let state = opts.seed >>> 0 || 1;
-  const random = () => {
-    state ^= state << 13;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    state >>>= 0;
-    return state / 4294967296;
-  };
+  const random = seededRandom(opts.seed);
   const injected: InjectedFaults = {
     duplicates: 0,
     shuffled: 0,

@@ -72,10 +72,10 @@ describe('TsmpiCloud props', () => {
     [
       'an uppercase queue prefix',
       { queuePrefix: 'Tsmpi' },
-      /`queuePrefix` to be 2 to 24 characters of \[a-z0-9-\].*got `Tsmpi` \(string\)/,
+      /`queuePrefix` to be 2 to 24 characters of \[a-z0-9-\].*got `"Tsmpi"` \(string\)/,
     ],
-    ['a queue prefix ending with -', { queuePrefix: 'tsmpi-' }, /`queuePrefix`.*got `tsmpi-`/],
-    ['a queue prefix starting with a digit', { queuePrefix: '1tsmpi' }, /`queuePrefix`.*got `1tsmpi`/],
+    ['a queue prefix ending with -', { queuePrefix: 'tsmpi-' }, /`queuePrefix`.*got `"tsmpi-"`/],
+    ['a queue prefix starting with a digit', { queuePrefix: '1tsmpi' }, /`queuePrefix`.*got `"1tsmpi"`/],
     ['a queue prefix over 24 characters', { queuePrefix: 'a'.repeat(25) }, /`queuePrefix`/],
     ['a queue prefix with a wildcard', { queuePrefix: 'tsmpi*' }, /`queuePrefix`/],
     [
@@ -86,7 +86,7 @@ describe('TsmpiCloud props', () => {
     [
       'SNAPSHOT removal',
       { removalPolicy: RemovalPolicy.SNAPSHOT },
-      /`removalPolicy` to be RemovalPolicy.DESTROY or RemovalPolicy.RETAIN, got `snapshot`/,
+      /`removalPolicy` to be RemovalPolicy.DESTROY or RemovalPolicy.RETAIN, got `"snapshot"`/,
     ],
     [
       'a rank entry that does not exist',
@@ -98,7 +98,7 @@ describe('TsmpiCloud props', () => {
       { rankEntry: `${REPO_ROOT}cdk.json` },
       /`rankEntry` to be a .ts, .mts, .js or .mjs file/,
     ],
-    ['an empty rank entry', { rankEntry: '' }, /`rankEntry` to be a file path, got `` \(string\)/],
+    ['an empty rank entry', { rankEntry: '' }, /`rankEntry` to be a file path, got `""` \(string\)/],
   ])('reject %s with a message naming the prop, the rule and the value', (_what, props, message) => {
     expect(() => resolveWith(props)).toThrow(TsmpiCloudPropsError);
     expect(() => resolveWith(props)).toThrow(message);

@@ -12,6 +12,7 @@
  *               then a short wait for the ranks to say they stopped
  *   teardown    always: delete every queue of the job (rank claims included) and its payloads
  */
+import { checkOptions } from '../../base/check-options.js';
 import { UsageError } from '../../base/errors.js';
 import type { Launcher, LaunchRequest, LaunchResult } from '../launcher.js';
 import { outputsFileFrom } from './deployment.js';
@@ -48,13 +49,7 @@ export class LambdaLauncher implements Launcher {
   readonly #o: LambdaLauncherOptions;
 
   constructor(options: LambdaLauncherOptions = {}) {
-    for (const key of Object.keys(options)) {
-      if (!OPTION_KEYS.has(key)) {
-        throw new UsageError(
-          `Unknown option \`${key}\` of the aws launcher; known options: ${[...OPTION_KEYS].join(', ')}`,
-        );
-      }
-    }
+    checkOptions('LambdaLauncher', options, OPTION_KEYS);
     if (options.fanOut !== undefined && !['auto', 'client', 'tree'].includes(options.fanOut)) {
       throw new UsageError(
         `Expected \`fanOut\` to be auto, client or tree, got \`${String(options.fanOut)}\``,

@@ -3,6 +3,7 @@
  * sends the rank function. JSON, because Lambda events are; small, because a fan-out of 4096
  * ranks sends it 4096 times (the queue URLs are derived, not listed).
  */
+import { describeValue } from '../../base/describe-value.js';
 import { TsmpiError } from '../../base/errors.js';
 import type { JobArgs } from '../../jobs/define-job.js';
 import { jobQueueName } from '../../transport/sqs/job-queues.js';
@@ -78,19 +79,8 @@ const PART = /^[A-Za-z0-9_-]+$/;
 /** Hashes are lowercase hex (16 from `resolveJob`, up to a full SHA-256). */
 const HASH = /^[0-9a-f]{16,64}$/;
 
-function show(v: unknown): string {
-  let s: string;
-  try {
-    s = typeof v === 'string' ? JSON.stringify(v) : (JSON.stringify(v) ?? String(v));
-  } catch {
-    s = String(v);
-  }
-  if (s.length > 80) s = `${s.slice(0, 77)}...`;
-  return `\`${s}\` (${v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v})`;
-}
-
 function fail(field: string, rule: string, value: unknown): never {
-  throw new RankEventError(`rank event: expected \`${field}\` to be ${rule}, got ${show(value)}`);
+  throw new RankEventError(`rank event: expected \`${field}\` to be ${rule}, got ${describeValue(value)}`);
 }
 
 function int(field: string, v: unknown, min: number, max: number): number {
@@ -112,7 +102,7 @@ export function jobObjectKey(hash: string): string {
 export function parseRankEvent(raw: unknown, queuePrefix: string): RankEvent {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new RankEventError(
-      `rank event: expected an object like { v: 1, jobId, rank, size, controlUrl, job, launchedAt }, got ${show(raw)}; ` +
+      `rank event: expected an object like { v: 1, jobId, rank, size, controlUrl, job, launchedAt }, got ${describeValue(raw)}; ` +
         'rank invocations are made by `tsmpi-cloud run --backend aws`',
     );
   }
@@ -123,7 +113,7 @@ export function parseRankEvent(raw: unknown, queuePrefix: string): RankEvent {
   }
   if (e.v !== RANK_EVENT_VERSION) {
     throw new RankEventError(
-      `rank event: version ${show(e.v)}, but the deployed rank function speaks version ${RANK_EVENT_VERSION}: ` +
+      `rank event: version ${describeValue(e.v)}, but the deployed rank function speaks version ${RANK_EVENT_VERSION}: ` +
         'deploy the stack again with `cdk deploy` from the same tsmpi-cloud version as the CLI',
     );
   }

@@ -1,3 +1,4 @@
+import { seededRandom } from '../../base/seeded-random.js';
 import type { Transport, TransportStats } from '../transport.js';
 
 export interface FaultOptions {
@@ -22,7 +23,8 @@ export class FaultyTransport implements Transport {
   readonly size: number;
   readonly #inner: Transport;
   readonly #opts: Required<FaultOptions>;
-  #state: number;
+  /** Deterministic per seed, so a failing run can be replayed. */
+  readonly #random: () => number;
   #closed = false;
   #onFrames: ((frames: Uint8Array[]) => void) | undefined;
   readonly injected = { duplicated: 0, reordered: 0 };
@@ -33,17 +35,7 @@ export class FaultyTransport implements Transport {
     this.rank = inner.rank;
     this.size = inner.size;
     this.#opts = { duplicate: 0.15, reorder: 0.3, maxDelayTurns: 4, seed: 1 + inner.rank, ...options };
-    this.#state = this.#opts.seed >>> 0 || 1;
-  }
-
-  #random(): number {
-    // xorshift32: deterministic per seed.
-    let x = this.#state;
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    this.#state = x >>> 0;
-    return this.#state / 4294967296;
+    this.#random = seededRandom(this.#opts.seed);
   }
 
   send(dst: number, frame: Uint8Array): Promise<void> {

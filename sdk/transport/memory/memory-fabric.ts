@@ -1,4 +1,5 @@
-import { checkOptions, describe } from './check-options.js';
+import { checkOptions } from '../../base/check-options.js';
+import { describeValue } from '../../base/describe-value.js';
 import { CONTROL_BYTES, MAX_RING_BYTES, MIN_RING_BYTES, Ring } from './ring.js';
 
 /** The largest job a fabric is made for (a record header keeps 30 bits for the source rank). */
@@ -62,10 +63,10 @@ export function defaultRingBytes(size: number): number {
 export function createMemoryFabric(size: number, options: MemoryFabricOptions = {}): MemoryFabric {
   if (!Number.isInteger(size) || size < 1 || size > MAX_FABRIC_SIZE) {
     throw new RangeError(
-      `Expected \`size\` to be an integer in [1, ${MAX_FABRIC_SIZE}], got ${describe(size)}`,
+      `Expected \`size\` to be an integer in [1, ${MAX_FABRIC_SIZE}], got ${describeValue(size)}`,
     );
   }
-  checkOptions(options, OPTION_KEYS, 'createMemoryFabric');
+  checkOptions('createMemoryFabric', options, OPTION_KEYS);
   const ringBytes = options.ringBytes ?? defaultRingBytes(size);
   if (
     !Number.isInteger(ringBytes) ||
@@ -75,7 +76,7 @@ export function createMemoryFabric(size: number, options: MemoryFabricOptions = 
   ) {
     throw new RangeError(
       `Expected \`ringBytes\` to be a power of two in [${MIN_RING_BYTES}, ${MAX_RING_BYTES}], ` +
-        `got ${describe(ringBytes)}`,
+        `got ${describeValue(ringBytes)}`,
     );
   }
   const spin = options.spinMicros;
@@ -94,7 +95,7 @@ export function createMemoryFabric(size: number, options: MemoryFabricOptions = 
 export function checkSpinMicros(spin: unknown): asserts spin is number | undefined {
   if (spin !== undefined && (typeof spin !== 'number' || !(spin >= 0 && spin <= MAX_SPIN_MICROS))) {
     throw new RangeError(
-      `Expected \`spinMicros\` to be a number in [0, ${MAX_SPIN_MICROS}], got ${describe(spin)}`,
+      `Expected \`spinMicros\` to be a number in [0, ${MAX_SPIN_MICROS}], got ${describeValue(spin)}`,
     );
   }
 }

@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
+import { checkOptions } from '../../base/check-options.js';
+import { describeValue } from '../../base/describe-value.js';
 import type { Transport, TransportStats } from '../transport.js';
-import { checkOptions, describe } from './check-options.js';
 import { checkSpinMicros, type MemoryFabric } from './memory-fabric.js';
 import { MemoryTransportError } from './memory-transport-error.js';
 import { Ring, WRITE_LOCK_BUSY, WRITE_NO_SPACE, WRITE_PEER_CLOSED } from './ring.js';
@@ -124,15 +125,15 @@ export class MemoryTransport implements Transport {
       fabric.rings.length !== fabric.size
     ) {
       throw new TypeError(
-        `Expected \`fabric\` to be made by \`createMemoryFabric\`, got ${describe(fabric)}`,
+        `Expected \`fabric\` to be made by \`createMemoryFabric\`, got ${describeValue(fabric)}`,
       );
     }
     if (!Number.isInteger(rank) || rank < 0 || rank >= fabric.size) {
       throw new RangeError(
-        `Expected \`rank\` to be an integer in [0, ${fabric.size}), got ${describe(rank)}`,
+        `Expected \`rank\` to be an integer in [0, ${fabric.size}), got ${describeValue(rank)}`,
       );
     }
-    checkOptions(options, OPTION_KEYS, 'MemoryTransport');
+    checkOptions('MemoryTransport', options, OPTION_KEYS);
     const spin = options.spinMicros ?? fabric.spinMicros;
     checkSpinMicros(spin);
     this.rank = rank;
@@ -166,11 +167,13 @@ export class MemoryTransport implements Transport {
   send(dst: number, frame: Uint8Array): Promise<void> {
     if (!Number.isInteger(dst) || dst < 0 || dst >= this.size) {
       return Promise.reject(
-        new RangeError(`Expected \`dst\` to be an integer in [0, ${this.size}), got ${describe(dst)}`),
+        new RangeError(`Expected \`dst\` to be an integer in [0, ${this.size}), got ${describeValue(dst)}`),
       );
     }
     if (!(frame instanceof Uint8Array)) {
-      return Promise.reject(new TypeError(`Expected \`frame\` to be a Uint8Array, got ${describe(frame)}`));
+      return Promise.reject(
+        new TypeError(`Expected \`frame\` to be a Uint8Array, got ${describeValue(frame)}`),
+      );
     }
     if (this.#closed) return Promise.reject(this.#closedError(`send to rank ${dst}`));
     this.#messagesSent++;
@@ -282,7 +285,7 @@ export class MemoryTransport implements Transport {
       const sab = this.#buffers[rank];
       if (!(sab instanceof SharedArrayBuffer)) {
         throw new TypeError(
-          `Expected \`fabric.rings[${rank}]\` to be a SharedArrayBuffer, got ${describe(sab)}`,
+          `Expected \`fabric.rings[${rank}]\` to be a SharedArrayBuffer, got ${describeValue(sab)}`,
         );
       }
       this.#rings[rank] = ring = new Ring(sab);

@@ -1,5 +1,7 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { checkOptions } from '../../base/check-options.js';
+import { describeValue } from '../../base/describe-value.js';
 import { classifyAwsError, errorName, networkCode } from './aws-error-kind.js';
 import { SqsTransportError } from './errors.js';
 
@@ -55,19 +57,11 @@ export function createSqsClients(options: SqsClientsOptions = {}): SqsClients {
   // tsmpi-cloud supports Node 20 (the CLI) next to Node 24 (Lambda); the SDK's per-client warning
   // about Node 20 would otherwise be printed once by every rank. An explicit setting wins.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-  for (const key of Object.keys(options)) {
-    if (!CLIENT_OPTION_KEYS.has(key)) {
-      throw new TypeError(
-        `Unknown option \`${key}\` of createSqsClients; expected one of: ${[...CLIENT_OPTION_KEYS].join(', ')}`,
-      );
-    }
-  }
+  checkOptions('createSqsClients', options, CLIENT_OPTION_KEYS);
   const { endpoint, region, credentials } = options;
   const maxSockets = options.maxSockets ?? 512;
   if (!Number.isSafeInteger(maxSockets) || maxSockets < 1) {
-    throw new TypeError(
-      `Expected \`maxSockets\` to be an integer >= 1, got \`${String(maxSockets)}\` (${typeof maxSockets})`,
-    );
+    throw new TypeError(`Expected \`maxSockets\` to be an integer >= 1, got ${describeValue(maxSockets)}`);
   }
   if (endpoint !== undefined) {
     let url: URL | undefined;

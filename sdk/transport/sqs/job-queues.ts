@@ -5,6 +5,8 @@ import {
   ListQueuesCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
+import { checkOptions } from '../../base/check-options.js';
+import { describeValue } from '../../base/describe-value.js';
 import { mapLimitSettled } from '../../base/map-limit.js';
 import { type RetryPolicy, resolveRetryPolicy } from '../../base/retry.js';
 import { classifyAwsError, isRetryable } from './aws-error-kind.js';
@@ -60,16 +62,16 @@ export function jobQueueName(prefix: string, jobId: string, rank: number | 'ctl'
 export function validateJobQueueNames(prefix: string, jobId: string, size: number, control = false): void {
   if (typeof prefix !== 'string' || !PART_RE.test(prefix)) {
     throw new TypeError(
-      `Expected \`prefix\` to be a non-empty string of [A-Za-z0-9_-] (it starts every SQS queue name), got \`${String(prefix)}\` (${typeof prefix})`,
+      `Expected \`prefix\` to be a non-empty string of [A-Za-z0-9_-] (it starts every SQS queue name), got ${describeValue(prefix)}`,
     );
   }
   if (typeof jobId !== 'string' || !PART_RE.test(jobId)) {
     throw new TypeError(
-      `Expected \`jobId\` to be a non-empty string of [A-Za-z0-9_-] (it is part of every SQS queue name), got \`${String(jobId)}\` (${typeof jobId})`,
+      `Expected \`jobId\` to be a non-empty string of [A-Za-z0-9_-] (it is part of every SQS queue name), got ${describeValue(jobId)}`,
     );
   }
   if (!Number.isSafeInteger(size) || size < 1) {
-    throw new TypeError(`Expected \`size\` to be an integer >= 1, got \`${String(size)}\` (${typeof size})`);
+    throw new TypeError(`Expected \`size\` to be an integer >= 1, got ${describeValue(size)}`);
   }
   const lastRank = jobQueueName(prefix, jobId, size - 1);
   const ctl = jobQueueName(prefix, jobId, 'ctl');
@@ -116,20 +118,10 @@ const CREATE_KEYS = new Set([
   'retentionSeconds',
 ]);
 
-function rejectUnknownKeys(options: object, allowed: Set<string>, fn: string): void {
-  for (const key of Object.keys(options)) {
-    if (!allowed.has(key)) {
-      throw new TypeError(`Unknown option \`${key}\` of ${fn}; expected one of: ${[...allowed].join(', ')}`);
-    }
-  }
-}
-
 function checkConcurrency(v: number | undefined, fn: string): number {
   const c = v ?? 16;
   if (!Number.isSafeInteger(c) || c < 1) {
-    throw new TypeError(
-      `Expected \`${fn}.concurrency\` to be an integer >= 1, got \`${String(v)}\` (${typeof v})`,
-    );
+    throw new TypeError(`Expected \`${fn}.concurrency\` to be an integer >= 1, got ${describeValue(v)}`);
   }
   return c;
 }
@@ -146,7 +138,7 @@ const VISIBILITY_POLICY: RetryPolicy = { maxAttempts: 12, baseDelayMs: 100, maxD
  * const { queueUrls } = await createJobQueues({ client: sqs, prefix: 'tsmpi', jobId: 'j42', size: 8 });
  */
 export async function createJobQueues(options: CreateJobQueuesOptions): Promise<JobQueues> {
-  rejectUnknownKeys(options, CREATE_KEYS, 'createJobQueues');
+  checkOptions('createJobQueues', options, CREATE_KEYS);
   const { client, prefix, jobId, size, control = false } = options;
   validateJobQueueNames(prefix, jobId, size, control);
   const concurrency = checkConcurrency(options.concurrency, 'createJobQueues');
@@ -221,7 +213,7 @@ const DELETE_KEYS = new Set(['client', 'queueUrls', 'controlUrl', 'prefix', 'job
 export async function deleteJobQueues(
   options: DeleteJobQueuesOptions,
 ): Promise<{ deleted: string[]; alreadyGone: string[] }> {
-  rejectUnknownKeys(options, DELETE_KEYS, 'deleteJobQueues');
+  checkOptions('deleteJobQueues', options, DELETE_KEYS);
   const { client, prefix, jobId } = options;
   const concurrency = checkConcurrency(options.concurrency, 'deleteJobQueues');
   const policy = resolveRetryPolicy(options.retry, 'deleteJobQueues');
@@ -288,7 +280,7 @@ export async function findJobQueues(options: {
   prefix: string;
   jobId?: string;
 }): Promise<JobQueueInfo[]> {
-  rejectUnknownKeys(options, new Set(['client', 'prefix', 'jobId']), 'findJobQueues');
+  checkOptions('findJobQueues', options, new Set(['client', 'prefix', 'jobId']));
   const { client, prefix, jobId } = options;
   if (typeof prefix !== 'string' || !PART_RE.test(prefix)) {
     throw new TypeError(

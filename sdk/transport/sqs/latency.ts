@@ -1,3 +1,4 @@
+import { describeValue } from '../../base/describe-value.js';
 import { sleep } from '../../base/retry.js';
 
 /** Injected per-call latency: a log-normal distribution given by two quantiles, in milliseconds. */
@@ -29,13 +30,11 @@ export class LogNormalLatency {
   constructor(options: LatencyOptions, random: () => number = Math.random) {
     const { p50Ms, p99Ms } = options;
     if (typeof p50Ms !== 'number' || !Number.isFinite(p50Ms) || p50Ms <= 0) {
-      throw new TypeError(
-        `Expected \`latency.p50Ms\` to be a number > 0, got \`${String(p50Ms)}\` (${typeof p50Ms})`,
-      );
+      throw new TypeError(`Expected \`latency.p50Ms\` to be a number > 0, got ${describeValue(p50Ms)}`);
     }
     if (typeof p99Ms !== 'number' || !Number.isFinite(p99Ms) || p99Ms < p50Ms) {
       throw new TypeError(
-        `Expected \`latency.p99Ms\` to be a number >= p50Ms (${p50Ms}), got \`${String(p99Ms)}\` (${typeof p99Ms})`,
+        `Expected \`latency.p99Ms\` to be a number >= p50Ms (${p50Ms}), got ${describeValue(p99Ms)}`,
       );
     }
     this.#mu = Math.log(p50Ms);

@@ -11,6 +11,8 @@ import {
   type SendMessageBatchRequestEntry,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
+import { checkOptions } from '../../base/check-options.js';
+import { describeValue } from '../../base/describe-value.js';
 import {
   abortable,
   abortError,
@@ -112,14 +114,10 @@ interface Outgoing {
   reject: (err: Error) => void;
 }
 
-function describe(v: unknown): string {
-  return `\`${typeof v === 'string' ? v : String(v)}\` (${Array.isArray(v) ? 'array' : typeof v})`;
-}
-
 function checkInt(name: string, v: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
     const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `in [${min}, ${max + 1})`;
-    throw new TypeError(`Expected \`${name}\` to be an integer ${range}, got ${describe(v)}`);
+    throw new TypeError(`Expected \`${name}\` to be an integer ${range}, got ${describeValue(v)}`);
   }
   return v;
 }
@@ -209,16 +207,7 @@ export class SqsTransport implements Transport {
   #peakPollers = 0;
 
   constructor(options: SqsTransportOptions) {
-    if (typeof options !== 'object' || options === null) {
-      throw new TypeError(`Expected SqsTransport options to be an object, got ${describe(options)}`);
-    }
-    for (const key of Object.keys(options)) {
-      if (!OPTION_KEYS.has(key)) {
-        throw new TypeError(
-          `Unknown option \`${key}\` of SqsTransport; expected one of: ${[...OPTION_KEYS].join(', ')}`,
-        );
-      }
-    }
+    checkOptions('SqsTransport', options, OPTION_KEYS);
     this.size = checkInt('size', options.size, 1);
     this.rank = checkInt('rank', options.rank, 0, this.size - 1);
     const urls = options.queueUrls;
@@ -228,28 +217,28 @@ export class SqsTransport implements Transport {
       !urls.every((u) => typeof u === 'string' && u !== '')
     ) {
       throw new TypeError(
-        `Expected \`queueUrls\` to be an array of ${this.size} queue URLs (one per rank), got ${Array.isArray(urls) ? `an array of ${urls.length}` : describe(urls)}`,
+        `Expected \`queueUrls\` to be an array of ${this.size} queue URLs (one per rank), got ${Array.isArray(urls) ? `an array of ${urls.length}` : describeValue(urls)}`,
       );
     }
     this.#urls = [...urls];
     if (typeof options.sqs?.send !== 'function') {
-      throw new TypeError(`Expected \`sqs\` to be an SQSClient, got ${describe(options.sqs)}`);
+      throw new TypeError(`Expected \`sqs\` to be an SQSClient, got ${describeValue(options.sqs)}`);
     }
     this.#sqs = options.sqs;
     if ((options.s3 === undefined) !== (options.bucket === undefined)) {
       throw new TypeError('Expected `s3` and `bucket` together (to offload large frames) or neither');
     }
     if (options.s3 !== undefined && typeof options.s3.send !== 'function') {
-      throw new TypeError(`Expected \`s3\` to be an S3Client, got ${describe(options.s3)}`);
+      throw new TypeError(`Expected \`s3\` to be an S3Client, got ${describeValue(options.s3)}`);
     }
     if (options.bucket !== undefined && (typeof options.bucket !== 'string' || options.bucket === '')) {
-      throw new TypeError(`Expected \`bucket\` to be a bucket name, got ${describe(options.bucket)}`);
+      throw new TypeError(`Expected \`bucket\` to be a bucket name, got ${describeValue(options.bucket)}`);
     }
     this.#s3 = options.s3;
     this.#bucket = options.bucket;
     if (typeof options.jobId !== 'string' || !/^[A-Za-z0-9_-]+$/.test(options.jobId)) {
       throw new TypeError(
-        `Expected \`jobId\` to be a non-empty string of [A-Za-z0-9_-], got ${describe(options.jobId)}`,
+        `Expected \`jobId\` to be a non-empty string of [A-Za-z0-9_-], got ${describeValue(options.jobId)}`,
       );
     }
     this.#jobId = options.jobId;
@@ -264,7 +253,7 @@ export class SqsTransport implements Transport {
     const accounting = options.binaryAccounting ?? 'raw';
     if (accounting !== 'raw' && accounting !== 'base64') {
       throw new TypeError(
-        `Expected \`binaryAccounting\` to be 'raw' or 'base64', got ${describe(accounting)}`,
+        `Expected \`binaryAccounting\` to be 'raw' or 'base64', got ${describeValue(accounting)}`,
       );
     }
     this.#accounting = accounting;
@@ -290,11 +279,13 @@ export class SqsTransport implements Transport {
     if (this.#closed) return Promise.reject(this.#closedError());
     if (typeof dst !== 'number' || !Number.isInteger(dst) || dst < 0 || dst >= this.size) {
       return Promise.reject(
-        new RangeError(`Expected \`dst\` to be an integer in [0, ${this.size}), got ${describe(dst)}`),
+        new RangeError(`Expected \`dst\` to be an integer in [0, ${this.size}), got ${describeValue(dst)}`),
       );
     }
     if (!(frame instanceof Uint8Array)) {
-      return Promise.reject(new TypeError(`Expected \`frame\` to be a Uint8Array, got ${describe(frame)}`));
+      return Promise.reject(
+        new TypeError(`Expected \`frame\` to be a Uint8Array, got ${describeValue(frame)}`),
+      );
     }
     const gone = this.#gone[dst];
     if (gone !== undefined) return Promise.reject(gone);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ERR_OTHER, ERR_TYPE, MPIError } from '../../../sdk/base/errors.js';
+import { seededRandom } from '../../../sdk/base/seeded-random.js';
 import { decode, encode } from '../../../sdk/codec/codec.js';
 import { MAX_DEPTH, Tag, VERSION } from '../../../sdk/codec/format.js';
 
@@ -22,17 +23,6 @@ function expectCorrupt(bytes: Uint8Array, detail?: RegExp): void {
   expect(e.errorClass).toBe(ERR_OTHER);
   expect(e.message).toMatch(/^corrupt message: /);
   if (detail) expect(e.message).toMatch(detail);
-}
-
-/** A deterministic PRNG (mulberry32), so a failing case can be replayed from its iteration number. */
-function prng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function corpus(): Uint8Array[] {
@@ -68,7 +58,7 @@ function corpus(): Uint8Array[] {
 
 describe('codec decode on untrusted bytes', () => {
   it('only ever returns a value or throws MPIError on 20000 random and mutated inputs', () => {
-    const random = prng(0x5eed);
+    const random = seededRandom(0x5eed);
     const seeds = corpus();
     const pick = (n: number): number => Math.floor(random() * n);
     for (let i = 0; i < 20_000; i++) {

@@ -51,7 +51,7 @@ describe('createMemoryFabric', () => {
 
   it('rejects unknown options (typos) and a non-object options argument', () => {
     expect(() => createMemoryFabric(2, { ringbytes: 4096 } as never)).toThrow(
-      /Unknown option `ringbytes` of `createMemoryFabric`: expected one of `ringBytes`, `spinMicros`/,
+      /createMemoryFabric: unknown option `ringbytes`; expected one of `ringBytes`, `spinMicros`/,
     );
     expect(() => createMemoryFabric(2, null as never)).toThrow(
       /options of `createMemoryFabric` to be an object/,

@@ -180,7 +180,7 @@ describe('MemoryTransport in one thread', () => {
     );
     await expect(a!.send(-1, new Uint8Array(1))).rejects.toThrow(RangeError);
     await expect(a!.send(1, [1, 2] as never)).rejects.toThrow(
-      /`frame` to be a Uint8Array, got `1,2` \(object\)/,
+      /`frame` to be a Uint8Array, got `array of length 2` \(array\)/,
     );
   });
 
@@ -191,7 +191,7 @@ describe('MemoryTransport in one thread', () => {
       /`rank` to be an integer in \[0, 2\), got `2` \(number\)/,
     );
     expect(() => new MemoryTransport(fabric, 0, { spin: 1 } as never)).toThrow(
-      /Unknown option `spin` of `MemoryTransport`: expected one of `spinMicros`/,
+      /MemoryTransport: unknown option `spin`; expected one of `spinMicros`/,
     );
     expect(() => new MemoryTransport(fabric, 0, { spinMicros: -5 })).toThrow(
       /`spinMicros` .* got `-5` \(number\)/,

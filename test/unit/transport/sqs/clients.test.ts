@@ -123,7 +123,7 @@ describe('createSqsClients', () => {
 
   it('rejects unknown options and malformed endpoints at the call', () => {
     expect(() => createSqsClients({ endpiont: 'x' } as never)).toThrow(
-      /Unknown option `endpiont` of createSqsClients/,
+      /createSqsClients: unknown option `endpiont`/,
     );
     expect(() => createSqsClients({ endpoint: 'localhost:4566' })).toThrow(
       'Expected `endpoint` to be an http(s) URL such as http://127.0.0.1:4566, got `localhost:4566`',

@@ -41,9 +41,9 @@ describe('queue names', () => {
 
   it('rejects characters SQS does not allow, naming the argument', () => {
     expect(() => validateJobQueueNames('ts.mpi', 'j1', 2)).toThrow(
-      'Expected `prefix` to be a non-empty string of [A-Za-z0-9_-] (it starts every SQS queue name), got `ts.mpi` (string)',
+      'Expected `prefix` to be a non-empty string of [A-Za-z0-9_-] (it starts every SQS queue name), got `"ts.mpi"` (string)',
     );
-    expect(() => validateJobQueueNames('tsmpi', 'job/1', 2)).toThrow(/Expected `jobId` .* got `job\/1`/);
+    expect(() => validateJobQueueNames('tsmpi', 'job/1', 2)).toThrow(/Expected `jobId` .* got `"job\/1"`/);
     expect(() => validateJobQueueNames('tsmpi', 'j', 0)).toThrow(
       'Expected `size` to be an integer >= 1, got `0` (number)',
     );
@@ -114,7 +114,7 @@ describe('createJobQueues', () => {
     const { sqs } = setup();
     await expect(
       createJobQueues({ client: sqs, prefix: 'p', jobId: 'j', size: 1, contol: true } as never),
-    ).rejects.toThrow(/Unknown option `contol` of createJobQueues/);
+    ).rejects.toThrow(/createJobQueues: unknown option `contol`/);
   });
 });
 

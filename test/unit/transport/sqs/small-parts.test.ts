@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { backoffMs } from '../../../../sdk/base/retry.js';
+import { seededRandom } from '../../../../sdk/base/seeded-random.js';
 import { classifyAwsError } from '../../../../sdk/transport/sqs/aws-error-kind.js';
 import { LogNormalLatency } from '../../../../sdk/transport/sqs/latency.js';
 import {
@@ -19,18 +20,9 @@ import {
 } from '../../../../sdk/transport/sqs/wire.js';
 import { newClients, throttled, transport, URLS } from './helpers.js';
 
-/** A seeded PRNG, so statistical checks are reproducible. */
-function seeded(seed: number): () => number {
-  let s = seed;
-  return () => {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    return s / 4294967296;
-  };
-}
-
 describe('LogNormalLatency', () => {
   it('draws delays whose median and 99th percentile match the options', () => {
-    const lat = new LogNormalLatency({ p50Ms: 20, p99Ms: 120 }, seeded(7));
+    const lat = new LogNormalLatency({ p50Ms: 20, p99Ms: 120 }, seededRandom(7));
     const draws = Array.from({ length: 40_000 }, () => lat.sample()).sort((a, b) => a - b);
     expect(draws[20_000]!).toBeGreaterThan(19);
     expect(draws[20_000]!).toBeLessThan(21);
@@ -143,7 +135,7 @@ describe('SqsTransport options', () => {
   it('rejects unknown option keys, naming the key', () => {
     const { sqs } = newClients();
     expect(() => transport(sqs, { lateny: false } as never)).toThrow(
-      /Unknown option `lateny` of SqsTransport/,
+      /SqsTransport: unknown option `lateny`/,
     );
   });
 
