@@ -134,9 +134,7 @@ describe('retry', () => {
 describe('SqsTransport options', () => {
   it('rejects unknown option keys, naming the key', () => {
     const { sqs } = newClients();
-    expect(() => transport(sqs, { lateny: false } as never)).toThrow(
-      /SqsTransport: unknown option `lateny`/,
-    );
+    expect(() => transport(sqs, { lateny: false } as never)).toThrow(/SqsTransport: unknown option `lateny`/);
   });
 
   it('rejects a bad rank, a queue list of the wrong length and S3 without a bucket', () => {
