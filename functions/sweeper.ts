@@ -17,6 +17,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { TsmpiError } from '../sdk/base/errors.js';
 import { forEachLimit } from '../sdk/base/map-limit.js';
+import { ENV, EnvReader } from '../sdk/base/stack-contract.js';
 
 /** What the sweeper needs from its environment. */
 export interface SweeperConfig {
@@ -61,26 +62,8 @@ const DEPLOY_HINT = 'deploy the stack with `cdk deploy`, which sets it on the sw
 
 /** Reads and checks the sweeper's environment; the only place this file touches `process.env`. */
 export function readSweeperConfig(env: NodeJS.ProcessEnv = process.env): SweeperConfig {
-  const queuePrefix = env.TSMPI_QUEUE_PREFIX;
-  if (queuePrefix === undefined || queuePrefix === '') {
-    throw new SweeperConfigError(`TSMPI_QUEUE_PREFIX is required: ${DEPLOY_HINT}`);
-  }
-  if (!/^[a-z][a-z0-9-]*[a-z0-9]$/.test(queuePrefix)) {
-    throw new SweeperConfigError(
-      `TSMPI_QUEUE_PREFIX must be lowercase letters, digits and '-', got \`${queuePrefix}\`: ${DEPLOY_HINT}`,
-    );
-  }
-  const rawAge = env.TSMPI_MAX_JOB_AGE_SECONDS;
-  if (rawAge === undefined || rawAge === '') {
-    throw new SweeperConfigError(`TSMPI_MAX_JOB_AGE_SECONDS is required: ${DEPLOY_HINT}`);
-  }
-  const maxJobAgeSeconds = Number(rawAge);
-  if (!Number.isSafeInteger(maxJobAgeSeconds) || maxJobAgeSeconds <= 0) {
-    throw new SweeperConfigError(
-      `TSMPI_MAX_JOB_AGE_SECONDS must be a positive integer, got \`${rawAge}\`: ${DEPLOY_HINT}`,
-    );
-  }
-  return { queuePrefix, maxJobAgeSeconds };
+  const read = new EnvReader(env, (message) => new SweeperConfigError(message), DEPLOY_HINT);
+  return { queuePrefix: read.queuePrefix(), maxJobAgeSeconds: read.positiveInteger(ENV.maxJobAgeSeconds) };
 }
 
 /** How many queues are inspected and deleted at once: a job can leave a thousand queues. */

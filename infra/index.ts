@@ -3,7 +3,7 @@
  * Needs `aws-cdk-lib` and `constructs` in the app that imports it.
  */
 export { functionEntry, packageRoot } from './package-root.js';
-export { BUCKET_PREFIXES, RANK_ENVIRONMENT, STACK_OUTPUTS } from './stack-outputs.js';
+export { BUCKET_PREFIXES, ENV, RANK_ENVIRONMENT, STACK_OUTPUTS } from './stack-outputs.js';
 export {
   RANK_MAX_EVENT_AGE,
   RANK_QUEUE_ACTIONS,

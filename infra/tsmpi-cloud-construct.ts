@@ -10,7 +10,7 @@ import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aw
 import { Construct } from 'constructs';
 import { iam5ResourceFinding } from './nag-finding.js';
 import { functionEntry } from './package-root.js';
-import { BUCKET_PREFIXES, RANK_ENVIRONMENT, STACK_OUTPUTS } from './stack-outputs.js';
+import { BUCKET_PREFIXES, ENV, RANK_ENVIRONMENT, STACK_OUTPUTS } from './stack-outputs.js';
 import {
   type ResolvedTsmpiCloudProps,
   resolveTsmpiCloudProps,
@@ -292,8 +292,8 @@ export class TsmpiCloud extends Construct {
       // A failed sweep is simply redone by the next scheduled run.
       retryAttempts: 0,
       environment: {
-        TSMPI_QUEUE_PREFIX: settings.queuePrefix,
-        TSMPI_MAX_JOB_AGE_SECONDS: String(settings.maxJobAge.toSeconds()),
+        [ENV.queuePrefix]: settings.queuePrefix,
+        [ENV.maxJobAgeSeconds]: String(settings.maxJobAge.toSeconds()),
         NODE_OPTIONS: '--enable-source-maps',
       },
       bundling: BUNDLING,

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { errorClassName, JobFailedError, UsageError } from '../base/errors.js';
+import { ENV } from '../base/stack-contract.js';
 import { BUILTIN_JOBS } from '../jobs/registry.js';
 import type { Backend } from '../launch/launcher.js';
 import { MAX_RANKS, type RunOptions, type RunResult, run } from '../run.js';
@@ -206,7 +207,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     if (values.profile !== undefined) options.profile = values.profile;
     if (values.stack !== undefined) options.stack = values.stack;
     // run() has no option for it: the aws launcher reads the outputs file from the environment.
-    if (values['outputs-file'] !== undefined) process.env.TSMPI_OUTPUTS_FILE = values['outputs-file'];
+    if (values['outputs-file'] !== undefined) process.env[ENV.outputsFile] = values['outputs-file'];
     if (values.optimize !== undefined) {
       if (values.optimize !== 'latency' && values.optimize !== 'cost') {
         throw new UsageError(`Expected --optimize to be latency or cost, got \`${values.optimize}\``);

@@ -1,8 +1,15 @@
 /**
  * What the collective cost model knows about a transport: how long one API call takes, what it
  * costs, how many messages one call moves. One profile per transport; the SQS numbers are AWS's
- * published ones (us-east-1, 2025) and the latency default the benchmarks inject.
+ * published ones (`base/prices.ts`) and the latency default the benchmarks inject.
  */
+import {
+  S3_USD_PER_GET,
+  S3_USD_PER_PUT,
+  SQS_BILLING_CHUNK_BYTES,
+  SQS_STANDARD_USD_PER_REQUEST,
+} from '../base/prices.js';
+
 export interface TransportProfile {
   /** A short name for stats: `sqs`, `memory`. */
   readonly name: string;
@@ -57,11 +64,11 @@ export const SQS_PROFILE: TransportProfile = Object.freeze({
   messagesPerSend: 10,
   maxMessageBytes: 1_048_576 - 8 * 1024,
   maxPollers: 8,
-  usdPerRequest: 0.4 / 1_000_000,
-  billingChunkBytes: 64 * 1024,
+  usdPerRequest: SQS_STANDARD_USD_PER_REQUEST,
+  billingChunkBytes: SQS_BILLING_CHUNK_BYTES,
   offload: Object.freeze({
-    usdPerPut: 0.005 / 1000,
-    usdPerGet: 0.0004 / 1000,
+    usdPerPut: S3_USD_PER_PUT,
+    usdPerGet: S3_USD_PER_GET,
     latency: Object.freeze({ p50Ms: 20, p99Ms: 120 }),
   }),
   mibPerSecond: 80,

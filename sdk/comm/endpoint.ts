@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { ERR_ABORTED, ERR_COMM, MPIError } from '../base/errors.js';
+import { ENV } from '../base/stack-contract.js';
 import { Channel, type Envelope } from '../channel/channel.js';
 import type { Transport } from '../transport/transport.js';
 import { type Matcher, MatchingEngine } from './matching-engine.js';
@@ -10,8 +11,9 @@ import { type Matcher, MatchingEngine } from './matching-engine.js';
  * cores. `TSMPI_RECV_SPIN_US` overrides (0 turns it off).
  */
 function receiveSpinMs(transport: Transport): number {
-  const env = Number(process.env.TSMPI_RECV_SPIN_US);
-  if (process.env.TSMPI_RECV_SPIN_US !== undefined && Number.isFinite(env) && env >= 0) return env / 1000;
+  const raw = process.env[ENV.recvSpinUs];
+  const env = Number(raw);
+  if (raw !== undefined && Number.isFinite(env) && env >= 0) return env / 1000;
   if (transport.poll === undefined || transport.kind !== 'memory') return 0;
   return transport.size <= availableParallelism() ? 0.05 : 0;
 }

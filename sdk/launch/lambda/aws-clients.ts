@@ -2,6 +2,7 @@ import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { emulatorDefaults } from '../../base/emulator-defaults.js';
 
 export interface AwsClientsOptions {
   /** AWS region; default: the profile's / AWS_REGION. */
@@ -26,10 +27,6 @@ export interface AwsClients {
   destroy(): void;
 }
 
-function hasCredentialsInEnvironment(env: NodeJS.ProcessEnv): boolean {
-  return Boolean(env.AWS_ACCESS_KEY_ID || env.AWS_PROFILE || env.AWS_WEB_IDENTITY_TOKEN_FILE);
-}
-
 /**
  * Creates the launcher's AWS clients with one region, profile and connection pool size. With an
  * emulator endpoint and no credentials in the environment, dummy credentials are used (emulators
@@ -42,10 +39,7 @@ export function createAwsClients(options: AwsClientsOptions = {}): AwsClients {
   const common = {
     ...(options.region === undefined ? {} : { region: options.region }),
     ...(options.profile === undefined ? {} : { profile: options.profile }),
-    ...(emulator && options.profile === undefined && !hasCredentialsInEnvironment(process.env)
-      ? { credentials: { accessKeyId: 'test', secretAccessKey: 'test' } }
-      : {}),
-    ...(emulator && options.region === undefined && !process.env.AWS_REGION ? { region: 'us-east-1' } : {}),
+    ...emulatorDefaults(options),
     requestHandler: {
       httpAgent: { keepAlive: true, maxSockets },
       httpsAgent: { keepAlive: true, maxSockets },

@@ -6,6 +6,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { sleep } from '../../base/retry.js';
+import { payloadPrefix } from '../../base/stack-contract.js';
 import {
   BadReportError,
   decodeEnvelope,
@@ -132,7 +133,7 @@ export class ControlFollower {
       let bytes: Uint8Array;
       if ('bytes' in parsed) bytes = parsed.bytes;
       else {
-        if (!parsed.pointer.key.startsWith(`payloads/${o.jobId}/`)) {
+        if (!parsed.pointer.key.startsWith(payloadPrefix(o.jobId))) {
           throw new BadReportError(
             `control message: a report pointer outside this job (${parsed.pointer.key})`,
           );

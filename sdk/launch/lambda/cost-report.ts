@@ -1,7 +1,13 @@
+import {
+  LAMBDA_ARM_USD_PER_GB_SECOND,
+  LAMBDA_USD_PER_REQUEST,
+  lambdaGbSeconds,
+  S3_USD_PER_GET,
+  S3_USD_PER_PUT,
+  SQS_STANDARD_USD_PER_REQUEST,
+} from '../../base/prices.js';
 import type { InvocationUsage } from '../../runtime/lambda/control-report.js';
 import type { RankStats } from '../../runtime/run-rank.js';
-import { S3_USD_PER_GET, S3_USD_PER_PUT, SQS_STANDARD_USD_PER_REQUEST } from '../../transport/sqs/prices.js';
-import { LAMBDA_ARM_USD_PER_GB_SECOND, LAMBDA_USD_PER_REQUEST, lambdaGbSeconds } from './prices.js';
 
 /** What one aws job cost, by service, at the published us-east-1 prices (see the price files). */
 export interface CostReport {

@@ -9,14 +9,15 @@
  * (This lives in `launch/` rather than `cli/` because the launcher needs it and layers depend
  * downwards only; `tsmpi-cloud doctor` imports it from here.)
  */
+
 import { readFileSync } from 'node:fs';
 import {
   type CloudFormationClient,
   DescribeStacksCommand,
   type DescribeStacksCommandOutput,
 } from '@aws-sdk/client-cloudformation';
-import { STACK_OUTPUTS } from '../../../infra/stack-outputs.js';
 import { UsageError } from '../../base/errors.js';
+import { ENV, STACK_OUTPUTS } from '../../base/stack-contract.js';
 
 /** The stack name used when none is given. */
 export const DEFAULT_STACK_NAME = 'TsmpiCloud';
@@ -143,7 +144,7 @@ export function outputsFileFrom(
   option: string | undefined,
   env: NodeJS.ProcessEnv = process.env,
 ): string | undefined {
-  return option ?? (env.TSMPI_OUTPUTS_FILE || undefined);
+  return option ?? (env[ENV.outputsFile] || undefined);
 }
 
 /**

@@ -1,4 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
+import { jobQueueName } from '../../base/stack-contract.js';
 import { encode } from '../../codec/codec.js';
 import {
   RANK_EVENT_VERSION,
@@ -6,7 +7,6 @@ import {
   type RankJobRef,
   siblingQueueUrl,
 } from '../../runtime/lambda/rank-event.js';
-import { jobQueueName } from '../../transport/sqs/job-queues.js';
 import type { LaunchRequest } from '../launcher.js';
 import { type FanOutPlan, treeAssignments } from './fan-out-model.js';
 

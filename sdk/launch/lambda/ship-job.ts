@@ -6,13 +6,15 @@
  * to the stack's bucket as `jobs/<hash>.mjs`, keyed by content hash so an unchanged job is
  * uploaded once.
  */
+
 import { createHash } from 'node:crypto';
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { UsageError } from '../../base/errors.js';
-import { jobObjectKey, type RankJobRef } from '../../runtime/lambda/rank-event.js';
+import { jobObjectKey } from '../../base/stack-contract.js';
+import type { RankJobRef } from '../../runtime/lambda/rank-event.js';
 import { type ResolvedJob, sdkEntryUrl } from '../job-source.js';
 
 /** The bundle as ranks import it: `tsmpi-cloud` external, everything else inside. */

@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { CreateBucketCommand, DeleteBucketCommand, HeadBucketCommand } from '@aws-sdk/client-s3';
 import { UsageError } from '../../base/errors.js';
+import { SQS_STANDARD_USD_PER_REQUEST } from '../../base/prices.js';
+import { ENV } from '../../base/stack-contract.js';
 import { createSqsClients, explainAwsError } from '../../transport/sqs/clients.js';
 import { deleteJobObjects } from '../../transport/sqs/job-objects.js';
 import { createJobQueues, deleteJobQueues } from '../../transport/sqs/job-queues.js';
-import { SQS_STANDARD_USD_PER_REQUEST } from '../../transport/sqs/prices.js';
 import type { Launcher, LaunchRequest, LaunchResult } from '../launcher.js';
 import { ThreadLauncher } from '../local/local-launcher.js';
 
@@ -137,7 +138,7 @@ export function createSqsLauncher(options: {
   latency?: { p50Ms: number; p99Ms: number };
 }): SqsLauncher {
   const o: SqsLauncherOptions = {};
-  const endpoint = options.endpoint ?? process.env.TSMPI_SQS_ENDPOINT;
+  const endpoint = options.endpoint ?? process.env[ENV.sqsEndpoint];
   if (endpoint !== undefined) o.endpoint = endpoint;
   if (options.region !== undefined) o.region = options.region;
   if (options.latency !== undefined) o.latency = options.latency;

@@ -14,6 +14,7 @@
  */
 import { TsmpiError } from '../../base/errors.js';
 import type { RankErrorInfo } from '../../base/rank-error-info.js';
+import { reportObjectKey } from '../../base/stack-contract.js';
 import { decode, encode } from '../../codec/codec.js';
 import type { PendingCallInfo } from '../pending-calls.js';
 import type { RankStats } from '../run-rank.js';
@@ -73,11 +74,6 @@ export interface ReportEnvelope {
 
 /** Bodies above this many characters go to S3 (SQS allows 1 MiB; emulators count characters). */
 export const MAX_INLINE_REPORT_CHARS = 900_000;
-
-/** The S3 key of an offloaded report. The stack lets ranks write only under `payloads/`. */
-export function reportObjectKey(jobId: string, rank: number, seq: number): string {
-  return `payloads/${jobId}/reports/${rank}-${seq}.bin`;
-}
 
 /** Encodes an envelope into codec bytes. Throws MPIError(ERR_TYPE) for a value that cannot be sent. */
 export function encodeEnvelope(envelope: ReportEnvelope): Uint8Array {

@@ -1,6 +1,7 @@
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { resolveRetryPolicy } from '../../base/retry.js';
+import { reportObjectKey } from '../../base/stack-contract.js';
 import { classifyAwsError } from '../../transport/sqs/aws-error-kind.js';
 import { withRetries } from '../../transport/sqs/retry.js';
 import {
@@ -12,7 +13,6 @@ import {
   type RankNotice,
   type RankReport,
   type ReportEnvelope,
-  reportObjectKey,
 } from './control-report.js';
 
 export interface ControlReporterOptions {

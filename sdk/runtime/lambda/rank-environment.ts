@@ -1,9 +1,10 @@
 /**
  * The rank function's environment, read in one place. The stack sets TSMPI_QUEUE_PREFIX,
- * TSMPI_BUCKET and TSMPI_STACK (see `RANK_ENVIRONMENT` in infra/stack-outputs.ts); Lambda sets
+ * TSMPI_BUCKET and TSMPI_STACK (see `RANK_ENVIRONMENT` in sdk/base/stack-contract.ts); Lambda sets
  * AWS_REGION, AWS_LAMBDA_FUNCTION_NAME and AWS_LAMBDA_FUNCTION_MEMORY_SIZE.
  */
 import { TsmpiError } from '../../base/errors.js';
+import { ENV, EnvReader } from '../../base/stack-contract.js';
 
 /** The environment is missing or malformed: the function was not deployed by the stack. */
 export class RankEnvironmentError extends TsmpiError {
@@ -34,22 +35,12 @@ export interface RankClientEnvironment {
 
 const DEPLOY_HINT = 'deploy the stack with `cdk deploy`, which sets it on the rank function';
 
-function required(env: NodeJS.ProcessEnv, name: string): string {
-  const v = env[name];
-  if (v === undefined || v === '') throw new RankEnvironmentError(`${name} is required: ${DEPLOY_HINT}`);
-  return v;
-}
-
 /** Reads and checks the rank function's configuration. */
 export function readRankEnvironment(env: NodeJS.ProcessEnv = process.env): RankEnvironment {
-  const queuePrefix = required(env, 'TSMPI_QUEUE_PREFIX');
-  if (!/^[a-z][a-z0-9-]*[a-z0-9]$/.test(queuePrefix)) {
-    throw new RankEnvironmentError(
-      `TSMPI_QUEUE_PREFIX must be lowercase letters, digits and '-', got \`${queuePrefix}\`: ${DEPLOY_HINT}`,
-    );
-  }
-  const bucket = required(env, 'TSMPI_BUCKET');
-  const stack = required(env, 'TSMPI_STACK');
+  const read = new EnvReader(env, (message) => new RankEnvironmentError(message), DEPLOY_HINT);
+  const queuePrefix = read.queuePrefix();
+  const bucket = read.required(ENV.bucket);
+  const stack = read.required(ENV.stack);
   const rawMemory = env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE;
   const memoryMb = rawMemory === undefined || rawMemory === '' ? 1769 : Number(rawMemory);
   if (!Number.isInteger(memoryMb) || memoryMb < 128) {
@@ -63,7 +54,7 @@ export function readRankEnvironment(env: NodeJS.ProcessEnv = process.env): RankE
 
 /** Reads where the AWS clients point. Never throws for a missing value: AWS is the default. */
 export function readRankClientEnvironment(env: NodeJS.ProcessEnv = process.env): RankClientEnvironment {
-  const endpoint = env.TSMPI_SQS_ENDPOINT || undefined;
+  const endpoint = env[ENV.sqsEndpoint] || undefined;
   if (endpoint !== undefined && !/^https?:\/\/./.test(endpoint)) {
     throw new RankEnvironmentError(
       `TSMPI_SQS_ENDPOINT must be an http(s) URL of an SQS/S3 emulator, got \`${endpoint}\`; leave it unset on AWS`,

@@ -3,10 +3,11 @@
  * sends the rank function. JSON, because Lambda events are; small, because a fan-out of 4096
  * ranks sends it 4096 times (the queue URLs are derived, not listed).
  */
+
 import { describeValue } from '../../base/describe-value.js';
 import { TsmpiError } from '../../base/errors.js';
+import { jobObjectKey, jobQueueName } from '../../base/stack-contract.js';
 import type { JobArgs } from '../../jobs/define-job.js';
-import { jobQueueName } from '../../transport/sqs/job-queues.js';
 
 /** The event version this runtime speaks. A launcher of another version is told to redeploy. */
 export const RANK_EVENT_VERSION = 1;
@@ -87,11 +88,6 @@ function int(field: string, v: unknown, min: number, max: number): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max)
     fail(field, `an integer in [${min}, ${max}]`, v);
   return v;
-}
-
-/** The S3 key of a shipped job bundle. */
-export function jobObjectKey(hash: string): string {
-  return `jobs/${hash}.mjs`;
 }
 
 /**

@@ -2,6 +2,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { checkOptions } from '../../base/check-options.js';
 import { describeValue } from '../../base/describe-value.js';
+import { emulatorDefaults } from '../../base/emulator-defaults.js';
 import { classifyAwsError, errorName, networkCode } from './aws-error-kind.js';
 import { SqsTransportError } from './errors.js';
 
@@ -29,17 +30,6 @@ export interface SqsClients {
 }
 
 const CLIENT_OPTION_KEYS = new Set(['endpoint', 'region', 'credentials', 'maxSockets']);
-
-/** Whether the environment names credentials the standard chain can find (env keys, a profile, a role). */
-function environmentHasCredentials(env: NodeJS.ProcessEnv): boolean {
-  return Boolean(
-    env.AWS_ACCESS_KEY_ID ||
-      env.AWS_PROFILE ||
-      env.AWS_WEB_IDENTITY_TOKEN_FILE ||
-      env.AWS_CONTAINER_CREDENTIALS_RELATIVE_URI ||
-      env.AWS_CONTAINER_CREDENTIALS_FULL_URI,
-  );
-}
 
 /**
  * Creates the SQS and S3 clients the SQS transport needs, for AWS or for an emulator. The
@@ -82,14 +72,9 @@ export function createSqsClients(options: SqsClientsOptions = {}): SqsClients {
     );
   }
   const emulator = endpoint !== undefined;
-  const env = process.env;
-  const resolvedRegion =
-    region ?? (emulator ? (env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1') : undefined);
-  const resolvedCredentials =
-    credentials ??
-    (emulator && !environmentHasCredentials(env)
-      ? { accessKeyId: 'test', secretAccessKey: 'test' }
-      : undefined);
+  const forEmulator = emulatorDefaults({ endpoint, region });
+  const resolvedRegion = region ?? forEmulator.region;
+  const resolvedCredentials = credentials ?? forEmulator.credentials;
   const common = {
     ...(resolvedRegion === undefined ? {} : { region: resolvedRegion }),
     ...(resolvedCredentials === undefined ? {} : { credentials: resolvedCredentials }),

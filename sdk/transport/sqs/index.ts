@@ -3,8 +3,10 @@
  * root entry never loads an AWS SDK client.
  */
 
+export * from '../../base/prices.js';
 export type { RetryPolicy } from '../../base/retry.js';
 export { DEFAULT_RETRY_POLICY } from '../../base/retry.js';
+export { jobQueueName } from '../../base/stack-contract.js';
 export type { AwsErrorKind } from './aws-error-kind.js';
 export { classifyAwsError } from './aws-error-kind.js';
 export type { AwsErrorContext, SqsClients, SqsClientsOptions } from './clients.js';
@@ -26,12 +28,10 @@ export {
   findJobQueues,
   JOB_TAG,
   jobQueueAttributes,
-  jobQueueName,
   validateJobQueueNames,
 } from './job-queues.js';
 export type { LatencyOptions } from './latency.js';
 export { LogNormalLatency } from './latency.js';
-export * from './prices.js';
 export type { SqsTransportOptions } from './sqs-transport.js';
 export { SqsTransport } from './sqs-transport.js';
 export type { BinaryAccounting } from './wire.js';

@@ -1,10 +1,11 @@
 import { DeleteObjectsCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { resolveRetryPolicy } from '../../base/retry.js';
+import { payloadPrefix } from '../../base/stack-contract.js';
 import { withRetries } from './retry.js';
 
 /** The S3 key prefix of a job's offloaded payloads: `payloads/<jobId>/` (the stack's IAM policy and lifecycle rule cover `payloads/`). */
 export function jobObjectPrefix(jobId: string): string {
-  return `payloads/${jobId}/`;
+  return payloadPrefix(jobId);
 }
 
 /**

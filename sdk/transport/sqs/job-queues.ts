@@ -9,6 +9,7 @@ import { checkOptions } from '../../base/check-options.js';
 import { describeValue } from '../../base/describe-value.js';
 import { mapLimitSettled } from '../../base/map-limit.js';
 import { type RetryPolicy, resolveRetryPolicy } from '../../base/retry.js';
+import { jobQueueName } from '../../base/stack-contract.js';
 import { classifyAwsError, isRetryable } from './aws-error-kind.js';
 import { endpointOf, explainAwsError } from './clients.js';
 import { SqsTransportError } from './errors.js';
@@ -48,11 +49,6 @@ export function jobQueueAttributes(settings: JobQueueSettings = {}): Record<stri
     ReceiveMessageWaitTimeSeconds: '20',
     DelaySeconds: '0',
   };
-}
-
-/** The name of rank `rank`'s queue (or of the control queue, `'ctl'`). */
-export function jobQueueName(prefix: string, jobId: string, rank: number | 'ctl'): string {
-  return `${prefix}-${jobId}-${rank}`;
 }
 
 /**

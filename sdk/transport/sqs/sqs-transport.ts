@@ -13,6 +13,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { checkOptions } from '../../base/check-options.js';
 import { describeValue } from '../../base/describe-value.js';
+import { estimateCostUsd, sqsBilledRequests } from '../../base/prices.js';
 import {
   abortable,
   abortError,
@@ -28,7 +29,6 @@ import { SqsTransportError } from './errors.js';
 import { jobObjectPrefix } from './job-objects.js';
 import { type LatencyOptions, LogNormalLatency } from './latency.js';
 import { NagleBatcher } from './nagle-batcher.js';
-import { estimateCostUsd, sqsBilledRequests } from './prices.js';
 import { retriesExhausted, withRetries } from './retry.js';
 import {
   type BinaryAccounting,

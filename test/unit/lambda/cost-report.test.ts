@@ -1,15 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { costReport } from '../../../sdk/launch/lambda/cost-report.js';
 import {
   LAMBDA_ARM_USD_PER_GB_SECOND,
   LAMBDA_USD_PER_REQUEST,
   lambdaGbSeconds,
-} from '../../../sdk/launch/lambda/prices.js';
-import {
   S3_USD_PER_GET,
   S3_USD_PER_PUT,
   SQS_STANDARD_USD_PER_REQUEST,
-} from '../../../sdk/transport/sqs/prices.js';
+} from '../../../sdk/base/prices.js';
+import { costReport } from '../../../sdk/launch/lambda/cost-report.js';
 
 describe('the aws cost report', () => {
   it('bills Lambda by requests and GB-seconds (init included), SQS and S3 by request, at the published prices', () => {

@@ -1,15 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { backoffMs } from '../../../../sdk/base/retry.js';
-import { seededRandom } from '../../../../sdk/base/seeded-random.js';
-import { classifyAwsError } from '../../../../sdk/transport/sqs/aws-error-kind.js';
-import { LogNormalLatency } from '../../../../sdk/transport/sqs/latency.js';
 import {
   estimateCostUsd,
   S3_USD_PER_GET,
   S3_USD_PER_PUT,
   SQS_STANDARD_USD_PER_REQUEST,
   sqsBilledRequests,
-} from '../../../../sdk/transport/sqs/prices.js';
+} from '../../../../sdk/base/prices.js';
+import { backoffMs } from '../../../../sdk/base/retry.js';
+import { seededRandom } from '../../../../sdk/base/seeded-random.js';
+import { classifyAwsError } from '../../../../sdk/transport/sqs/aws-error-kind.js';
+import { LogNormalLatency } from '../../../../sdk/transport/sqs/latency.js';
 import { withRetries } from '../../../../sdk/transport/sqs/retry.js';
 import {
   decodeMessage,

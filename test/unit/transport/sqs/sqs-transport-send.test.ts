@@ -2,7 +2,7 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { SendMessageBatchCommand, type SendMessageBatchRequestEntry } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { describe, expect, it } from 'vitest';
-import { SQS_STANDARD_USD_PER_REQUEST } from '../../../../sdk/transport/sqs/prices.js';
+import { SQS_STANDARD_USD_PER_REQUEST } from '../../../../sdk/base/prices.js';
 import {
   acceptAll,
   deferred,
