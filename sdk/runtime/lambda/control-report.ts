@@ -14,7 +14,6 @@
  */
 import { TsmpiError } from '../../base/errors.js';
 import type { RankErrorInfo } from '../../base/rank-error-info.js';
-import { reportObjectKey } from '../../base/stack-contract.js';
 import { decode, encode } from '../../codec/codec.js';
 import type { PendingCallInfo } from '../pending-calls.js';
 import type { RankStats } from '../run-rank.js';
