@@ -3,7 +3,7 @@
  * (`index.ts`) adds `run()`; the Lambda rank runtime adds a stub instead, so the launchers (and
  * esbuild and the AWS clients they load) stay out of the function bundle.
  */
-export type { CollectiveTuning } from './comm/comm.js';
+export type { CollectiveTuning } from './collectives/collective-tuning.js';
 export { Comm } from './comm/comm.js';
 export { ANY_SOURCE, ANY_TAG, PROC_NULL, SUCCESS, TAG_UB, UNDEFINED, Wtime } from './comm/constants.js';
 export {
