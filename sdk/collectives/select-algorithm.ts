@@ -8,7 +8,9 @@ import {
 import type { ChoiceLog, SelectedBy } from './choice-log.js';
 import type { ReduceOp } from './collective-context.js';
 import type { CollectiveTuning } from './collective-tuning.js';
-import { choose, type Prediction, predict, sizeClass } from './cost-model.js';
+import { sizeClass } from './model/call-shape.js';
+import { choose } from './model/choose.js';
+import { type Prediction, predict } from './model/predict.js';
 import { isSegmentable } from './reduce-scatter-allgather.js';
 
 /** What one call knows beyond its collective and payload size: its reduction, operand and root. */

@@ -14,7 +14,7 @@ import {
 } from '../collectives/algorithms.js';
 import type { CollectiveContext } from '../collectives/collective-context.js';
 import type { CollectiveTuning, TuningUpdate } from '../collectives/collective-tuning.js';
-import { NOMINAL_BYTES } from '../collectives/cost-model.js';
+import { NOMINAL_BYTES } from '../collectives/model/call-shape.js';
 import type { CallShape } from '../collectives/select-algorithm.js';
 import { asBuffer, checkPartsFit, copyInto, copyParts, splitBuffer } from './buffer-copy.js';
 import {

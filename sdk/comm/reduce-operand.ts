@@ -1,6 +1,6 @@
 import { decode, encode } from '../codec/codec.js';
 import type { ReduceOp } from '../collectives/collective-context.js';
-import { NOMINAL_BYTES } from '../collectives/cost-model.js';
+import { NOMINAL_BYTES } from '../collectives/model/call-shape.js';
 import { show } from './check.js';
 import { ERR_ARG, MPIError } from './errors.js';
 import { BAND, BOR, BXOR, LAND, LOR, LXOR, MAX, MIN, Op, PROD, SUM } from './op.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AlgorithmSpec, CollectiveName } from '../../../sdk/collectives/algorithms.js';
-import { predict } from '../../../sdk/collectives/cost-model.js';
+import { predict } from '../../../sdk/collectives/model/predict.js';
 import { simulate } from '../../../sdk/collectives/simulate.js';
 import { SQS_PROFILE } from '../../../sdk/collectives/transport-profile.js';
 
