@@ -23,7 +23,7 @@
  * Requests. Every message is one send call (billed per 64 KiB); a rank that expects a burst of m
  * messages at once spends `receiveCalls(m)` receive calls and `deleteCalls(m)` delete calls on it
  * (long polls return at the first message, take up to 10, and multiply under a backlog; the
- * table is calibrated on the simulated SQS transport, `simulate.ts`).
+ * table is calibrated on the simulated SQS transport, `sim/simulate.ts` at the top of the project).
  *
  * Hops are exact: the causal depth of every rank is followed through the algorithm's pattern (tree
  * edges, group exchanges, Bruck offsets, the fold of ranks outside a recursive plan).

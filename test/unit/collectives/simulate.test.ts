@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AlgorithmSpec, CollectiveName } from '../../../sdk/collectives/algorithms.js';
 import { predict } from '../../../sdk/collectives/model/predict.js';
-import { simulate } from '../../../sdk/collectives/simulate.js';
+import { simulate } from '../../../sim/simulate.js';
 import { SQS_PROFILE } from '../../../sdk/collectives/transport-profile.js';
 
 const SPECS: [CollectiveName, AlgorithmSpec][] = [
