@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { CreateBucketCommand, DeleteBucketCommand, HeadBucketCommand } from '@aws-sdk/client-s3';
 import { UsageError } from '../../comm/errors.js';
 import { createSqsClients, explainAwsError } from '../../transport/sqs/clients.js';
+import { createJobBucket, deleteJobBucket } from '../../transport/sqs/job-bucket.js';
 import { deleteJobObjects } from '../../transport/sqs/job-objects.js';
 import { createJobQueues, deleteJobQueues } from '../../transport/sqs/job-queues.js';
 import { SQS_STANDARD_USD_PER_REQUEST } from '../../transport/sqs/prices.js';
@@ -66,15 +66,9 @@ export class SqsLauncher implements Launcher {
         throw asUsage(err, o);
       }
       if (bucket === undefined) {
-        bucket = `${prefix}-${jobId}`.toLowerCase();
-        try {
-          await s3.send(new CreateBucketCommand({ Bucket: bucket }));
-          await s3.send(new HeadBucketCommand({ Bucket: bucket }));
-          ownBucket = true;
-        } catch {
-          // No bucket: frames over the SQS limit will fail with a message that says so.
-          bucket = undefined;
-        }
+        // Undefined when refused: frames over the SQS limit will fail with a message that says so.
+        bucket = await createJobBucket({ s3, prefix, jobId });
+        ownBucket = bucket !== undefined;
       }
       const queuesMs = performance.now() - t0;
       const spec = {
@@ -115,7 +109,7 @@ async function cleanup(c: {
   if (c.bucket !== undefined) {
     work.push(
       deleteJobObjects({ s3: c.s3, bucket: c.bucket, jobId: c.jobId })
-        .then(() => (c.ownBucket ? c.s3.send(new DeleteBucketCommand({ Bucket: c.bucket })) : undefined))
+        .then(() => (c.ownBucket ? deleteJobBucket({ s3: c.s3, bucket: c.bucket! }) : undefined))
         .catch(() => undefined),
     );
   }
