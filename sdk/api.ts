@@ -24,6 +24,7 @@ export {
   MPIError,
   UsageError,
 } from './comm/errors.js';
+export { Op } from './comm/op.js';
 export {
   BAND,
   BOR,
@@ -36,11 +37,10 @@ export {
   MIN,
   MINLOC,
   NO_OP,
-  Op,
   PROD,
   REPLACE,
   SUM,
-} from './comm/op.js';
+} from './comm/predefined-ops.js';
 export { Request } from './comm/request.js';
 export { Status } from './comm/status.js';
 export type { Job, JobArgs, JobFunction } from './runtime/define-job.js';

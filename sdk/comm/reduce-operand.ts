@@ -3,10 +3,8 @@ import type { ReduceOp } from '../collectives/collective-context.js';
 import { NOMINAL_BYTES } from '../collectives/model/call-shape.js';
 import { show } from './check.js';
 import { ERR_ARG, MPIError } from './errors.js';
-import { BAND, BOR, BXOR, LAND, LOR, LXOR, MAX, MIN, Op, PROD, SUM } from './op.js';
-
-/** Predefined ops that work element by element, so an array operand may be cut into segments. */
-const ELEMENTWISE_OPS: ReadonlySet<Op> = new Set([SUM, PROD, MAX, MIN, LAND, LOR, LXOR, BAND, BOR, BXOR]);
+import { Op } from './op.js';
+import { ELEMENTWISE_OPS } from './predefined-ops.js';
 
 /** One reduction call's operand, checked and ready for the collective algorithms. */
 export interface ReduceOperand<T> {
