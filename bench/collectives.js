@@ -20,8 +20,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildApp } from 'fauxqs';
 import { describeAlgorithm } from '../dist/sdk/collectives/algorithms.js';
-import { choose, NOMINAL_BYTES, predict } from '../dist/sdk/collectives/cost-model.js';
-import { simulate } from '../dist/sdk/collectives/simulate.js';
+import { NOMINAL_BYTES } from '../dist/sdk/collectives/model/call-shape.js';
+import { choose } from '../dist/sdk/collectives/model/choose.js';
+import { predict } from '../dist/sdk/collectives/model/predict.js';
 import { SQS_PROFILE, withProfile } from '../dist/sdk/collectives/transport-profile.js';
 import { SUM } from '../dist/sdk/index.js';
 import { openRank } from '../dist/sdk/runtime/run-rank.js';
@@ -31,6 +32,7 @@ import {
   deleteJobQueues,
   SqsTransport,
 } from '../dist/sdk/transport/sqs/index.js';
+import { simulate } from '../dist/sim/simulate.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const argv = process.argv.slice(2);

@@ -22,9 +22,10 @@ export {
   MPIError,
   UsageError,
 } from './base/errors.js';
-export type { CollectiveTuning } from './comm/comm.js';
+export type { CollectiveTuning } from './collectives/collective-tuning.js';
 export { Comm } from './comm/comm.js';
 export { ANY_SOURCE, ANY_TAG, PROC_NULL, SUCCESS, TAG_UB, UNDEFINED, Wtime } from './comm/constants.js';
+export { Op } from './comm/op.js';
 export {
   BAND,
   BOR,
@@ -37,11 +38,10 @@ export {
   MIN,
   MINLOC,
   NO_OP,
-  Op,
   PROD,
   REPLACE,
   SUM,
-} from './comm/op.js';
+} from './comm/predefined-ops.js';
 export { Request } from './comm/request.js';
 export { Status } from './comm/status.js';
 export type { Job, JobArgs, JobFunction } from './jobs/define-job.js';

@@ -1,5 +1,5 @@
 import { Wtime } from '../comm/constants.js';
-import { SUM } from '../comm/op.js';
+import { SUM } from '../comm/predefined-ops.js';
 import { defineJob } from './define-job.js';
 import { positiveIntArg } from './job-args.js';
 import { countInsideStreams } from './pi-kernel.js';

@@ -1,4 +1,4 @@
-import { MAX } from '../comm/op.js';
+import { MAX } from '../comm/predefined-ops.js';
 import { defineJob } from './define-job.js';
 import { pyRepr } from './py-repr.js';
 

@@ -1,5 +1,5 @@
 import { summarizeCollectives } from '../collectives/choice-log.js';
-import type { Optimize } from '../collectives/cost-model.js';
+import type { Optimize } from '../collectives/model/choose.js';
 import type { JobArgs } from '../jobs/define-job.js';
 import type { RankStats } from '../runtime/run-rank.js';
 import type { ResolvedJob } from './job-source.js';

@@ -1,7 +1,8 @@
 import { type CollectiveRecord, choiceLog } from '../collectives/choice-log.js';
-import type { Optimize } from '../collectives/cost-model.js';
+import type { CollectiveTuning } from '../collectives/collective-tuning.js';
+import type { Optimize } from '../collectives/model/choose.js';
 import { MEMORY_PROFILE, SQS_PROFILE, withProfile } from '../collectives/transport-profile.js';
-import { type CollectiveTuning, Comm } from '../comm/comm.js';
+import { Comm } from '../comm/comm.js';
 import { Endpoint } from '../comm/endpoint.js';
 import type { Job, JobArgs } from '../jobs/define-job.js';
 import type { Transport, TransportStats } from '../transport/transport.js';

@@ -1,4 +1,5 @@
-import type { CollectiveTuning, Comm } from '../../sdk/comm/comm.js';
+import type { CollectiveTuning } from '../../sdk/collectives/collective-tuning.js';
+import type { Comm } from '../../sdk/comm/comm.js';
 import { openRank } from '../../sdk/runtime/run-rank.js';
 import { FaultyTransport } from '../../sdk/transport/faulty/faulty-transport.js';
 import { createLoopbackTransports } from '../../sdk/transport/loopback/loopback-transport.js';

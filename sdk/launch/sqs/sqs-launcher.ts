@@ -67,7 +67,8 @@ export class SqsLauncher implements Launcher {
         throw asUsage(err, o);
       }
       if (bucket === undefined) {
-        bucket = await createJobBucket(s3, `${prefix}-${jobId}`);
+        // Undefined when refused: frames over the SQS limit will fail with a message that says so.
+        bucket = await createJobBucket({ s3, prefix, jobId });
         ownBucket = bucket !== undefined;
       }
       const queuesMs = performance.now() - t0;
@@ -109,7 +110,7 @@ async function cleanup(c: {
   if (c.bucket !== undefined) {
     work.push(
       deleteJobObjects({ s3: c.s3, bucket: c.bucket, jobId: c.jobId })
-        .then(() => (c.ownBucket ? deleteJobBucket(c.s3, c.bucket!) : undefined))
+        .then(() => (c.ownBucket ? deleteJobBucket({ s3: c.s3, bucket: c.bucket! }) : undefined))
         .catch(() => undefined),
     );
   }

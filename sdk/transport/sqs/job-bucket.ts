@@ -6,26 +6,30 @@ import {
 } from '@aws-sdk/client-s3';
 
 /**
- * Creates a bucket of its own for one job's offloaded payloads (the sqs backend when no bucket is
- * named) and waits until it answers. Resolves with its name, or `undefined` when the endpoint
- * cannot make one: the job then runs without offload, and a frame over the SQS limit fails with
- * a message that says so.
+ * Creates a bucket for one job's offloaded payloads, named `<prefix>-<jobId>` in lower case, for
+ * a run that was given none (the sqs backend on an emulator). Returns its name, or undefined
+ * when the endpoint would not create it: then frames over the SQS limit fail with a message that
+ * says so. Delete it with `deleteJobBucket` after `deleteJobObjects`.
  *
  * @example
- * const bucket = await createJobBucket(s3, `tsmpi-${jobId}`);
+ * const bucket = await createJobBucket({ s3, prefix: 'tsmpi', jobId: 'j42' }); // 'tsmpi-j42'
  */
-export async function createJobBucket(s3: S3Client, name: string): Promise<string | undefined> {
-  const bucket = name.toLowerCase();
+export async function createJobBucket(options: {
+  s3: S3Client;
+  prefix: string;
+  jobId: string;
+}): Promise<string | undefined> {
+  const bucket = `${options.prefix}-${options.jobId}`.toLowerCase();
   try {
-    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
-    await s3.send(new HeadBucketCommand({ Bucket: bucket }));
+    await options.s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    await options.s3.send(new HeadBucketCommand({ Bucket: bucket }));
     return bucket;
   } catch {
     return undefined;
   }
 }
 
-/** Deletes a bucket made by {@link createJobBucket}; empty it first (`deleteJobObjects`). */
-export async function deleteJobBucket(s3: S3Client, bucket: string): Promise<void> {
-  await s3.send(new DeleteBucketCommand({ Bucket: bucket }));
+/** Deletes a bucket made by `createJobBucket`; it must be empty (see `deleteJobObjects`). */
+export async function deleteJobBucket(options: { s3: S3Client; bucket: string }): Promise<void> {
+  await options.s3.send(new DeleteBucketCommand({ Bucket: options.bucket }));
 }

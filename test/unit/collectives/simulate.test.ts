@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { AlgorithmSpec, CollectiveName } from '../../../sdk/collectives/algorithms.js';
-import { predict } from '../../../sdk/collectives/cost-model.js';
-import { simulate } from '../../../sdk/collectives/simulate.js';
+import { predict } from '../../../sdk/collectives/model/predict.js';
 import { SQS_PROFILE } from '../../../sdk/collectives/transport-profile.js';
+import { simulate } from '../../../sim/simulate.js';
 
 const SPECS: [CollectiveName, AlgorithmSpec][] = [
   ['bcast', { name: 'knomial', radix: 2 }],

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ERR_ARG, ERR_COUNT, ERR_OP, MPIError } from '../../../sdk/base/errors.js';
+import { Op } from '../../../sdk/comm/op.js';
 import {
   BAND,
   BOR,
@@ -13,12 +14,11 @@ import {
   MIN,
   MINLOC,
   NO_OP,
-  Op,
   PROD,
   REPLACE,
-  reduceInOrder,
   SUM,
-} from '../../../sdk/comm/op.js';
+} from '../../../sdk/comm/predefined-ops.js';
+import { reduceInOrder } from '../../../sdk/comm/reduce-in-order.js';
 
 /** Runs `fn`, expecting an MPIError of `errorClass` whose message equals (or matches) `message`. */
 function expectMPIError(fn: () => unknown, errorClass: number, message: string | RegExp): void {
@@ -323,7 +323,7 @@ describe('element-wise ops on TypedArrays: edge cases', () => {
 
   it('stay correct where code generation from strings is disallowed (the shared-loop fallback)', async () => {
     vi.resetModules();
-    const fresh = await import('../../../sdk/comm/op.js');
+    const fresh = await import('../../../sdk/comm/predefined-ops.js');
     const RealFunction = globalThis.Function;
     let attempts = 0;
     vi.stubGlobal('Function', function NoCodegen() {

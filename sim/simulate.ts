@@ -1,5 +1,5 @@
-import { seededRandom } from '../base/seeded-random.js';
-import { decode, encode } from '../codec/codec.js';
+import { seededRandom } from '../sdk/base/seeded-random.js';
+import { decode, encode } from '../sdk/codec/codec.js';
 import {
   type AlgorithmSpec,
   type CollectiveName,
@@ -12,9 +12,9 @@ import {
   runReduce,
   runScan,
   runScatter,
-} from './algorithms.js';
-import type { CollectiveContext, ReduceOp } from './collective-context.js';
-import { logNormalParams, type TransportProfile } from './transport-profile.js';
+} from '../sdk/collectives/algorithms.js';
+import type { CollectiveContext, ReduceOp } from '../sdk/collectives/collective-context.js';
+import { logNormalParams, type TransportProfile } from '../sdk/collectives/transport-profile.js';
 
 /**
  * A discrete-event simulation of one collective call: the real algorithm code runs on every rank
@@ -27,7 +27,8 @@ import { logNormalParams, type TransportProfile } from './transport-profile.js';
  * CPU per call — per rank, or a few CPUs shared by every rank (ranks on threads of one process).
  *
  * Used by the benchmarks (predictions next to measurements, and worlds of 1,000 and 10,000 ranks
- * that threads cannot hold) and by tests; the runtime selects with the closed-form model instead.
+ * that threads cannot hold) and by tests; the runtime selects with the closed-form model instead,
+ * so this file lives outside `sdk/` and is compiled to `dist/sim/`, which the package does not ship.
  */
 export interface SimulationOptions {
   profile: TransportProfile;

@@ -1,0 +1,119 @@
+import {
+  type AlgorithmSpec,
+  applicable,
+  type CollectiveName,
+  describeAlgorithm,
+  normalizeAlgorithm,
+} from './algorithms.js';
+import type { ChoiceLog, SelectedBy } from './choice-log.js';
+import type { ReduceOp } from './collective-context.js';
+import type { CollectiveTuning } from './collective-tuning.js';
+import { sizeClass } from './model/call-shape.js';
+import { choose } from './model/choose.js';
+import { type Prediction, predict } from './model/predict.js';
+import { isSegmentable } from './reduce-scatter-allgather.js';
+
+/** What one call knows beyond its collective and payload size: its reduction, operand and root. */
+export interface CallShape {
+  reduceOp?: ReduceOp;
+  value?: unknown;
+  root?: number;
+}
+
+/** One call shape's choice, kept until the tuning changes. */
+export interface CachedChoice {
+  spec: AlgorithmSpec;
+  label: string;
+  by: SelectedBy;
+  prediction: Prediction | undefined;
+}
+
+/** Choices by call shape: the model is consulted once per shape. Clear it when the tuning changes. */
+export type ChoiceCache = Map<string, CachedChoice>;
+
+/** The algorithm of one call, and the function to call with its elapsed time once it completes. */
+export interface Selection {
+  spec: AlgorithmSpec;
+  done: (ms: number) => void;
+}
+
+/**
+ * Picks the algorithm of one call: the naive oracle, the user's override, the model's choice, or
+ * the fixed trees. Depends only on what every rank knows alike (the tuning, the size, the
+ * collective, the size class of a payload all ranks share), so every rank picks the same one.
+ * The call is counted in `log`.
+ */
+export function selectAlgorithm(
+  tuning: CollectiveTuning,
+  size: number,
+  collective: CollectiveName,
+  bytes: number,
+  call: CallShape,
+  cache: ChoiceCache,
+  log: ChoiceLog,
+): Selection {
+  const n = size;
+  const { reduceOp } = call;
+  const segmentable = reduceOp?.elementwise === true && call.value !== undefined && isSegmentable(call.value);
+  const shape = {
+    collective,
+    size: n,
+    bytes: sizeClass(bytes),
+    commute: reduceOp?.commute ?? true,
+    root: call.root ?? 0,
+    segmentable,
+  };
+  const key = `${collective}|${shape.bytes}|${shape.commute}|${shape.root === 0}|${segmentable}|${reduceOp?.elementwise}`;
+  const hit = cache.get(key);
+  if (hit !== undefined) {
+    const done = log.record(collective, n, shape.bytes, hit.label, hit.spec, hit.by, hit.prediction);
+    return { spec: hit.spec, done };
+  }
+  let spec: AlgorithmSpec;
+  let by: SelectedBy;
+  let prediction: Prediction | undefined;
+  const override = tuning.algorithm[collective];
+  const applies = (s: AlgorithmSpec) =>
+    applicable(collective, s, reduceOp === undefined ? {} : { op: reduceOp, value: call.value });
+  if (tuning.naive) {
+    spec = { name: 'linear' };
+    by = 'naive';
+  } else if (override !== undefined && applies(override)) {
+    spec = normalizeAlgorithm(override, n);
+    by = 'override';
+    prediction = predict(tuning.profile, shape, spec);
+  } else if (tuning.optimize !== null) {
+    prediction = choose(tuning.profile, shape, tuning.optimize).chosen;
+    spec = prediction.algorithm;
+    by = tuning.optimize;
+  } else {
+    spec = normalizeAlgorithm(fixedAlgorithm(tuning, collective), n);
+    by = 'fixed';
+  }
+  const label = describeAlgorithm(spec, n);
+  cache.set(key, { spec, label, by, prediction });
+  const done = log.record(collective, n, shape.bytes, label, spec, by, prediction);
+  return { spec, done };
+}
+
+/** The algorithms of fixed tuning (`optimize: null`), as before the cost model. */
+function fixedAlgorithm(tuning: CollectiveTuning, collective: CollectiveName): AlgorithmSpec {
+  const k = tuning.radix;
+  switch (collective) {
+    case 'allreduce':
+      return tuning.allreduce === 'reduce-bcast'
+        ? { name: 'reduce-bcast', radix: k, radix2: k }
+        : { name: 'recursive', radix: 2 };
+    case 'allgather':
+      return { name: 'gather-bcast', radix: k, radix2: k };
+    case 'alltoall':
+      return { name: 'direct' };
+    case 'barrier':
+      return { name: 'dissemination', radix: k };
+    case 'scan':
+    case 'exscan':
+      return { name: 'prefix', radix: 2 };
+    default:
+      return { name: 'knomial', radix: k };
+  }
+}
