@@ -19,6 +19,8 @@ export interface LaunchRequest {
   signal?: AbortSignal;
   /** `--optimize`: how the ranks' cost model picks collective algorithms. */
   optimize?: Optimize;
+  /** Variables set in every rank's `process.env` (`-x`/`--env`). */
+  env?: Record<string, string>;
 }
 
 export interface Timings {

@@ -32,6 +32,11 @@ export interface RunOptions {
    * over SQS) or the cheapest in requests (`cost`). Unset on `local`: fixed binomial trees.
    */
   optimize?: 'latency' | 'cost';
+  /**
+   * Environment variables set in every rank's `process.env`, on every backend (mpiexec `-x`). On
+   * `local`/`sqs` ranks otherwise see this process's environment; on `aws`, the function's.
+   */
+  env?: Record<string, string>;
 }
 
 export interface RunResult<R = unknown> {
@@ -59,6 +64,7 @@ const KNOWN_OPTIONS = new Set([
   'profile',
   'stack',
   'optimize',
+  'env',
 ]);
 /** The largest world this runtime accepts: worker threads cost memory, Lambda fan-out costs money. */
 export const MAX_RANKS = 4096;
@@ -96,7 +102,24 @@ export function checkRunOptions(options: RunOptions): Required<Pick<RunOptions, 
   if (options.optimize !== undefined && options.optimize !== 'latency' && options.optimize !== 'cost') {
     throw new UsageError(`Expected \`optimize\` to be 'latency' or 'cost', got ${show(options.optimize)}`);
   }
+  if (options.env !== undefined) checkEnv(options.env);
   return { ranks, backend };
+}
+
+function checkEnv(env: unknown): void {
+  if (env === null || typeof env !== 'object' || Array.isArray(env)) {
+    throw new UsageError(`Expected \`env\` to be an object of strings like { FOO: 'bar' }, got ${show(env)}`);
+  }
+  for (const [name, value] of Object.entries(env)) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+      throw new UsageError(
+        `Expected \`env\` keys to be variable names (letters, digits, _), got ${show(name)}`,
+      );
+    }
+    if (typeof value !== 'string') {
+      throw new UsageError(`Expected \`env.${name}\` to be a string, got ${show(value)}`);
+    }
+  }
 }
 
 const defaultSink: OutputSink = (_rank, stream, line) => {
@@ -143,6 +166,7 @@ export async function run<R = unknown>(job: string | URL, options: RunOptions): 
     if (options.onProgress) req.onProgress = options.onProgress;
     if (options.signal) req.signal = options.signal;
     if (options.optimize) req.optimize = options.optimize;
+    if (options.env) req.env = options.env;
     const out = await launcher.launch(req);
     return {
       ok: true,
