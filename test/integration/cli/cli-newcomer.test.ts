@@ -116,6 +116,25 @@ describe('a rank that ends with a code', () => {
   });
 });
 
+describe('job files', () => {
+  it('a CommonJS job runs like an ES module job, with the runtime module instance', async () => {
+    const r = await cli(['run', job('commonjs.cjs'), '--ranks', '2', '--json']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).results).toEqual([
+      { total: 3, sameInstance: true },
+      { total: 3, sameInstance: true },
+    ]);
+  });
+
+  it('a directory as the job says it is a directory and names job files in it', async () => {
+    const r = await cli(['run', FIXTURES, '--ranks', '1']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/is a directory, not a job file: .*e\.g\. .*aborts\.ts/);
+    expect(r.stderr).not.toContain('not found');
+  });
+});
+
 describe('the built-in pi jobs', () => {
   it('pi prints the tutorial lines only, a new seed each run unless --seed', async () => {
     const runs = await Promise.all(
@@ -124,7 +143,9 @@ describe('the built-in pi jobs', () => {
     const [a, b] = runs.map((r) => JSON.parse(r.stdout).result as { seed: number; pi: number });
     expect(a!.seed).not.toBe(b!.seed);
     const again = await Promise.all(
-      [1, 2].map(() => cli(['run', 'pi', '--ranks', '2', '--json', '--', '--samples', '1000', '--seed', '7'])),
+      [1, 2].map(() =>
+        cli(['run', 'pi', '--ranks', '2', '--json', '--', '--samples', '1000', '--seed', '7']),
+      ),
     );
     const [c, d] = again.map((r) => JSON.parse(r.stdout).result as { seed: number; pi: number });
     expect(c).toMatchObject({ seed: 7, pi: d!.pi });
@@ -179,7 +200,17 @@ describe('mpiexec conventions', () => {
 
   it('-x VAR and --env VAR=VALUE reach every rank', async () => {
     const r = await cli(
-      ['run', job('env-and-output.ts'), '-n', '2', '--json', '-x', 'TSMPI_TEST_A', '--env', 'TSMPI_TEST_B=two'],
+      [
+        'run',
+        job('env-and-output.ts'),
+        '-n',
+        '2',
+        '--json',
+        '-x',
+        'TSMPI_TEST_A',
+        '--env',
+        'TSMPI_TEST_B=two',
+      ],
       { env: { TSMPI_TEST_A: 'one' } },
     );
     expect(r.code).toBe(0);
@@ -206,7 +237,8 @@ describe('mpiexec conventions', () => {
     expect(r.stderr).toBe('');
     const lines = r.stdout.trim().split('\n').sort();
     expect(lines).toHaveLength(4);
-    for (const l of lines) expect(l).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z \[[01]\] (out|err) [01]/);
+    for (const l of lines)
+      expect(l).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z \[[01]\] (out|err) [01]/);
   });
 
   it('--output-filename DIR writes each rank to its own files and nothing to the terminal', async () => {
