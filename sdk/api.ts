@@ -3,6 +3,7 @@
  * (`index.ts`) adds `run()`; the Lambda rank runtime adds a stub instead, so the launchers (and
  * esbuild and the AWS clients they load) stay out of the function bundle.
  */
+export type { TypedArray } from './codec/typed-array.js';
 export type { CollectiveTuning } from './comm/comm.js';
 export { Comm } from './comm/comm.js';
 export { ANY_SOURCE, ANY_TAG, PROC_NULL, SUCCESS, TAG_UB, UNDEFINED, Wtime } from './comm/constants.js';
@@ -24,6 +25,7 @@ export {
   MPIError,
   UsageError,
 } from './comm/errors.js';
+export type { UserFunction } from './comm/op.js';
 export {
   BAND,
   BOR,
@@ -41,6 +43,7 @@ export {
   REPLACE,
   SUM,
 } from './comm/op.js';
+export type { RequestValue, RequestValues } from './comm/request.js';
 export { Request } from './comm/request.js';
 export { Status } from './comm/status.js';
 export type { Job, JobArgs, JobFunction } from './runtime/define-job.js';
