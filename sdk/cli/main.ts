@@ -4,10 +4,10 @@ import { ERR_ABORTED, errorClassName, JobFailedError, UsageError } from '../comm
 import { BUILTIN_JOBS } from '../jobs/registry.js';
 import type { Backend } from '../launch/launcher.js';
 import { MAX_RANKS, type RunOptions, type RunResult, run } from '../launch/run.js';
+import { parseJobArgs } from '../runtime/parse-job-args.js';
 import { COMMANDS, type Command, checkBackendOptions, parseCommandLine } from './command-line.js';
 import { didYouMean } from './did-you-mean.js';
 import { helpText } from './help.js';
-import { parseJobArgs } from './job-args.js';
 import { rankOutput } from './rank-output.js';
 import { toJson } from './to-json.js';
 

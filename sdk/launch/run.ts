@@ -1,6 +1,7 @@
 import { show } from '../comm/check.js';
 import { UsageError } from '../comm/errors.js';
 import type { JobArgs } from '../runtime/define-job.js';
+import { noteRunCalled } from '../runtime/run-as-script.js';
 import { resolveJob } from './job-source.js';
 import type { Backend, JobStats, Launcher, OutputSink, Timings } from './launcher.js';
 
@@ -152,6 +153,7 @@ async function launcherFor(backend: Backend, options: RunOptions): Promise<Launc
  * console.log(res.result);
  */
 export async function run<R = unknown>(job: string | URL, options: RunOptions): Promise<RunResult<R>> {
+  noteRunCalled();
   const { ranks, backend } = checkRunOptions(options);
   const launcher = await launcherFor(backend, options);
   const resolved = await resolveJob(job);

@@ -2,6 +2,7 @@
  * What a newcomer runs into on the command line (issue 11, section 2), and mpiexec's habits
  * (section 3): each behaviour as a user sees it, through the built CLI in a child process.
  */
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
@@ -132,6 +133,51 @@ describe('job files', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/is a directory, not a job file: .*e\.g\. .*aborts\.ts/);
     expect(r.stderr).not.toContain('not found');
+  });
+});
+
+/** Runs `node <args>` as a user would; resolves with its exit code and output. */
+function node(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d));
+    child.stderr.on('data', (d: Buffer) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('a job file run with plain node is one rank, as `python hello.py` is', () => {
+  it('runs as rank 0 of 1 with its arguments from the command line', async () => {
+    const r = await node([job('script.mjs'), '--greeting', 'Hi']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('Hi from process 0 out of 1, total 1\n');
+  });
+
+  it('a failure exits 1 with the error; abort(code) exits with code', async () => {
+    const f = await node([job('script.mjs'), '--fail']);
+    expect(f.code).toBe(1);
+    expect(f.stderr).toContain('failed as asked');
+    const a = await node([job('script.mjs'), '--abort', '4']);
+    expect(a.code).toBe(4);
+  });
+
+  it('a job module imported by another script does not run', async () => {
+    const r = await node([job('imports-script.mjs')]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('imported a job: function\n');
+  });
+
+  it('under the launcher the same file runs on every rank, once each', async () => {
+    const r = await cli(['run', job('script.mjs'), '--ranks', '2']);
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim().split('\n').sort()).toEqual([
+      'Hello from process 0 out of 2, total 3',
+      'Hello from process 1 out of 2, total 3',
+    ]);
   });
 });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseJobArgs } from '../../../sdk/cli/job-args.js';
 import { pyRepr } from '../../../sdk/jobs/py-repr.js';
+import { parseJobArgs } from '../../../sdk/runtime/parse-job-args.js';
 
 describe('job arguments', () => {
   it('parse numbers, flags, key=value, --no-x and positionals', () => {

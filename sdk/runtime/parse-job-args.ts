@@ -1,5 +1,5 @@
 import { UsageError } from '../comm/errors.js';
-import type { JobArgs } from '../runtime/define-job.js';
+import type { JobArgs } from './define-job.js';
 
 const NUMBER = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$|^[+-]?0[xX][0-9a-fA-F]+$/;
 
