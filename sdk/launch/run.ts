@@ -34,8 +34,8 @@ export interface RunOptions {
    */
   optimize?: 'latency' | 'cost';
   /**
-   * Environment variables set in every rank's `process.env`, on every backend (mpiexec `-x`). On
-   * `local`/`sqs` ranks otherwise see this process's environment; on `aws`, the function's.
+   * Environment variables set in every rank's `process.env` (mpiexec `-x`), on `local` and `sqs`
+   * (where ranks otherwise see this process's environment); `aws` rejects it for now.
    */
   env?: Record<string, string>;
 }
@@ -103,7 +103,15 @@ export function checkRunOptions(options: RunOptions): Required<Pick<RunOptions, 
   if (options.optimize !== undefined && options.optimize !== 'latency' && options.optimize !== 'cost') {
     throw new UsageError(`Expected \`optimize\` to be 'latency' or 'cost', got ${show(options.optimize)}`);
   }
-  if (options.env !== undefined) checkEnv(options.env);
+  if (options.env !== undefined) {
+    checkEnv(options.env);
+    // Not carried to Lambda invocations yet: refuse rather than run ranks without the variables.
+    if (backend === 'aws' && Object.keys(options.env).length > 0) {
+      throw new UsageError(
+        '`env` (-x/--env) is not supported on the aws backend yet: set the variables in the job arguments, or run on local/sqs',
+      );
+    }
+  }
   return { ranks, backend };
 }
 

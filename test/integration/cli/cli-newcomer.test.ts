@@ -267,6 +267,10 @@ describe('mpiexec conventions', () => {
     const unset = await cli(['run', job('env-and-output.ts'), '-n', '1', '-x', 'TSMPI_TEST_UNSET_VAR']);
     expect(unset.code).toBe(2);
     expect(unset.stderr).toContain('TSMPI_TEST_UNSET_VAR is not set here; give its value with -x');
+    // Not carried to Lambda yet: refused, not silently dropped.
+    const aws = await cli(['run', 'hello', '-n', '1', '--backend', 'aws', '-x', 'A=1']);
+    expect(aws.code).toBe(2);
+    expect(aws.stderr).toContain('not supported on the aws backend yet');
   });
 
   it('--timestamp-output and --tag-output prefix lines; --merge-stderr-to-stdout merges', async () => {
