@@ -199,7 +199,6 @@ export async function startLambdaEndpoint(options: LambdaEndpointOptions): Promi
     workers.add(worker);
     worker.stdout.on('data', (d: Buffer) => (inv.logs += d.toString()));
     worker.stderr.on('data', (d: Buffer) => (inv.logs += d.toString()));
-    const killGraceMs = endpoint.killGraceMs;
     return new Promise<InvocationOutcome>((resolve) => {
       let killTimer: ReturnType<typeof setTimeout> | undefined;
       const settle = (outcome: InvocationOutcome) => {
