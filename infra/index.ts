@@ -1,6 +1,8 @@
 /**
  * `tsmpi-cloud/infra`: the CDK construct and stack that deploy tsmpi-cloud to AWS.
  * Needs `aws-cdk-lib` and `constructs` in the app that imports it.
+ *
+ * @module tsmpi-cloud/infra
  */
 export { functionEntry, packageRoot } from './package-root.js';
 export { BUCKET_PREFIXES, ENV, RANK_ENVIRONMENT, STACK_OUTPUTS } from './stack-outputs.js';

@@ -22,9 +22,11 @@ export {
   MPIError,
   UsageError,
 } from './base/errors.js';
+export type { TypedArray } from './codec/typed-array.js';
 export type { CollectiveTuning } from './collectives/collective-tuning.js';
 export { Comm } from './comm/comm.js';
 export { ANY_SOURCE, ANY_TAG, PROC_NULL, SUCCESS, TAG_UB, UNDEFINED, Wtime } from './comm/constants.js';
+export type { UserFunction } from './comm/op.js';
 export { Op } from './comm/op.js';
 export {
   BAND,
@@ -42,6 +44,7 @@ export {
   REPLACE,
   SUM,
 } from './comm/predefined-ops.js';
+export type { RequestValue, RequestValues } from './comm/request.js';
 export { Request } from './comm/request.js';
 export { Status } from './comm/status.js';
 export type { Job, JobArgs, JobFunction } from './jobs/define-job.js';

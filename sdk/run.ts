@@ -4,6 +4,7 @@ import { UsageError } from './base/errors.js';
 import type { JobArgs } from './jobs/define-job.js';
 import { resolveJob } from './launch/job-source.js';
 import type { Backend, JobStats, Launcher, OutputSink, Timings } from './launch/launcher.js';
+import { noteRunCalled } from './runtime/run-as-script.js';
 
 export interface RunOptions {
   /** Number of ranks, an integer >= 1. */
@@ -33,6 +34,11 @@ export interface RunOptions {
    * over SQS) or the cheapest in requests (`cost`). Unset on `local`: fixed binomial trees.
    */
   optimize?: 'latency' | 'cost';
+  /**
+   * Environment variables set in every rank's `process.env` (mpiexec `-x`), on `local` and `sqs`
+   * (where ranks otherwise see this process's environment); `aws` rejects it for now.
+   */
+  env?: Record<string, string>;
 }
 
 export interface RunResult<R = unknown> {
@@ -60,6 +66,7 @@ const KNOWN_OPTIONS = new Set([
   'profile',
   'stack',
   'optimize',
+  'env',
 ]);
 /** The largest world this runtime accepts: worker threads cost memory, Lambda fan-out costs money. */
 export const MAX_RANKS = 4096;
@@ -92,7 +99,34 @@ export function checkRunOptions(options: RunOptions): Required<Pick<RunOptions, 
       `Expected \`optimize\` to be 'latency' or 'cost', got ${describeValue(options.optimize)}`,
     );
   }
+  if (options.env !== undefined) {
+    checkEnv(options.env);
+    // Not carried to Lambda invocations yet: refuse rather than run ranks without the variables.
+    if (backend === 'aws' && Object.keys(options.env).length > 0) {
+      throw new UsageError(
+        '`env` (-x/--env) is not supported on the aws backend yet: set the variables in the job arguments, or run on local/sqs',
+      );
+    }
+  }
   return { ranks, backend };
+}
+
+function checkEnv(env: unknown): void {
+  if (env === null || typeof env !== 'object' || Array.isArray(env)) {
+    throw new UsageError(
+      `Expected \`env\` to be an object of strings like { FOO: 'bar' }, got ${describeValue(env)}`,
+    );
+  }
+  for (const [name, value] of Object.entries(env)) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+      throw new UsageError(
+        `Expected \`env\` keys to be variable names (letters, digits, _), got ${describeValue(name)}`,
+      );
+    }
+    if (typeof value !== 'string') {
+      throw new UsageError(`Expected \`env.${name}\` to be a string, got ${describeValue(value)}`);
+    }
+  }
 }
 
 const defaultSink: OutputSink = (_rank, stream, line) => {
@@ -125,6 +159,7 @@ async function launcherFor(backend: Backend, options: RunOptions): Promise<Launc
  * console.log(res.result);
  */
 export async function run<R = unknown>(job: string | URL, options: RunOptions): Promise<RunResult<R>> {
+  noteRunCalled();
   const { ranks, backend } = checkRunOptions(options);
   const launcher = await launcherFor(backend, options);
   const resolved = await resolveJob(job);
@@ -139,6 +174,7 @@ export async function run<R = unknown>(job: string | URL, options: RunOptions): 
     if (options.onProgress) req.onProgress = options.onProgress;
     if (options.signal) req.signal = options.signal;
     if (options.optimize) req.optimize = options.optimize;
+    if (options.env) req.env = options.env;
     const out = await launcher.launch(req);
     return {
       ok: true,

@@ -2,7 +2,7 @@
  * `tsmpi-cloud doctor`: checks, one line each, that `run --backend aws` can work here, and says
  * what to fix when it cannot. Exit status 0 when every check passes, 1 otherwise.
  */
-import { GetFunctionConfigurationCommand } from '@aws-sdk/client-lambda';
+import { GetAccountSettingsCommand, GetFunctionConfigurationCommand } from '@aws-sdk/client-lambda';
 import { HeadBucketCommand } from '@aws-sdk/client-s3';
 import { ListQueuesCommand } from '@aws-sdk/client-sqs';
 import { UsageError } from '../base/errors.js';
@@ -15,6 +15,7 @@ import {
 } from '../launch/lambda/deployment.js';
 import { readConcurrency } from '../launch/lambda/preflight.js';
 import { type AwsService, explainSetupError } from '../launch/lambda/setup-error.js';
+import { classifyAwsError } from '../transport/sqs/aws-error-kind.js';
 
 export interface DoctorOptions {
   stack?: string;
@@ -35,6 +36,8 @@ export interface DoctorCheck {
   what: string;
   /** What to do about a failed check. */
   fix?: string;
+  /** The check could not run because an earlier one failed (it is not counted as passed). */
+  skipped?: boolean;
 }
 
 /** A failed AWS call as one sentence: what failed and what to set. */
@@ -44,7 +47,28 @@ function explain(err: unknown, action: string, service: AwsService): string {
 }
 
 /**
- * Runs the checks; returns them (for tests and `--json`), printing nothing.
+ * What a failed call says about the setup, as the check's title: a network failure is not a
+ * credentials failure, and neither is a missing permission.
+ */
+function failedWhat(err: unknown, otherwise: string, service: AwsService): string {
+  switch (classifyAwsError(err)) {
+    case 'credentials':
+      return 'AWS credentials';
+    case 'no-region':
+      return 'AWS region';
+    case 'unreachable':
+    case 'transient-network':
+      return `network: cannot reach ${service}`;
+    case 'access-denied':
+      return `permission: ${otherwise}`;
+    default:
+      return otherwise;
+  }
+}
+
+/**
+ * Runs every check it can, even after one fails (a check that needs an earlier result it did not
+ * get is listed as skipped); returns them (for tests and `--json`), printing nothing.
  *
  * @example
  * const checks = await runDoctor({ stack: 'TsmpiCloud' });
@@ -59,9 +83,10 @@ export async function runDoctor(options: DoctorOptions = {}): Promise<DoctorChec
     options.clients ??
     createAwsClients({ ...base, ...(options.region === undefined ? {} : { region: options.region }) });
   let clients = discovery;
+  const stackName = options.stack ?? DEFAULT_STACK_NAME;
   try {
     // 1. The stack and its outputs.
-    let deployment: Deployment;
+    let deployment: Deployment | undefined;
     const outputsFile = outputsFileFrom(options.outputsFile);
     try {
       deployment = await findDeployment({
@@ -76,56 +101,56 @@ export async function runDoctor(options: DoctorOptions = {}): Promise<DoctorChec
           `${deployment.region}): function ${deployment.rankFunctionName}, bucket ${deployment.bucketName}, queue prefix ${deployment.queuePrefix}`,
       });
     } catch (err) {
-      const message = explain(
-        err,
-        `reading stack ${options.stack ?? DEFAULT_STACK_NAME} (CloudFormation DescribeStacks)`,
-        'CloudFormation',
-      );
-      const credentials = /credentials|region/i.test(message);
       checks.push({
         ok: false,
-        what: credentials ? 'AWS credentials and region' : `stack ${options.stack ?? DEFAULT_STACK_NAME}`,
-        fix: message,
+        what: failedWhat(err, `stack ${stackName}`, 'CloudFormation'),
+        fix: explain(err, `reading stack ${stackName} (CloudFormation DescribeStacks)`, 'CloudFormation'),
       });
-      return checks;
     }
-    if (options.clients === undefined)
+    if (deployment !== undefined && options.clients === undefined)
       clients = createAwsClients({ ...base, region: options.region ?? deployment.region });
 
     // 2. Credentials (a cheap call) and concurrency, in one: GetAccountSettings.
     const lambda = clients.lambda();
     try {
-      const c = await readConcurrency(lambda, deployment.rankFunctionName);
-      checks.push({
-        ok: true,
-        what: `credentials accepted by Lambda in ${deployment.region} (GetAccountSettings)`,
-      });
-      const limit =
-        c.reserved === undefined
-          ? `the account's unreserved concurrency (${c.unreserved} of ${c.accountLimit})`
-          : `the function's reserved concurrency (${c.reserved})`;
-      const ranks = options.ranks;
-      if (c.available < 1) {
-        checks.push({
-          ok: false,
-          what: `concurrency: no rank can run (${limit})`,
-          fix: 'request a "Concurrent executions" quota increase in Service Quotas, or remove the reservation',
-        });
-      } else if (ranks !== undefined && ranks > c.available) {
-        checks.push({
-          ok: false,
-          what: `concurrency: ${ranks} ranks need ${ranks} concurrent executions; ${limit} allows ${c.available}`,
-          fix: 'request a "Concurrent executions" quota increase in Service Quotas, or run fewer ranks',
-        });
+      if (deployment === undefined) {
+        // No function to look at, but the credentials and the account's quota can still be read.
+        const account = await lambda.send(new GetAccountSettingsCommand({}));
+        checks.push({ ok: true, what: 'credentials accepted by Lambda (GetAccountSettings)' });
+        const unreserved =
+          account.AccountLimit?.UnreservedConcurrentExecutions ??
+          account.AccountLimit?.ConcurrentExecutions ??
+          0;
+        checks.push(
+          concurrencyCheck(unreserved, `the account's unreserved concurrency (${unreserved})`, options.ranks),
+        );
       } else {
-        checks.push({ ok: true, what: `concurrency: up to ${c.available} ranks at once (${limit})` });
+        const c = await readConcurrency(lambda, deployment.rankFunctionName);
+        checks.push({
+          ok: true,
+          what: `credentials accepted by Lambda in ${deployment.region} (GetAccountSettings)`,
+        });
+        const limit =
+          c.reserved === undefined
+            ? `the account's unreserved concurrency (${c.unreserved} of ${c.accountLimit})`
+            : `the function's reserved concurrency (${c.reserved})`;
+        checks.push(concurrencyCheck(c.available, limit, options.ranks));
       }
     } catch (err) {
       checks.push({
         ok: false,
-        what: 'AWS credentials (Lambda GetAccountSettings)',
+        what: `${failedWhat(err, 'Lambda', 'Lambda')} (GetAccountSettings)`,
         fix: explain(err, 'GetAccountSettings', 'Lambda'),
       });
+    }
+
+    if (deployment === undefined) {
+      for (const what of ['rank function', 'SQS access', 'S3 access'])
+        checks.push({
+          ok: false,
+          skipped: true,
+          what: `${what}: not checked, the stack's outputs are needed`,
+        });
       return checks;
     }
 
@@ -142,7 +167,7 @@ export async function runDoctor(options: DoctorOptions = {}): Promise<DoctorChec
       const missing = (err as Error).name === 'ResourceNotFoundException';
       checks.push({
         ok: false,
-        what: `rank function ${deployment.rankFunctionName}`,
+        what: failedWhat(err, `rank function ${deployment.rankFunctionName}`, 'Lambda'),
         fix: missing
           ? 'it does not exist: deploy the stack again with `npx cdk deploy`'
           : explain(err, 'GetFunctionConfiguration', 'Lambda'),
@@ -156,7 +181,11 @@ export async function runDoctor(options: DoctorOptions = {}): Promise<DoctorChec
         .send(new ListQueuesCommand({ QueueNamePrefix: `${deployment.queuePrefix}-`, MaxResults: 1 }));
       checks.push({ ok: true, what: `SQS: queues ${deployment.queuePrefix}-* can be listed` });
     } catch (err) {
-      checks.push({ ok: false, what: 'SQS access', fix: explain(err, 'ListQueues', 'SQS') });
+      checks.push({
+        ok: false,
+        what: failedWhat(err, 'SQS access', 'SQS'),
+        fix: explain(err, 'ListQueues', 'SQS'),
+      });
     }
     try {
       await clients.s3().send(new HeadBucketCommand({ Bucket: deployment.bucketName }));
@@ -164,31 +193,58 @@ export async function runDoctor(options: DoctorOptions = {}): Promise<DoctorChec
     } catch (err) {
       checks.push({
         ok: false,
-        what: `S3 bucket ${deployment.bucketName}`,
+        what: failedWhat(err, `S3 bucket ${deployment.bucketName}`, 'S3'),
         fix: explain(err, 'HeadBucket', 'S3'),
       });
     }
     return checks;
   } finally {
     if (options.clients === undefined) {
-      clients.destroy();
+      if (clients !== discovery) clients.destroy();
       discovery.destroy();
     }
   }
 }
 
-/** Prints the checks as ✓ / ✗ lines; returns the exit status. */
-export async function doctor(options: DoctorOptions, write: (s: string) => void): Promise<number> {
+function concurrencyCheck(available: number, limit: string, ranks: number | undefined): DoctorCheck {
+  if (available < 1) {
+    return {
+      ok: false,
+      what: `concurrency: no rank can run (${limit})`,
+      fix: 'request a "Concurrent executions" quota increase in Service Quotas, or remove the reservation',
+    };
+  }
+  if (ranks !== undefined && ranks > available) {
+    return {
+      ok: false,
+      what: `concurrency: ${ranks} ranks need ${ranks} concurrent executions; ${limit} allows ${available}`,
+      fix: 'request a "Concurrent executions" quota increase in Service Quotas, or run fewer ranks',
+    };
+  }
+  return { ok: true, what: `concurrency: up to ${available} ranks at once (${limit})` };
+}
+
+/** Prints the checks as ✓ / ✗ / – lines (or one JSON object with `--json`); returns the exit status. */
+export async function doctor(
+  options: DoctorOptions,
+  write: (s: string) => void,
+  output: { json?: boolean } = {},
+): Promise<number> {
   const checks = await runDoctor(options);
+  const failed = checks.filter((c) => !c.ok && c.skipped !== true).length;
+  const skipped = checks.filter((c) => c.skipped === true).length;
+  if (output.json === true) {
+    write(`${JSON.stringify({ ok: failed === 0 && skipped === 0, checks })}\n`);
+    return failed === 0 && skipped === 0 ? 0 : 1;
+  }
   for (const c of checks) {
-    write(`${c.ok ? '✓' : '✗'} ${c.what}\n`);
+    write(`${c.ok ? '✓' : c.skipped === true ? '–' : '✗'} ${c.what}\n`);
     if (!c.ok && c.fix !== undefined) write(`  → ${c.fix}\n`);
   }
-  const failed = checks.filter((c) => !c.ok).length;
   write(
-    failed === 0
+    failed === 0 && skipped === 0
       ? 'All checks passed: `tsmpi-cloud run <job> --backend aws` should work.\n'
-      : `${failed} check(s) failed.\n`,
+      : `${failed} check(s) failed${skipped === 0 ? '' : `, ${skipped} could not run`}.\n`,
   );
-  return failed === 0 ? 0 : 1;
+  return failed === 0 && skipped === 0 ? 0 : 1;
 }

@@ -1,65 +1,20 @@
-import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
-import { errorClassName, JobFailedError, UsageError } from '../base/errors.js';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { ERR_ABORTED, errorClassName, JobFailedError, UsageError } from '../base/errors.js';
 import { ENV } from '../base/stack-contract.js';
 import { BUILTIN_JOBS } from '../jobs/registry.js';
 import type { Backend } from '../launch/launcher.js';
 import { MAX_RANKS, type RunOptions, type RunResult, run } from '../run.js';
-import { parseJobArgs } from './job-args.js';
+import { parseJobArgs } from '../runtime/parse-job-args.js';
+import { COMMANDS, type Command, checkBackendOptions, parseCommandLine } from './command-line.js';
+import { didYouMean } from './did-you-mean.js';
+import { helpText } from './help.js';
+import { rankOutput } from './rank-output.js';
 import { toJson } from './to-json.js';
 
 const VERSION = (
   JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }
 ).version;
-
-const HELP = `tsmpi-cloud ${VERSION} — run mpi4py-style TypeScript jobs on worker threads or AWS Lambda
-
-Usage:
-  tsmpi-cloud run <job> --ranks N [options] [-- job arguments]
-  tsmpi-cloud list
-  tsmpi-cloud doctor [--stack S] [--region R] [--profile P] [--outputs-file F] [--ranks N]
-  tsmpi-cloud --help | --version
-
-<job> is a built-in job (see \`tsmpi-cloud list\`) or a .ts/.mts/.js/.mjs file whose default
-export is \`defineJob(async (comm, args) => ...)\`.
-
-Options for run:
-  -n, --ranks N         number of ranks, 1..${MAX_RANKS} (required)
-  --backend B           local (worker threads, default) | sqs (threads, messages over SQS) | aws (Lambda)
-  --endpoint URL        SQS/S3 endpoint (an emulator) for --backend sqs or aws; default: AWS from the environment
-  --region R            AWS region (default: AWS_REGION, or the stack's with --outputs-file)
-  --profile P           AWS profile for --backend aws (default: AWS_PROFILE / the default chain)
-  --stack S             CloudFormation stack of --backend aws (default: TsmpiCloud)
-  --outputs-file F      read the stack's outputs from \`cdk deploy --outputs-file F\` instead of
-                        CloudFormation (default: TSMPI_OUTPUTS_FILE)
-  --timeout SECONDS     fail the job if it runs longer, reporting what each rank waits for
-  --optimize latency|cost
-                        how the cost model picks collective algorithms: fastest (default over SQS)
-                        or fewest billed requests; the choices and predictions appear in --json stats
-  --json                print one JSON object { ok, backend, ranks, result, results, timings, stats, error? }
-                        on stdout; rank output goes to stderr
-  --tag-output          prefix every output line with [rank]
-  --verbose             show stack traces of failures
-  -h, --help            this help
-
-doctor checks that --backend aws can run here: credentials, the stack and its outputs, the
-account's and the function's concurrency (enough for --ranks N), the rank function, SQS and S3
-access; it prints ✓/✗ lines with what to fix and exits 0 when all pass, 1 otherwise.
-
-A progress line (ranks started/finished) is shown on stderr when it is a terminal and --json is off.
-
-Job arguments after \`--\` reach the job as an object: \`-- --samples 1e8 --fast\` gives
-{ samples: 100000000, fast: true }.
-
-Examples:
-  tsmpi-cloud run pi --ranks 64
-  tsmpi-cloud run pi --ranks 2 -- --samples 100000000
-  tsmpi-cloud run ./my-job.ts --ranks 8 --tag-output
-  tsmpi-cloud run hello --ranks 4 --backend sqs --endpoint http://127.0.0.1:4566
-  tsmpi-cloud doctor --stack TsmpiCloud --ranks 64
-  tsmpi-cloud run pi --ranks 64 --backend aws --stack TsmpiCloud
-
-Exit status: 0 success, 1 the job failed, 2 bad usage.`;
 
 interface Io {
   stdout: (s: string) => void;
@@ -99,11 +54,14 @@ function progressLine(write: (s: string) => void) {
   };
 }
 
-function parseRanks(v: string | undefined): number {
-  if (v === undefined) throw new UsageError('missing --ranks N: how many ranks to run, e.g. --ranks 4');
+/** `setTimeout` holds at most 2^31 - 1 ms (~24.8 days); a longer timer fires at once. */
+const MAX_TIMEOUT_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
+
+function parseRanks(v: string | undefined, spelled = '--ranks'): number | undefined {
+  if (v === undefined) return undefined;
   const n = Number(v);
   if (!/^\d+$/.test(v.trim()) || !Number.isSafeInteger(n) || n < 1 || n > MAX_RANKS) {
-    throw new UsageError(`Expected --ranks to be an integer in [1, ${MAX_RANKS}], got \`${v}\``);
+    throw new UsageError(`Expected ${spelled} to be an integer in [1, ${MAX_RANKS}], got \`${v}\``);
   }
   return n;
 }
@@ -114,105 +72,197 @@ function parseTimeout(v: string | undefined): number | undefined {
   if (v.trim() === '' || !Number.isFinite(s) || s <= 0) {
     throw new UsageError(`Expected --timeout to be a positive number of seconds, got \`${v}\``);
   }
+  if (s > MAX_TIMEOUT_SECONDS) {
+    throw new UsageError(
+      `Expected --timeout to be at most ${MAX_TIMEOUT_SECONDS} seconds (about 24.8 days, the longest timer Node keeps), got \`${v}\`; leave it out for no timeout`,
+    );
+  }
   return s * 1000;
+}
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** `-x VAR` (its value here) and `-x VAR=VALUE`, as mpiexec; later ones win. */
+function parseEnv(specs: string[], env: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const spec of specs) {
+    const eq = spec.indexOf('=');
+    const name = eq >= 0 ? spec.slice(0, eq) : spec;
+    if (!ENV_NAME.test(name)) {
+      throw new UsageError(
+        `Expected -x/--env to be VAR or VAR=VALUE with VAR a variable name (letters, digits, _), got \`${spec}\``,
+      );
+    }
+    if (eq >= 0) out[name] = spec.slice(eq + 1);
+    else {
+      const value = env[name];
+      if (value === undefined) {
+        throw new UsageError(`-x ${name}: ${name} is not set here; give its value with -x ${name}=VALUE`);
+      }
+      out[name] = value;
+    }
+  }
+  return out;
+}
+
+/** Built-in jobs name their arguments: a misspelled one is a usage error, not silently ignored. */
+function checkBuiltinArgs(job: string, args: Record<string, unknown>, jobArgv: string[]): void {
+  const known = BUILTIN_JOBS[job]?.args;
+  if (known === undefined) return;
+  const names = Object.keys(known);
+  const takes =
+    names.length === 0
+      ? `${job} takes no job arguments`
+      : `${job} takes ${names.map((n) => `--${kebab(n)} ${known[n]}`).join(', ')}`;
+  for (const key of Object.keys(args)) {
+    if (key === '_') {
+      throw new UsageError(`unexpected job argument \`${String((args._ as unknown[])[0])}\`: ${takes}`);
+    }
+    if (!names.includes(key)) {
+      const given = jobArgv.find((a) => camelOf(a) === key) ?? `--${kebab(key)}`;
+      const close = didYouMean(kebab(key), names.map(kebab));
+      throw new UsageError(
+        `unknown job argument \`${given}\` for ${job}${close === undefined ? '' : `; did you mean \`--${close}\`?`} (${takes})`,
+      );
+    }
+  }
+}
+
+function kebab(s: string): string {
+  return s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}
+
+function camelOf(arg: string): string {
+  return arg
+    .replace(/^--?(no-)?/, '')
+    .replace(/=.*$/, '')
+    .replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+}
+
+function listJobs(io: Io, json: boolean): number {
+  if (json) {
+    const jobs = Object.entries(BUILTIN_JOBS).map(([name, j]) => ({
+      name,
+      description: j.description,
+      args: j.args ?? {},
+      ...(j.minRanks === undefined ? {} : { minRanks: j.minRanks }),
+    }));
+    io.stdout(`${toJson(jobs)}\n`);
+    return 0;
+  }
+  const width = Math.max(...Object.keys(BUILTIN_JOBS).map((k) => k.length));
+  for (const [name, j] of Object.entries(BUILTIN_JOBS))
+    io.stdout(`${name.padEnd(width)}  ${j.description}\n`);
+  return 0;
 }
 
 /** Runs the CLI; returns the exit status. */
 export async function main(argv: string[], io: Io = defaultIo): Promise<number> {
-  let verbose = argv.includes('--verbose');
+  let verbose = argv.includes('--verbose') || argv.includes('-v');
   let json = false;
   let backendName: string | null = null;
   let ranksCount: number | null = null;
   try {
-    const dd = argv.indexOf('--');
-    const own = dd >= 0 ? argv.slice(0, dd) : argv;
-    const jobArgv = dd >= 0 ? argv.slice(dd + 1) : [];
-    let parsed: ReturnType<typeof parseCli>;
-    try {
-      parsed = parseCli(own);
-    } catch (err) {
-      if (err instanceof UsageError) throw err;
-      throw new UsageError(`${(err as Error).message.replace(/^.*?: /, '')}; see \`tsmpi-cloud --help\``);
-    }
-    const { values, positionals } = parsed;
-    verbose = values.verbose === true;
-    json = values.json === true;
-    if (values.version) {
+    const line = parseCommandLine(argv);
+    const { values, command, positionals } = line;
+    const str = (name: string) => values.get(name) as string | undefined;
+    const flag = (name: string) => values.get(name) === true;
+    verbose = flag('verbose');
+    json = flag('json');
+    if (flag('version') || (command === undefined && verbose && values.size === 1)) {
       io.stdout(`${VERSION}\n`);
       return 0;
     }
-    const [command, ...rest] = positionals;
-    if (values.help || command === undefined || command === 'help') {
-      io.stdout(`${HELP}\n`);
-      return command === undefined && !values.help ? 2 : 0;
+    if (command === 'help' || flag('help') || command === undefined) {
+      const about = command === 'help' ? positionals[0] : command;
+      if (about !== undefined && !COMMANDS.includes(about as Command)) {
+        throw new UsageError(`no help for \`${about}\`: commands are run, list, doctor`);
+      }
+      io.stdout(`${helpText(VERSION, about as Command | undefined)}\n`);
+      return command === undefined && !flag('help') ? 2 : 0;
     }
     if (command === 'list') {
-      const width = Math.max(...Object.keys(BUILTIN_JOBS).map((k) => k.length));
-      for (const [name, j] of Object.entries(BUILTIN_JOBS))
-        io.stdout(`${name.padEnd(width)}  ${j.description}\n`);
-      return 0;
+      if (positionals.length > 0) throw new UsageError(`list takes no arguments, got \`${positionals[0]}\``);
+      return listJobs(io, json);
     }
     if (command === 'doctor') {
+      if (positionals.length > 0)
+        throw new UsageError(`doctor takes no arguments, got \`${positionals[0]}\``);
       const { doctor } = await import('./doctor.js');
+      const ranks = parseRanks(str('ranks'), line.spelled.get('ranks'));
       return await doctor(
         {
-          ...(values.stack === undefined ? {} : { stack: values.stack }),
-          ...(values.region === undefined ? {} : { region: values.region }),
-          ...(values.profile === undefined ? {} : { profile: values.profile }),
-          ...(values['outputs-file'] === undefined ? {} : { outputsFile: values['outputs-file'] }),
-          ...(values.endpoint === undefined ? {} : { endpoint: values.endpoint }),
-          ...(values.ranks === undefined ? {} : { ranks: parseRanks(values.ranks) }),
+          ...(str('stack') === undefined ? {} : { stack: str('stack')! }),
+          ...(str('region') === undefined ? {} : { region: str('region')! }),
+          ...(str('profile') === undefined ? {} : { profile: str('profile')! }),
+          ...(str('outputs-file') === undefined ? {} : { outputsFile: str('outputs-file')! }),
+          ...(str('endpoint') === undefined ? {} : { endpoint: str('endpoint')! }),
+          ...(ranks === undefined ? {} : { ranks }),
         },
         io.stdout,
+        { json },
       );
     }
-    if (command !== 'run') {
-      throw new UsageError(
-        `unknown command \`${command}\`: use \`run\`, \`list\` or \`doctor\` (see \`tsmpi-cloud --help\`)`,
-      );
-    }
-    const [job, ...extra] = rest;
+    const [job, ...extra] = positionals;
     if (job === undefined) throw new UsageError('missing <job>: e.g. `tsmpi-cloud run pi --ranks 4`');
     if (extra.length > 0) {
       throw new UsageError(
-        `unexpected argument \`${extra[0]}\`: job arguments go after \`--\`, e.g. -- --samples 1e8`,
+        `unexpected argument \`${extra[0]}\`: job arguments go after \`--\`, e.g. \`tsmpi-cloud run ${job} -- ${extra.join(' ')}\``,
       );
     }
-    const backend = (values.backend ?? 'local') as Backend;
-    backendName = backend;
-    const ranks = parseRanks(values.ranks);
-    ranksCount = ranks;
-    const timeoutMs = parseTimeout(values.timeout);
+    const backend = (str('backend') ?? 'local') as Backend;
     if (!['local', 'sqs', 'aws'].includes(backend)) {
       throw new UsageError(`Expected --backend to be local, sqs or aws, got \`${backend}\``);
     }
-    const tag = values['tag-output'] === true;
-    const rankOut = json ? io.stderr : io.stdout;
+    backendName = backend;
+    checkBackendOptions(line, backend);
+    // As mpiexec: on this machine, one rank per core unless told otherwise. Remote backends bill
+    // per rank, so there the count is always the user's choice.
+    let ranks = parseRanks(str('ranks'), line.spelled.get('ranks'));
+    if (ranks === undefined) {
+      if (backend !== 'local') {
+        throw new UsageError(
+          `missing --ranks N: how many ranks to run on --backend ${backend}, e.g. --ranks 4 (only --backend local defaults to the number of cores)`,
+        );
+      }
+      ranks = Math.min(availableParallelism(), MAX_RANKS);
+    }
+    ranksCount = ranks;
+    const timeoutMs = parseTimeout(str('timeout'));
+    const args = parseJobArgs(line.jobArgv);
+    checkBuiltinArgs(job, args, line.jobArgv);
+    const env = parseEnv((values.get('env') as string[] | undefined) ?? [], process.env);
     const progress = !json && io.stderrIsTTY === true ? progressLine(io.stderr) : undefined;
-    const options: RunOptions = {
-      ranks,
-      backend,
-      args: parseJobArgs(jobArgv),
-      onOutput: (rank, stream, line) => {
-        const text = `${tag ? `[${rank}] ` : ''}${line}\n`;
-        const print = () => (stream === 'stdout' ? rankOut : io.stderr)(text);
-        if (progress === undefined) print();
-        else progress.around(print);
-      },
-    };
+    const outputDir = str('output-filename');
+    if (outputDir !== undefined) {
+      if (outputDir.trim() === '') throw new UsageError('Expected --output-filename to be a folder, got ``');
+      mkdirSync(outputDir, { recursive: true });
+    }
+    const output = rankOutput({
+      tag: flag('tag-output'),
+      timestamp: flag('timestamp-output'),
+      mergeStderr: flag('merge-stderr-to-stdout'),
+      ...(outputDir === undefined ? {} : { outputDir }),
+      stdout: json ? io.stderr : io.stdout,
+      stderr: io.stderr,
+      ...(progress === undefined ? {} : { around: progress.around }),
+    });
+    const options: RunOptions = { ranks, backend, args, onOutput: output.sink };
+    if (Object.keys(env).length > 0) options.env = env;
     if (progress !== undefined) options.onProgress = (e) => progress.update(e.started, e.finished, e.ranks);
     if (timeoutMs !== undefined) options.timeoutMs = timeoutMs;
-    if (values.endpoint !== undefined) options.endpoint = values.endpoint;
-    if (values.region !== undefined) options.region = values.region;
-    if (values.profile !== undefined) options.profile = values.profile;
-    if (values.stack !== undefined) options.stack = values.stack;
+    if (str('endpoint') !== undefined) options.endpoint = str('endpoint')!;
+    if (str('region') !== undefined) options.region = str('region')!;
+    if (str('profile') !== undefined) options.profile = str('profile')!;
+    if (str('stack') !== undefined) options.stack = str('stack')!;
     // run() has no option for it: the aws launcher reads the outputs file from the environment.
-    if (values['outputs-file'] !== undefined) process.env[ENV.outputsFile] = values['outputs-file'];
-    if (values.optimize !== undefined) {
-      if (values.optimize !== 'latency' && values.optimize !== 'cost') {
-        throw new UsageError(`Expected --optimize to be latency or cost, got \`${values.optimize}\``);
+    if (str('outputs-file') !== undefined) process.env[ENV.outputsFile] = str('outputs-file')!;
+    const optimize = str('optimize');
+    if (optimize !== undefined) {
+      if (optimize !== 'latency' && optimize !== 'cost') {
+        throw new UsageError(`Expected --optimize to be latency or cost, got \`${optimize}\``);
       }
-      options.optimize = values.optimize;
+      options.optimize = optimize;
     }
     const ac = new AbortController();
     options.signal = ac.signal;
@@ -227,36 +277,13 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     } finally {
       process.off('SIGINT', onSigint);
       progress?.done();
+      output.close();
     }
     if (json) io.stdout(`${toJson(res)}\n`);
     return 0;
   } catch (err) {
     return report(err, { json, verbose, io, backend: backendName, ranks: ranksCount });
   }
-}
-
-function parseCli(argv: string[]) {
-  return parseArgs({
-    args: argv,
-    allowPositionals: true,
-    strict: true,
-    options: {
-      ranks: { type: 'string', short: 'n' },
-      backend: { type: 'string' },
-      endpoint: { type: 'string' },
-      region: { type: 'string' },
-      profile: { type: 'string' },
-      stack: { type: 'string' },
-      'outputs-file': { type: 'string' },
-      timeout: { type: 'string' },
-      optimize: { type: 'string' },
-      json: { type: 'boolean' },
-      'tag-output': { type: 'boolean' },
-      verbose: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-      version: { type: 'boolean', short: 'V' },
-    },
-  });
 }
 
 interface ReportContext {
@@ -299,7 +326,9 @@ function report(err: unknown, ctx: ReportContext): number {
     if (code !== undefined) error.errorcode = code;
     if (cause.stack) error.stack = cause.stack;
     if (json) io.stdout(`${failureJson(ctx, error)}\n`);
-    const what = error.errorcode !== undefined ? ` (abort code ${error.errorcode})` : '';
+    // A failed job always exits 1 (API.md); the rank's own code is shown, and carried in --json.
+    const kind = cause.errorClass === ERR_ABORTED ? 'abort code' : 'exit code';
+    const what = error.errorcode !== undefined ? ` (${kind} ${error.errorcode})` : '';
     io.stderr(`tsmpi-cloud: the job failed on rank ${err.rank}${what}: ${cause.message}\n`);
     if (verbose && cause.stack) io.stderr(`${cause.stack}\n`);
     else if (!json) io.stderr('(run with --verbose for the stack trace)\n');

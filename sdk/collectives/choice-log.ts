@@ -1,5 +1,5 @@
 import type { AlgorithmSpec, CollectiveName } from './algorithms.js';
-import type { Prediction } from './model/predict.js';
+import type { Prediction } from './predict.js';
 
 /** How an algorithm was picked: by the model (`latency`/`cost`), set by the user, or fixed tuning. */
 export type SelectedBy = 'latency' | 'cost' | 'override' | 'fixed' | 'naive';

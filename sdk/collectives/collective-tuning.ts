@@ -1,5 +1,5 @@
 import type { AlgorithmSpec, CollectiveName } from './algorithms.js';
-import type { Optimize } from './model/choose.js';
+import type { Optimize } from './choose.js';
 import { MEMORY_PROFILE, type TransportProfile } from './transport-profile.js';
 
 /** How collectives are run on a communicator. */

@@ -5,12 +5,12 @@ import {
   describeAlgorithm,
   normalizeAlgorithm,
 } from './algorithms.js';
+import { sizeClass } from './call-shape.js';
 import type { ChoiceLog, SelectedBy } from './choice-log.js';
+import { choose } from './choose.js';
 import type { ReduceOp } from './collective-context.js';
 import type { CollectiveTuning } from './collective-tuning.js';
-import { sizeClass } from './model/call-shape.js';
-import { choose } from './model/choose.js';
-import { type Prediction, predict } from './model/predict.js';
+import { type Prediction, predict } from './predict.js';
 import { isSegmentable } from './reduce-scatter-allgather.js';
 
 /** What one call knows beyond its collective and payload size: its reduction, operand and root. */

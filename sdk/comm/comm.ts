@@ -15,9 +15,9 @@ import {
   runScan,
   runScatter,
 } from '../collectives/algorithms.js';
+import { NOMINAL_BYTES } from '../collectives/call-shape.js';
 import type { CollectiveContext } from '../collectives/collective-context.js';
 import type { CollectiveTuning, TuningUpdate } from '../collectives/collective-tuning.js';
-import { NOMINAL_BYTES } from '../collectives/model/call-shape.js';
 import type { CallShape } from '../collectives/select-algorithm.js';
 import { asBuffer, checkPartsFit, copyInto, copyParts, splitBuffer } from './buffer-copy.js';
 import {

@@ -1,8 +1,8 @@
 import { describeValue } from '../base/describe-value.js';
 import { ERR_ARG, MPIError } from '../base/errors.js';
 import { decode, encode } from '../codec/codec.js';
+import { NOMINAL_BYTES } from '../collectives/call-shape.js';
 import type { ReduceOp } from '../collectives/collective-context.js';
-import { NOMINAL_BYTES } from '../collectives/model/call-shape.js';
 import { Op } from './op.js';
 import { ELEMENTWISE_OPS } from './predefined-ops.js';
 

@@ -14,6 +14,14 @@ type State<T> =
   | { kind: 'done'; completion: Completion<T> }
   | { kind: 'failed'; error: unknown };
 
+/** The value a request completes with: `RequestValue<Request<number>>` is `number`. */
+export type RequestValue<R> = R extends Request<infer V> ? V : never;
+
+/** The values of a list of requests, position by position (a tuple stays a tuple, with its types). */
+export type RequestValues<R extends readonly Request<any>[]> = {
+  -readonly [K in keyof R]: RequestValue<R[K]>;
+};
+
 /** Makes progress synchronously (drains the transport) so `test` can see arrived messages. */
 export type Progress = () => void;
 
@@ -140,13 +148,21 @@ export class Request<T = unknown> implements PromiseLike<T> {
     return this.wait().then(onfulfilled, onrejected);
   }
 
-  /** Waits for all; values in order (a failure rejects with the first error). */
-  static async waitall<T>(reqs: readonly Request<T>[]): Promise<T[]> {
-    return Promise.all(reqs.map((r) => r.wait()));
+  /**
+   * Waits for all; values in order (a failure rejects with the first error). Requests of different
+   * value types may be mixed: a tuple of requests gives a tuple of their values.
+   *
+   * @example
+   * const [, got] = await Request.waitall([comm.isend(x, 1), comm.irecv<number>(1)]); // got: number
+   */
+  static async waitall<const R extends readonly Request<any>[]>(reqs: R): Promise<RequestValues<R>> {
+    return Promise.all(reqs.map((r) => r.wait())) as Promise<RequestValues<R>>;
   }
 
   /** Waits for any active request: `[index, value]`, or `[UNDEFINED, undefined]` when none is active. */
-  static async waitany<T>(reqs: readonly Request<T>[]): Promise<[number, T | undefined]> {
+  static async waitany<R extends Request<any>>(
+    reqs: readonly R[],
+  ): Promise<[number, RequestValue<R> | undefined]> {
     const active = reqs.map((r, i) => [r, i] as const).filter(([r]) => r.active);
     if (active.length === 0) return [UNDEFINED, undefined];
     for (;;) {
@@ -166,13 +182,13 @@ export class Request<T = unknown> implements PromiseLike<T> {
   }
 
   /** `[true, values]` if every request is complete (reporting them all), else `[false, undefined]`. */
-  static testall<T>(reqs: readonly Request<T>[]): [boolean, T[] | undefined] {
+  static testall<const R extends readonly Request<any>[]>(reqs: R): [boolean, RequestValues<R> | undefined] {
     if (!reqs.every((r) => !r.active || r._finished)) return [false, undefined];
-    return [true, reqs.map((r) => (r.active ? r._reportNow() : (r.#valueIfDone() as T)))];
+    return [true, reqs.map((r) => (r.active ? r._reportNow() : r.#valueIfDone())) as RequestValues<R>];
   }
 
   /** `[index, true, value]` for a finished one; `[UNDEFINED, false, undefined]` if none finished; `[UNDEFINED, true, undefined]` if none is active. */
-  static testany<T>(reqs: readonly Request<T>[]): [number, boolean, T | undefined] {
+  static testany<R extends Request<any>>(reqs: readonly R[]): [number, boolean, RequestValue<R> | undefined] {
     let anyActive = false;
     for (let i = 0; i < reqs.length; i++) {
       const r = reqs[i]!;

@@ -1,4 +1,6 @@
+import { randomInt } from 'node:crypto';
 import { describeValue } from '../base/describe-value.js';
+import type { Comm } from '../comm/comm.js';
 import type { JobArgs } from './define-job.js';
 
 /** Reads a positive integer job argument (`--samples 1e8`), with a clear error otherwise. */
@@ -7,4 +9,18 @@ export function positiveIntArg(args: JobArgs, name: string, fallback: number): n
   if (v === undefined) return fallback;
   if (typeof v === 'number' && Number.isSafeInteger(v) && v > 0) return v;
   throw new Error(`Expected job argument \`--${name}\` to be a positive integer, got ${describeValue(v)}`);
+}
+
+/**
+ * The run's random seed: `--seed N` when given, else one drawn by rank 0 and broadcast, so every
+ * run samples afresh while all ranks agree on the seed (and a run can be repeated with `--seed`).
+ */
+export async function runSeed(comm: Comm, args: JobArgs): Promise<number> {
+  if (args.seed !== undefined) return positiveIntArg(args, 'seed', 1);
+  return comm.bcast(comm.rank === 0 ? randomInt(1, 2 ** 31) : 0, 0);
+}
+
+/** `count` items split over `size` ranks as evenly as possible: rank r's share (they sum to `count`). */
+export function shareOf(count: number, rank: number, size: number): number {
+  return Math.floor(count / size) + (rank < count % size ? 1 : 0);
 }

@@ -1,7 +1,7 @@
 import { Wtime } from '../comm/constants.js';
 import { SUM } from '../comm/predefined-ops.js';
 import { defineJob } from './define-job.js';
-import { positiveIntArg } from './job-args.js';
+import { positiveIntArg, runSeed, shareOf } from './job-args.js';
 import { countInsideStreams } from './pi-kernel.js';
 
 /**
@@ -10,20 +10,25 @@ import { countInsideStreams } from './pi-kernel.js';
  */
 export default defineJob(async (comm, args) => {
   const total = positiveIntArg(args, 'samples', 10_000_000);
-  const seed = positiveIntArg(args, 'seed', 20240611);
+  const seed = await runSeed(comm, args);
   const { rank, size } = comm;
-  const perProc = Math.floor(total / size);
+  // Every sample is drawn by some rank, even when there are fewer samples than ranks.
+  const mine = shareOf(total, rank, size);
   const start = Wtime();
-  const local = countInsideStreams(perProc, seed, rank);
+  const local = countInsideStreams(mine, seed, rank);
   const recvBuf = rank === 0 ? new Float64Array(1) : null;
   const sendBuf = new Float64Array([local]);
   const req = comm.Ireduce(sendBuf, recvBuf, SUM, 0);
   // Other work could overlap the reduction here.
   await req.wait();
   if (rank !== 0) return null;
-  const pi = (4 * recvBuf![0]!) / (perProc * size);
+  const pi = (4 * recvBuf![0]!) / total;
   const duration = Wtime() - start;
   console.log(`Estimated π: ${pi}`);
   console.log(`Time taken with ${size} processes (non-blocking): ${duration.toFixed(4)} seconds`);
-  return { pi, seconds: duration };
+  if (args.details === true) {
+    console.log(`Error vs Math.PI: ${Math.abs(pi - Math.PI).toExponential(3)}`);
+    console.log(`Seed: ${seed} (repeat this run with -- --seed ${seed})`);
+  }
+  return { pi, error: Math.abs(pi - Math.PI), samples: total, seed, seconds: duration };
 });

@@ -1,21 +1,47 @@
-/** The built-in jobs: name → module (relative to this folder) and a one-line description. */
-export const BUILTIN_JOBS: Record<string, { module: string; description: string; minRanks?: number }> = {
+/** A built-in job: its module (relative to this folder), what it does and the job arguments it takes. */
+export interface BuiltinJob {
+  module: string;
+  description: string;
+  /** Job arguments by (camelCase) name → their value's placeholder; any other is rejected by the CLI. */
+  args: Record<string, string>;
+  minRanks?: number;
+}
+
+const PI_ARGS = {
+  samples: 'N (default 1e7)',
+  seed: 'N (default: a new one each run, printed with --details)',
+  details: '(also print the error, seed and sampling rate)',
+};
+
+/** The built-in jobs. */
+export const BUILTIN_JOBS: Record<string, BuiltinJob> = {
   pi: {
     module: './pi.js',
     description: 'Monte Carlo pi, counts summed with reduce (--samples N, default 1e7)',
+    args: PI_ARGS,
   },
-  hello: { module: './hello.js', description: 'every rank prints "Hello from process R out of N"' },
+  hello: { module: './hello.js', description: 'every rank prints "Hello from process R out of N"', args: {} },
   'send-recv': {
     module: './send-recv.js',
     description: 'rank 0 sends a dict to rank 1 with tag 11',
+    args: {},
     minRanks: 2,
   },
-  broadcast: { module: './broadcast.js', description: "rank 0's message reaches every rank with bcast" },
-  'scatter-gather': { module: './scatter-gather.js', description: 'scatter i*2, add one, gather at rank 0' },
-  reduce: { module: './reduce.js', description: 'scatter i*2, add one, reduce with MAX at rank 0' },
+  broadcast: {
+    module: './broadcast.js',
+    description: "rank 0's message reaches every rank with bcast",
+    args: {},
+  },
+  'scatter-gather': {
+    module: './scatter-gather.js',
+    description: 'scatter i*2, add one, gather at rank 0',
+    args: {},
+  },
+  reduce: { module: './reduce.js', description: 'scatter i*2, add one, reduce with MAX at rank 0', args: {} },
   'pi-nonblocking': {
     module: './pi-nonblocking.js',
     description: 'Monte Carlo pi with a non-blocking Ireduce into a buffer (--samples N)',
+    args: PI_ARGS,
   },
 };
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -58,11 +58,24 @@ export async function resolveJob(job: string | URL, options: { cwd?: string } = 
       `unknown job \`${job}\`: built-in jobs are ${Object.keys(BUILTIN_JOBS).join(', ')} (see \`tsmpi-cloud list\`), or pass a path to a .ts/.js file`,
     );
   }
+  if (existsSync(file) && statSync(file).isDirectory()) {
+    const files = readdirSync(file).filter(
+      (f) => JOB_EXTENSIONS.includes(path.extname(f)) && !f.endsWith('.d.ts'),
+    );
+    const shown = files.slice(0, 4).map((f) => path.join(job, f));
+    throw new UsageError(
+      `job ${job} is a directory, not a job file: pass the file whose default export is defineJob(...)${
+        shown.length === 0
+          ? ` (it holds no ${JOB_EXTENSIONS.join('/')} file)`
+          : `, e.g. ${shown.join(', ')}${files.length > shown.length ? ', ...' : ''}`
+      }`,
+    );
+  }
   if (!existsSync(file) || !statSync(file).isFile()) {
     throw new UsageError(`job file not found: ${file}`);
   }
   if (!JOB_EXTENSIONS.includes(path.extname(file))) {
-    throw new UsageError(`job file ${file}: expected a .ts, .mts, .js or .mjs file`);
+    throw new UsageError(`job file ${file}: expected a ${JOB_EXTENSIONS.join(', ')} file`);
   }
   return bundleJobFile(file, job);
 }
@@ -93,7 +106,21 @@ async function bundleJobFile(file: string, display: string): Promise<ResolvedJob
         {
           name: 'tsmpi-cloud-runtime',
           setup(build) {
-            build.onResolve({ filter: /^tsmpi-cloud$/ }, () => ({ path: entryUrl, external: true }));
+            // `require('tsmpi-cloud')` (a CommonJS job) cannot load an ES module by URL on Node 20:
+            // it gets a module bundled in, which re-exports the runtime's own instance.
+            build.onResolve({ filter: /^tsmpi-cloud$/ }, (a) =>
+              a.kind === 'require-call'
+                ? { path: 'tsmpi-cloud', namespace: 'tsmpi-cloud-cjs' }
+                : { path: entryUrl, external: true },
+            );
+            build.onLoad({ filter: /.*/, namespace: 'tsmpi-cloud-cjs' }, () => ({
+              contents: `export * from ${JSON.stringify(entryUrl)};`,
+              loader: 'js',
+            }));
+            build.onResolve({ filter: /^file:/, namespace: 'tsmpi-cloud-cjs' }, (a) => ({
+              path: a.path,
+              external: true,
+            }));
           },
         },
       ],

@@ -1,5 +1,5 @@
 import { summarizeCollectives } from '../collectives/choice-log.js';
-import type { Optimize } from '../collectives/model/choose.js';
+import type { Optimize } from '../collectives/choose.js';
 import type { JobArgs } from '../jobs/define-job.js';
 import type { RankStats } from '../runtime/run-rank.js';
 import type { ResolvedJob } from './job-source.js';
@@ -19,6 +19,8 @@ export interface LaunchRequest {
   signal?: AbortSignal;
   /** `--optimize`: how the ranks' cost model picks collective algorithms. */
   optimize?: Optimize;
+  /** Variables set in every rank's `process.env` (`-x`/`--env`). */
+  env?: Record<string, string>;
 }
 
 export interface Timings {

@@ -1,6 +1,6 @@
 import { type CollectiveRecord, choiceLog } from '../collectives/choice-log.js';
+import type { Optimize } from '../collectives/choose.js';
 import type { CollectiveTuning } from '../collectives/collective-tuning.js';
-import type { Optimize } from '../collectives/model/choose.js';
 import { MEMORY_PROFILE, SQS_PROFILE, withProfile } from '../collectives/transport-profile.js';
 import { Comm } from '../comm/comm.js';
 import { Endpoint } from '../comm/endpoint.js';

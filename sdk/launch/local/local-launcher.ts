@@ -97,6 +97,7 @@ export class ThreadLauncher {
       stdout: true,
       stderr: true,
       execArgv: WORKER_EXEC_ARGV,
+      ...(req.env === undefined ? {} : { env: { ...process.env, ...req.env } }),
     });
     const thread: RankThread = {
       worker,
@@ -127,8 +128,10 @@ export class ThreadLauncher {
         thread.hasExited = true;
         sup.update(rank, {
           type: 'exited',
+          // The exit code is the rank's errorcode, as abort(code)'s is.
           error: {
             message: `rank ${rank} exited with code ${code} before finishing its job (process.exit() in a job ends its rank)`,
+            errorcode: code,
           },
         });
         resolve();

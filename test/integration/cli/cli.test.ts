@@ -5,8 +5,8 @@ import { cli, FIXTURES } from '../../helpers/cli.js';
 const job = (name: string) => `${FIXTURES}${name}`;
 
 describe('the CLI as a user runs it', () => {
-  it('runs pi on the default local backend and prints the estimate, its error and the time', async () => {
-    const r = await cli(['run', 'pi', '--ranks', '4', '--', '--samples', '200000']);
+  it('runs pi on the default local backend and prints the estimate and the time (--details: the error and rate)', async () => {
+    const r = await cli(['run', 'pi', '--ranks', '4', '--', '--samples', '200000', '--details']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^Estimated π: 3\.1\d*$/m);
@@ -178,11 +178,11 @@ describe('failures stop every rank and exit 1 with one readable paragraph', () =
 describe('bad usage exits 2 with a message that says what to do', () => {
   const usage: [string[], RegExp][] = [
     [['run', 'pi', '--ranks', '0'], /--ranks.*integer in \[1, 4096\], got `0`/],
-    [['run', 'pi', '--ranks', '-1'], /--ranks/],
+    [['run', 'pi', '--ranks', '-1'], /--ranks.*integer in \[1, 4096\], got `-1`/],
     [['run', 'pi', '--ranks', 'abc'], /got `abc`/],
     [['run', 'pi', '--ranks', '1.5'], /got `1\.5`/],
     [['run', 'pi', '--ranks', '1e9'], /got `1e9`/],
-    [['run', 'pi'], /missing --ranks/],
+    [['run', 'pi', '--backend', 'aws'], /missing --ranks/],
     [['run', 'nope', '--ranks', '2'], /unknown job `nope`.*built-in jobs are/],
     [['run', './missing.ts', '--ranks', '2'], /job file not found/],
     [['run', `${FIXTURES}syntax-error.ts`, '--ranks', '2'], /could not be built: .*syntax-error\.ts:3/],

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { AlgorithmSpec, CollectiveName } from '../../../sdk/collectives/algorithms.js';
-import { sizeClass } from '../../../sdk/collectives/model/call-shape.js';
-import { candidates, choose } from '../../../sdk/collectives/model/choose.js';
-import { predict } from '../../../sdk/collectives/model/predict.js';
-import { deleteCalls, receiveCalls } from '../../../sdk/collectives/model/receive-calls.js';
+import { sizeClass } from '../../../sdk/collectives/call-shape.js';
+import { candidates, choose } from '../../../sdk/collectives/choose.js';
+import { predict } from '../../../sdk/collectives/predict.js';
+import { deleteCalls, receiveCalls } from '../../../sdk/collectives/receive-calls.js';
 import { MEMORY_PROFILE, SQS_PROFILE, withProfile } from '../../../sdk/collectives/transport-profile.js';
 
 const small = (collective: CollectiveName, size: number) => ({ collective, size, bytes: 8 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { choose } from '../../../sdk/collectives/model/choose.js';
-import { MODEL_CACHES, ModelCache } from '../../../sdk/collectives/model/model-cache.js';
-import { predict } from '../../../sdk/collectives/model/predict.js';
+import { choose } from '../../../sdk/collectives/choose.js';
+import { MODEL_CACHES, ModelCache } from '../../../sdk/collectives/model-cache.js';
+import { predict } from '../../../sdk/collectives/predict.js';
 import { SQS_PROFILE, withProfile } from '../../../sdk/collectives/transport-profile.js';
 
 describe('the cost model caches', () => {

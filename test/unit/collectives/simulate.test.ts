@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AlgorithmSpec, CollectiveName } from '../../../sdk/collectives/algorithms.js';
-import { predict } from '../../../sdk/collectives/model/predict.js';
+import { predict } from '../../../sdk/collectives/predict.js';
 import { SQS_PROFILE } from '../../../sdk/collectives/transport-profile.js';
 import { simulate } from '../../../sim/simulate.js';
 

@@ -1,0 +1,301 @@
+import { UsageError } from '../base/errors.js';
+import { BUILTIN_JOBS } from '../jobs/registry.js';
+import type { Backend } from '../launch/launcher.js';
+import { didYouMean } from './did-you-mean.js';
+
+export type Command = 'run' | 'list' | 'doctor' | 'help';
+export const COMMANDS: readonly Command[] = ['run', 'list', 'doctor', 'help'];
+
+/** One option of the command line: which commands (and, for `run`, which backends) accept it. */
+export interface OptionSpec {
+  name: string;
+  /** Short spellings, with their dash: `-n`, `-np`. */
+  short?: readonly string[];
+  /** `string` takes the next word as its value; `list` does too, and may repeat. */
+  type: 'string' | 'boolean' | 'list';
+  commands: readonly Command[];
+  /** For `run`: the backends it applies to (all when unset). */
+  backends?: readonly Backend[];
+  /** Placeholder of the value in help texts. */
+  value?: string;
+  help: string;
+}
+
+const ALL: readonly Command[] = ['run', 'list', 'doctor', 'help'];
+
+/** Every option, in the order help texts list them. */
+export const OPTIONS: readonly OptionSpec[] = [
+  {
+    name: 'ranks',
+    short: ['-n', '-np'],
+    type: 'string',
+    value: 'N',
+    commands: ['run', 'doctor'],
+    help: 'number of ranks (run: default the number of cores with --backend local, required otherwise; doctor: check the concurrency holds N)',
+  },
+  {
+    name: 'backend',
+    type: 'string',
+    value: 'B',
+    commands: ['run'],
+    help: 'local (worker threads, default) | sqs (threads, messages over SQS) | aws (Lambda)',
+  },
+  {
+    name: 'endpoint',
+    type: 'string',
+    value: 'URL',
+    commands: ['run', 'doctor'],
+    backends: ['sqs', 'aws'],
+    help: 'SQS/S3 endpoint (an emulator) for --backend sqs or aws; default: AWS from the environment',
+  },
+  {
+    name: 'region',
+    type: 'string',
+    value: 'R',
+    commands: ['run', 'doctor'],
+    backends: ['sqs', 'aws'],
+    help: "AWS region (default: AWS_REGION, or the stack's with --outputs-file)",
+  },
+  {
+    name: 'profile',
+    type: 'string',
+    value: 'P',
+    commands: ['run', 'doctor'],
+    backends: ['aws'],
+    help: 'AWS profile for --backend aws (default: AWS_PROFILE / the default chain)',
+  },
+  {
+    name: 'stack',
+    type: 'string',
+    value: 'S',
+    commands: ['run', 'doctor'],
+    backends: ['aws'],
+    help: 'CloudFormation stack of --backend aws (default: TsmpiCloud)',
+  },
+  {
+    name: 'outputs-file',
+    type: 'string',
+    value: 'F',
+    commands: ['run', 'doctor'],
+    backends: ['aws'],
+    help: "read the stack's outputs from `cdk deploy --outputs-file F` instead of CloudFormation (default: TSMPI_OUTPUTS_FILE)",
+  },
+  {
+    name: 'timeout',
+    type: 'string',
+    value: 'SECONDS',
+    commands: ['run'],
+    help: 'fail the job if it runs longer, reporting what each rank waits for',
+  },
+  {
+    name: 'optimize',
+    type: 'string',
+    value: 'latency|cost',
+    commands: ['run'],
+    help: 'how the cost model picks collective algorithms: fastest (default over SQS) or fewest billed requests; the choices appear in --json stats',
+  },
+  {
+    name: 'env',
+    short: ['-x'],
+    type: 'list',
+    value: 'VAR[=VALUE]',
+    commands: ['run'],
+    help: "set VAR in every rank's environment, to VALUE or to its value here (repeatable), as mpiexec -x",
+  },
+  {
+    name: 'json',
+    type: 'boolean',
+    commands: ['run', 'list', 'doctor'],
+    help: 'print one JSON object on stdout (run: { ok, backend, ranks, result, results, timings, stats, error? }; rank output goes to stderr)',
+  },
+  {
+    name: 'tag-output',
+    type: 'boolean',
+    commands: ['run'],
+    help: 'prefix every output line with [rank]',
+  },
+  {
+    name: 'timestamp-output',
+    type: 'boolean',
+    commands: ['run'],
+    help: 'prefix every output line with the time it reached this machine (ISO 8601, UTC)',
+  },
+  {
+    name: 'merge-stderr-to-stdout',
+    type: 'boolean',
+    commands: ['run'],
+    help: "send ranks' stderr where their stdout goes",
+  },
+  {
+    name: 'output-filename',
+    type: 'string',
+    value: 'DIR',
+    commands: ['run'],
+    help: "write each rank's output to DIR/rank.<N>/stdout and DIR/rank.<N>/stderr instead of the terminal",
+  },
+  {
+    name: 'verbose',
+    short: ['-v'],
+    type: 'boolean',
+    commands: ALL,
+    help: 'show stack traces of failures (`tsmpi-cloud -v` alone prints the version)',
+  },
+  { name: 'help', short: ['-h'], type: 'boolean', commands: ALL, help: 'this help' },
+  { name: 'version', short: ['-V'], type: 'boolean', commands: ALL, help: 'print the version' },
+];
+
+const BY_SPELLING = new Map<string, OptionSpec>();
+for (const o of OPTIONS) {
+  BY_SPELLING.set(`--${o.name}`, o);
+  for (const s of o.short ?? []) BY_SPELLING.set(s, o);
+}
+
+/** The command line, split into its parts. Values are raw strings; checking them is the caller's. */
+export interface CommandLine {
+  command: Command | undefined;
+  /** Words that are not options, after the command. */
+  positionals: string[];
+  /** Options by name, in the order given; `list` options collect every value. */
+  values: Map<string, string | boolean | string[]>;
+  /** How each option was spelled (for messages): `-n` or `--ranks`. */
+  spelled: Map<string, string>;
+  /** What follows `--`: the job's arguments. */
+  jobArgv: string[];
+  /** Whether `--` was given. */
+  dashDash: boolean;
+}
+
+function spellings(commands: readonly Command[]): string[] {
+  return OPTIONS.filter((o) => o.commands.some((c) => commands.includes(c))).flatMap((o) => [
+    `--${o.name}`,
+    ...(o.short ?? []),
+  ]);
+}
+
+/**
+ * Splits argv into command, options and job arguments. A string option takes the next word as its
+ * value even when it starts with a dash (`--ranks -1` is then a bad value, not a parse error). An
+ * unknown option is a UsageError that suggests the closest known one and, for `run`, says where job
+ * arguments go.
+ */
+export function parseCommandLine(argv: readonly string[]): CommandLine {
+  const dd = argv.indexOf('--');
+  const own = dd >= 0 ? argv.slice(0, dd) : [...argv];
+  const out: CommandLine = {
+    command: undefined,
+    positionals: [],
+    values: new Map(),
+    spelled: new Map(),
+    jobArgv: dd >= 0 ? argv.slice(dd + 1) : [],
+    dashDash: dd >= 0,
+  };
+  const unknown: string[] = [];
+  // Words from the first unknown option up to the next known one: probably job arguments.
+  let strayTail: string[] | undefined;
+  for (let i = 0; i < own.length; i++) {
+    const word = own[i]!;
+    if (!word.startsWith('-') || word === '-') {
+      if (out.command === undefined && out.positionals.length === 0 && COMMANDS.includes(word as Command)) {
+        out.command = word as Command;
+      } else if (out.command === undefined) {
+        throw new UsageError(
+          `unknown command \`${word}\`: use ${COMMANDS.filter((c) => c !== 'help')
+            .map((c) => `\`${c}\``)
+            .join(
+              ', ',
+            )} (see \`tsmpi-cloud --help\`)${word in BUILTIN_JOBS || /[./\\]/.test(word) ? `; to run a job: \`tsmpi-cloud run ${word}\`` : suggest(word, COMMANDS)}`,
+        );
+      } else out.positionals.push(word);
+      continue;
+    }
+    const eq = word.startsWith('--') ? word.indexOf('=') : -1;
+    const spelling = eq >= 0 ? word.slice(0, eq) : word;
+    const spec = BY_SPELLING.get(spelling);
+    if (spec === undefined) {
+      unknown.push(word);
+      if (strayTail === undefined) {
+        strayTail = [word];
+        for (let j = i + 1; j < own.length && !BY_SPELLING.has(own[j]!.replace(/=.*$/, '')); j++)
+          strayTail.push(own[j]!);
+      }
+      continue;
+    }
+    out.spelled.set(spec.name, spelling);
+    if (spec.type === 'boolean') {
+      if (eq >= 0) {
+        const v = word.slice(eq + 1);
+        if (v !== 'true' && v !== 'false') {
+          throw new UsageError(`${spelling} is a flag: give it alone (or =true/=false), got \`${word}\``);
+        }
+        out.values.set(spec.name, v === 'true');
+      } else out.values.set(spec.name, true);
+      continue;
+    }
+    let value: string;
+    if (eq >= 0) value = word.slice(eq + 1);
+    else {
+      const next = own[i + 1];
+      if (next === undefined) {
+        throw new UsageError(
+          `${spelling} needs a value: ${spelling} ${spec.value ?? 'VALUE'}${dd >= 0 && i === own.length - 1 ? ' (before `--`: what follows `--` goes to the job)' : ''}`,
+        );
+      }
+      value = next;
+      i++;
+    }
+    if (spec.type === 'list') {
+      const prev = out.values.get(spec.name);
+      out.values.set(spec.name, [...(Array.isArray(prev) ? prev : []), value]);
+    } else out.values.set(spec.name, value);
+  }
+  const command = out.command;
+  if (unknown.length > 0) {
+    const word = unknown[0]!;
+    const spelling = word.startsWith('--') && word.includes('=') ? word.slice(0, word.indexOf('=')) : word;
+    const where = command === undefined ? '' : ` for \`${command}\``;
+    const own = spellings(command === undefined ? ALL : [command]);
+    let hint = suggest(spelling, own);
+    if (command === 'run' && !out.dashDash) {
+      hint += `${hint === '' ? ';' : ','} job arguments go after \`--\`, e.g. \`tsmpi-cloud run ${out.positionals[0] ?? '<job>'} -- ${(strayTail ?? unknown).join(' ')}\``;
+    }
+    throw new UsageError(
+      `unknown option \`${spelling}\`${where}${hint} (see \`tsmpi-cloud ${command ?? ''}${command === undefined ? '' : ' '}--help\`)`,
+    );
+  }
+  // Options another command takes: say whose they are rather than ignore them.
+  if (command !== undefined && command !== 'help') {
+    for (const name of out.values.keys()) {
+      const spec = OPTIONS.find((o) => o.name === name)!;
+      if (!spec.commands.includes(command)) {
+        throw new UsageError(
+          `${out.spelled.get(name)} is not an option of \`${command}\` (it belongs to ${spec.commands.map((c) => `\`${c}\``).join(', ')}); see \`tsmpi-cloud ${command} --help\``,
+        );
+      }
+    }
+  }
+  return out;
+}
+
+function suggest(word: string, candidates: readonly string[]): string {
+  const s = didYouMean(word, candidates);
+  return s === undefined ? '' : `; did you mean \`${s}\`?`;
+}
+
+/**
+ * Rejects options given for a backend that does not use them (`--endpoint` with `local`): a
+ * silently ignored option is a question the user cannot see.
+ */
+export function checkBackendOptions(line: CommandLine, backend: Backend): void {
+  for (const name of line.values.keys()) {
+    const spec = OPTIONS.find((o) => o.name === name)!;
+    if (spec.backends !== undefined && !spec.backends.includes(backend)) {
+      const hint =
+        name === 'profile' && backend === 'sqs'
+          ? '; for --backend sqs set AWS_PROFILE in the environment'
+          : '';
+      throw new UsageError(
+        `${line.spelled.get(name)} applies to --backend ${spec.backends.join(' or ')}, not ${backend}${hint}`,
+      );
+    }
+  }
+}

@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import { parseCommandLine } from '../../../sdk/cli/command-line.js';
+import { didYouMean } from '../../../sdk/cli/did-you-mean.js';
+import { rankOutput } from '../../../sdk/cli/rank-output.js';
+
+describe('parseCommandLine', () => {
+  it('takes a value that starts with a dash as the value (checked later), and splits off job arguments', () => {
+    const line = parseCommandLine([
+      'run',
+      'pi',
+      '--ranks',
+      '-1',
+      '-x',
+      'A',
+      '--env=B=2',
+      '--',
+      '--samples',
+      '3',
+    ]);
+    expect(line.command).toBe('run');
+    expect(line.positionals).toEqual(['pi']);
+    expect(line.values.get('ranks')).toBe('-1');
+    expect(line.values.get('env')).toEqual(['A', 'B=2']);
+    expect(line.jobArgv).toEqual(['--samples', '3']);
+  });
+
+  it('accepts mpiexec spellings: -n, -np, -x', () => {
+    expect(parseCommandLine(['run', 'pi', '-np', '4']).values.get('ranks')).toBe('4');
+    expect(parseCommandLine(['run', 'pi', '-n', '4']).spelled.get('ranks')).toBe('-n');
+  });
+
+  it('says a string option needs a value, and where job arguments go', () => {
+    expect(() => parseCommandLine(['run', 'pi', '--ranks'])).toThrow('--ranks needs a value: --ranks N');
+    expect(() => parseCommandLine(['run', 'pi', '--ranks', '--', '--x'])).toThrow(/before `--`/);
+  });
+
+  it('suggests the closest known option, and a command for a job name', () => {
+    expect(() => parseCommandLine(['run', 'pi', '--rank', '2'])).toThrow(/did you mean `--ranks`\?/);
+    expect(() => parseCommandLine(['lsit'])).toThrow(/unknown command `lsit`.*did you mean `list`\?/);
+    expect(() => parseCommandLine(['pi'])).toThrow(/to run a job: `tsmpi-cloud run pi`/);
+  });
+});
+
+describe('didYouMean', () => {
+  it('finds typos and swaps but not unrelated words', () => {
+    expect(didYouMean('--jsno', ['--json', '--ranks'])).toBe('--json');
+    expect(didYouMean('--tag-ouptut', ['--tag-output', '--timeout'])).toBe('--tag-output');
+    expect(didYouMean('--frobnicate', ['--json', '--ranks'])).toBeUndefined();
+  });
+});
+
+describe('rankOutput', () => {
+  it('tags, timestamps and merges lines as asked', () => {
+    const out: string[] = [];
+    const err: string[] = [];
+    const o = rankOutput({
+      tag: true,
+      timestamp: true,
+      mergeStderr: true,
+      stdout: (s) => out.push(s),
+      stderr: (s) => err.push(s),
+      now: () => new Date(Date.UTC(2026, 0, 2, 3, 4, 5, 6)),
+    });
+    o.sink(3, 'stderr', 'oops');
+    o.sink(0, 'stdout', 'hi');
+    expect(out).toEqual(['2026-01-02T03:04:05.006Z [3] oops\n', '2026-01-02T03:04:05.006Z [0] hi\n']);
+    expect(err).toEqual([]);
+  });
+});
