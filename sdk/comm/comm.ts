@@ -1,6 +1,5 @@
-import { checkOptions } from '../base/check-options.js';
 import { describeValue } from '../base/describe-value.js';
-import { ERR_ARG, ERR_COUNT, ERR_TRUNCATE, ERR_TYPE, MPIError } from '../base/errors.js';
+import { ERR_ARG, MPIError } from '../base/errors.js';
 import { decode, encode } from '../codec/codec.js';
 import {
   type AlgorithmSpec,

@@ -1,3 +1,4 @@
+import { checkOptions } from '../base/check-options.js';
 import { describeValue } from '../base/describe-value.js';
 import { ERR_ARG, MPIError } from '../base/errors.js';
 import {
@@ -51,11 +52,11 @@ function checkAlgorithm(collective: CollectiveName, spec: unknown): asserts spec
  * `algorithm` entries merge into the current ones, `null` removing one.
  */
 export function updateTuning(current: CollectiveTuning, t: TuningUpdate): CollectiveTuning {
-  if (t === null || typeof t !== 'object') {
-    throw new MPIError(ERR_ARG, `setTuning: expected an options object, got ${describeValue(t)}`);
-  }
-  for (const key of Object.keys(t)) {
-    if (!(key in DEFAULT_TUNING)) throw new MPIError(ERR_ARG, `setTuning: unknown option \`${key}\``);
+  try {
+    checkOptions('setTuning', t, Object.keys(DEFAULT_TUNING));
+  } catch (err) {
+    // Comm methods reject bad arguments with MPIError(ERR_ARG), as every other argument check.
+    throw new MPIError(ERR_ARG, (err as Error).message, { cause: err });
   }
   if (t.radix !== undefined && !(Number.isInteger(t.radix) && t.radix >= 2)) {
     throw new MPIError(

@@ -64,10 +64,6 @@ const OPTION_KEYS = new Set([
   'closeGraceMs',
 ]);
 
-function describe(v: unknown): string {
-  return `\`${typeof v === 'string' ? v : String(v)}\` (${Array.isArray(v) ? 'array' : typeof v})`;
-}
-
 function checkInt(name: string, v: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
     const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `in [${min}, ${max + 1})`;
