@@ -20,6 +20,7 @@ export {
   errorClassName,
   JobFailedError,
   MPIError,
+  TsmpiError,
   UsageError,
 } from './base/errors.js';
 export type { TypedArray } from './codec/typed-array.js';
