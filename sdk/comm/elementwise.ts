@@ -1,25 +1,13 @@
-import { typedArrayName } from '../codec/typed-array.js';
+import { describeType } from '../base/describe-value.js';
+import { type TypedArray, typedArrayName } from '../codec/typed-array.js';
 import { compileLoop, type Loop } from './compile-loop.js';
 import { type Op, predefinedOp } from './op.js';
-import { describeOperand, failOp, lengthMismatch, rejectOperands } from './operand-errors.js';
+import { failOp, lengthMismatch, rejectOperands } from './operand-errors.js';
 
 /*
  * The machinery of the element-wise ops (SUM PROD MAX MIN LAND LOR LXOR BAND BOR BXOR): operand
  * checks, scalars, plain arrays and TypedArrays, each array kind through a compiled loop.
  */
-
-type NumberTypedArray =
-  | Int8Array
-  | Uint8Array
-  | Uint8ClampedArray
-  | Int16Array
-  | Uint16Array
-  | Int32Array
-  | Uint32Array
-  | Float32Array
-  | Float64Array;
-type BigIntTypedArray = BigInt64Array | BigUint64Array;
-type AnyTypedArray = NumberTypedArray | BigIntTypedArray;
 
 function isBigIntTag(tag: string): boolean {
   return tag === 'BigInt64Array' || tag === 'BigUint64Array';
@@ -121,7 +109,7 @@ function validateElementwise(spec: Elementwise, v: unknown, where: string): void
       if (spec.family === 'bit' && !isBitInteger(v)) {
         failOp(
           where,
-          `${spec.name} is not defined for ${describeOperand(v)}, ${bitNumberProblem(v)}: use integers or bigints`,
+          `${spec.name} is not defined for ${describeType(v)}, ${bitNumberProblem(v)}: use integers or bigints`,
         );
       }
       return;
@@ -131,7 +119,7 @@ function validateElementwise(spec: Elementwise, v: unknown, where: string): void
       if (spec.bool === undefined) {
         failOp(
           where,
-          `${spec.name} is not defined for ${describeOperand(v)}: use LAND, LOR or LXOR for booleans, or pass numbers`,
+          `${spec.name} is not defined for ${describeType(v)}: use LAND, LOR or LXOR for booleans, or pass numbers`,
         );
       }
       return;
@@ -151,7 +139,7 @@ function validateElementwise(spec: Elementwise, v: unknown, where: string): void
       break;
     }
   }
-  failOp(where, `${spec.name} is not defined for ${describeOperand(v)}: ${HINTS[spec.family]}`);
+  failOp(where, `${spec.name} is not defined for ${describeType(v)}: ${HINTS[spec.family]}`);
 }
 
 /**
@@ -167,7 +155,7 @@ function arrayKind(spec: Elementwise, arr: readonly unknown[], where: string): s
     for (let i = 0; i < n; i++) {
       const t = typeof arr[i];
       if (t !== 'number' && t !== 'bigint' && t !== 'boolean') {
-        failOp(where, `${expected}, but element ${i} is ${describeOperand(arr[i])}`);
+        failOp(where, `${expected}, but element ${i} is ${describeType(arr[i])}`);
       }
     }
     return 'any';
@@ -175,7 +163,7 @@ function arrayKind(spec: Elementwise, arr: readonly unknown[], where: string): s
   const first = arr[0];
   const kind = typeof first;
   if (!(kind === 'number' || kind === 'bigint' || (kind === 'boolean' && spec.bool !== undefined))) {
-    failOp(where, `${expected}, but element 0 is ${describeOperand(first)}`);
+    failOp(where, `${expected}, but element 0 is ${describeType(first)}`);
   }
   const checkBits = kind === 'number' && spec.family === 'bit';
   for (let i = 0; i < n; i++) {
@@ -186,15 +174,12 @@ function arrayKind(spec: Elementwise, arr: readonly unknown[], where: string): s
       failOp(
         where,
         sameFamily
-          ? `${expected}, but element 0 is ${describeOperand(first)} and element ${i} is ${describeOperand(x)}`
-          : `${expected}, but element ${i} is ${describeOperand(x)}`,
+          ? `${expected}, but element 0 is ${describeType(first)} and element ${i} is ${describeType(x)}`
+          : `${expected}, but element ${i} is ${describeType(x)}`,
       );
     }
     if (checkBits && !isBitInteger(x as number)) {
-      failOp(
-        where,
-        `${expected}, but element ${i} is ${describeOperand(x)}, ${bitNumberProblem(x as number)}`,
-      );
+      failOp(where, `${expected}, but element ${i} is ${describeType(x)}, ${bitNumberProblem(x as number)}`);
     }
   }
   return kind;
@@ -220,7 +205,7 @@ export function combine(spec: Elementwise, a: unknown, b: unknown): unknown {
       const tag = typedArrayName(a);
       if (tag !== undefined) {
         if (typedArrayName(b) !== tag) break;
-        return combineTyped(spec, tag, a as AnyTypedArray, b as AnyTypedArray);
+        return combineTyped(spec, tag, a as TypedArray, b as TypedArray);
       }
       if (Array.isArray(a) && Array.isArray(b)) return combineArrays(spec, a, b);
       break;
@@ -237,7 +222,7 @@ function isLogicScalar(v: unknown): boolean {
   return t === 'number' || t === 'bigint' || t === 'boolean';
 }
 
-function combineTyped(spec: Elementwise, tag: string, a: AnyTypedArray, b: AnyTypedArray): AnyTypedArray {
+function combineTyped(spec: Elementwise, tag: string, a: TypedArray, b: TypedArray): TypedArray {
   let kernel: (x: any, y: any) => unknown;
   if (isBigIntTag(tag)) kernel = spec.bigElem;
   else if (isFloatTag(tag)) kernel = spec.float ?? rejectOperands(spec, a, b);

@@ -1,5 +1,6 @@
+import { describeType, shortValue } from '../base/describe-value.js';
 import { type Op, predefinedOp } from './op.js';
-import { describeOperand, failOp, lengthMismatch, rejectOperands, showValue } from './operand-errors.js';
+import { failOp, lengthMismatch, rejectOperands } from './operand-errors.js';
 
 type Pair = [number | bigint, number];
 
@@ -14,10 +15,10 @@ function pairProblem(v: unknown): string {
   if (Array.isArray(v) && v.length === 2) {
     const t = typeof v[0];
     if (t !== 'number' && t !== 'bigint')
-      return `a pair whose value is ${describeOperand(v[0])}, not a number or bigint`;
-    return `a pair whose index is ${describeOperand(v[1])}, not an integer`;
+      return `a pair whose value is ${describeType(v[0])}, not a number or bigint`;
+    return `a pair whose index is ${describeType(v[1])}, not an integer`;
   }
-  return describeOperand(v);
+  return describeType(v);
 }
 
 function validateLoc(name: string, v: unknown, where: string): void {
@@ -46,7 +47,7 @@ function locPair(name: string, max: boolean, a: Pair, b: Pair): Pair {
   if (typeof av !== typeof bv) {
     failOp(
       '',
-      `${name} cannot mix number and bigint values, got [${showValue(av)}, ${ai}] and [${showValue(bv)}, ${bi}]: convert one side with Number() or BigInt()`,
+      `${name} cannot mix number and bigint values, got [${shortValue(av)}, ${ai}] and [${shortValue(bv)}, ${bi}]: convert one side with Number() or BigInt()`,
     );
   }
   let aWins: boolean;

@@ -3,8 +3,9 @@
  * `predefined-ops.ts`) and user ops made by `Op.create`. The collectives call `op.check(own)` on
  * every rank before sending anything, then fold operands with `op.apply(lower, higher)`.
  */
+
+import { describeType } from '../base/describe-value.js';
 import { ERR_ARG, MPIError } from '../base/errors.js';
-import { describeOperand } from './operand-errors.js';
 
 /** A user reduction function: `a` comes from the lower ranks, `b` from the higher ones. */
 export type UserFunction = (a: any, b: any) => unknown;
@@ -82,11 +83,11 @@ export class Op {
     if (typeof fn !== 'function') {
       throw new MPIError(
         ERR_ARG,
-        `Expected \`fn\` to be a function (a, b) => result, got ${describeOperand(fn)}`,
+        `Expected \`fn\` to be a function (a, b) => result, got ${describeType(fn)}`,
       );
     }
     if (typeof commute !== 'boolean') {
-      throw new MPIError(ERR_ARG, `Expected \`commute\` to be a boolean, got ${describeOperand(commute)}`);
+      throw new MPIError(ERR_ARG, `Expected \`commute\` to be a boolean, got ${describeType(commute)}`);
     }
     const name = fn.name ? `USER(${fn.name})` : 'USER';
     return new Op(INTERNAL, name, commute, (a, b) => fn(a, b), acceptAnything);

@@ -1,6 +1,6 @@
+import { describeType } from '../base/describe-value.js';
 import { ERR_ARG, MPIError } from '../base/errors.js';
 import { Op } from './op.js';
-import { describeOperand } from './operand-errors.js';
 
 /**
  * Folds `values[0] op values[1] op ... op values[n-1]` left to right: the naive reference every
@@ -16,14 +16,11 @@ export function reduceInOrder(op: Op, values: readonly unknown[]): unknown {
   if (!(op instanceof Op)) {
     throw new MPIError(
       ERR_ARG,
-      `Expected \`op\` to be an Op (SUM, MAX, Op.create(fn), ...), got ${describeOperand(op)}`,
+      `Expected \`op\` to be an Op (SUM, MAX, Op.create(fn), ...), got ${describeType(op)}`,
     );
   }
   if (!Array.isArray(values) || values.length === 0) {
-    throw new MPIError(
-      ERR_ARG,
-      `Expected \`values\` to be a non-empty array, got ${describeOperand(values)}`,
-    );
+    throw new MPIError(ERR_ARG, `Expected \`values\` to be a non-empty array, got ${describeType(values)}`);
   }
   for (let i = 0; i < values.length; i++) op.check(values[i], `values[${i}]`);
   let acc = copyOf(values[0]);
