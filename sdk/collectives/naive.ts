@@ -63,6 +63,17 @@ export const naive = {
     await naive.allreduce(ctx, 0, { combine: (a) => a, commute: true });
   },
 
+  /** Linear reduce to rank 0, then linear scatter of the parts `cut` makes of the result. */
+  async reduceScatter(
+    ctx: CollectiveContext,
+    value: unknown,
+    op: ReduceOp,
+    cut: (reduced: unknown) => Uint8Array[],
+  ): Promise<Uint8Array> {
+    const reduced = await naive.reduce(ctx, value, op, 0);
+    return naive.scatter(ctx, ctx.rank === 0 ? cut(reduced) : null, 0);
+  },
+
   /** Linear chain: rank r receives the prefix from r-1 and passes its own on. */
   async scanBoth(
     ctx: CollectiveContext,

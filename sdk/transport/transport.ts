@@ -36,6 +36,12 @@ export interface Transport {
    */
   poll?(): boolean;
 
+  /**
+   * Optional: the node world rank `rank` runs on (ranks of one node share memory; see
+   * `comm.splitType`). The same answer on every rank. Absent: one rank per node.
+   */
+  nodeOf?(rank: number): number;
+
   /** Stops receiving, flushes nothing further, releases timers, sockets and handles. Idempotent. */
   close(): Promise<void>;
 

@@ -38,6 +38,10 @@ export class FaultyTransport implements Transport {
     this.#random = seededRandom(this.#opts.seed);
   }
 
+  nodeOf(rank: number): number {
+    return this.#inner.nodeOf?.(rank) ?? rank;
+  }
+
   send(dst: number, frame: Uint8Array): Promise<void> {
     return this.#inner.send(dst, frame);
   }

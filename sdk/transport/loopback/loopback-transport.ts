@@ -66,6 +66,11 @@ export class LoopbackTransport implements Transport {
     this.size = hub.size;
   }
 
+  /** Every rank of the job runs in this process, so all share one node. */
+  nodeOf(_rank: number): number {
+    return 0;
+  }
+
   send(dst: number, frame: Uint8Array): Promise<void> {
     this.#sent++;
     this.#bytes += frame.length;

@@ -164,6 +164,11 @@ export class MemoryTransport implements Transport {
    * MemoryTransportError: 'CLOSED' if this endpoint is closed before that, 'PEER_CLOSED' if
    * `dst`'s endpoint is (a destination that has not opened yet is fine: frames wait for it).
    */
+  /** Every rank of the job runs in this process, so all share one node. */
+  nodeOf(_rank: number): number {
+    return 0;
+  }
+
   send(dst: number, frame: Uint8Array): Promise<void> {
     if (!Number.isInteger(dst) || dst < 0 || dst >= this.size) {
       return Promise.reject(

@@ -1,0 +1,54 @@
+import { runScan } from '../../collectives/algorithms.js';
+import type { ReduceOp } from '../../collectives/collective-context.js';
+import type { TypedArray } from '../check.js';
+import { ERR_TRUNCATE, MPIError } from '../errors.js';
+import { IN_PLACE } from '../in-place.js';
+import { bufferArg, checkSameKind, opArg, typedArg } from './buffer-args.js';
+import { placeResult } from './buffer-blocks.js';
+import type { BufferPlan } from './buffer-plan.js';
+
+interface Who {
+  rank: number;
+  size: number;
+}
+
+/**
+ * `Scan` (inclusive) or `Exscan` (exclusive) on buffers: element-wise, in rank order. The result
+ * goes to the front of `recvbuf`; `Exscan` leaves rank 0's `recvbuf` untouched. With `IN_PLACE`
+ * as `sendbuf` the input is read from `recvbuf` (all of it) and overwritten by the result.
+ */
+export function planBufferScan(
+  who: Who,
+  sendbuf: unknown,
+  recvbuf: unknown,
+  op: unknown,
+  exclusive: boolean,
+): BufferPlan {
+  const call = exclusive ? 'Exscan' : 'Scan';
+  const o = opArg(op, call);
+  const sb = bufferArg(sendbuf, call, 'sendbuf', true);
+  const rb = typedArg(recvbuf, call, 'recvbuf');
+  if (sb !== IN_PLACE) {
+    checkSameKind(sb, rb, call, 'sendbuf', 'recvbuf');
+    if (rb.length < sb.length) {
+      throw new MPIError(
+        ERR_TRUNCATE,
+        `${call}: \`recvbuf\` holds ${rb.length} elements but \`sendbuf\` has ${sb.length}`,
+      );
+    }
+  }
+  // A private copy: the predefined ops write their result into an operand.
+  const value = (sb === IN_PLACE ? rb : sb).slice() as TypedArray;
+  o.check(value, call);
+  const rop: ReduceOp = { combine: (a, b) => o.apply(a, b), commute: o.commute };
+  return {
+    call: `${call}(op=${o.name})`,
+    // Every rank's operand has the same size: all choose by it.
+    select: { collective: exclusive ? 'exscan' : 'scan', bytes: value.byteLength, op: o, value },
+    async run(ctx, spec) {
+      const r = await runScan(ctx, spec, value, rop);
+      if (!exclusive) placeResult(rb, r.inclusive, value.length, call);
+      else if (who.rank !== 0) placeResult(rb, r.exclusive, value.length, call);
+    },
+  };
+}
