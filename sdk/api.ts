@@ -27,6 +27,8 @@ export type { TypedArray } from './codec/typed-array.js';
 export type { CollectiveTuning } from './collectives/collective-tuning.js';
 export { Comm } from './comm/comm.js';
 export { ANY_SOURCE, ANY_TAG, PROC_NULL, SUCCESS, TAG_UB, UNDEFINED, Wtime } from './comm/constants.js';
+export { IN_PLACE, type InPlace } from './comm/in-place.js';
+export { COMM_TYPE_SHARED } from './comm/node-layout.js';
 export type { UserFunction } from './comm/op.js';
 export { Op } from './comm/op.js';
 export {

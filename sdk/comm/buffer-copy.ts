@@ -1,5 +1,5 @@
 import { describeValue } from '../base/describe-value.js';
-import { ERR_COUNT, ERR_TRUNCATE, ERR_TYPE, MPIError } from '../base/errors.js';
+import { ERR_TRUNCATE, ERR_TYPE, MPIError } from '../base/errors.js';
 import { typedArrayName } from '../codec/typed-array.js';
 import { isTypedArray, type TypedArray } from './check.js';
 
@@ -35,49 +35,4 @@ export function asBuffer(v: unknown, call: string): TypedArray {
     ERR_TYPE,
     `${call}: the message holds ${describeValue(v)}, not a TypedArray: the sender used a lowercase method`,
   );
-}
-
-/** Checks `recvbuf` can hold `size` parts of `n` elements each (Gather, Allgather). */
-export function checkPartsFit(recvbuf: TypedArray, n: number, size: number, call: string): void {
-  if (recvbuf.length < n * size) {
-    throw new MPIError(
-      ERR_TRUNCATE,
-      `${call}: recvbuf holds ${recvbuf.length} elements but ${size} ranks × ${n} = ${n * size} are needed`,
-    );
-  }
-}
-
-/**
- * Copies part `i` of `parts` (rank i's message of `n` elements) to elements [i*n, (i+1)*n) of
- * `recvbuf`. `receiver` names who expects them in the error message (`the root`, `this rank`).
- */
-export function copyParts(
-  parts: readonly unknown[],
-  recvbuf: TypedArray,
-  n: number,
-  call: string,
-  receiver: string,
-): void {
-  parts.forEach((p, i) => {
-    const part = asBuffer(p, call);
-    if (part.length !== n) {
-      throw new MPIError(
-        ERR_COUNT,
-        `${call}: rank ${i} sent ${part.length} elements, ${receiver} expects ${n}`,
-      );
-    }
-    copyInto(recvbuf.subarray(i * n, (i + 1) * n) as TypedArray, part, call);
-  });
-}
-
-/** `sendbuf` cut into `size` equal consecutive parts, one per rank (Scatter). */
-export function splitBuffer(sendbuf: TypedArray, size: number, call: string): TypedArray[] {
-  if (sendbuf.length % size !== 0) {
-    throw new MPIError(
-      ERR_COUNT,
-      `${call}: sendbuf has ${sendbuf.length} elements, not a multiple of the ${size} ranks`,
-    );
-  }
-  const n = sendbuf.length / size;
-  return Array.from({ length: size }, (_, i) => sendbuf.subarray(i * n, (i + 1) * n) as TypedArray);
 }

@@ -18,7 +18,15 @@ import { NOMINAL_BYTES } from '../collectives/call-shape.js';
 import type { CollectiveContext } from '../collectives/collective-context.js';
 import type { CollectiveTuning, TuningUpdate } from '../collectives/collective-tuning.js';
 import type { CallShape } from '../collectives/select-algorithm.js';
-import { asBuffer, checkPartsFit, copyInto, copyParts, splitBuffer } from './buffer-copy.js';
+import { asBuffer, copyInto } from './buffer-copy.js';
+import { bufferArg, typedArg } from './buffers/buffer-args.js';
+import type { BufferPlan } from './buffers/buffer-plan.js';
+import { planAllgather, planAllgatherv } from './buffers/plan-allgatherv.js';
+import { planAlltoall, planAlltoallv } from './buffers/plan-alltoallv.js';
+import { planBufferScan } from './buffers/plan-buffer-scan.js';
+import { planGather, planGatherv } from './buffers/plan-gatherv.js';
+import { planReduceScatter, planReduceScatterBlock } from './buffers/plan-reduce-scatter.js';
+import { planScatter, planScatterv } from './buffers/plan-scatterv.js';
 import {
   checkArrayOfSize,
   checkBuffer,
@@ -33,7 +41,9 @@ import {
 import { CollectiveRunner } from './collective-runner.js';
 import { ANY_SOURCE, ANY_TAG, PROC_NULL, UNDEFINED } from './constants.js';
 import type { Endpoint } from './endpoint.js';
+import { IN_PLACE, type InPlace } from './in-place.js';
 import type { Matcher } from './matching-engine.js';
+import { COMM_TYPE_SHARED } from './node-layout.js';
 import type { Op } from './op.js';
 import { SUM } from './predefined-ops.js';
 import { reduceOperand } from './reduce-operand.js';
@@ -273,6 +283,36 @@ export class Comm {
     });
   }
 
+  /**
+   * Sends `sendbuf` to `dest` and receives into `recvbuf` at once, so two ranks that exchange
+   * cannot deadlock. Fills `status` with the received message's source, tag and size.
+   *
+   * @example
+   * const right = (comm.rank + 1) % comm.size;
+   * const left = (comm.rank - 1 + comm.size) % comm.size;
+   * const got = new Float64Array(4);
+   * await comm.Sendrecv(new Float64Array(4).fill(comm.rank), right, 0, got, left, 0);
+   */
+  async Sendrecv(
+    sendbuf: TypedArray,
+    dest: number,
+    sendtag = 0,
+    recvbuf: TypedArray,
+    source: number = ANY_SOURCE,
+    recvtag: number = ANY_TAG,
+    status?: Status | null,
+  ): Promise<void> {
+    typedArg(sendbuf, 'Sendrecv', 'sendbuf');
+    checkDest(dest, this.size);
+    checkSendTag(sendtag, 'sendtag');
+    typedArg(recvbuf, 'Sendrecv', 'recvbuf');
+    checkSource(source, this.size);
+    checkRecvTag(recvtag, 'recvtag');
+    const s = this.Isend(sendbuf, dest, sendtag);
+    const r = this.Irecv(recvbuf, source, recvtag);
+    await Promise.all([s.wait(), r.wait(status)]);
+  }
+
   // ---------------------------------------------------------------- collectives
 
   /** Starts a collective call; receives busy-poll only when a blocking method started it. */
@@ -417,6 +457,22 @@ export class Comm {
 
   // ---------------------------------------------------------------- collectives on buffers
 
+  /** Runs a checked buffer plan (see `buffers/`) as one collective call. */
+  #startPlan(plan: BufferPlan): Request<void> {
+    const { collective, bytes, shape } = plan.select;
+    return this.#collective(collective, bytes, shape, plan.call, (ctx, spec) => plan.run(ctx, spec));
+  }
+
+  get #who(): { rank: number; size: number } {
+    return { rank: this.rank, size: this.size };
+  }
+
+  /**
+   * Non-blocking `Bcast`.
+   *
+   * @example
+   * const req = comm.Ibcast(buf, 0); // ... compute ...; await req;
+   */
   Ibcast(buf: TypedArray, root = 0): Request<void> {
     checkBuffer(buf, 'Bcast', 'buf');
     checkRoot(root, this.size);
@@ -428,11 +484,18 @@ export class Comm {
     });
   }
 
-  Ireduce(sendbuf: TypedArray, recvbuf: TypedArray | null, op: Op = SUM, root = 0): Request<void> {
+  /**
+   * Non-blocking `Reduce`; `sendbuf` may be `IN_PLACE` at the root (its input is then `recvbuf`).
+   *
+   * @example
+   * const req = comm.Ireduce(IN_PLACE, sums, SUM, 0); // at the root
+   */
+  Ireduce(sendbuf: TypedArray | InPlace, recvbuf: TypedArray | null, op: Op = SUM, root = 0): Request<void> {
     checkRoot(root, this.size);
-    checkBuffer(sendbuf, 'Reduce', 'sendbuf');
+    const sb = bufferArg(sendbuf, 'Reduce', 'sendbuf', this.rank === root);
     if (this.rank === root) checkBuffer(recvbuf, 'Reduce', 'recvbuf');
-    const inner = this.ireduce(sendbuf, op, root);
+    // ireduce takes a private copy at once, so an IN_PLACE recvbuf may be overwritten later.
+    const inner = this.ireduce(sb === IN_PLACE ? recvbuf : sb, op, root);
     return Request.fromPromise(
       inner.wait().then((res) => {
         if (this.rank === root) copyInto(recvbuf!, res as TypedArray, 'Reduce');
@@ -441,52 +504,410 @@ export class Comm {
     );
   }
 
-  Iallreduce(sendbuf: TypedArray, recvbuf: TypedArray, op: Op = SUM): Request<void> {
-    checkBuffer(sendbuf, 'Allreduce', 'sendbuf');
+  /**
+   * Non-blocking `Allreduce`; `sendbuf` may be `IN_PLACE` (the input is then `recvbuf`).
+   *
+   * @example
+   * await comm.Iallreduce(IN_PLACE, v, SUM);
+   */
+  Iallreduce(sendbuf: TypedArray | InPlace, recvbuf: TypedArray, op: Op = SUM): Request<void> {
+    const sb = bufferArg(sendbuf, 'Allreduce', 'sendbuf', true);
     checkBuffer(recvbuf, 'Allreduce', 'recvbuf');
-    const inner = this.iallreduce(sendbuf, op);
+    const inner = this.iallreduce(sb === IN_PLACE ? recvbuf : sb, op);
     return Request.fromPromise(
       inner.wait().then((res) => copyInto(recvbuf, res as TypedArray, 'Allreduce')),
       this.#progress,
     );
   }
 
+  /**
+   * Broadcasts the root's `buf` into every rank's `buf`.
+   *
+   * @example
+   * const buf = new Float64Array(4);
+   * if (comm.rank === 0) buf.set([1, 2, 3, 4]);
+   * await comm.Bcast(buf, 0);
+   */
   async Bcast(buf: TypedArray, root = 0): Promise<void> {
     return this.#blocking(() => this.Ibcast(buf, root));
   }
-  async Reduce(sendbuf: TypedArray, recvbuf: TypedArray | null, op: Op = SUM, root = 0): Promise<void> {
+
+  /**
+   * Element-wise reduction of every rank's `sendbuf` into the root's `recvbuf` (untouched elsewhere).
+   *
+   * @example
+   * const sums = comm.rank === 0 ? new Float64Array(2) : null;
+   * await comm.Reduce(new Float64Array([comm.rank, 1]), sums, SUM, 0);
+   */
+  async Reduce(
+    sendbuf: TypedArray | InPlace,
+    recvbuf: TypedArray | null,
+    op: Op = SUM,
+    root = 0,
+  ): Promise<void> {
     return this.#blocking(() => this.Ireduce(sendbuf, recvbuf, op, root));
   }
-  async Allreduce(sendbuf: TypedArray, recvbuf: TypedArray, op: Op = SUM): Promise<void> {
+
+  /**
+   * Element-wise reduction of every rank's `sendbuf` into every rank's `recvbuf`.
+   *
+   * @example
+   * const v = new Float64Array([comm.rank, 1]);
+   * await comm.Allreduce(IN_PLACE, v, SUM); // v = [0 + 1 + ... + (size-1), size]
+   */
+  async Allreduce(sendbuf: TypedArray | InPlace, recvbuf: TypedArray, op: Op = SUM): Promise<void> {
     return this.#blocking(() => this.Iallreduce(sendbuf, recvbuf, op));
   }
 
-  async Gather(sendbuf: TypedArray, recvbuf: TypedArray | null, root = 0): Promise<void> {
-    checkRoot(root, this.size);
-    checkBuffer(sendbuf, 'Gather', 'sendbuf');
-    if (this.rank === root)
-      checkPartsFit(checkBuffer(recvbuf, 'Gather', 'recvbuf'), sendbuf.length, this.size, 'Gather');
-    const parts = await this.gather(sendbuf, root);
-    if (parts !== null) copyParts(parts, recvbuf!, sendbuf.length, 'Gather', 'the root');
+  /**
+   * Non-blocking `Gather`.
+   *
+   * @example
+   * const req = comm.Igather(mine, comm.rank === 0 ? all : null, 0);
+   */
+  Igather(sendbuf: TypedArray | InPlace, recvbuf: TypedArray | null, root = 0): Request<void> {
+    return this.#startPlan(planGather(this.#who, sendbuf, recvbuf, root));
   }
 
-  async Scatter(sendbuf: TypedArray | null, recvbuf: TypedArray, root = 0): Promise<void> {
-    checkRoot(root, this.size);
-    checkBuffer(recvbuf, 'Scatter', 'recvbuf');
-    const chunks =
-      this.rank === root
-        ? splitBuffer(checkBuffer(sendbuf, 'Scatter', 'sendbuf'), this.size, 'Scatter')
-        : null;
-    const mine = await this.scatter(chunks, root);
-    copyInto(recvbuf, asBuffer(mine, 'Scatter'), 'Scatter');
+  /**
+   * Gathers every rank's `sendbuf` (equal lengths) into the root's `recvbuf`, in rank order. At the
+   * root `sendbuf` may be `IN_PLACE` (its block is already in `recvbuf`, blocks of
+   * `recvbuf.length / size`).
+   *
+   * @example
+   * const all = comm.rank === 0 ? new Int32Array(2 * comm.size) : null;
+   * await comm.Gather(new Int32Array([comm.rank, comm.rank]), all, 0);
+   */
+  async Gather(sendbuf: TypedArray | InPlace, recvbuf: TypedArray | null, root = 0): Promise<void> {
+    return this.#blocking(() => this.Igather(sendbuf, recvbuf, root));
   }
 
-  async Allgather(sendbuf: TypedArray, recvbuf: TypedArray): Promise<void> {
-    checkBuffer(sendbuf, 'Allgather', 'sendbuf');
-    checkBuffer(recvbuf, 'Allgather', 'recvbuf');
-    checkPartsFit(recvbuf, sendbuf.length, this.size, 'Allgather');
-    const parts = await this.allgather(sendbuf);
-    copyParts(parts, recvbuf, sendbuf.length, 'Allgather', 'this rank');
+  /**
+   * Non-blocking `Gatherv`.
+   *
+   * @example
+   * const req = comm.Igatherv(mine, all, counts, null, 0);
+   */
+  Igatherv(
+    sendbuf: TypedArray | InPlace,
+    recvbuf: TypedArray | null,
+    counts: ArrayLike<number> | null,
+    displs: ArrayLike<number> | null = null,
+    root = 0,
+  ): Request<void> {
+    return this.#startPlan(planGatherv(this.#who, sendbuf, recvbuf, counts, displs, root));
+  }
+
+  /**
+   * Gathers blocks of different lengths: rank i's `sendbuf` (`counts[i]` elements) lands at
+   * `recvbuf[displs[i]..]` on the root. `recvbuf`, `counts` and `displs` are read at the root only
+   * (pass `null` elsewhere); `displs` defaults to the exclusive prefix sums of `counts`. At the root
+   * `sendbuf` may be `IN_PLACE` (its block is already in place).
+   *
+   * @example
+   * // rank i sends i + 1 elements; the root gets [0, 1, 1, 2, 2, 2, ...]
+   * const counts = Array.from({ length: comm.size }, (_, i) => i + 1);
+   * const all = comm.rank === 0 ? new Int32Array(counts.reduce((a, b) => a + b)) : null;
+   * await comm.Gatherv(new Int32Array(comm.rank + 1).fill(comm.rank), all, counts, null, 0);
+   */
+  async Gatherv(
+    sendbuf: TypedArray | InPlace,
+    recvbuf: TypedArray | null,
+    counts: ArrayLike<number> | null,
+    displs: ArrayLike<number> | null = null,
+    root = 0,
+  ): Promise<void> {
+    return this.#blocking(() => this.Igatherv(sendbuf, recvbuf, counts, displs, root));
+  }
+
+  /**
+   * Non-blocking `Scatter`.
+   *
+   * @example
+   * const req = comm.Iscatter(comm.rank === 0 ? all : null, mine, 0);
+   */
+  Iscatter(sendbuf: TypedArray | null, recvbuf: TypedArray | InPlace, root = 0): Request<void> {
+    return this.#startPlan(planScatter(this.#who, sendbuf, recvbuf, root));
+  }
+
+  /**
+   * Cuts the root's `sendbuf` into `size` equal blocks and sends block i to rank i's `recvbuf`. At
+   * the root `recvbuf` may be `IN_PLACE` (its block stays in `sendbuf`).
+   *
+   * @example
+   * const mine = new Float64Array(2);
+   * await comm.Scatter(comm.rank === 0 ? new Float64Array(2 * comm.size).fill(7) : null, mine, 0);
+   */
+  async Scatter(sendbuf: TypedArray | null, recvbuf: TypedArray | InPlace, root = 0): Promise<void> {
+    return this.#blocking(() => this.Iscatter(sendbuf, recvbuf, root));
+  }
+
+  /**
+   * Non-blocking `Scatterv`.
+   *
+   * @example
+   * const req = comm.Iscatterv(all, counts, null, mine, 0);
+   */
+  Iscatterv(
+    sendbuf: TypedArray | null,
+    counts: ArrayLike<number> | null,
+    displs: ArrayLike<number> | null,
+    recvbuf: TypedArray | InPlace,
+    root = 0,
+  ): Request<void> {
+    return this.#startPlan(planScatterv(this.#who, sendbuf, counts, displs, recvbuf, root));
+  }
+
+  /**
+   * Sends blocks of different lengths: rank i gets `sendbuf[displs[i] .. displs[i] + counts[i])`
+   * of the root into the front of its `recvbuf` (which must hold `counts[i]` elements).
+   * `sendbuf`, `counts` and `displs` are read at the root only (pass `null` elsewhere); `displs`
+   * `null` means the exclusive prefix sums of `counts`. At the root `recvbuf` may be `IN_PLACE`.
+   *
+   * @example
+   * const counts = Array.from({ length: comm.size }, (_, i) => i); // rank 0 gets nothing
+   * const all = comm.rank === 0 ? new Float64Array(counts.reduce((a, b) => a + b, 0)) : null;
+   * const mine = new Float64Array(comm.rank);
+   * await comm.Scatterv(all, comm.rank === 0 ? counts : null, null, mine, 0);
+   */
+  async Scatterv(
+    sendbuf: TypedArray | null,
+    counts: ArrayLike<number> | null,
+    displs: ArrayLike<number> | null,
+    recvbuf: TypedArray | InPlace,
+    root = 0,
+  ): Promise<void> {
+    return this.#blocking(() => this.Iscatterv(sendbuf, counts, displs, recvbuf, root));
+  }
+
+  /**
+   * Non-blocking `Allgather`.
+   *
+   * @example
+   * const req = comm.Iallgather(mine, all);
+   */
+  Iallgather(sendbuf: TypedArray | InPlace, recvbuf: TypedArray): Request<void> {
+    return this.#startPlan(planAllgather(this.#who, sendbuf, recvbuf));
+  }
+
+  /**
+   * Gathers every rank's `sendbuf` (equal lengths) into every rank's `recvbuf`, in rank order. With
+   * `IN_PLACE` each rank's block is already at its place in `recvbuf` (blocks of
+   * `recvbuf.length / size`).
+   *
+   * @example
+   * const all = new Int32Array(comm.size);
+   * all[comm.rank] = comm.rank * 10;
+   * await comm.Allgather(IN_PLACE, all); // [0, 10, 20, ...] on every rank
+   */
+  async Allgather(sendbuf: TypedArray | InPlace, recvbuf: TypedArray): Promise<void> {
+    return this.#blocking(() => this.Iallgather(sendbuf, recvbuf));
+  }
+
+  /**
+   * Non-blocking `Allgatherv`.
+   *
+   * @example
+   * const req = comm.Iallgatherv(mine, all, counts);
+   */
+  Iallgatherv(
+    sendbuf: TypedArray | InPlace,
+    recvbuf: TypedArray,
+    counts: ArrayLike<number>,
+    displs: ArrayLike<number> | null = null,
+  ): Request<void> {
+    return this.#startPlan(planAllgatherv(this.#who, sendbuf, recvbuf, counts, displs));
+  }
+
+  /**
+   * `Gatherv` on every rank: rank i's `sendbuf` (`counts[i]` elements) lands at
+   * `recvbuf[displs[i]..]` everywhere; `displs` defaults to the exclusive prefix sums of `counts`.
+   * With `IN_PLACE` each rank's block is already at its place in `recvbuf`.
+   *
+   * @example
+   * const counts = Array.from({ length: comm.size }, (_, i) => i % 3);
+   * const all = new Float64Array(counts.reduce((a, b) => a + b, 0));
+   * await comm.Allgatherv(new Float64Array(comm.rank % 3).fill(comm.rank), all, counts);
+   */
+  async Allgatherv(
+    sendbuf: TypedArray | InPlace,
+    recvbuf: TypedArray,
+    counts: ArrayLike<number>,
+    displs: ArrayLike<number> | null = null,
+  ): Promise<void> {
+    return this.#blocking(() => this.Iallgatherv(sendbuf, recvbuf, counts, displs));
+  }
+
+  /**
+   * Non-blocking `Alltoall`.
+   *
+   * @example
+   * const req = comm.Ialltoall(out, into);
+   */
+  Ialltoall(sendbuf: TypedArray | InPlace, recvbuf: TypedArray): Request<void> {
+    return this.#startPlan(planAlltoall(this.#who, sendbuf, recvbuf));
+  }
+
+  /**
+   * Equal-block exchange: `sendbuf.length === recvbuf.length`, a multiple of `size`; block j of rank
+   * i lands as block i of rank j. With `IN_PLACE` the blocks to send are read from `recvbuf`.
+   *
+   * @example
+   * const out = Int32Array.from({ length: comm.size }, (_, j) => 100 * comm.rank + j);
+   * const into = new Int32Array(comm.size);
+   * await comm.Alltoall(out, into); // into[i] = 100 * i + comm.rank
+   */
+  async Alltoall(sendbuf: TypedArray | InPlace, recvbuf: TypedArray): Promise<void> {
+    return this.#blocking(() => this.Ialltoall(sendbuf, recvbuf));
+  }
+
+  /**
+   * Non-blocking `Alltoallv`.
+   *
+   * @example
+   * const req = comm.Ialltoallv(out, sendcounts, null, into, recvcounts, null);
+   */
+  Ialltoallv(
+    sendbuf: TypedArray,
+    sendcounts: ArrayLike<number>,
+    sdispls: ArrayLike<number> | null,
+    recvbuf: TypedArray,
+    recvcounts: ArrayLike<number>,
+    rdispls: ArrayLike<number> | null = null,
+  ): Request<void> {
+    return this.#startPlan(
+      planAlltoallv(this.#who, sendbuf, sendcounts, sdispls, recvbuf, recvcounts, rdispls),
+    );
+  }
+
+  /**
+   * Exchange of blocks of different lengths, as MPI_Alltoallv: `sendbuf[sdispls[j]..]`
+   * (`sendcounts[j]` elements) goes to rank j, and what rank j sends lands at `recvbuf[rdispls[j]..]`
+   * (exactly `recvcounts[j]` elements). Displacements `null` mean the exclusive prefix sums.
+   *
+   * @example
+   * // rank i sends j + 1 elements to rank j, so receives i + 1 from everyone
+   * const sendcounts = Array.from({ length: comm.size }, (_, j) => j + 1);
+   * const recvcounts = Array(comm.size).fill(comm.rank + 1);
+   * const out = new Int32Array(sendcounts.reduce((a, b) => a + b)).fill(comm.rank);
+   * const into = new Int32Array(comm.size * (comm.rank + 1));
+   * await comm.Alltoallv(out, sendcounts, null, into, recvcounts, null);
+   */
+  async Alltoallv(
+    sendbuf: TypedArray,
+    sendcounts: ArrayLike<number>,
+    sdispls: ArrayLike<number> | null,
+    recvbuf: TypedArray,
+    recvcounts: ArrayLike<number>,
+    rdispls: ArrayLike<number> | null = null,
+  ): Promise<void> {
+    return this.#blocking(() => this.Ialltoallv(sendbuf, sendcounts, sdispls, recvbuf, recvcounts, rdispls));
+  }
+
+  /**
+   * Non-blocking `Reduce_scatter_block`.
+   *
+   * @example
+   * const req = comm.Ireduce_scatter_block(all, mine, SUM);
+   */
+  Ireduce_scatter_block(sendbuf: TypedArray | InPlace, recvbuf: TypedArray, op: Op = SUM): Request<void> {
+    return this.#startPlan(planReduceScatterBlock(this.#who, sendbuf, recvbuf, op));
+  }
+
+  /**
+   * Element-wise reduction (in rank order) of every rank's `sendbuf` (`size` equal blocks), rank i
+   * getting block i of the result in its `recvbuf`. With `IN_PLACE` the input is `recvbuf` and the
+   * result goes to its front.
+   *
+   * @example
+   * const mine = new Float64Array(2);
+   * await comm.Reduce_scatter_block(new Float64Array(2 * comm.size).fill(1), mine, SUM); // [size, size]
+   */
+  async Reduce_scatter_block(
+    sendbuf: TypedArray | InPlace,
+    recvbuf: TypedArray,
+    op: Op = SUM,
+  ): Promise<void> {
+    return this.#blocking(() => this.Ireduce_scatter_block(sendbuf, recvbuf, op));
+  }
+
+  /**
+   * Non-blocking `Reduce_scatter`.
+   *
+   * @example
+   * const req = comm.Ireduce_scatter(all, mine, counts, SUM);
+   */
+  Ireduce_scatter(
+    sendbuf: TypedArray | InPlace,
+    recvbuf: TypedArray,
+    recvcounts: ArrayLike<number>,
+    op: Op = SUM,
+  ): Request<void> {
+    return this.#startPlan(planReduceScatter(this.#who, sendbuf, recvbuf, recvcounts, op));
+  }
+
+  /**
+   * Element-wise reduction (in rank order) of every rank's first `sum(recvcounts)` elements of
+   * `sendbuf`, cut in rank order: rank i gets `recvcounts[i]` elements at the front of `recvbuf`.
+   * With `IN_PLACE` the input is `recvbuf` and the result goes to its front.
+   *
+   * @example
+   * const counts = Array.from({ length: comm.size }, (_, i) => i); // rank 0 gets nothing
+   * const total = counts.reduce((a, b) => a + b, 0);
+   * const mine = new Int32Array(comm.rank);
+   * await comm.Reduce_scatter(new Int32Array(total).fill(1), mine, counts, SUM); // all = size
+   */
+  async Reduce_scatter(
+    sendbuf: TypedArray | InPlace,
+    recvbuf: TypedArray,
+    recvcounts: ArrayLike<number>,
+    op: Op = SUM,
+  ): Promise<void> {
+    return this.#blocking(() => this.Ireduce_scatter(sendbuf, recvbuf, recvcounts, op));
+  }
+
+  /**
+   * Non-blocking `Scan`.
+   *
+   * @example
+   * const req = comm.Iscan(mine, prefix, SUM);
+   */
+  Iscan(sendbuf: TypedArray | InPlace, recvbuf: TypedArray, op: Op = SUM): Request<void> {
+    return this.#startPlan(planBufferScan(this.#who, sendbuf, recvbuf, op, false));
+  }
+
+  /**
+   * Inclusive prefix reduction, element-wise: rank i's `recvbuf` gets `sendbuf(0) op ... op
+   * sendbuf(i)`. With `IN_PLACE` the input is `recvbuf`.
+   *
+   * @example
+   * const v = new Int32Array([1, comm.rank]);
+   * await comm.Scan(IN_PLACE, v, SUM); // [rank + 1, rank * (rank + 1) / 2]
+   */
+  async Scan(sendbuf: TypedArray | InPlace, recvbuf: TypedArray, op: Op = SUM): Promise<void> {
+    return this.#blocking(() => this.Iscan(sendbuf, recvbuf, op));
+  }
+
+  /**
+   * Non-blocking `Exscan`.
+   *
+   * @example
+   * const req = comm.Iexscan(mine, before, SUM);
+   */
+  Iexscan(sendbuf: TypedArray | InPlace, recvbuf: TypedArray, op: Op = SUM): Request<void> {
+    return this.#startPlan(planBufferScan(this.#who, sendbuf, recvbuf, op, true));
+  }
+
+  /**
+   * Exclusive prefix reduction, element-wise: rank i > 0 gets `sendbuf(0) op ... op sendbuf(i-1)`;
+   * rank 0's `recvbuf` is left untouched. With `IN_PLACE` the input is `recvbuf`.
+   *
+   * @example
+   * const offset = new Int32Array(1);
+   * await comm.Exscan(new Int32Array([myCount]), offset, SUM); // where this rank's items start
+   */
+  async Exscan(sendbuf: TypedArray | InPlace, recvbuf: TypedArray, op: Op = SUM): Promise<void> {
+    return this.#blocking(() => this.Iexscan(sendbuf, recvbuf, op));
   }
 
   // ---------------------------------------------------------------- communicators
@@ -519,6 +940,32 @@ export class Comm {
       .sort((a, b) => a.k - b.k || a.r - b.r)
       .map((m) => this.#group[m.r]!);
     return new Comm(this.#ep, `${this.#ctx}/s${id}:${color}`, members, this.#colls.tuning);
+  }
+
+  /**
+   * Splits by node (MPI-3 `MPI_Comm_split_type`): with `COMM_TYPE_SHARED`, one communicator per
+   * set of ranks that share memory (one process on the local backend, one Lambda invocation on
+   * `aws`), ranks ordered by `key` then by old rank; `UNDEFINED` gives `null`. Collective.
+   *
+   * @example
+   * const node = await comm.splitType(COMM_TYPE_SHARED);
+   * if (node!.rank === 0) console.log(`${node!.size} ranks share this node`);
+   */
+  async splitType(splitType: number, key: number = this.rank): Promise<Comm | null> {
+    if (splitType !== COMM_TYPE_SHARED && splitType !== UNDEFINED) {
+      throw new MPIError(
+        ERR_ARG,
+        `splitType: expected \`splitType\` to be COMM_TYPE_SHARED or UNDEFINED, got ${describeValue(splitType)}`,
+      );
+    }
+    checkInt(key, 'key', 'splitType');
+    const color = splitType === UNDEFINED ? UNDEFINED : this.#ep.layout.nodeOf(this.#group[this.rank]!);
+    return this.split(color, key);
+  }
+
+  /** mpi4py spelling of `splitType`. */
+  async Split_type(splitType: number, key: number = this.rank): Promise<Comm | null> {
+    return this.splitType(splitType, key);
   }
 
   /** Stops the whole job; `run` fails with this errorcode. Never resolves normally. */

@@ -4,6 +4,7 @@ import { ENV } from '../base/stack-contract.js';
 import { Channel, type Envelope } from '../channel/channel.js';
 import type { Transport } from '../transport/transport.js';
 import { type Matcher, MatchingEngine } from './matching-engine.js';
+import { type NodeLayout, nodeLayoutOf } from './node-layout.js';
 
 /**
  * How long a receive busy-polls before it parks: only for a transport that can be polled
@@ -41,6 +42,8 @@ export class Endpoint {
   readonly rank: number;
   readonly size: number;
   readonly pending = new Set<PendingCall>();
+  /** Which node each world rank runs on, as the transport declares it. */
+  readonly layout: NodeLayout;
   #doomed: MPIError | undefined;
   readonly #waiters = new Set<(err: MPIError) => void>();
   readonly #hooks: EndpointHooks;
@@ -51,6 +54,7 @@ export class Endpoint {
   constructor(transport: Transport, hooks: EndpointHooks = {}) {
     this.rank = transport.rank;
     this.size = transport.size;
+    this.layout = nodeLayoutOf(transport);
     this.#spinMs = receiveSpinMs(transport);
     this.#hooks = hooks;
     this.channel = new Channel(transport, {

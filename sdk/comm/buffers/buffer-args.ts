@@ -1,6 +1,7 @@
+import { describeValue } from '../../base/describe-value.js';
+import { ERR_ARG, ERR_COUNT, ERR_TYPE, MPIError } from '../../base/errors.js';
 import { typedArrayName } from '../../codec/typed-array.js';
-import { isTypedArray, show, type TypedArray } from '../check.js';
-import { ERR_ARG, ERR_COUNT, ERR_TYPE, MPIError } from '../errors.js';
+import { isTypedArray, type TypedArray } from '../check.js';
 import { IN_PLACE, type InPlace } from '../in-place.js';
 import { Op } from '../op.js';
 
@@ -19,7 +20,7 @@ export function bufferArg(buf: unknown, call: string, name: string, inPlace = fa
   if (isTypedArray(buf)) return buf;
   throw new MPIError(
     ERR_TYPE,
-    `${call}: expected \`${name}\` to be a TypedArray (e.g. Float64Array)${inPlace ? ' or IN_PLACE' : ''}, got ${show(buf)}; use the lowercase method to send other values`,
+    `${call}: expected \`${name}\` to be a TypedArray (e.g. Float64Array)${inPlace ? ' or IN_PLACE' : ''}, got ${describeValue(buf)}; use the lowercase method to send other values`,
   );
 }
 
@@ -36,7 +37,7 @@ export function countsArg(counts: unknown, size: number, call: string, name: str
   if (!Array.isArray(counts) && !isTypedArray(counts)) {
     throw new MPIError(
       ERR_ARG,
-      `${call}: expected \`${name}\` to be an array of ${size} element counts (one per rank), got ${show(counts)}`,
+      `${call}: expected \`${name}\` to be an array of ${size} element counts (one per rank), got ${describeValue(counts)}`,
     );
   }
   const out = Array.from(counts as ArrayLike<number | bigint>, Number);
@@ -50,7 +51,7 @@ export function countsArg(counts: unknown, size: number, call: string, name: str
     if (!Number.isSafeInteger(c) || c < 0) {
       throw new MPIError(
         ERR_COUNT,
-        `${call}: expected \`${name}[${i}]\` to be an integer >= 0 (elements, not bytes), got ${show((counts as ArrayLike<unknown>)[i])}`,
+        `${call}: expected \`${name}[${i}]\` to be an integer >= 0 (elements, not bytes), got ${describeValue((counts as ArrayLike<unknown>)[i])}`,
       );
     }
   });
@@ -130,6 +131,6 @@ export function opArg(op: unknown, call: string): Op {
   if (op instanceof Op) return op;
   throw new MPIError(
     ERR_ARG,
-    `${call}: expected \`op\` to be an Op (SUM, MAX, ..., or Op.create(fn)), got ${show(op)}`,
+    `${call}: expected \`op\` to be an Op (SUM, MAX, ..., or Op.create(fn)), got ${describeValue(op)}`,
   );
 }

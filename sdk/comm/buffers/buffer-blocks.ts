@@ -1,6 +1,7 @@
+import { describeValue } from '../../base/describe-value.js';
+import { ERR_COUNT, ERR_OP, ERR_TRUNCATE, ERR_TYPE, MPIError } from '../../base/errors.js';
 import { decode, encode } from '../../codec/codec.js';
-import { isTypedArray, show, type TypedArray } from '../check.js';
-import { ERR_COUNT, ERR_OP, ERR_TRUNCATE, ERR_TYPE, MPIError } from '../errors.js';
+import { isTypedArray, type TypedArray } from '../check.js';
 import { kindOf } from './buffer-args.js';
 
 /** Elements `[at, at + count)` of `buf`, encoded (a copy: `buf` may change once this returns). */
@@ -34,7 +35,7 @@ export function placeValue(
   call: string,
 ): void {
   if (!isTypedArray(block)) {
-    throw new MPIError(ERR_TYPE, `${call}: rank ${from} sent ${show(block)}, not a TypedArray`);
+    throw new MPIError(ERR_TYPE, `${call}: rank ${from} sent ${describeValue(block)}, not a TypedArray`);
   }
   if (kindOf(block) !== kindOf(dst)) {
     throw new MPIError(
@@ -72,7 +73,7 @@ export function placeResult(dst: TypedArray, value: unknown, length: number, cal
   if (!isTypedArray(value) || kindOf(value) !== kindOf(dst) || value.length !== length) {
     throw new MPIError(
       ERR_OP,
-      `${call}: the op's result is ${show(value)}${isTypedArray(value) ? ` of ${value.length} elements` : ''}, not a ${kindOf(dst)} of ${length} elements; a user op on buffers must return a TypedArray like its operands`,
+      `${call}: the op's result is ${describeValue(value)}${isTypedArray(value) ? ` of ${value.length} elements` : ''}, not a ${kindOf(dst)} of ${length} elements; a user op on buffers must return a TypedArray like its operands`,
     );
   }
   copyBlock(dst, 0, value);

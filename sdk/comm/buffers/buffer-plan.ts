@@ -1,6 +1,6 @@
 import type { AlgorithmSpec, CollectiveName } from '../../collectives/algorithms.js';
 import type { CollectiveContext } from '../../collectives/collective-context.js';
-import type { Op } from '../op.js';
+import type { CallShape } from '../../collectives/select-algorithm.js';
 
 /**
  * One buffer collective call, checked and ready to run. Building a plan checks every argument
@@ -17,9 +17,7 @@ export interface BufferPlan {
   readonly select: {
     readonly collective: CollectiveName;
     readonly bytes: number;
-    readonly root?: number;
-    readonly op?: Op;
-    readonly value?: unknown;
+    readonly shape: CallShape;
   };
   /** Runs the exchange with the chosen algorithm and writes this rank's receive buffer. */
   run(ctx: CollectiveContext, spec: AlgorithmSpec): Promise<void>;

@@ -1,6 +1,6 @@
+import { ERR_COUNT, ERR_TRUNCATE, MPIError } from '../../base/errors.js';
 import { runAllgather } from '../../collectives/algorithms.js';
 import type { TypedArray } from '../check.js';
-import { ERR_COUNT, ERR_TRUNCATE, MPIError } from '../errors.js';
 import { IN_PLACE } from '../in-place.js';
 import {
   bufferArg,
@@ -54,7 +54,7 @@ export function planAllgatherv(
   return {
     call: `${call}()`,
     // Every rank knows the counts, so all choose by the same size.
-    select: { collective: 'allgather', bytes: total * rb.BYTES_PER_ELEMENT },
+    select: { collective: 'allgather', bytes: total * rb.BYTES_PER_ELEMENT, shape: {} },
     async run(ctx, spec) {
       const parts = await runAllgather(ctx, spec, mine);
       parts.forEach((p, i) => {

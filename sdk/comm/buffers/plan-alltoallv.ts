@@ -1,7 +1,7 @@
+import { ERR_COUNT, ERR_TRUNCATE, MPIError } from '../../base/errors.js';
 import { runAlltoall } from '../../collectives/algorithms.js';
-import { NOMINAL_BYTES } from '../../collectives/cost-model.js';
+import { NOMINAL_BYTES } from '../../collectives/model/call-shape.js';
 import type { TypedArray } from '../check.js';
-import { ERR_COUNT, ERR_TRUNCATE, MPIError } from '../errors.js';
 import { IN_PLACE } from '../in-place.js';
 import {
   bufferArg,
@@ -55,7 +55,6 @@ export function planAlltoallv(
   });
   checkSameKind(sb, rb, call, 'sendbuf', 'recvbuf');
   return planExchange(
-    who,
     sc.map((n, j) => encodeBlock(sb, sd[j]!, n)),
     rb,
     rc,
@@ -87,7 +86,6 @@ export function planAlltoall(who: Who, sendbuf: unknown, recvbuf: unknown): Buff
   const displs = counts.map((_, j) => j * n);
   // Every rank's buffers have the same size: all choose by it.
   return planExchange(
-    who,
     counts.map((_, j) => encodeBlock(src, j * n, n)),
     rb,
     counts,
@@ -98,7 +96,6 @@ export function planAlltoall(who: Who, sendbuf: unknown, recvbuf: unknown): Buff
 }
 
 function planExchange(
-  who: Who,
   parts: Uint8Array[],
   rb: TypedArray,
   rc: readonly number[],
@@ -108,7 +105,7 @@ function planExchange(
 ): BufferPlan {
   return {
     call: `${call}()`,
-    select: { collective: 'alltoall', bytes },
+    select: { collective: 'alltoall', bytes, shape: {} },
     async run(ctx, spec) {
       const got = await runAlltoall(ctx, spec, parts);
       got.forEach((p, j) => {

@@ -1,8 +1,8 @@
+import { ERR_TRUNCATE, MPIError } from '../../base/errors.js';
 import { runScan } from '../../collectives/algorithms.js';
-import type { ReduceOp } from '../../collectives/collective-context.js';
 import type { TypedArray } from '../check.js';
-import { ERR_TRUNCATE, MPIError } from '../errors.js';
 import { IN_PLACE } from '../in-place.js';
+import { toReduceOp } from '../reduce-operand.js';
 import { bufferArg, checkSameKind, opArg, typedArg } from './buffer-args.js';
 import { placeResult } from './buffer-blocks.js';
 import type { BufferPlan } from './buffer-plan.js';
@@ -40,11 +40,15 @@ export function planBufferScan(
   // A private copy: the predefined ops write their result into an operand.
   const value = (sb === IN_PLACE ? rb : sb).slice() as TypedArray;
   o.check(value, call);
-  const rop: ReduceOp = { combine: (a, b) => o.apply(a, b), commute: o.commute };
+  const rop = toReduceOp(o);
   return {
     call: `${call}(op=${o.name})`,
     // Every rank's operand has the same size: all choose by it.
-    select: { collective: exclusive ? 'exscan' : 'scan', bytes: value.byteLength, op: o, value },
+    select: {
+      collective: exclusive ? 'exscan' : 'scan',
+      bytes: value.byteLength,
+      shape: { reduceOp: rop, value },
+    },
     async run(ctx, spec) {
       const r = await runScan(ctx, spec, value, rop);
       if (!exclusive) placeResult(rb, r.inclusive, value.length, call);

@@ -1,7 +1,7 @@
+import { ERR_COUNT, ERR_TRUNCATE, MPIError } from '../../base/errors.js';
 import { runGather } from '../../collectives/algorithms.js';
-import { NOMINAL_BYTES } from '../../collectives/cost-model.js';
+import { NOMINAL_BYTES } from '../../collectives/model/call-shape.js';
 import { checkRoot, type TypedArray } from '../check.js';
-import { ERR_COUNT, ERR_TRUNCATE, MPIError } from '../errors.js';
 import { IN_PLACE } from '../in-place.js';
 import {
   bufferArg,
@@ -72,7 +72,7 @@ export function planGatherv(
   return {
     call: `${call}(root=${r})`,
     // Only the root knows the blocks' sizes: choose for a small payload, as `gather` does.
-    select: { collective: 'gather', bytes: NOMINAL_BYTES, root: r },
+    select: { collective: 'gather', bytes: NOMINAL_BYTES, shape: { root: r } },
     async run(ctx, spec) {
       // The root's own part never travels: every gather algorithm puts `mine` as parts[root].
       const parts = await runGather(ctx, spec, mine, r);

@@ -1,10 +1,10 @@
+import { ERR_COUNT, ERR_OP, ERR_TRUNCATE, MPIError } from '../../base/errors.js';
 import { decode, encode } from '../../codec/codec.js';
-import type { ReduceOp } from '../../collectives/collective-context.js';
 import { runReduceScatter } from '../../collectives/reduce-scatter.js';
 import { isTypedArray, type TypedArray } from '../check.js';
-import { ERR_COUNT, ERR_OP, ERR_TRUNCATE, MPIError } from '../errors.js';
 import { IN_PLACE } from '../in-place.js';
 import type { Op } from '../op.js';
+import { toReduceOp } from '../reduce-operand.js';
 import {
   bufferArg,
   checkSameKind,
@@ -73,11 +73,11 @@ export function planReduceScatter(
     }
     return counts.map((n, i) => encodeBlock(reduced, displs[i]!, n));
   };
-  const rop: ReduceOp = { combine: (a, b) => o.apply(a, b), commute: o.commute };
+  const rop = toReduceOp(o);
   return {
     call: `${call}(op=${o.name})`,
     // Every rank's operand has the same size: all choose by it. Its algorithms are reduce's.
-    select: { collective: 'reduce', bytes: value.byteLength, root: 0, op: o, value },
+    select: { collective: 'reduce', bytes: value.byteLength, shape: { root: 0, reduceOp: rop, value } },
     async run(ctx, spec) {
       const part = await runReduceScatter(ctx, spec, value, rop, cut);
       const block = decode(part);

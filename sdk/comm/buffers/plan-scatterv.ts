@@ -1,7 +1,7 @@
+import { ERR_COUNT, ERR_TRUNCATE, MPIError } from '../../base/errors.js';
 import { runScatter } from '../../collectives/algorithms.js';
-import { NOMINAL_BYTES } from '../../collectives/cost-model.js';
+import { NOMINAL_BYTES } from '../../collectives/model/call-shape.js';
 import { checkRoot, type TypedArray } from '../check.js';
-import { ERR_COUNT, ERR_TRUNCATE, MPIError } from '../errors.js';
 import { IN_PLACE } from '../in-place.js';
 import {
   bufferArg,
@@ -60,7 +60,7 @@ export function planScatterv(
   return {
     call: `${call}(root=${r})`,
     // Only the root knows the blocks' sizes: choose for a small payload, as `scatter` does.
-    select: { collective: 'scatter', bytes: NOMINAL_BYTES, root: r },
+    select: { collective: 'scatter', bytes: NOMINAL_BYTES, shape: { root: r } },
     async run(ctx, spec) {
       // The root's own part never travels: every scatter algorithm hands parts[root] back to it.
       const got = await runScatter(ctx, spec, parts, r);
