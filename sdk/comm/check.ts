@@ -2,6 +2,7 @@ import { describeValue } from '../base/describe-value.js';
 import { ERR_ARG, ERR_COUNT, ERR_RANK, ERR_ROOT, ERR_TAG, ERR_TYPE, MPIError } from '../base/errors.js';
 import { isTypedArray, type TypedArray } from '../codec/typed-array.js';
 import { ANY_SOURCE, ANY_TAG, PROC_NULL, TAG_UB } from './constants.js';
+import { IN_PLACE } from './in-place.js';
 
 function isInt(v: unknown): v is number {
   return typeof v === 'number' && Number.isInteger(v);
@@ -75,6 +76,12 @@ export { isTypedArray, type TypedArray };
 
 export function checkBuffer(buf: unknown, call: string, name: string): TypedArray {
   if (isTypedArray(buf)) return buf;
+  if (buf === IN_PLACE) {
+    throw new MPIError(
+      ERR_ARG,
+      `${call}: \`IN_PLACE\` is not valid as \`${name}\` of ${call}; pass a TypedArray`,
+    );
+  }
   throw new MPIError(
     ERR_TYPE,
     `${call}: expected \`${name}\` to be a TypedArray (e.g. Float64Array), got ${describeValue(buf)}; use the lowercase method to send other values`,
