@@ -11,6 +11,7 @@
  */
 import { describe } from 'vitest';
 import type { ContractWorld } from './contract-world.js';
+import { bufferCollectivesContract } from './suites/buffer-collectives.js';
 import { collectiveAlgorithmsContract } from './suites/collective-algorithms.js';
 import { collectivesContract } from './suites/collectives.js';
 import { communicatorsContract } from './suites/communicators.js';
@@ -23,6 +24,7 @@ const SUITES: ((world: ContractWorld) => void)[] = [
   collectivesContract,
   collectiveAlgorithmsContract,
   oraclePropertiesContract,
+  bufferCollectivesContract,
 ];
 
 /** Registers the whole contract suite over `world`, in a `describe` named after its transport. */

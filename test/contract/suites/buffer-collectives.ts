@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { CollectiveTuning, Comm } from '../../sdk/index.js';
+import type { CollectiveTuning } from '../../../sdk/index.js';
 import {
   ANY_TAG,
   BAND,
@@ -14,7 +14,7 @@ import {
   Status,
   SUM,
   UNDEFINED,
-} from '../../sdk/index.js';
+} from '../../../sdk/index.js';
 import {
   concatDigits,
   extent,
@@ -23,20 +23,9 @@ import {
   prefix,
   reference,
   unevenCounts,
-} from '../helpers/buffer-reference.js';
+} from '../../helpers/buffer-reference.js';
+import { type ContractWorld, eachRoot } from '../contract-world.js';
 
-/** What the suite needs of a transport's world (the contract suite's ContractWorld has it). */
-export interface BufferWorld {
-  readonly name: string;
-  readonly sizes: readonly number[];
-  roots(size: number): readonly number[];
-  readonly exhaustive: boolean;
-  run<T>(
-    size: number,
-    fn: (comm: Comm) => Promise<T> | T,
-    options?: { tuning?: Partial<CollectiveTuning> },
-  ): Promise<T[]>;
-}
 type WorldOptions = { tuning?: Partial<CollectiveTuning> };
 
 /**
@@ -69,27 +58,7 @@ const CONCAT = Op.create(
 const F = (xs: readonly number[]) => Float64Array.from(xs);
 const minus1 = (n: number) => Array<number>(n).fill(-1);
 
-/** Runs `fn` once per root of `world` (in order) on one `size`-rank job; returns [root, results by rank]. */
-async function eachRoot<T>(
-  world: BufferWorld,
-  size: number,
-  fn: (c: Comm, root: number) => Promise<T>,
-  opts: WorldOptions,
-): Promise<[number, T[]][]> {
-  const roots = world.roots(size);
-  const byRank = await world.run(
-    size,
-    async (c) => {
-      const out: T[] = [];
-      for (const root of roots) out.push(await fn(c, root));
-      return out;
-    },
-    opts,
-  );
-  return roots.map((root, i) => [root, byRank.map((r) => r[i]!)]);
-}
-
-export function bufferCollectivesContract(world: BufferWorld): void {
+export function bufferCollectivesContract(world: ContractWorld): void {
   /**
    * The variants a sweep runs: all of them where the transport is exhaustive, else the one that
    * covers most (gapped displacements, non-empty blocks), so SQS runs a job or two per size.
