@@ -1,6 +1,6 @@
 import { ERR_COUNT, ERR_TRUNCATE, MPIError } from '../../base/errors.js';
 import { runAlltoall } from '../../collectives/algorithms.js';
-import { NOMINAL_BYTES } from '../../collectives/model/call-shape.js';
+import { NOMINAL_BYTES } from '../../collectives/call-shape.js';
 import type { TypedArray } from '../check.js';
 import { IN_PLACE } from '../in-place.js';
 import {
