@@ -18,15 +18,9 @@ import { NOMINAL_BYTES } from '../collectives/call-shape.js';
 import type { CollectiveContext } from '../collectives/collective-context.js';
 import type { CollectiveTuning, TuningUpdate } from '../collectives/collective-tuning.js';
 import type { CallShape } from '../collectives/select-algorithm.js';
+import { bufferArg, typedArg } from './buffer-args.js';
 import { asBuffer, copyInto } from './buffer-copy.js';
-import { bufferArg, typedArg } from './buffers/buffer-args.js';
-import type { BufferPlan } from './buffers/buffer-plan.js';
-import { planAllgather, planAllgatherv } from './buffers/plan-allgatherv.js';
-import { planAlltoall, planAlltoallv } from './buffers/plan-alltoallv.js';
-import { planBufferScan } from './buffers/plan-buffer-scan.js';
-import { planGather, planGatherv } from './buffers/plan-gatherv.js';
-import { planReduceScatter, planReduceScatterBlock } from './buffers/plan-reduce-scatter.js';
-import { planScatter, planScatterv } from './buffers/plan-scatterv.js';
+import type { BufferPlan } from './buffer-plan.js';
 import {
   checkArrayOfSize,
   checkBuffer,
@@ -45,6 +39,12 @@ import { IN_PLACE, type InPlace } from './in-place.js';
 import type { Matcher } from './matching-engine.js';
 import { COMM_TYPE_SHARED } from './node-layout.js';
 import type { Op } from './op.js';
+import { planAllgather, planAllgatherv } from './plan-allgatherv.js';
+import { planAlltoall, planAlltoallv } from './plan-alltoallv.js';
+import { planBufferScan } from './plan-buffer-scan.js';
+import { planGather, planGatherv } from './plan-gatherv.js';
+import { planReduceScatter, planReduceScatterBlock } from './plan-reduce-scatter.js';
+import { planScatter, planScatterv } from './plan-scatterv.js';
 import { SUM } from './predefined-ops.js';
 import { reduceOperand } from './reduce-operand.js';
 import { Request } from './request.js';
@@ -457,7 +457,7 @@ export class Comm {
 
   // ---------------------------------------------------------------- collectives on buffers
 
-  /** Runs a checked buffer plan (see `buffers/`) as one collective call. */
+  /** Runs a checked buffer plan (`plan-*.ts`) as one collective call. */
   #startPlan(plan: BufferPlan): Request<void> {
     const { collective, bytes, shape } = plan.select;
     return this.#collective(collective, bytes, shape, plan.call, (ctx, spec) => plan.run(ctx, spec));

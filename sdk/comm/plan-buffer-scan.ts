@@ -1,11 +1,11 @@
-import { ERR_TRUNCATE, MPIError } from '../../base/errors.js';
-import { runScan } from '../../collectives/algorithms.js';
-import type { TypedArray } from '../check.js';
-import { IN_PLACE } from '../in-place.js';
-import { toReduceOp } from '../reduce-operand.js';
+import { ERR_TRUNCATE, MPIError } from '../base/errors.js';
+import { runScan } from '../collectives/algorithms.js';
 import { bufferArg, checkSameKind, opArg, typedArg } from './buffer-args.js';
 import { placeResult } from './buffer-blocks.js';
 import type { BufferPlan } from './buffer-plan.js';
+import type { TypedArray } from './check.js';
+import { IN_PLACE } from './in-place.js';
+import { toReduceOp } from './reduce-operand.js';
 
 interface Who {
   rank: number;

@@ -1,9 +1,9 @@
-import { describeValue } from '../../base/describe-value.js';
-import { ERR_ARG, ERR_COUNT, ERR_TYPE, MPIError } from '../../base/errors.js';
-import { typedArrayName } from '../../codec/typed-array.js';
-import { isTypedArray, type TypedArray } from '../check.js';
-import { IN_PLACE, type InPlace } from '../in-place.js';
-import { Op } from '../op.js';
+import { describeValue } from '../base/describe-value.js';
+import { ERR_ARG, ERR_COUNT, ERR_TYPE, MPIError } from '../base/errors.js';
+import { typedArrayName } from '../codec/typed-array.js';
+import { isTypedArray, type TypedArray } from './check.js';
+import { IN_PLACE, type InPlace } from './in-place.js';
+import { Op } from './op.js';
 
 /** The kind of a TypedArray as a name (`Float64Array`), subclasses such as Buffer included. */
 export const kindOf = (a: TypedArray): string => typedArrayName(a)!;

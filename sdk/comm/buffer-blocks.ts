@@ -1,8 +1,8 @@
-import { describeValue } from '../../base/describe-value.js';
-import { ERR_COUNT, ERR_OP, ERR_TRUNCATE, ERR_TYPE, MPIError } from '../../base/errors.js';
-import { decode, encode } from '../../codec/codec.js';
-import { isTypedArray, type TypedArray } from '../check.js';
+import { describeValue } from '../base/describe-value.js';
+import { ERR_COUNT, ERR_OP, ERR_TRUNCATE, ERR_TYPE, MPIError } from '../base/errors.js';
+import { decode, encode } from '../codec/codec.js';
 import { kindOf } from './buffer-args.js';
+import { isTypedArray, type TypedArray } from './check.js';
 
 /** Elements `[at, at + count)` of `buf`, encoded (a copy: `buf` may change once this returns). */
 export function encodeBlock(buf: TypedArray, at: number, count: number): Uint8Array {

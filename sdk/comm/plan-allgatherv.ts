@@ -1,7 +1,5 @@
-import { ERR_COUNT, ERR_TRUNCATE, MPIError } from '../../base/errors.js';
-import { runAllgather } from '../../collectives/algorithms.js';
-import type { TypedArray } from '../check.js';
-import { IN_PLACE } from '../in-place.js';
+import { ERR_COUNT, ERR_TRUNCATE, MPIError } from '../base/errors.js';
+import { runAllgather } from '../collectives/algorithms.js';
 import {
   bufferArg,
   checkBlocksFit,
@@ -13,6 +11,8 @@ import {
 } from './buffer-args.js';
 import { copyBlock, encodeBlock, placeBlock } from './buffer-blocks.js';
 import type { BufferPlan } from './buffer-plan.js';
+import type { TypedArray } from './check.js';
+import { IN_PLACE } from './in-place.js';
 
 interface Who {
   rank: number;

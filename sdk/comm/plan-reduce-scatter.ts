@@ -1,10 +1,6 @@
-import { ERR_COUNT, ERR_OP, ERR_TRUNCATE, MPIError } from '../../base/errors.js';
-import { decode, encode } from '../../codec/codec.js';
-import { runReduceScatter } from '../../collectives/reduce-scatter.js';
-import { isTypedArray, type TypedArray } from '../check.js';
-import { IN_PLACE } from '../in-place.js';
-import type { Op } from '../op.js';
-import { toReduceOp } from '../reduce-operand.js';
+import { ERR_COUNT, ERR_OP, ERR_TRUNCATE, MPIError } from '../base/errors.js';
+import { decode, encode } from '../codec/codec.js';
+import { runReduceScatter } from '../collectives/reduce-scatter.js';
 import {
   bufferArg,
   checkSameKind,
@@ -17,6 +13,10 @@ import {
 } from './buffer-args.js';
 import { encodeBlock, placeValue } from './buffer-blocks.js';
 import type { BufferPlan } from './buffer-plan.js';
+import { isTypedArray, type TypedArray } from './check.js';
+import { IN_PLACE } from './in-place.js';
+import type { Op } from './op.js';
+import { toReduceOp } from './reduce-operand.js';
 
 interface Who {
   rank: number;

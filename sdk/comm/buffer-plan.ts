@@ -1,6 +1,6 @@
-import type { AlgorithmSpec, CollectiveName } from '../../collectives/algorithms.js';
-import type { CollectiveContext } from '../../collectives/collective-context.js';
-import type { CallShape } from '../../collectives/select-algorithm.js';
+import type { AlgorithmSpec, CollectiveName } from '../collectives/algorithms.js';
+import type { CollectiveContext } from '../collectives/collective-context.js';
+import type { CallShape } from '../collectives/select-algorithm.js';
 
 /**
  * One buffer collective call, checked and ready to run. Building a plan checks every argument

@@ -1,8 +1,6 @@
-import { ERR_COUNT, ERR_TRUNCATE, MPIError } from '../../base/errors.js';
-import { runGather } from '../../collectives/algorithms.js';
-import { NOMINAL_BYTES } from '../../collectives/call-shape.js';
-import { checkRoot, type TypedArray } from '../check.js';
-import { IN_PLACE } from '../in-place.js';
+import { ERR_COUNT, ERR_TRUNCATE, MPIError } from '../base/errors.js';
+import { runGather } from '../collectives/algorithms.js';
+import { NOMINAL_BYTES } from '../collectives/call-shape.js';
 import {
   bufferArg,
   checkBlocksFit,
@@ -14,6 +12,8 @@ import {
 } from './buffer-args.js';
 import { copyBlock, encodeBlock, placeBlock } from './buffer-blocks.js';
 import type { BufferPlan } from './buffer-plan.js';
+import { checkRoot, type TypedArray } from './check.js';
+import { IN_PLACE } from './in-place.js';
 
 interface Who {
   rank: number;
