@@ -2,6 +2,12 @@ import type { AlgorithmSpec, CollectiveName } from '../collectives/algorithms.js
 import type { CollectiveContext } from '../collectives/collective-context.js';
 import type { CallShape } from '../collectives/select-algorithm.js';
 
+/** The calling rank and the communicator's size: all a plan needs to know about who calls it. */
+export interface Who {
+  rank: number;
+  size: number;
+}
+
 /**
  * One buffer collective call, checked and ready to run. Building a plan checks every argument
  * this rank can check (and throws `MPIError` synchronously), and snapshots the data to send, so

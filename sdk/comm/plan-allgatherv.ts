@@ -10,14 +10,9 @@ import {
   typedArg,
 } from './buffer-args.js';
 import { copyBlock, encodeBlock, placeBlock } from './buffer-blocks.js';
-import type { BufferPlan } from './buffer-plan.js';
+import type { BufferPlan, Who } from './buffer-plan.js';
 import type { TypedArray } from './check.js';
 import { IN_PLACE } from './in-place.js';
-
-interface Who {
-  rank: number;
-  size: number;
-}
 
 /**
  * `Allgatherv`: rank i's `sendbuf` (`counts[i]` elements) lands at `recvbuf[displs[i]..]` on every

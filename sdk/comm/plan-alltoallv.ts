@@ -11,14 +11,9 @@ import {
   typedArg,
 } from './buffer-args.js';
 import { encodeBlock, placeBlock } from './buffer-blocks.js';
-import type { BufferPlan } from './buffer-plan.js';
+import type { BufferPlan, Who } from './buffer-plan.js';
 import type { TypedArray } from './check.js';
 import { IN_PLACE } from './in-place.js';
-
-interface Who {
-  rank: number;
-  size: number;
-}
 
 /**
  * `Alltoallv`, as MPI_Alltoallv: block j of `sendbuf` (`sendcounts[j]` elements at `sdispls[j]`)

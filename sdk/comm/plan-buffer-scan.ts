@@ -2,15 +2,10 @@ import { ERR_TRUNCATE, MPIError } from '../base/errors.js';
 import { runScan } from '../collectives/algorithms.js';
 import { bufferArg, checkSameKind, opArg, typedArg } from './buffer-args.js';
 import { placeResult } from './buffer-blocks.js';
-import type { BufferPlan } from './buffer-plan.js';
+import type { BufferPlan, Who } from './buffer-plan.js';
 import type { TypedArray } from './check.js';
 import { IN_PLACE } from './in-place.js';
 import { toReduceOp } from './reduce-operand.js';
-
-interface Who {
-  rank: number;
-  size: number;
-}
 
 /**
  * `Scan` (inclusive) or `Exscan` (exclusive) on buffers: element-wise, in rank order. The result

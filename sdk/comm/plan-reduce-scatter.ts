@@ -12,16 +12,11 @@ import {
   typedArg,
 } from './buffer-args.js';
 import { encodeBlock, placeValue } from './buffer-blocks.js';
-import type { BufferPlan } from './buffer-plan.js';
+import type { BufferPlan, Who } from './buffer-plan.js';
 import { isTypedArray, type TypedArray } from './check.js';
 import { IN_PLACE } from './in-place.js';
 import type { Op } from './op.js';
 import { toReduceOp } from './reduce-operand.js';
-
-interface Who {
-  rank: number;
-  size: number;
-}
 
 /**
  * `Reduce_scatter`: the element-wise reduction (in rank order) of every rank's first

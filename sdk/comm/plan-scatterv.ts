@@ -11,14 +11,9 @@ import {
   typedArg,
 } from './buffer-args.js';
 import { copyBlock, encodeBlock, placeBlock } from './buffer-blocks.js';
-import type { BufferPlan } from './buffer-plan.js';
+import type { BufferPlan, Who } from './buffer-plan.js';
 import { checkRoot, type TypedArray } from './check.js';
 import { IN_PLACE } from './in-place.js';
-
-interface Who {
-  rank: number;
-  size: number;
-}
 
 /**
  * `Scatterv`: the root sends block i of `sendbuf` (`counts[i]` elements at `displs[i]`) to rank i.
