@@ -3,7 +3,7 @@ import { defineJob, MAX, SUM, Wtime } from 'tsmpi-cloud';
 
 export default defineJob(async (comm, args) => {
   const iters = args.iters ?? 2000;
-  const warmup = Math.max(10, Math.floor(iters / 10));
+  const warmup = args.warmup ?? Math.max(10, Math.floor(iters / 10));
   const ops = {
     allreduce: () => comm.allreduce(comm.rank, SUM),
     bcast: () => comm.bcast(comm.rank === 0 ? 42 : null, 0),

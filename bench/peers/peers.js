@@ -1,0 +1,362 @@
+// Side by side with real MPI (issue 10): each measure run for us and for each MPI peer in
+// alternation, in one run, repeated; prints ours, the peer's, the ratio of medians and the spread
+// of the per-repetition ratios, and writes bench/results/peers.json.
+//
+//   npm run build && node bench/peers/peers.js [--reps 3] [--only coll,pingpong,hello,pi,idle,scale] [--full]
+//
+// Peers: mpi4py (Debian's python3-mpi4py, built against Open MPI) under `mpiexec.openmpi
+// --oversubscribe`, and the same script under `mpiexec.mpich` when mpi4py really runs there with
+// more than one rank (Debian's does not: each process is an Open MPI singleton). A peer that is
+// absent is skipped with a line that says why. Machines are noisy (this one has 2 shared cores):
+// read the spread before the ratio.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, loadavg } from 'node:os';
+import { fileURLToPath } from 'node:url';
+
+const here = (p) => fileURLToPath(new URL(p, import.meta.url));
+const CLI = here('../../bin/tsmpi-cloud.js');
+const PY = '/usr/bin/python3';
+const PEER_SCRIPT = here('./mpi4py_peer.py');
+const MEASURE = here('./measure.py');
+
+const argv = process.argv.slice(2);
+const flag = (name) => argv.includes(`--${name}`);
+const option = (name, dflt) => {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 && i + 1 < argv.length ? argv[i + 1] : dflt;
+};
+const REPS = Number(option('reps', 3));
+const ONLY = option('only', 'coll,pingpong,hello,pi,idle').split(',');
+const FULL = flag('full');
+
+/** Collective runs: [ranks, iterations, warm-up]. The issue's measure is 1,000 after 100. */
+const COLL = [
+  [2, 1000, 100],
+  [8, 1000, 100],
+  [64, FULL ? 1000 : 200, 100],
+];
+/** Ping-pong plan, in this order (it decides the heap's state for the 1 MiB rounds). */
+const PLAN = [
+  ['object', 8, 5000],
+  ['buffer', 8, 5000],
+  ['object', 1024, 5000],
+  ['buffer', 1024, 5000],
+  ['object', 65536, 500],
+  ['buffer', 65536, 1000],
+  ['buffer', 1048576, 100], // cold: right after the 64 KiB round
+  ['object', 1048576, 20],
+  ['buffer', 1048576, 100], // warm: after 1 MiB of objects
+];
+const PLAN_NAMES = [
+  '8 B object',
+  '8 B buffer',
+  '1 KiB object',
+  '1 KiB buffer',
+  '64 KiB object',
+  '64 KiB buffer',
+  '1 MiB buffer, cold heap',
+  '1 MiB object',
+  '1 MiB buffer, warm heap',
+];
+
+const ompiEnv = { ...process.env, OMPI_ALLOW_RUN_AS_ROOT: '1', OMPI_ALLOW_RUN_AS_ROOT_CONFIRM: '1' };
+const which = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' }).stdout.trim();
+
+function sh(cmd, args, env = process.env, timeoutMs = 600_000) {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', env, timeout: timeoutMs, maxBuffer: 64 << 20 });
+  if (r.status !== 0) {
+    throw new Error(
+      `${cmd} ${args.join(' ')} failed (${r.status ?? r.signal}): ${(r.stderr || r.stdout || '').slice(-800)}`,
+    );
+  }
+  return r.stdout;
+}
+const lastJson = (out) =>
+  JSON.parse(
+    out
+      .trim()
+      .split('\n')
+      .filter((l) => l.startsWith('{') || l.startsWith('['))
+      .pop(),
+  );
+
+// ------------------------------------------------------------------ peers
+
+function detectPeers() {
+  const peers = [];
+  const skipped = [];
+  const hasPy =
+    existsSync(PY) && spawnSync(PY, ['-c', 'import mpi4py, numpy'], { encoding: 'utf8' }).status === 0;
+  const candidates = [
+    {
+      name: 'Open MPI',
+      launcher: 'mpiexec.openmpi',
+      pre: ['--oversubscribe'],
+      env: ompiEnv,
+      pkg: 'openmpi-bin',
+    },
+    { name: 'MPICH', launcher: 'mpiexec.mpich', pre: [], env: process.env, pkg: 'mpich' },
+  ];
+  for (const c of candidates) {
+    if (!hasPy) {
+      skipped.push(
+        `${c.name}: skipped, ${PY} cannot import mpi4py and numpy (apt-get install python3-mpi4py python3-numpy)`,
+      );
+      continue;
+    }
+    if (!which(c.launcher)) {
+      skipped.push(`${c.name}: skipped, ${c.launcher} is not installed (apt-get install ${c.pkg})`);
+      continue;
+    }
+    const peer = {
+      ...c,
+      run: (n, args) => [c.launcher, [...c.pre, '-n', String(n), PY, PEER_SCRIPT, ...args]],
+    };
+    let probe;
+    try {
+      probe = lastJson(sh(...peer.run(2, ['size']), c.env, 60_000));
+    } catch (err) {
+      skipped.push(
+        `${c.name}: skipped, a 2-rank mpi4py run under ${c.launcher} failed: ${err.message.slice(0, 200)}`,
+      );
+      continue;
+    }
+    if (probe.size !== 2) {
+      skipped.push(
+        `${c.name}: skipped, mpi4py under ${c.launcher} -n 2 sees a world of ${probe.size} (${probe.library}): ` +
+          'this mpi4py is built against another MPI, so each process runs as a singleton',
+      );
+      continue;
+    }
+    peer.library = probe.library;
+    peers.push(peer);
+  }
+  return { peers, skipped };
+}
+
+// ------------------------------------------------------------------ ours
+
+function ours(job, ranks, jobArgs = []) {
+  const out = sh(process.execPath, [CLI, 'run', job, '--ranks', String(ranks), '--json', '--', ...jobArgs]);
+  const r = lastJson(out);
+  if (!r.ok) throw new Error(`our ${job} on ${ranks} ranks failed: ${JSON.stringify(r.error)}`);
+  return r.result;
+}
+
+function measured(cmd, args, env = process.env) {
+  const m = lastJson(sh(PY, [MEASURE, cmd, ...args], env));
+  if (m.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${m.status}: ${m.stderrTail}`);
+  return m;
+}
+
+// ------------------------------------------------------------------ measures
+
+/** Each group: one run per side gives several metrics { name: value }. */
+function groups(peer) {
+  const g = [];
+  if (ONLY.includes('coll')) {
+    for (const [ranks, iters, warmup] of COLL) {
+      const label = (op) => `${op} ${ranks} ranks (µs, ${warmup}+${iters} calls)`;
+      const pick = (r) =>
+        Object.fromEntries(['allreduce', 'bcast', 'reduce', 'barrier'].map((op) => [label(op), r[op] * 1e6]));
+      g.push({
+        name: `collectives ${ranks}`,
+        ours: () =>
+          pick(
+            ours(here('../jobs/collective-latency.mjs'), ranks, [
+              '--iters',
+              String(iters),
+              '--warmup',
+              String(warmup),
+            ]),
+          ),
+        peer: () => pick(lastJson(sh(...peer.run(ranks, ['coll', String(iters), String(warmup)]), peer.env))),
+      });
+    }
+  }
+  if (ONLY.includes('pingpong')) {
+    const pick = (rows) =>
+      Object.fromEntries(rows.map((r, i) => [`ping-pong ${PLAN_NAMES[i]} (µs one-way)`, r.oneWay * 1e6]));
+    g.push({
+      name: 'ping-pong',
+      ours: () => pick(ours(here('../jobs/ping-pong-plan.mjs'), 2, ['--plan', JSON.stringify(PLAN)])),
+      peer: () => pick(lastJson(sh(...peer.run(2, ['pingpong', JSON.stringify(PLAN)]), peer.env))),
+    });
+  }
+  if (ONLY.includes('hello')) {
+    const pick = (m) => ({
+      'run hello --ranks 64: wall (s)': m.wall,
+      'run hello --ranks 64: CPU (s)': m.cpu,
+      'run hello --ranks 64: peak RSS (MiB, peer: one process)': m.maxRssKiB / 1024,
+    });
+    g.push({
+      name: 'hello 64',
+      ours: () => pick(measured(process.execPath, [CLI, 'run', 'hello', '--ranks', '64'])),
+      peer: () => pick(measured(...flat(peer.run(64, ['hello'])), peer.env)),
+    });
+  }
+  if (ONLY.includes('pi')) {
+    const pick = (m) => ({
+      'run pi --ranks 2 -- --samples 1e8: wall (s)': m.wall,
+      'run pi ... 1e8: CPU (s)': m.cpu,
+    });
+    g.push({
+      name: 'pi 2',
+      ours: () =>
+        pick(measured(process.execPath, [CLI, 'run', 'pi', '--ranks', '2', '--', '--samples', '1e8'])),
+      peer: () => pick(measured(...flat(peer.run(2, ['pi', '1e8'])), peer.env)),
+    });
+  }
+  return g;
+}
+const flat = ([cmd, args]) => [cmd, args];
+
+/** Absolute targets (ours alone) and ratio targets (ours / peer), by metric name prefix. */
+const TARGETS = [
+  [/^(allreduce|bcast|reduce|barrier) 2 ranks/, { ratio: 2 }],
+  [/^(allreduce|bcast|reduce|barrier) (8|64) ranks/, { ratio: 1 }],
+  [/^ping-pong/, { ratio: 2 }],
+  [/hello --ranks 64: wall/, { ratio: 0.25, abs: 1.5 }],
+  [/hello --ranks 64: CPU/, { abs: 3 }],
+  [/hello --ranks 64: peak RSS/, { abs: 600 }],
+  [/pi --ranks 2 -- --samples 1e8: wall/, { ratio: 0.4 }],
+  [/idle/, { abs: 0.1 }],
+];
+const targetOf = (name) => TARGETS.find(([re]) => re.test(name))?.[1];
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+const fmt = (x) =>
+  x === undefined
+    ? ''
+    : x >= 100
+      ? x.toFixed(0)
+      : x >= 10
+        ? x.toFixed(1)
+        : x >= 1
+          ? x.toFixed(2)
+          : x.toPrecision(2);
+
+async function main() {
+  const loadBefore = loadavg()[0];
+  const { peers, skipped } = detectPeers();
+  for (const line of skipped) console.log(line);
+  if (peers.length === 0) console.log('no MPI peer available: measuring ours alone');
+  // samples[metric] = { ours: [...], [peer]: [...], ratios: { [peer]: [...] } }
+  const samples = {};
+  const add = (metric, side, v) => {
+    samples[metric] ??= { ours: [] };
+    (samples[metric][side] ??= []).push(v);
+  };
+  const sides = peers.length > 0 ? peers : [null];
+  for (let rep = 0; rep < REPS; rep++) {
+    for (const peer of sides) {
+      const gs = groups(
+        peer ?? {
+          run: () => {
+            throw new Error('no peer');
+          },
+        },
+      );
+      for (const grp of gs) {
+        // Alternate who goes first, so a drift in the machine's load hits both sides alike.
+        const order = rep % 2 === 0 ? ['ours', 'peer'] : ['peer', 'ours'];
+        const got = {};
+        for (const side of order) {
+          if (side === 'peer' && peer === null) continue;
+          // Ours is measured once per repetition even with two peers.
+          if (side === 'ours' && peer !== sides[0]) continue;
+          process.stderr.write(
+            `rep ${rep + 1}/${REPS} ${grp.name}: ${side === 'ours' ? 'tsmpi-cloud' : peer.name}\n`,
+          );
+          got[side] = grp[side]();
+        }
+        for (const [m, v] of Object.entries(got.ours ?? {})) add(m, 'ours', v);
+        for (const [m, v] of Object.entries(got.peer ?? {})) add(m, peer.name, v);
+      }
+    }
+  }
+  if (ONLY.includes('idle')) {
+    for (let rep = 0; rep < REPS; rep++) {
+      const r = ours(here('../jobs/idle-barrier.mjs'), 64, ['--seconds', '1']);
+      add(`idle: CPU-s of ${r.waiting} ranks waiting ${r.wall.toFixed(1)} s in a barrier`, 'ours', r.cpu);
+    }
+  }
+  const scale = [];
+  if (ONLY.includes('scale')) {
+    for (const ranks of [256, 1024]) {
+      for (const job of [['hello'], ['pi']]) {
+        const m = measured(process.execPath, [CLI, 'run', ...job, '--ranks', String(ranks)]);
+        scale.push({
+          job: job[0],
+          ranks,
+          'wall s': +m.wall.toFixed(2),
+          'CPU s': +m.cpu.toFixed(2),
+          'peak RSS MiB': Math.round(m.maxRssKiB / 1024),
+          ok: m.status === 0,
+        });
+      }
+    }
+  }
+
+  const rows = [];
+  for (const [metric, s] of Object.entries(samples)) {
+    const t = targetOf(metric);
+    const row = { measure: metric, ours: fmt(median(s.ours)) };
+    for (const p of peers) {
+      const ps = s[p.name];
+      if (ps === undefined) continue;
+      const ratios = s.ours.map((o, i) => o / ps[i]);
+      const ratio = median(s.ours) / median(ps);
+      row[p.name] = fmt(median(ps));
+      row[`ratio vs ${p.name}`] = fmt(ratio);
+      row.spread = `${fmt(Math.min(...ratios))}–${fmt(Math.max(...ratios))}`;
+      s.ratio = { ...(s.ratio ?? {}), [p.name]: { median: ratio, perRep: ratios } };
+    }
+    if (t) {
+      const okRatio =
+        t.ratio === undefined ||
+        peers.length === 0 ||
+        peers.every((p) => s.ratio?.[p.name]?.median <= t.ratio);
+      const okAbs = t.abs === undefined || median(s.ours) <= t.abs;
+      row.target = [t.ratio !== undefined ? `≤${t.ratio}×` : '', t.abs !== undefined ? `≤${t.abs}` : '']
+        .filter(Boolean)
+        .join(', ');
+      row.met = okRatio && okAbs ? 'yes' : 'NO';
+    }
+    rows.push(row);
+  }
+  console.log(
+    `\nSide by side, ${REPS} repetitions alternating (medians; spread = min–max of per-repetition ratios)`,
+  );
+  console.table(rows);
+  if (scale.length > 0) {
+    console.log('\nScale (ours alone)');
+    console.table(scale);
+  }
+  const out = {
+    benchmark: 'peers',
+    date: new Date().toISOString(),
+    node: process.version,
+    cpu: cpus()[0]?.model ?? 'unknown',
+    cores: availableParallelism(),
+    loadAverage1m: { before: loadBefore, after: loadavg()[0] },
+    reps: REPS,
+    peers: peers.map((p) => ({ name: p.name, launcher: p.launcher, library: p.library })),
+    skipped,
+    samples,
+    rows,
+    scale,
+  };
+  mkdirSync(here('../results'), { recursive: true });
+  writeFileSync(here('../results/peers.json'), `${JSON.stringify(out, null, 2)}\n`);
+  console.log(
+    `\nload average (1 min) ${loadBefore.toFixed(1)} before, ${loadavg()[0].toFixed(1)} after; wrote bench/results/peers.json`,
+  );
+}
+
+await main();
