@@ -1,5 +1,5 @@
 import type { Transport } from '../transport/transport.js';
-import { FrameKind, type ParsedFrame, readFrame, writeFrame } from './frame.js';
+import { FrameKind, type ParsedFrame, readFrame, writeFrame, writeFrameHead } from './frame.js';
 
 /** One delivered message, in per-source order, exactly once. */
 export interface Envelope {
@@ -86,6 +86,27 @@ export class Channel {
     return this.#transport.send(dst, frame);
   }
 
+  /**
+   * Sends one data message given as pieces (`encodeParts`); they stay the caller's once this
+   * returns. Writes header and pieces without joining them where the transport can.
+   */
+  sendParts(dst: number, ctx: string, tag: number, parts: readonly Uint8Array[]): Promise<void> {
+    if (this.#failed) return Promise.reject(this.#failed);
+    const t = this.#transport;
+    if (t.sendv === undefined) return this.send(dst, ctx, tag, join(parts));
+    const seq = this.#nextSend[dst]!;
+    this.#nextSend[dst] = seq + 1;
+    const head = writeFrameHead({ kind: FrameKind.Data, src: t.rank, seq, tag, ctx });
+    this.#stats.messagesSent++;
+    for (const p of parts) this.#stats.bytesSent += p.length;
+    return t.sendv(dst, [head, ...parts]);
+  }
+
+  /** A frame the handlers have finished with: lets the transport reuse its memory. */
+  release(payload: Uint8Array): void {
+    this.#transport.release?.(payload);
+  }
+
   /** Tells every other rank that this one aborted. Best effort: failures are ignored. */
   async broadcastAbort(errorcode: number): Promise<void> {
     const payload = new Uint8Array(4);
@@ -163,4 +184,17 @@ export class Channel {
     this.#stats.messagesDelivered++;
     this.#handlers.onMessage({ ctx: f.ctx, src: f.src, tag: f.tag, payload: f.payload });
   }
+}
+
+function join(parts: readonly Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0]!;
+  let n = 0;
+  for (const p of parts) n += p.length;
+  const out = new Uint8Array(n);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
 }

@@ -60,6 +60,21 @@ export function writeFrame(h: FrameHeader, payload: Uint8Array): Uint8Array {
   return out;
 }
 
+/** The bytes of a frame before its payload (header and context id), for a gathered send. */
+export function writeFrameHead(h: FrameHeader): Uint8Array {
+  const cb = ctxBytes(h.ctx);
+  const out = new Uint8Array(HEADER_BYTES + cb.length);
+  const dv = new DataView(out.buffer);
+  out[0] = FRAME_VERSION;
+  out[1] = h.kind;
+  dv.setUint16(2, cb.length, true);
+  dv.setUint32(4, h.src, true);
+  dv.setUint32(8, h.seq, true);
+  dv.setInt32(12, h.tag, true);
+  out.set(cb, HEADER_BYTES);
+  return out;
+}
+
 export interface ParsedFrame extends FrameHeader {
   payload: Uint8Array;
 }

@@ -18,7 +18,7 @@
  */
 import { describeType } from '../base/describe-value.js';
 import { ERR_ARG, MPIError } from '../base/errors.js';
-import { Decoder } from './decoder.js';
+import { Decoder, topLevelView } from './decoder.js';
 import { Encoder } from './encoder.js';
 import { isTypedArray, type TypedArray, typedArrayName } from './typed-array.js';
 
@@ -39,6 +39,29 @@ const decoder = new Decoder();
 export function encode(value: unknown): Uint8Array {
   // A getter read during encoding may itself call encode: it gets an encoder of its own.
   return (encoder.busy ? new Encoder() : encoder).encode(value);
+}
+
+/**
+ * `encode(value)` as pieces to write one after another, without copying large binary payloads:
+ * pieces of 16 KiB or more may be views of `value`'s own memory, so copy them (or finish with
+ * them) before the caller can modify `value`.
+ *
+ * @example
+ * const parts = encodeParts(new Float64Array(1 << 17)); // [header, view of the array's bytes]
+ */
+export function encodeParts(value: unknown): Uint8Array[] {
+  return (encoder.busy ? new Encoder() : encoder).encodeParts(value);
+}
+
+/**
+ * Where the element bytes of a message that is a single TypedArray lie, without copying them:
+ * `undefined` for any other message (decode it then). Checks nothing beyond the header.
+ *
+ * @example
+ * const v = viewOf(bytes); // { name: 'Float64Array', offset: 4, byteLength: 8192 }
+ */
+export function viewOf(bytes: Uint8Array): { name: string; offset: number; byteLength: number } | undefined {
+  return topLevelView(bytes);
 }
 
 /**

@@ -1,6 +1,7 @@
 import { ERR_OTHER, ERR_TYPE, MPIError } from '../base/errors.js';
 import { allocateBytes } from './allocate.js';
 import {
+  DATAVIEW_KIND,
   ErrorFlag,
   LITTLE_ENDIAN_HOST,
   MAX_DEPTH,
@@ -422,4 +423,30 @@ export class Decoder {
     this.#refs.push(boxed);
     return boxed;
   }
+}
+
+/**
+ * The location of the element bytes when `bytes` is a whole message holding one TypedArray (not a
+ * DataView) of a kind this runtime has, on a little-endian host; otherwise undefined.
+ */
+export function topLevelView(
+  bytes: Uint8Array,
+): { name: string; offset: number; byteLength: number } | undefined {
+  if (!LITTLE_ENDIAN_HOST || bytes.length < 4 || bytes[0] !== VERSION || bytes[1] !== Tag.VIEW)
+    return undefined;
+  const kind = bytes[2]!;
+  const name = VIEW_NAMES[kind];
+  if (name === undefined || kind === DATAVIEW_KIND || VIEW_CONSTRUCTORS[kind] === undefined) return undefined;
+  let p = 3;
+  let n = 0;
+  let scale = 1;
+  for (let i = 0; ; i++) {
+    if (i === 8 || p >= bytes.length) return undefined;
+    const b = bytes[p++]!;
+    n += (b & 0x7f) * scale;
+    if (b < 0x80) break;
+    scale *= 0x80;
+  }
+  if (p + n !== bytes.length || n % VIEW_ELEMENT_SIZES[kind]! !== 0) return undefined;
+  return { name, offset: p, byteLength: n };
 }

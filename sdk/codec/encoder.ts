@@ -82,13 +82,26 @@ export class Encoder {
   }
 
   encode(value: unknown): Uint8Array {
+    return this.#run(value, false)[0]!;
+  }
+
+  /**
+   * The bytes `encode(value)` would return, as a list of pieces to be written one after another:
+   * binary payloads of 16 KiB or more are views of the sender's own memory (not copied), the rest
+   * fresh copies. Whoever takes the pieces must copy the views before anything can modify them.
+   */
+  encodeParts(value: unknown): Uint8Array[] {
+    return this.#run(value, true);
+  }
+
+  #run(value: unknown, asParts: boolean): Uint8Array[] {
     this.#busy = true;
     try {
       this.#buf[0] = VERSION;
       this.#pos = 1;
       this.#depth = 0;
       this.#value(value);
-      return this.#output();
+      return asParts ? this.#parts() : [this.#output()];
     } catch (e) {
       if (e instanceof Uncloneable) {
         throw new MPIError(ERR_TYPE, `cannot send ${e.what} at \`${renderPath(e.path)}\`: ${e.hint}`);
@@ -135,6 +148,28 @@ export class Encoder {
     }
     out.set(buf.subarray(from, end), to);
     return out;
+  }
+
+  #parts(): Uint8Array[] {
+    const buf = this.#buf;
+    const blobs = this.#blobs;
+    const parts: Uint8Array[] = [];
+    let from = 0;
+    for (let i = 0; i < blobs.length; i++) {
+      const at = this.#blobAt[i]!;
+      const blob = blobs[i]!;
+      if (blob.length !== this.#blobLength[i]) {
+        throw new MPIError(
+          ERR_TYPE,
+          'cannot send binary data whose buffer was resized or detached while it was encoded',
+        );
+      }
+      if (at > from) parts.push(buf.slice(from, at));
+      parts.push(blob);
+      from = at;
+    }
+    if (this.#pos > from || parts.length === 0) parts.push(buf.slice(from, this.#pos));
+    return parts;
   }
 
   #setBuffer(buf: Uint8Array): void {

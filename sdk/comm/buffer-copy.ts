@@ -9,13 +9,23 @@ import { isTypedArray, type TypedArray } from './check.js';
  * which anyone can overwrite).
  */
 export function copyInto(dst: TypedArray, src: TypedArray, call: string): void {
-  if (src.byteLength > dst.byteLength) {
+  copyBytesInto(dst, new Uint8Array(src.buffer, src.byteOffset, src.byteLength), typedArrayName(src)!, call);
+}
+
+/**
+ * `copyInto` for the bytes of a TypedArray of kind `srcKind` that are still in their frame (the
+ * receive path that skips decoding, see the codec's `viewOf`).
+ */
+export function copyBytesInto(dst: TypedArray, bytes: Uint8Array, srcKind: string, call: string): void {
+  if (bytes.byteLength > dst.byteLength) {
+    const perElement =
+      (globalThis as unknown as Record<string, { BYTES_PER_ELEMENT?: number } | undefined>)[srcKind]
+        ?.BYTES_PER_ELEMENT ?? 1;
     throw new MPIError(
       ERR_TRUNCATE,
-      `${call}: message of ${src.length} elements (${src.byteLength} bytes) does not fit the receive buffer of ${dst.length} elements (${dst.byteLength} bytes)`,
+      `${call}: message of ${bytes.byteLength / perElement} elements (${bytes.byteLength} bytes) does not fit the receive buffer of ${dst.length} elements (${dst.byteLength} bytes)`,
     );
   }
-  const srcKind = typedArrayName(src);
   const dstKind = typedArrayName(dst);
   if (srcKind !== dstKind) {
     throw new MPIError(
@@ -23,9 +33,7 @@ export function copyInto(dst: TypedArray, src: TypedArray, call: string): void {
       `${call}: received a ${srcKind} into a ${dstKind}: use the same TypedArray type on both sides`,
     );
   }
-  new Uint8Array(dst.buffer, dst.byteOffset, src.byteLength).set(
-    new Uint8Array(src.buffer, src.byteOffset, src.byteLength),
-  );
+  new Uint8Array(dst.buffer, dst.byteOffset, bytes.byteLength).set(bytes);
 }
 
 /** A received value as a buffer: uppercase methods only accept what an uppercase method sent. */

@@ -1,6 +1,6 @@
 import { describeValue } from '../base/describe-value.js';
 import { ERR_ARG, MPIError } from '../base/errors.js';
-import { decode, encode } from '../codec/codec.js';
+import { decode, encode, encodeParts, viewOf } from '../codec/codec.js';
 import {
   type AlgorithmSpec,
   type CollectiveName,
@@ -19,7 +19,7 @@ import type { CollectiveContext } from '../collectives/collective-context.js';
 import type { CollectiveTuning, TuningUpdate } from '../collectives/collective-tuning.js';
 import type { CallShape } from '../collectives/select-algorithm.js';
 import { bufferArg, typedArg } from './buffer-args.js';
-import { asBuffer, copyInto } from './buffer-copy.js';
+import { asBuffer, checkPartsFit, copyBytesInto, copyInto, copyParts, splitBuffer } from './buffer-copy.js';
 import type { BufferPlan } from './buffer-plan.js';
 import {
   checkArrayOfSize,
@@ -143,10 +143,6 @@ export class Comm {
     };
   }
 
-  #startSend(payload: Uint8Array, dest: number, tag: number): Promise<void> {
-    return this.#ep.send(this.#group[dest]!, this.#ctx, tag, payload);
-  }
-
   /** Receives a raw message; the request's completion carries source, tag and byte count. */
   #startRecv<T>(source: number, tag: number, call: string, convert: (payload: Uint8Array) => T): Request<T> {
     const req = new Request<T>(this.#progress);
@@ -160,6 +156,8 @@ export class Comm {
       (msg) => {
         try {
           const value = convert(msg.payload);
+          // `convert` copied what it kept (decode and the buffer copies do): the frame is free.
+          this.#ep.release(msg.payload);
           req._complete({
             value,
             source: this.#fromWorld[msg.src]!,
@@ -193,8 +191,8 @@ export class Comm {
     checkDest(dest, this.size);
     checkSendTag(tag);
     if (dest === PROC_NULL) return Request.completed<void>({ value: undefined });
-    const payload = encode(obj);
-    return Request.fromPromise(this.#startSend(payload, dest, tag), this.#progress);
+    const parts = encodeParts(obj);
+    return Request.fromPromise(this.#ep.sendParts(this.#group[dest]!, this.#ctx, tag, parts), this.#progress);
   }
 
   irecv<T = any>(source: number = ANY_SOURCE, tag: number = ANY_TAG): Request<T> {
@@ -279,7 +277,10 @@ export class Comm {
     checkSource(source, this.size);
     checkRecvTag(tag);
     return this.#startRecv<void>(source, tag, `Recv(source=${source}, tag=${tag})`, (b) => {
-      copyInto(buf, asBuffer(decode(b), 'Recv'), 'Recv');
+      // A message that is one TypedArray is copied straight from the frame, without decoding.
+      const v = viewOf(b);
+      if (v === undefined) copyInto(buf, asBuffer(decode(b), 'Recv'), 'Recv');
+      else copyBytesInto(buf, b.subarray(v.offset, v.offset + v.byteLength), v.name, 'Recv');
     });
   }
 

@@ -158,6 +158,17 @@ export class Endpoint {
     return this.channel.send(dst, ctx, tag, payload);
   }
 
+  /** `send` of a message given as pieces (see `Channel.sendParts`). */
+  sendParts(dst: number, ctx: string, tag: number, parts: readonly Uint8Array[]): Promise<void> {
+    if (this.#doomed) return Promise.reject(this.#doomed);
+    return this.channel.sendParts(dst, ctx, tag, parts);
+  }
+
+  /** A received payload nobody will read again (its value was copied out): its memory may be reused. */
+  release(payload: Uint8Array): void {
+    this.channel.release(payload);
+  }
+
   /** Tracks a blocking call for the timeout report while `p` is pending. */
   track<T>(call: string, p: Promise<T>): Promise<T> {
     const entry: PendingCall = { call, since: Date.now() };

@@ -23,6 +23,18 @@ export interface Transport {
   send(dst: number, frame: Uint8Array): Promise<void>;
 
   /**
+   * Optional: sends the concatenation of `parts` as one frame, without first joining them. Unlike
+   * `send`, the parts stay the caller's: the transport copies what it needs before returning.
+   */
+  sendv?(dst: number, parts: readonly Uint8Array[]): Promise<void>;
+
+  /**
+   * Optional: a frame delivered to `onFrames` (or any view of its buffer) whose bytes nobody will
+   * read again; the transport may reuse its memory for a later frame.
+   */
+  release?(frame: Uint8Array): void;
+
+  /**
    * Starts delivery of incoming frames to `onFrames`, which the transport calls with one or more
    * frames at a time, in any order. `onError` receives fatal transport failures (the rank's own
    * queue deleted mid-job, say); after it fires the transport delivers nothing more.

@@ -2,9 +2,10 @@ import { availableParallelism } from 'node:os';
 import { checkOptions } from '../../base/check-options.js';
 import { describeValue } from '../../base/describe-value.js';
 import type { Transport, TransportStats } from '../transport.js';
+import { FramePool } from './frame-pool.js';
 import { checkSpinMicros, type MemoryFabric } from './memory-fabric.js';
 import { MemoryTransportError } from './memory-transport-error.js';
-import { Ring, WRITE_LOCK_BUSY, WRITE_NO_SPACE, WRITE_PEER_CLOSED } from './ring.js';
+import { allocate, Ring, WRITE_LOCK_BUSY, WRITE_NO_SPACE, WRITE_PEER_CLOSED } from './ring.js';
 
 export interface MemoryTransportOptions {
   /**
@@ -43,7 +44,9 @@ let endpointsInThread = 0;
 type Mode = 'idle' | 'spinning' | 'armed' | 'stopped' | 'closed';
 
 interface QueuedSend {
-  readonly frame: Uint8Array;
+  /** The frame's pieces, written one after another (a snapshot: nobody else modifies them). */
+  readonly frame: readonly Uint8Array[];
+  readonly length: number;
   /** Bytes of `frame` already in the destination ring. */
   offset: number;
   readonly resolve: () => void;
@@ -106,6 +109,7 @@ export class MemoryTransport implements Transport {
   readonly #spaceSeen: Int32Array;
   #retryTimer: NodeJS.Immediate | undefined;
   readonly #keepAlive: NodeJS.Timeout;
+  readonly #pool = new FramePool();
 
   #messagesSent = 0;
   #bytesSent = 0;
@@ -170,35 +174,64 @@ export class MemoryTransport implements Transport {
   }
 
   send(dst: number, frame: Uint8Array): Promise<void> {
-    if (!Number.isInteger(dst) || dst < 0 || dst >= this.size) {
-      return Promise.reject(
-        new RangeError(`Expected \`dst\` to be an integer in [0, ${this.size}), got ${describeValue(dst)}`),
-      );
-    }
     if (!(frame instanceof Uint8Array)) {
       return Promise.reject(
         new TypeError(`Expected \`frame\` to be a Uint8Array, got ${describeValue(frame)}`),
       );
     }
+    return this.#send(dst, [frame], frame.length, false);
+  }
+
+  /**
+   * Sends the concatenation of `parts` as one frame, copying each byte once (straight into the
+   * destination's ring when it has room). What cannot be written at once is copied before this
+   * returns, so the caller may modify `parts` as soon as it has returned.
+   */
+  sendv(dst: number, parts: readonly Uint8Array[]): Promise<void> {
+    let length = 0;
+    for (const p of parts) {
+      if (!(p instanceof Uint8Array)) {
+        return Promise.reject(
+          new TypeError(`Expected \`parts\` to hold Uint8Arrays, got ${describeValue(p)}`),
+        );
+      }
+      length += p.length;
+    }
+    return this.#send(dst, parts, length, true);
+  }
+
+  /** Hands back a received frame whose bytes nobody will read again: its buffer is reused. */
+  release(frame: Uint8Array): void {
+    this.#pool.release(frame);
+  }
+
+  #send(dst: number, frame: readonly Uint8Array[], length: number, borrowed: boolean): Promise<void> {
+    if (!Number.isInteger(dst) || dst < 0 || dst >= this.size) {
+      return Promise.reject(
+        new RangeError(`Expected \`dst\` to be an integer in [0, ${this.size}), got ${describeValue(dst)}`),
+      );
+    }
     if (this.#closed) return Promise.reject(this.#closedError(`send to rank ${dst}`));
     this.#messagesSent++;
-    this.#bytesSent += frame.length;
+    this.#bytesSent += length;
     this.#kick();
     let offset = 0;
     const queue = this.#queues[dst];
     if (queue === undefined || queue.length === 0) {
       const ring = this.#ring(dst);
       for (;;) {
-        const next = ring.write(this.rank, frame, offset);
+        const next = ring.write(this.rank, frame, length, offset);
         if (next === WRITE_PEER_CLOSED) return Promise.reject(this.#peerClosedError(dst));
         if (next < 0) break;
         offset = next;
-        if (offset === frame.length) return RESOLVED;
+        if (offset === length) return RESOLVED;
       }
     }
+    // It waits: keep a private copy of what is left of a borrowed frame.
+    if (borrowed) frame = [snapshot(frame, length, offset)];
     return new Promise<void>((resolve, reject) => {
       const q = this.#queues[dst] ?? (this.#queues[dst] = []);
-      q.push({ frame, offset, resolve, reject });
+      q.push({ frame, length, offset, resolve, reject });
       this.#queuedSends++;
       if (q.length === 1) {
         this.#blocked.add(dst);
@@ -279,6 +312,8 @@ export class MemoryTransport implements Transport {
       spinDeliveries: this.#spinDeliveries,
       /** The adaptive spinning window now, in µs (0: spinning is off). */
       spinWindowMicros: Math.round(this.#spinWindow() * 1000),
+      /** Large frames received into a reused buffer. */
+      pooledFrames: this.#pool.reused,
     };
   }
 
@@ -306,7 +341,7 @@ export class MemoryTransport implements Transport {
     while (queue.length > 0) {
       const q = queue[0]!;
       for (;;) {
-        const next = ring.write(this.rank, q.frame, q.offset);
+        const next = ring.write(this.rank, q.frame, q.length, q.offset);
         if (next === WRITE_PEER_CLOSED) {
           const err = this.#peerClosedError(dst);
           for (const dropped of queue.splice(0)) dropped.reject(err);
@@ -314,7 +349,7 @@ export class MemoryTransport implements Transport {
         }
         if (next < 0) return next;
         q.offset = next;
-        if (next === q.frame.length) break;
+        if (next === q.length) break;
       }
       if (queue[0] !== q) break;
       queue.shift();
@@ -502,7 +537,7 @@ export class MemoryTransport implements Transport {
   #deliver(): boolean {
     const frames: Uint8Array[] = [];
     try {
-      this.#own.drain(frames);
+      this.#own.drain(frames, this.#pool.take);
     } catch (err) {
       this.#fail(err);
       return false;
@@ -544,4 +579,19 @@ export class MemoryTransport implements Transport {
     if (this.#mode === 'spinning' || this.#mode === 'armed' || this.#blocked.size > 0) this.#keepAlive.ref();
     else this.#keepAlive.unref();
   }
+}
+
+/**
+ * A frame of `length` bytes whose bytes from `offset` on are a private copy of `parts`' (the bytes
+ * before `offset` are in the ring already and are never read again).
+ */
+function snapshot(parts: readonly Uint8Array[], length: number, offset: number): Uint8Array {
+  const copy = allocate(length);
+  let at = 0;
+  for (const p of parts) {
+    const end = at + p.length;
+    if (end > offset) copy.set(at >= offset ? p : p.subarray(offset - at), Math.max(at, offset));
+    at = end;
+  }
+  return copy;
 }

@@ -157,18 +157,18 @@ export class Ring {
   // ---------------------------------------------------------------- producer side
 
   /**
-   * Writes the next record of `frame` (bytes from `offset` on) for source rank `src`. Returns the
+   * Writes the next record of a frame of `total` bytes, the concatenation of the pieces `frame`
+   * (bytes from `offset` on), for source rank `src`. Returns the
    * new offset (`frame.length` once the frame is complete; a 0-byte frame completes at 0), or
    * WRITE_NO_SPACE / WRITE_LOCK_BUSY / WRITE_PEER_CLOSED if nothing was written. Never blocks
    * beyond a short spin.
    */
-  write(src: number, frame: Uint8Array, offset: number): number {
+  write(src: number, frame: readonly Uint8Array[], total: number, offset: number): number {
     const ctl = this.#ctl;
     if (Atomics.load(ctl, OWNER) === OWNER_CLOSED) return WRITE_PEER_CLOSED;
     if (!this.#lock()) return WRITE_LOCK_BUSY;
     const tail = Atomics.load(ctl, TAIL);
     const free = this.capacity - ((tail - Atomics.load(ctl, HEAD)) | 0);
-    const total = frame.length;
     let kind: number;
     let ext = 0;
     let n: number;
@@ -242,12 +242,11 @@ export class Ring {
     return false;
   }
 
-  #copyIn(frame: Uint8Array, offset: number, n: number, at: number): void {
+  #copyIn(frame: readonly Uint8Array[], offset: number, n: number, at: number): void {
     if (n === 0) return;
     const first = Math.min(n, this.capacity - at);
-    if (offset === 0 && first === frame.length) this.#data.set(frame, at);
-    else this.#data.set(frame.subarray(offset, offset + first), at);
-    if (first < n) this.#data.set(frame.subarray(offset + first, offset + n), 0);
+    gather(frame, offset, first, this.#data, at);
+    if (first < n) gather(frame, offset + first, n - first, this.#data, 0);
   }
 
   // ---------------------------------------------------------------- consumer side
@@ -298,7 +297,7 @@ export class Ring {
    * Throws MemoryTransportError('CORRUPT') on a record that breaks the ring's invariants; the
    * ring is unusable afterwards.
    */
-  drain(out: Uint8Array[]): number {
+  drain(out: Uint8Array[], take: (n: number) => Uint8Array = allocate): number {
     const ctl = this.#ctl;
     const mask = this.#mask;
     const tail = Atomics.load(ctl, TAIL);
@@ -326,14 +325,14 @@ export class Ring {
       const payloadAt = (at + HEADER_BYTES + ext) & mask;
       if (kind === KIND_WHOLE) {
         if (this.#partial[src] !== undefined) throw this.#corrupt(head, `a whole frame inside a chunked one`);
-        out.push(this.#copyOut(payloadAt, n));
+        out.push(this.#copyOut(payloadAt, n, take));
       } else {
         let p = this.#partial[src];
         if (kind === KIND_FIRST) {
           if (p !== undefined) throw this.#corrupt(head, `a new frame inside a chunked one`);
           const e = DATA_WORD + (((at + HEADER_BYTES) & mask) >> 2);
           const total = (ctl[e]! >>> 0) + (ctl[e + 1]! >>> 0) * 2 ** 32;
-          p = { buffer: allocate(total), filled: 0 };
+          p = { buffer: take(total), filled: 0 };
           this.#partial[src] = p;
         } else if (p === undefined) {
           throw this.#corrupt(head, `a continuation record without its first record`);
@@ -362,9 +361,9 @@ export class Ring {
     if (Atomics.load(ctl, SPACE_WAITERS) > 0) Atomics.notify(ctl, SPACE_SEQ);
   }
 
-  #copyOut(at: number, n: number): Uint8Array {
+  #copyOut(at: number, n: number, take: (n: number) => Uint8Array): Uint8Array {
     if (n <= SLICE_COPY_MAX && at + n <= this.capacity) return this.#data.slice(at, at + n);
-    const frame = allocate(n);
+    const frame = take(n);
     this.#copyInto(at, n, frame, 0);
     return frame;
   }
@@ -384,12 +383,26 @@ export class Ring {
   }
 }
 
+/** Copies `n` bytes, from byte `from` of the concatenation of `parts` on, into `dst` at `at`. */
+function gather(parts: readonly Uint8Array[], from: number, n: number, dst: Uint8Array, at: number): void {
+  let i = 0;
+  while (from >= parts[i]!.length) from -= parts[i++]!.length;
+  while (n > 0) {
+    const part = parts[i++]!;
+    const k = Math.min(n, part.length - from);
+    dst.set(from === 0 && k === part.length ? part : part.subarray(from, from + k), at);
+    at += k;
+    n -= k;
+    from = 0;
+  }
+}
+
 /**
  * A fresh Uint8Array with its own ArrayBuffer. Large ones skip zero-filling (every byte is
  * overwritten at once): for 1 MiB that is ~3x faster than `new Uint8Array(n)`, whose zeroed
  * pages are faulted in one by one.
  */
-function allocate(n: number): Uint8Array {
+export function allocate(n: number): Uint8Array {
   if (n <= SLICE_COPY_MAX) return new Uint8Array(n);
   const b = Buffer.allocUnsafeSlow(n);
   return new Uint8Array(b.buffer, b.byteOffset, n);

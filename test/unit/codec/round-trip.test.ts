@@ -1,6 +1,7 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ERR_ARG, ERR_TYPE, MPIError } from '../../../sdk/base/errors.js';
-import { decode, encode, isTypedArray } from '../../../sdk/codec/codec.js';
+import { decode, encode, encodeParts, isTypedArray, viewOf } from '../../../sdk/codec/codec.js';
 import { MAX_DEPTH } from '../../../sdk/codec/format.js';
 
 /** What the receiver of `v` gets. */
@@ -511,5 +512,46 @@ describe('codec encode and decode behaviour', () => {
     expect((thrown as MPIError).message).toMatch(
       new RegExp(`^cannot send a value nested more than ${MAX_DEPTH} levels deep at \`value(\\.v|\\[0\\])+…`),
     );
+  });
+});
+
+describe('encodeParts and viewOf (the codec paths that skip copies)', () => {
+  it('encodeParts joined is exactly encode, for any value', () => {
+    const values = [
+      new Float64Array(5000),
+      { a: new Uint8Array(20_000).fill(3), b: [new Int32Array(9000), 'x'] },
+      new Float64Array(3),
+      1.5,
+      [new Uint8Array(17_000), new Uint8Array(0), new Uint8Array(16_384)],
+    ];
+    for (const v of values) {
+      const parts = encodeParts(v);
+      const joined = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+      let at = 0;
+      for (const p of parts) {
+        joined.set(p, at);
+        at += p.length;
+      }
+      expect(joined).toEqual(encode(v));
+    }
+    fc.assert(
+      fc.property(fc.anything({ withTypedArray: true, maxDepth: 2 }), (v) => {
+        const parts = encodeParts(v);
+        expect(Buffer.concat(parts)).toEqual(Buffer.from(encode(v)));
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('viewOf finds the bytes of a lone TypedArray and nothing else', () => {
+    const a = new Float64Array([1, 2, 3]);
+    const bytes = encode(a);
+    const v = viewOf(bytes)!;
+    expect(v.name).toBe('Float64Array');
+    expect(new Float64Array(bytes.slice(v.offset, v.offset + v.byteLength).buffer)).toEqual(a);
+    expect(viewOf(encode(new DataView(new ArrayBuffer(8))))).toBeUndefined();
+    expect(viewOf(encode([a]))).toBeUndefined();
+    expect(viewOf(encode(3))).toBeUndefined();
+    expect(viewOf(bytes.subarray(0, bytes.length - 1))).toBeUndefined();
   });
 });

@@ -1,0 +1,90 @@
+import fc from 'fast-check';
+import { afterEach, describe, expect, it } from 'vitest';
+import { FramePool, POOLED_FROM } from '../../../../sdk/transport/memory/frame-pool.js';
+import { createMemoryFabric } from '../../../../sdk/transport/memory/memory-fabric.js';
+import { MemoryTransport } from '../../../../sdk/transport/memory/memory-transport.js';
+
+const open: MemoryTransport[] = [];
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((t) => t.close()));
+});
+
+function pair(ringBytes: number): [MemoryTransport, MemoryTransport, Uint8Array[]] {
+  const fabric = createMemoryFabric(2, { ringBytes, spinMicros: 0 });
+  const a = new MemoryTransport(fabric, 0);
+  const b = new MemoryTransport(fabric, 1);
+  open.push(a, b);
+  const got: Uint8Array[] = [];
+  b.start(
+    (frames) => got.push(...frames.map((f) => f.slice())),
+    (err) => {
+      throw err;
+    },
+  );
+  return [a, b, got];
+}
+
+const join = (parts: Uint8Array[]): Uint8Array => {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+};
+
+describe('MemoryTransport.sendv (a frame given as pieces)', () => {
+  it('delivers the concatenation of any pieces, chunked or not, in order', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.array(fc.uint8Array({ maxLength: 3000 }), { minLength: 1, maxLength: 4 }), {
+          minLength: 1,
+          maxLength: 8,
+        }),
+        async (frames) => {
+          const [a, , got] = pair(1024);
+          await Promise.all(frames.map((parts) => a.sendv(1, parts)));
+          while (got.length < frames.length) await new Promise((r) => setImmediate(r));
+          expect(got).toEqual(frames.map(join));
+        },
+      ),
+      { numRuns: 30 },
+    );
+  });
+
+  it('keeps what it could not write at once: the caller may overwrite its pieces as soon as sendv returns', async () => {
+    const [a, , got] = pair(1024);
+    const piece = new Uint8Array(10_000).fill(7);
+    const sent = a.sendv(1, [new Uint8Array([1, 2, 3]), piece]);
+    piece.fill(9); // the ring (1 KiB) cannot have taken 10 KB yet
+    await sent;
+    while (got.length < 1) await new Promise((r) => setImmediate(r));
+    expect(got[0]!.subarray(0, 3)).toEqual(new Uint8Array([1, 2, 3]));
+    expect(got[0]!.subarray(3).every((x) => x === 7)).toBe(true);
+  });
+});
+
+describe('FramePool', () => {
+  it('reuses a released buffer for the next frame of its size class, once', () => {
+    const pool = new FramePool();
+    const f = pool.take(POOLED_FROM + 100);
+    expect(f.length).toBe(POOLED_FROM + 100);
+    pool.release(f);
+    pool.release(f); // a second release of the same frame changes nothing
+    const g = pool.take(POOLED_FROM + 5);
+    const h = pool.take(POOLED_FROM + 5);
+    expect(g.buffer).toBe(f.buffer);
+    expect(h.buffer).not.toBe(f.buffer);
+    expect(pool.reused).toBe(1);
+  });
+
+  it('ignores frames it did not hand out and leaves small frames to the allocator', () => {
+    const pool = new FramePool();
+    const small = pool.take(100);
+    pool.release(small);
+    pool.release(new Uint8Array(POOLED_FROM * 2));
+    expect(pool.take(100).buffer).not.toBe(small.buffer);
+    expect(pool.reused).toBe(0);
+  });
+});
