@@ -185,7 +185,16 @@ function groups(peer) {
       Object.fromEntries(rows.map((r, i) => [`ping-pong ${PLAN_NAMES[i]} (µs one-way)`, r.oneWay * 1e6]));
     g.push({
       name: 'ping-pong',
-      ours: () => pick(ours(here('../jobs/ping-pong-plan.mjs'), 2, ['--plan', JSON.stringify(PLAN)])),
+      ours: () => {
+        // The floor: bare worker threads hopping through shared memory, same moment, same load.
+        const floor = lastJson(sh(process.execPath, [here('./floor.js')]));
+        return {
+          ...pick(ours(here('../jobs/ping-pong-plan.mjs'), 2, ['--plan', JSON.stringify(PLAN)])),
+          'floor: bare threads, one Int32 hop, busy-poll (µs)': floor.spin,
+          'floor: bare threads, one Int32 hop, Atomics.wait (µs)': floor.wait,
+          'floor: bare threads, one Int32 hop, Atomics.waitAsync (µs)': floor.waitAsync,
+        };
+      },
       peer: () => pick(lastJson(sh(...peer.run(2, ['pingpong', JSON.stringify(PLAN)]), peer.env))),
     });
   }
