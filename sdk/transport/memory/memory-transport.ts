@@ -2,10 +2,12 @@ import { availableParallelism } from 'node:os';
 import { checkOptions } from '../../base/check-options.js';
 import { describeValue } from '../../base/describe-value.js';
 import type { Transport, TransportStats } from '../transport.js';
+import { AdaptiveSpin } from './adaptive-spin.js';
 import { FramePool } from './frame-pool.js';
 import { checkSpinMicros, type MemoryFabric } from './memory-fabric.js';
 import { MemoryTransportError } from './memory-transport-error.js';
-import { allocate, Ring, WRITE_LOCK_BUSY, WRITE_NO_SPACE, WRITE_PEER_CLOSED } from './ring.js';
+import { Ring, WRITE_PEER_CLOSED } from './ring.js';
+import { SendQueues, snapshot } from './send-queues.js';
 
 export interface MemoryTransportOptions {
   /**
@@ -28,8 +30,6 @@ export { createMemoryFabric, type MemoryFabric, type MemoryFabricOptions } from 
 
 /** Spinning budget when `spinMicros` is not given and spinning pays (see the option). */
 export const DEFAULT_SPIN_MICROS = 100;
-/** The adaptive spinning window never shrinks below this (unless the cap is lower). */
-const MIN_SPIN_WINDOW_MS = 0.005;
 /** Longest stretch a spinning endpoint holds the thread before yielding to the event loop. */
 const SPIN_SLICE_MS = 0.05;
 const OPTION_KEYS = new Set(['spinMicros']);
@@ -42,16 +42,6 @@ let endpointsInThread = 0;
 
 /** receiving: idle (before start) → spinning ⇄ armed → stopped (after onError) / closed. */
 type Mode = 'idle' | 'spinning' | 'armed' | 'stopped' | 'closed';
-
-interface QueuedSend {
-  /** The frame's pieces, written one after another (a snapshot: nobody else modifies them). */
-  readonly frame: readonly Uint8Array[];
-  readonly length: number;
-  /** Bytes of `frame` already in the destination ring. */
-  offset: number;
-  readonly resolve: () => void;
-  readonly reject: (err: Error) => void;
-}
 
 /**
  * The transport between worker threads of one machine: every rank owns an inbound ring in
@@ -83,8 +73,7 @@ export class MemoryTransport implements Transport {
   /** Producer views of the destinations' rings, made on first use; `#rings[rank]` is `#own`. */
   readonly #rings: (Ring | undefined)[];
   readonly #own: Ring;
-  readonly #explicitSpinMs: number | undefined;
-  readonly #autoSpin: boolean;
+  readonly #spinPolicy: AdaptiveSpin;
 
   #mode: Mode = 'idle';
   #closed = false;
@@ -93,21 +82,12 @@ export class MemoryTransport implements Transport {
   #onError: ((err: Error) => void) | undefined;
   #delivering = false;
   #spinUntil = 0;
-  /** The current adaptive spinning window, in (0, #spinMs()]. */
-  #spinWindowMs = Number.POSITIVE_INFINITY;
   #spinTimer: NodeJS.Immediate | undefined;
   /** The outstanding `waitAsync` on our DATA_SEQ: at most one at a time. */
   #dataWait: Promise<void> | undefined;
 
-  /** Per destination: sends waiting for ring space, oldest first; the head may be partly written. */
-  readonly #queues: (QueuedSend[] | undefined)[];
-  /** Destinations with a non-empty queue. */
-  readonly #blocked = new Set<number>();
-  /** Per destination: the outstanding `waitAsync` on its SPACE_SEQ, at most one. */
-  readonly #spaceWaits: (Promise<void> | undefined)[];
-  /** Per destination: SPACE_SEQ when a spinning endpoint last retried its queue. */
-  readonly #spaceSeen: Int32Array;
-  #retryTimer: NodeJS.Immediate | undefined;
+  /** Sends waiting for ring space, per destination. */
+  readonly #waiting: SendQueues;
   readonly #keepAlive: NodeJS.Timeout;
   readonly #pool = new FramePool();
 
@@ -115,8 +95,6 @@ export class MemoryTransport implements Transport {
   #bytesSent = 0;
   #messagesReceived = 0;
   #bytesReceived = 0;
-  #queuedSends = 0;
-  #spaceWaitCount = 0;
   #wakeups = 0;
   #spinDeliveries = 0;
 
@@ -152,11 +130,18 @@ export class MemoryTransport implements Transport {
           'serves one endpoint; make a new fabric for a new job',
       );
     }
-    this.#explicitSpinMs = spin === undefined ? undefined : spin / 1000;
-    this.#autoSpin = this.size <= availableParallelism();
-    this.#queues = new Array(this.size).fill(undefined);
-    this.#spaceWaits = new Array(this.size).fill(undefined);
-    this.#spaceSeen = new Int32Array(this.size);
+    const explicitMs = spin === undefined ? undefined : spin / 1000;
+    const autoSpin = this.size <= availableParallelism();
+    // Auto-spin needs this endpoint to be the thread's only open one.
+    this.#spinPolicy = new AdaptiveSpin(
+      () => explicitMs ?? (autoSpin && endpointsInThread === 1 ? DEFAULT_SPIN_MICROS / 1000 : 0),
+    );
+    this.#waiting = new SendQueues(this.size, {
+      rank,
+      ring: (dst) => this.#ring(dst),
+      peerClosedError: (dst) => this.#peerClosedError(dst),
+      onBlockedChange: () => this.#updateKeepAlive(),
+    });
     this.#keepAlive = setInterval(() => {}, KEEP_ALIVE_MS);
     this.#keepAlive.unref();
     endpointsInThread++;
@@ -216,8 +201,7 @@ export class MemoryTransport implements Transport {
     this.#bytesSent += length;
     this.#kick();
     let offset = 0;
-    const queue = this.#queues[dst];
-    if (queue === undefined || queue.length === 0) {
+    if (!this.#waiting.has(dst)) {
       const ring = this.#ring(dst);
       for (;;) {
         const next = ring.write(this.rank, frame, length, offset);
@@ -229,16 +213,7 @@ export class MemoryTransport implements Transport {
     }
     // It waits: keep a private copy of what is left of a borrowed frame.
     if (borrowed) frame = [snapshot(frame, length, offset)];
-    return new Promise<void>((resolve, reject) => {
-      const q = this.#queues[dst] ?? (this.#queues[dst] = []);
-      q.push({ frame, length, offset, resolve, reject });
-      this.#queuedSends++;
-      if (q.length === 1) {
-        this.#blocked.add(dst);
-        this.#updateKeepAlive();
-        this.#resume(dst);
-      }
-    });
+    return this.#waiting.enqueue(dst, frame, length, offset);
   }
 
   start(onFrames: (frames: Uint8Array[]) => void, onError: (err: Error) => void): void {
@@ -255,7 +230,7 @@ export class MemoryTransport implements Transport {
     this.#onError = onError;
     // The first step runs from the event loop: frames that arrived before start() are not
     // delivered from inside start().
-    this.#spinUntil = performance.now() + this.#spinWindow();
+    this.#spinUntil = performance.now() + this.#spinPolicy.window();
     this.#spin();
     this.#updateKeepAlive();
   }
@@ -277,17 +252,8 @@ export class MemoryTransport implements Transport {
     endpointsInThread--;
     this.#stopReceiving('closed');
     this.#own.detach();
-    if (this.#retryTimer !== undefined) clearImmediate(this.#retryTimer);
-    this.#retryTimer = undefined;
-    for (const dst of this.#blocked) {
-      const queue = this.#queues[dst]!;
-      this.#queues[dst] = undefined;
-      for (const q of queue) q.reject(this.#closedError(`send to rank ${dst}`));
-      // Wakes every producer parked on that ring (they re-check): cancels ours.
-      if (this.#spaceWaits[dst] !== undefined) this.#ring(dst).notifySpace();
-    }
-    this.#blocked.clear();
-    const waits = [this.#dataWait, ...this.#spaceWaits].filter((w) => w !== undefined);
+    const spaceWaits = this.#waiting.close((dst) => this.#closedError(`send to rank ${dst}`));
+    const waits = [this.#dataWait, ...spaceWaits].filter((w) => w !== undefined);
     // The loop stays referenced until the cancelled waits have settled, so `await close()`
     // always returns.
     this.#keepAlive.ref();
@@ -303,15 +269,15 @@ export class MemoryTransport implements Transport {
       messagesReceived: this.#messagesReceived,
       bytesReceived: this.#bytesReceived,
       /** Sends that found the ring full (or locked) and waited in the local queue. */
-      queuedSends: this.#queuedSends,
+      queuedSends: this.#waiting.queuedSends,
       /** Times this endpoint parked on a destination's SPACE_SEQ. */
-      spaceWaits: this.#spaceWaitCount,
+      spaceWaits: this.#waiting.spaceWaits,
       /** Times a parked receiver was woken by `Atomics.waitAsync`. */
       wakeups: this.#wakeups,
       /** Batches delivered by the spinning loop (without a wake-up). */
       spinDeliveries: this.#spinDeliveries,
       /** The adaptive spinning window now, in µs (0: spinning is off). */
-      spinWindowMicros: Math.round(this.#spinWindow() * 1000),
+      spinWindowMicros: Math.round(this.#spinPolicy.window() * 1000),
       /** Large frames received into a reused buffer. */
       pooledFrames: this.#pool.reused,
     };
@@ -333,85 +299,6 @@ export class MemoryTransport implements Transport {
     return ring;
   }
 
-  /** Writes queued frames to `dst` in order. Returns 0 when the queue is empty, else why it stopped. */
-  #pump(dst: number): number {
-    const queue = this.#queues[dst];
-    if (queue === undefined) return 0;
-    const ring = this.#ring(dst);
-    while (queue.length > 0) {
-      const q = queue[0]!;
-      for (;;) {
-        const next = ring.write(this.rank, q.frame, q.length, q.offset);
-        if (next === WRITE_PEER_CLOSED) {
-          const err = this.#peerClosedError(dst);
-          for (const dropped of queue.splice(0)) dropped.reject(err);
-          break;
-        }
-        if (next < 0) return next;
-        q.offset = next;
-        if (next === q.length) break;
-      }
-      if (queue[0] !== q) break;
-      queue.shift();
-      q.resolve();
-    }
-    this.#blocked.delete(dst);
-    this.#updateKeepAlive();
-    return 0;
-  }
-
-  /** Pumps `dst`'s queue and arranges to be called again if it is still blocked. */
-  #resume(dst: number): void {
-    if (this.#closed) return;
-    const why = this.#pump(dst);
-    if (why === WRITE_NO_SPACE) this.#waitForSpace(dst);
-    else if (why === WRITE_LOCK_BUSY) this.#retrySoon();
-  }
-
-  /** Parks on `dst`'s SPACE_SEQ (announce, read, retry, wait: see `ring.ts`). */
-  #waitForSpace(dst: number): void {
-    if (this.#spaceWaits[dst] !== undefined) return;
-    const ring = this.#ring(dst);
-    ring.addSpaceWaiter(1);
-    for (;;) {
-      const seq = ring.spaceSeq();
-      const why = this.#pump(dst);
-      if (why !== WRITE_NO_SPACE) {
-        ring.addSpaceWaiter(-1);
-        if (why === WRITE_LOCK_BUSY) this.#retrySoon();
-        return;
-      }
-      const wait = ring.waitSpace(seq);
-      if (!wait.async) continue; // space was freed since `seq`: retry
-      this.#spaceWaitCount++;
-      this.#spaceWaits[dst] = wait.value.then(() => {
-        this.#spaceWaits[dst] = undefined;
-        ring.addSpaceWaiter(-1);
-        this.#resume(dst);
-      });
-      return;
-    }
-  }
-
-  /** The ring lock stayed busy (its holder was descheduled): retry from the event loop. */
-  #retrySoon(): void {
-    this.#retryTimer ??= setImmediate(() => {
-      this.#retryTimer = undefined;
-      for (const dst of this.#blocked) if (this.#spaceWaits[dst] === undefined) this.#resume(dst);
-    });
-  }
-
-  /** While spinning: retries queues whose destination freed space since the last look. */
-  #resumeFreed(): void {
-    for (const dst of this.#blocked) {
-      const seq = this.#ring(dst).spaceSeq();
-      if (seq !== this.#spaceSeen[dst]) {
-        this.#spaceSeen[dst] = seq;
-        this.#resume(dst);
-      }
-    }
-  }
-
   #peerClosedError(dst: number): MemoryTransportError {
     return new MemoryTransportError(
       'PEER_CLOSED',
@@ -428,34 +315,10 @@ export class MemoryTransport implements Transport {
 
   // ---------------------------------------------------------------- receiving
 
-  /** The spinning cap: 0 when spinning is off. */
-  #spinMs(): number {
-    return (
-      this.#explicitSpinMs ?? (this.#autoSpin && endpointsInThread === 1 ? DEFAULT_SPIN_MICROS / 1000 : 0)
-    );
-  }
-
-  /** The window to spin for now: the adaptive one, within [floor, cap]; 0 when spinning is off. */
-  #spinWindow(): number {
-    const cap = this.#spinMs();
-    if (cap === 0) return 0;
-    if (this.#spinWindowMs > cap) this.#spinWindowMs = cap;
-    return this.#spinWindowMs;
-  }
-
-  /** A frame came within the window (success: widen) or the window ran out (failure: narrow). */
-  #adaptSpin(caught: boolean): void {
-    const cap = this.#spinMs();
-    if (cap === 0) return;
-    this.#spinWindowMs = caught
-      ? Math.min(cap, this.#spinWindowMs * 2)
-      : Math.max(Math.min(cap, MIN_SPIN_WINDOW_MS), this.#spinWindowMs / 2);
-  }
-
   /** Activity: (re)opens the spinning window, since an answer is likely to follow. */
   #kick(): void {
     if (this.#mode !== 'armed' && this.#mode !== 'spinning') return;
-    const ms = this.#spinWindow();
+    const ms = this.#spinPolicy.window();
     if (ms === 0) return;
     this.#spinUntil = performance.now() + ms;
     if (this.#mode === 'armed') this.#spin();
@@ -481,23 +344,23 @@ export class MemoryTransport implements Transport {
       const sliceEnd = Math.min(this.#spinUntil, now + SPIN_SLICE_MS);
       do {
         for (let i = 0; i < 64 && !ready; i++) ready = own.hasReady();
-        if (this.#blocked.size > 0) this.#resumeFreed();
+        if (this.#waiting.blocked) this.#waiting.resumeFreed();
         now = performance.now();
       } while (!ready && now < sliceEnd && this.#mode === 'spinning');
     }
     if (ready) {
-      if (woken !== true) this.#adaptSpin(true);
+      if (woken !== true) this.#spinPolicy.adapt(true);
       if (this.#deliver() && woken !== true) this.#spinDeliveries++;
       if (this.#mode !== 'spinning') return;
       now = performance.now();
-      const ms = this.#spinWindow();
+      const ms = this.#spinPolicy.window();
       if (ms > 0) this.#spinUntil = now + ms;
     }
     if (now < this.#spinUntil) {
       this.#spinTimer = setImmediate(this.#spinStep);
       return;
     }
-    if (!ready) this.#adaptSpin(false);
+    if (!ready) this.#spinPolicy.adapt(false);
     this.#arm();
   };
 
@@ -527,7 +390,7 @@ export class MemoryTransport implements Transport {
     this.#dataWait = undefined;
     if (this.#mode !== 'armed') return;
     this.#wakeups++;
-    this.#spinUntil = performance.now() + this.#spinWindow();
+    this.#spinUntil = performance.now() + this.#spinPolicy.window();
     this.#mode = 'spinning';
     this.#own.setSleeping(false);
     this.#spinStep(true);
@@ -576,22 +439,7 @@ export class MemoryTransport implements Transport {
   /** Holds the event loop open while receiving or while sends wait for space. */
   #updateKeepAlive(): void {
     if (this.#closed) return;
-    if (this.#mode === 'spinning' || this.#mode === 'armed' || this.#blocked.size > 0) this.#keepAlive.ref();
+    if (this.#mode === 'spinning' || this.#mode === 'armed' || this.#waiting.blocked) this.#keepAlive.ref();
     else this.#keepAlive.unref();
   }
-}
-
-/**
- * A frame of `length` bytes whose bytes from `offset` on are a private copy of `parts`' (the bytes
- * before `offset` are in the ring already and are never read again).
- */
-function snapshot(parts: readonly Uint8Array[], length: number, offset: number): Uint8Array {
-  const copy = allocate(length);
-  let at = 0;
-  for (const p of parts) {
-    const end = at + p.length;
-    if (end > offset) copy.set(at >= offset ? p : p.subarray(offset - at), Math.max(at, offset));
-    at = end;
-  }
-  return copy;
 }
