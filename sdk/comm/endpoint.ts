@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import { ERR_ABORTED, ERR_COMM, MPIError } from '../base/errors.js';
 import { ENV } from '../base/stack-contract.js';
 import { Channel, type Envelope } from '../channel/channel.js';
+import { AdaptiveSpin } from '../transport/memory/adaptive-spin.js';
 import type { Transport } from '../transport/transport.js';
 import { type Matcher, MatchingEngine } from './matching-engine.js';
 import { type NodeLayout, nodeLayoutOf } from './node-layout.js';
@@ -48,14 +49,16 @@ export class Endpoint {
   readonly #waiters = new Set<(err: MPIError) => void>();
   readonly #hooks: EndpointHooks;
   #started = false;
-  readonly #spinMs: number;
+  /** The busy-poll window of a blocking receive, adapted to how often it catches the message. */
+  readonly #spin: AdaptiveSpin;
   #closed = false;
 
   constructor(transport: Transport, hooks: EndpointHooks = {}) {
     this.rank = transport.rank;
     this.size = transport.size;
     this.layout = nodeLayoutOf(transport);
-    this.#spinMs = receiveSpinMs(transport);
+    const capMs = receiveSpinMs(transport);
+    this.#spin = new AdaptiveSpin(() => capMs);
     this.#hooks = hooks;
     this.channel = new Channel(transport, {
       onMessage: (msg) => this.matcher.deliver(msg),
@@ -100,7 +103,7 @@ export class Endpoint {
     if (this.#doomed) return Promise.reject(this.#doomed);
     this.channel.poll();
     let now = this.matcher.take(m);
-    if (now === undefined && spin && this.#spinMs > 0) now = this.#spinFor(m);
+    if (now === undefined && spin) now = this.#spinFor(m);
     if (now !== undefined) return Promise.resolve(now);
     return new Promise<Envelope>((resolve, reject) => {
       const fail = (err: MPIError) => {
@@ -116,21 +119,28 @@ export class Endpoint {
   }
 
   /**
-   * Busy-polls the transport for a matching message for up to `#spinMs`, as MPI progress engines
+   * Busy-polls the transport for a matching message for up to the adaptive window, as MPI progress engines
    * do: a reply that arrives within microseconds is taken here, synchronously, instead of after a
    * thread wake-up and a round of the event loop (tens of microseconds). Only where every rank has
    * a core of its own (see the constructor), so spinning never steals the CPU a peer needs.
    */
   #spinFor(m: Matcher): Envelope | undefined {
-    const until = performance.now() + this.#spinMs;
+    const window = this.#spin.window();
+    if (window === 0) return undefined;
+    const until = performance.now() + window;
     do {
       for (let i = 0; i < 32; i++) {
         if (this.channel.poll()) {
           const msg = this.matcher.take(m);
-          if (msg !== undefined) return msg;
+          if (msg !== undefined) {
+            this.#spin.adapt(true);
+            return msg;
+          }
         }
       }
     } while (performance.now() < until && !this.#doomed);
+    // Missed: a peer that answers late (it shares our core) gets a shorter wait next time.
+    this.#spin.adapt(false);
     return undefined;
   }
 
