@@ -2,7 +2,8 @@
 // alternation, in one run, repeated; prints ours, the peer's, the ratio of medians and the spread
 // of the per-repetition ratios, and writes bench/results/peers.json.
 //
-//   npm run build && node bench/peers/peers.js [--reps 3] [--only coll,pingpong,hello,pi,idle,scale] [--full]
+//   npm run build && node bench/peers/peers.js [--reps 3] [--only coll,pingpong,hello,pi,idle,scale]
+//     [--full] [--scale-ranks 256,1024]   (scale: ~11 MiB per rank, so 1,024 ranks need ~12 GiB free)
 //
 // Peers: mpi4py (Debian's python3-mpi4py, built against Open MPI) under `mpiexec.openmpi
 // --oversubscribe`, and the same script under `mpiexec.mpich` when mpi4py really runs there with
@@ -119,7 +120,7 @@ function detectPeers() {
       const out = sh(...peer.run(2, ['size']), c.env, 60_000);
       probe = {
         size: Number(/"size": (\d+)/.exec(out)?.[1]),
-        library: /"library": "([^"]*)"/.exec(out)?.[1],
+        library: /"library": "([^"\\]*)/.exec(out)?.[1],
       };
     } catch (err) {
       skipped.push(
@@ -303,7 +304,7 @@ async function main() {
   }
   const scale = [];
   if (ONLY.includes('scale')) {
-    for (const ranks of [256, 1024]) {
+    for (const ranks of option('scale-ranks', '256,1024').split(',').map(Number)) {
       for (const job of [['hello'], ['pi']]) {
         const m = measured(process.execPath, [CLI, 'run', ...job, '--ranks', String(ranks)]);
         scale.push({
