@@ -19,7 +19,7 @@ import type { CollectiveContext } from '../collectives/collective-context.js';
 import type { CollectiveTuning, TuningUpdate } from '../collectives/collective-tuning.js';
 import type { CallShape } from '../collectives/select-algorithm.js';
 import { bufferArg, typedArg } from './buffer-args.js';
-import { asBuffer, checkPartsFit, copyBytesInto, copyInto, copyParts, splitBuffer } from './buffer-copy.js';
+import { asBuffer, copyBytesInto, copyInto } from './buffer-copy.js';
 import type { BufferPlan } from './buffer-plan.js';
 import {
   checkArrayOfSize,
