@@ -4,7 +4,14 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const only = process.argv.slice(2);
-const all = ['core.js', 'memory-transport.js', 'sqs-transport.js', 'collectives.js', 'peers/peers.js'];
+const all = [
+  'core.js',
+  'memory-transport.js',
+  'sqs-transport.js',
+  'collectives.js',
+  'trace-overhead.js',
+  'peers/peers.js',
+];
 let failed = 0;
 for (const file of all) {
   const path = fileURLToPath(new URL(`./${file}`, import.meta.url));

@@ -4,6 +4,7 @@ import { UsageError } from './base/errors.js';
 import type { JobArgs } from './jobs/define-job.js';
 import { resolveJob } from './launch/job-source.js';
 import type { Backend, JobStats, Launcher, OutputSink, Timings } from './launch/launcher.js';
+import { writeRecording } from './launch/write-recording.js';
 import { noteRunCalled } from './runtime/run-as-script.js';
 
 export interface RunOptions {
@@ -25,8 +26,15 @@ export interface RunOptions {
   endpoint?: string;
   /** AWS region for `sqs`/`aws`. */
   region?: string;
+  /**
+   * `true`: an mpiP-style profile (per rank and per call: count, time, bytes; time share in MPI;
+   * top call sites) in `stats.profile`. A string is the AWS profile for `aws` (as `awsProfile`).
+   */
+  profile?: boolean | string;
   /** AWS profile for `aws`. */
-  profile?: string;
+  awsProfile?: string;
+  /** Writes the run as a Chrome trace-event JSON file here (Perfetto UI, chrome://tracing). */
+  trace?: string;
   /** CloudFormation stack name for `aws` (default `TsmpiCloud`). */
   stack?: string;
   /**
@@ -64,6 +72,8 @@ const KNOWN_OPTIONS = new Set([
   'endpoint',
   'region',
   'profile',
+  'awsProfile',
+  'trace',
   'stack',
   'optimize',
   'env',
@@ -93,6 +103,20 @@ export function checkRunOptions(options: RunOptions): Required<Pick<RunOptions, 
   }
   if (options.args !== undefined && (options.args === null || typeof options.args !== 'object')) {
     throw new UsageError(`Expected \`args\` to be a plain object, got ${describeValue(options.args)}`);
+  }
+  if (options.trace !== undefined && (typeof options.trace !== 'string' || options.trace === '')) {
+    throw new UsageError(
+      `Expected \`trace\` to be the path of the trace file to write, got ${describeValue(options.trace)}`,
+    );
+  }
+  if (
+    options.profile !== undefined &&
+    typeof options.profile !== 'boolean' &&
+    typeof options.profile !== 'string'
+  ) {
+    throw new UsageError(
+      `Expected \`profile\` to be true (the MPI profile) or an AWS profile name, got ${describeValue(options.profile)}`,
+    );
   }
   if (options.optimize !== undefined && options.optimize !== 'latency' && options.optimize !== 'cost') {
     throw new UsageError(
@@ -133,7 +157,10 @@ const defaultSink: OutputSink = (_rank, stream, line) => {
   (stream === 'stdout' ? process.stdout : process.stderr).write(`${line}\n`);
 };
 
-async function launcherFor(backend: Backend, options: RunOptions): Promise<Launcher> {
+async function launcherFor(
+  backend: Backend,
+  options: Omit<RunOptions, 'profile'> & { profile?: string },
+): Promise<Launcher> {
   switch (backend) {
     case 'local': {
       const { LocalLauncher } = await import('./launch/local/local-launcher.js');
@@ -161,7 +188,15 @@ async function launcherFor(backend: Backend, options: RunOptions): Promise<Launc
 export async function run<R = unknown>(job: string | URL, options: RunOptions): Promise<RunResult<R>> {
   noteRunCalled();
   const { ranks, backend } = checkRunOptions(options);
-  const launcher = await launcherFor(backend, options);
+  // `profile` as a string is the AWS profile (kept for compatibility); `true` is the MPI profile.
+  const mpiProfileOn = options.profile === true;
+  const awsProfile =
+    options.awsProfile ?? (typeof options.profile === 'string' ? options.profile : undefined);
+  const { profile: _profile, ...rest } = options;
+  const launcher = await launcherFor(
+    backend,
+    awsProfile === undefined ? rest : { ...rest, profile: awsProfile },
+  );
   const resolved = await resolveJob(job);
   try {
     const req: Parameters<Launcher['launch']>[0] = {
@@ -175,7 +210,14 @@ export async function run<R = unknown>(job: string | URL, options: RunOptions): 
     if (options.signal) req.signal = options.signal;
     if (options.optimize) req.optimize = options.optimize;
     if (options.env) req.env = options.env;
+    if (options.trace !== undefined || mpiProfileOn) req.record = { profile: mpiProfileOn };
     const out = await launcher.launch(req);
+    if (req.record !== undefined) {
+      await writeRecording(out.stats, backend, {
+        ...(options.trace === undefined ? {} : { trace: options.trace }),
+        profile: mpiProfileOn,
+      });
+    }
     return {
       ok: true,
       backend,

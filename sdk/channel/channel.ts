@@ -1,3 +1,4 @@
+import type { Recorder } from '../base/trace-recorder.js';
 import type { Transport } from '../transport/transport.js';
 import { FrameKind, type ParsedFrame, readFrame, writeFrame, writeFrameHead } from './frame.js';
 
@@ -50,6 +51,8 @@ export class Channel {
     reordered: 0,
   };
   #failed: Error | undefined;
+  /** Records each data frame sent and released, when the rank traces. */
+  #rec: Recorder | undefined;
 
   constructor(transport: Transport, handlers: ChannelHandlers) {
     this.#transport = transport;
@@ -57,6 +60,11 @@ export class Channel {
     this.#nextSend = new Uint32Array(transport.size);
     this.#nextRecv = new Uint32Array(transport.size);
     this.#early = new Array(transport.size).fill(undefined);
+  }
+
+  /** Records every data frame from now on (`--trace`, `--profile`). */
+  record(rec: Recorder): void {
+    this.#rec = rec;
   }
 
   get transport(): Transport {
@@ -83,6 +91,7 @@ export class Channel {
     const frame = writeFrame({ kind: FrameKind.Data, src: this.#transport.rank, seq, tag, ctx }, payload);
     this.#stats.messagesSent++;
     this.#stats.bytesSent += payload.length;
+    if (this.#rec !== undefined) this.#rec.frameSent(dst, seq, ctx, tag, payload.length);
     return this.#transport.send(dst, frame);
   }
 
@@ -182,6 +191,7 @@ export class Channel {
 
   #release(f: ParsedFrame): void {
     this.#stats.messagesDelivered++;
+    if (this.#rec !== undefined) this.#rec.frameReceived(f.src, f.seq, f.ctx, f.tag, f.payload.length);
     this.#handlers.onMessage({ ctx: f.ctx, src: f.src, tag: f.tag, payload: f.payload });
   }
 }

@@ -3,8 +3,8 @@ import { BUILTIN_JOBS } from '../jobs/registry.js';
 import type { Backend } from '../launch/launcher.js';
 import { didYouMean } from './did-you-mean.js';
 
-export type Command = 'run' | 'list' | 'doctor' | 'help';
-export const COMMANDS: readonly Command[] = ['run', 'list', 'doctor', 'help'];
+export type Command = 'run' | 'list' | 'doctor' | 'trace' | 'help';
+export const COMMANDS: readonly Command[] = ['run', 'list', 'doctor', 'trace', 'help'];
 
 /** One option of the command line: which commands (and, for `run`, which backends) accept it. */
 export interface OptionSpec {
@@ -21,7 +21,7 @@ export interface OptionSpec {
   help: string;
 }
 
-const ALL: readonly Command[] = ['run', 'list', 'doctor', 'help'];
+const ALL: readonly Command[] = ['run', 'list', 'doctor', 'trace', 'help'];
 
 /** Every option, in the order help texts list them. */
 export const OPTIONS: readonly OptionSpec[] = [
@@ -57,7 +57,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     help: "AWS region (default: AWS_REGION, or the stack's with --outputs-file)",
   },
   {
-    name: 'profile',
+    name: 'aws-profile',
     type: 'string',
     value: 'P',
     commands: ['run', 'doctor'],
@@ -93,6 +93,27 @@ export const OPTIONS: readonly OptionSpec[] = [
     value: 'latency|cost',
     commands: ['run'],
     help: 'how the cost model picks collective algorithms: fastest (default over SQS) or fewest billed requests; the choices appear in --json stats',
+  },
+  {
+    name: 'trace',
+    type: 'string',
+    value: 'FILE',
+    commands: ['run'],
+    help: 'write the job as Chrome trace-event JSON (Perfetto UI, chrome://tracing): a track per rank, a slice per MPI call, an arrow from each send to its receive; view it with `tsmpi-cloud trace view FILE`',
+  },
+  {
+    name: 'profile',
+    type: 'boolean',
+    commands: ['run'],
+    help: 'print an mpiP-style profile at the end (per rank and call: count, time, bytes; share of time in MPI; top call sites); also in --json stats.profile',
+  },
+  {
+    name: 'output',
+    short: ['-o'],
+    type: 'string',
+    value: 'OUT',
+    commands: ['trace'],
+    help: 'where `trace view` writes the page (default: FILE.html)',
   },
   {
     name: 'env',
@@ -290,7 +311,7 @@ export function checkBackendOptions(line: CommandLine, backend: Backend): void {
     const spec = OPTIONS.find((o) => o.name === name)!;
     if (spec.backends !== undefined && !spec.backends.includes(backend)) {
       const hint =
-        name === 'profile' && backend === 'sqs'
+        name === 'aws-profile' && backend === 'sqs'
           ? '; for --backend sqs set AWS_PROFILE in the environment'
           : '';
       throw new UsageError(

@@ -49,7 +49,7 @@ ${optionLines('list')}`;
 const DOCTOR = `tsmpi-cloud doctor — can \`run --backend aws\` work here?
 
 Usage:
-  tsmpi-cloud doctor [--stack S] [--region R] [--profile P] [--outputs-file F] [--ranks N] [--json]
+  tsmpi-cloud doctor [--stack S] [--region R] [--aws-profile P] [--outputs-file F] [--ranks N] [--json]
 
 Checks, one ✓/✗ line each with what to fix: AWS credentials and network, the stack and its
 outputs, the account's and the function's concurrency (enough for --ranks N), the rank function,
@@ -59,6 +59,23 @@ stack's outputs there is no function to look at). Exit status 0 when all pass, 1
 Options:
 ${optionLines('doctor')}`;
 
+const TRACE = `tsmpi-cloud trace — look at what a job did
+
+Usage:
+  tsmpi-cloud trace view FILE [-o OUT]
+
+Writes FILE.html (or OUT): one self-contained page (no network) with the timeline of a
+\`run --trace FILE\` recording (a track per rank, a slice per MPI call, an arrow from each send to
+its receive) and its mpiP-style profile. The trace file itself also opens in Perfetto UI
+(https://ui.perfetto.dev) and chrome://tracing.
+
+Options:
+${optionLines('trace')}
+
+Examples:
+  tsmpi-cloud run pi --ranks 8 --trace pi.json
+  tsmpi-cloud trace view pi.json -o pi.html`;
+
 const GLOBAL = (
   version: string,
 ) => `tsmpi-cloud ${version} — run mpi4py-style TypeScript jobs on worker threads or AWS Lambda
@@ -66,7 +83,8 @@ const GLOBAL = (
 Usage:
   tsmpi-cloud run <job> [--ranks N] [options] [-- job arguments]
   tsmpi-cloud list [--json]
-  tsmpi-cloud doctor [--stack S] [--region R] [--profile P] [--outputs-file F] [--ranks N]
+  tsmpi-cloud doctor [--stack S] [--region R] [--aws-profile P] [--outputs-file F] [--ranks N]
+  tsmpi-cloud trace view FILE [-o OUT]
   tsmpi-cloud help <command> | <command> --help
   tsmpi-cloud --help | --version (-V, or -v alone)
 
@@ -74,10 +92,12 @@ Commands:
   run      run a job (built-in or a .ts/.js file) on N ranks: worker threads, threads over SQS, or Lambda
   list     the built-in jobs
   doctor   check that --backend aws can run here, and say what to fix
+  trace    \`trace view FILE\`: a self-contained page (timeline and profile) of a --trace file
 
 Examples:
   tsmpi-cloud run pi --ranks 64
   tsmpi-cloud run ./my-job.ts -n 8 -- --samples 1e6
+  tsmpi-cloud run pi --ranks 8 --trace pi.json --profile
   tsmpi-cloud run --help
 
 Exit status: 0 success, 1 the job failed, 2 bad usage.`;
@@ -91,6 +111,8 @@ export function helpText(version: string, command?: Command): string {
       return LIST;
     case 'doctor':
       return DOCTOR;
+    case 'trace':
+      return TRACE;
     default:
       return GLOBAL(version);
   }

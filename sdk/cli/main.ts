@@ -4,6 +4,7 @@ import { ERR_ABORTED, errorClassName, JobFailedError, UsageError } from '../base
 import { ENV } from '../base/stack-contract.js';
 import { BUILTIN_JOBS } from '../jobs/registry.js';
 import type { Backend } from '../launch/launcher.js';
+import type { MpiProfile } from '../launch/trace/mpi-profile.js';
 import { MAX_RANKS, type RunOptions, type RunResult, run } from '../run.js';
 import { parseJobArgs } from '../runtime/parse-job-args.js';
 import { COMMANDS, type Command, checkBackendOptions, parseCommandLine } from './command-line.js';
@@ -176,7 +177,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     if (command === 'help' || flag('help') || command === undefined) {
       const about = command === 'help' ? positionals[0] : command;
       if (about !== undefined && !COMMANDS.includes(about as Command)) {
-        throw new UsageError(`no help for \`${about}\`: commands are run, list, doctor`);
+        throw new UsageError(`no help for \`${about}\`: commands are run, list, doctor, trace`);
       }
       io.stdout(`${helpText(VERSION, about as Command | undefined)}\n`);
       return command === undefined && !flag('help') ? 2 : 0;
@@ -194,7 +195,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         {
           ...(str('stack') === undefined ? {} : { stack: str('stack')! }),
           ...(str('region') === undefined ? {} : { region: str('region')! }),
-          ...(str('profile') === undefined ? {} : { profile: str('profile')! }),
+          ...(str('aws-profile') === undefined ? {} : { profile: str('aws-profile')! }),
           ...(str('outputs-file') === undefined ? {} : { outputsFile: str('outputs-file')! }),
           ...(str('endpoint') === undefined ? {} : { endpoint: str('endpoint')! }),
           ...(ranks === undefined ? {} : { ranks }),
@@ -202,6 +203,18 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         io.stdout,
         { json },
       );
+    }
+    if (command === 'trace') {
+      const [sub, file, ...more] = positionals;
+      if (sub !== 'view' || file === undefined || more.length > 0) {
+        throw new UsageError(
+          `usage: \`tsmpi-cloud trace view FILE [-o OUT]\`, e.g. tsmpi-cloud trace view t.json${sub !== undefined && sub !== 'view' ? ` (unknown subcommand \`${sub}\`)` : ''}`,
+        );
+      }
+      const { writeTraceView } = await import('../launch/trace/trace-view.js');
+      const out = await writeTraceView(file, str('output'));
+      io.stdout(`${out}\n`);
+      return 0;
     }
     const [job, ...extra] = positionals;
     if (job === undefined) throw new UsageError('missing <job>: e.g. `tsmpi-cloud run pi --ranks 4`');
@@ -253,7 +266,9 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     if (timeoutMs !== undefined) options.timeoutMs = timeoutMs;
     if (str('endpoint') !== undefined) options.endpoint = str('endpoint')!;
     if (str('region') !== undefined) options.region = str('region')!;
-    if (str('profile') !== undefined) options.profile = str('profile')!;
+    if (str('aws-profile') !== undefined) options.awsProfile = str('aws-profile')!;
+    if (flag('profile')) options.profile = true;
+    if (str('trace') !== undefined) options.trace = str('trace')!;
     if (str('stack') !== undefined) options.stack = str('stack')!;
     // run() has no option for it: the aws launcher reads the outputs file from the environment.
     if (str('outputs-file') !== undefined) process.env[ENV.outputsFile] = str('outputs-file')!;
@@ -280,6 +295,10 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       output.close();
     }
     if (json) io.stdout(`${toJson(res)}\n`);
+    if (res.stats.profile !== undefined) {
+      const { formatProfile } = await import('../launch/trace/mpi-profile.js');
+      (json ? io.stderr : io.stdout)(`${formatProfile(res.stats.profile as MpiProfile)}\n`);
+    }
     return 0;
   } catch (err) {
     return report(err, { json, verbose, io, backend: backendName, ranks: ranksCount });

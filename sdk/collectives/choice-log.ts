@@ -37,6 +37,8 @@ export interface CollectiveSummary extends Omit<CollectiveRecord, 'elapsedMs'> {
 /** Every collective choice one rank made, merged by (collective, size, size class, algorithm). */
 export class ChoiceLog {
   readonly #records = new Map<string, CollectiveRecord>();
+  /** The algorithm label of the latest call (the tracer names a collective's slice with it). */
+  last: string | undefined;
 
   /** Counts a call; returns a function to call with its elapsed time once it completes. */
   record(
@@ -74,6 +76,7 @@ export class ChoiceLog {
       this.#records.set(key, r);
     }
     r.calls++;
+    this.last = label;
     const rec = r;
     return (ms) => {
       rec.elapsedMs += ms;

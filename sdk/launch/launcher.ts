@@ -21,6 +21,8 @@ export interface LaunchRequest {
   optimize?: Optimize;
   /** Variables set in every rank's `process.env` (`-x`/`--env`). */
   env?: Record<string, string>;
+  /** `--trace` / `--profile`: ranks record events and return them in their stats (`trace`). */
+  record?: { profile: boolean };
 }
 
 export interface Timings {

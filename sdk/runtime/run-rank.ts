@@ -1,3 +1,5 @@
+import type { RankTrace } from '../base/rank-trace.js';
+import { attachRecorder, Recorder, recorderOf } from '../base/trace-recorder.js';
 import { type CollectiveRecord, choiceLog } from '../collectives/choice-log.js';
 import type { Optimize } from '../collectives/choose.js';
 import type { CollectiveTuning } from '../collectives/collective-tuning.js';
@@ -6,6 +8,7 @@ import { Comm } from '../comm/comm.js';
 import { Endpoint } from '../comm/endpoint.js';
 import type { Job, JobArgs } from '../jobs/define-job.js';
 import type { Transport, TransportStats } from '../transport/transport.js';
+import { traceComm } from './instrument-comm.js';
 
 export interface RankStats {
   messagesSent: number;
@@ -15,6 +18,8 @@ export interface RankStats {
   transport?: TransportStats;
   /** Which algorithm each kind of collective call ran, with the cost model's prediction. */
   collectives?: CollectiveRecord[];
+  /** The rank's events, with `--trace` / `--profile` (the launcher takes them out of the stats). */
+  trace?: RankTrace;
 }
 
 /** How a rank's collectives are chosen, from the run's options. */
@@ -25,6 +30,8 @@ export interface RankOptions {
   latency?: { p50Ms: number; p99Ms: number };
   /** The ranks are threads of one process sharing this many CPUs (the sqs backend on one machine). */
   sharedCpus?: number;
+  /** Record events: for the timeline (`trace`), with call sites (`profile`). Off: nothing is recorded. */
+  record?: { profile: boolean };
 }
 
 export interface RankOutcome {
@@ -81,16 +88,27 @@ export function openRank(
   endpoint.start();
   const group = Array.from({ length: transport.size }, (_, i) => i);
   const comm = new Comm(endpoint, 'w', group, defaultTuning(transport.kind, transport.size, options));
+  if (options.record !== undefined) {
+    const rec = new Recorder(transport.rank, { profile: options.record.profile });
+    attachRecorder(endpoint, rec);
+    endpoint.channel.record(rec);
+    traceComm(comm, rec, choiceLog(endpoint));
+  }
   return { comm, endpoint };
 }
 
 /** Runs `job` as one rank over `transport`; closes the transport whatever happens. */
 export async function runRank(handle: RankHandle, job: Job, args: JobArgs): Promise<RankOutcome> {
+  const rec = recorderOf(handle.endpoint);
   const t0 = performance.now();
+  rec?.jobStarted();
   try {
     const value = await job.fn(handle.comm, args);
     const computeMs = performance.now() - t0;
-    return { value, computeMs, stats: rankStats(handle.endpoint) };
+    rec?.jobEnded();
+    const stats = rankStats(handle.endpoint);
+    if (rec !== undefined) stats.trace = rec.report();
+    return { value, computeMs, stats };
   } finally {
     await handle.endpoint.close();
   }

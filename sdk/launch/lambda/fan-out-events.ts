@@ -23,7 +23,7 @@ export interface FanOutEvents {
  * stop itself on time.
  */
 export function fanOutEvents(o: {
-  req: Pick<LaunchRequest, 'ranks' | 'args' | 'timeoutMs' | 'optimize'>;
+  req: Pick<LaunchRequest, 'ranks' | 'args' | 'timeoutMs' | 'optimize' | 'record'>;
   jobId: string;
   job: RankJobRef;
   queuePrefix: string;
@@ -45,6 +45,7 @@ export function fanOutEvents(o: {
     launchedAt: Date.now(),
     ...(req.timeoutMs === undefined ? {} : { deadlineMs: launchedAt + req.timeoutMs }),
     ...(req.optimize === undefined ? {} : { optimize: req.optimize }),
+    ...(req.record === undefined ? {} : { record: req.record }),
   });
   // Ranks derive their queue URLs from the control queue's: check that holds here.
   const derivable = queues.queueUrls.every(

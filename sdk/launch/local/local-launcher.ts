@@ -91,6 +91,7 @@ export class ThreadLauncher {
       args: req.args,
       transport,
       ...(req.optimize === undefined ? {} : { optimize: req.optimize }),
+      ...(req.record === undefined ? {} : { record: req.record }),
     };
     const worker = new Worker(WORKER_URL, {
       workerData,

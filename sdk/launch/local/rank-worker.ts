@@ -31,6 +31,7 @@ const transport = await makeTransport(data.transport);
 // Ranks here are threads of one process: over SQS the cost model weighs their shared cores.
 const handle = openRank(transport, (errorcode) => post({ type: 'abort', rank: data.rank, errorcode }), {
   ...(data.optimize === undefined ? {} : { optimize: data.optimize }),
+  ...(data.record === undefined ? {} : { record: data.record }),
   ...(data.transport.kind === 'sqs'
     ? {
         sharedCpus: availableParallelism(),

@@ -13,6 +13,8 @@ export interface RankWorkerData {
   transport: TransportSpec;
   /** `--optimize`: how the rank's cost model picks collective algorithms. */
   optimize?: 'latency' | 'cost';
+  /** `--trace` / `--profile`: record events and send them back in the `done` stats. */
+  record?: { profile: boolean };
 }
 
 /** How a rank's worker builds its transport. */

@@ -51,6 +51,8 @@ export interface RankEvent {
   spawn?: { from: number; to: number };
   /** `--optimize`: how the ranks' cost model picks collective algorithms. */
   optimize?: 'latency' | 'cost';
+  /** `--trace` / `--profile`: record events and return them in the report's stats. */
+  record?: { profile: boolean };
 }
 
 /** The event is malformed: the launcher and the deployed function disagree, or someone else invoked it. */
@@ -75,6 +77,7 @@ const KEYS = new Set([
   'launchedAt',
   'spawn',
   'optimize',
+  'record',
 ]);
 const PART = /^[A-Za-z0-9_-]+$/;
 /** Hashes are lowercase hex (16 from `resolveJob`, up to a full SHA-256). */
@@ -192,6 +195,9 @@ export function parseRankEvent(raw: unknown, queuePrefix: string): RankEvent {
 
   if (e.optimize !== undefined && e.optimize !== 'latency' && e.optimize !== 'cost')
     fail('optimize', "'latency' or 'cost'", e.optimize);
+  const rec = e.record as { profile?: unknown } | null | undefined;
+  if (rec !== undefined && (rec === null || typeof rec !== 'object' || typeof rec.profile !== 'boolean'))
+    fail('record', 'an object { profile: boolean }', e.record);
 
   const out: RankEvent = {
     v: RANK_EVENT_VERSION,
@@ -208,6 +214,7 @@ export function parseRankEvent(raw: unknown, queuePrefix: string): RankEvent {
   if (e.deadlineMs !== undefined) out.deadlineMs = e.deadlineMs as number;
   if (spawn !== undefined) out.spawn = spawn;
   if (e.optimize !== undefined) out.optimize = e.optimize as 'latency' | 'cost';
+  if (rec !== undefined) out.record = { profile: rec.profile as boolean };
   return out;
 }
 

@@ -284,7 +284,10 @@ export function createRankHandler(deps: RankHandlerDeps) {
     const handle: RankHandle = openRank(
       transport,
       (errorcode) => void reporter.report({ type: 'abort', errorcode }),
-      event.optimize === undefined ? {} : { optimize: event.optimize },
+      {
+        ...(event.optimize === undefined ? {} : { optimize: event.optimize }),
+        ...(event.record === undefined ? {} : { record: event.record }),
+      },
     );
     const ran: RunResult = await Promise.race([
       runRank(handle, loaded.job, args).then(

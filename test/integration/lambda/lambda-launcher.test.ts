@@ -3,6 +3,9 @@
  * `cdk deploy --outputs-file` file written here; SQS and S3 are fauxqs; Lambda is the test
  * endpoint running the real rank function bundle (one worker thread per invocation).
  */
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +16,7 @@ import type { LaunchRequest } from '../../../sdk/launch/launcher.js';
 import { type RunOptions, run } from '../../../sdk/run.js';
 import { FIXTURES as SHARED_FIXTURES } from '../../helpers/cli.js';
 import { useLocalStack } from '../../helpers/lambda-stack.js';
+import { type TraceFile, traceCounts } from '../trace/trace-helpers.js';
 
 const stack = useLocalStack();
 const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
@@ -129,6 +133,24 @@ describe('run(..., { backend: "aws" }): ranks as Lambda invocations', () => {
     expect(cost.totalUsd).toBe(res.stats.costUsd);
     expect(res.stats.calls.Invoke).toBe(8);
     await expectCleanEnd(from);
+  });
+
+  it('--trace/--profile: Lambda ranks return their events in the report; every send flows to its receive', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'tsmpi-aws-trace-')), 't.json');
+    const res = await runAws(
+      'pi-nonblocking',
+      awsOptions(4, { args: { samples: 40_000 }, trace: file, profile: true }),
+    );
+    const t = JSON.parse(readFileSync(file, 'utf8')) as TraceFile;
+    const c = traceCounts(t);
+    expect(c.tracks).toBe(4);
+    expect(c.sends).toBe(3);
+    expect(c.receives).toBe(c.sends);
+    expect(c.flows).toBe(c.sends);
+    expect(t.otherData.backend).toBe('aws');
+    expect((res.stats.profile as { calls: { call: string }[] }).calls.map((x) => x.call)).toContain(
+      'Ireduce',
+    );
   });
 
   it('ships a user .ts job through S3 (bundled with its sibling, importing the function runtime) and runs it', async () => {

@@ -1,0 +1,48 @@
+import { writeFile } from 'node:fs/promises';
+import type { RankTrace } from '../base/rank-trace.js';
+import type { Backend, JobStats } from './launcher.js';
+import { type ClockAlignment, chromeTrace } from './trace/chrome-trace.js';
+import { mpiProfile } from './trace/mpi-profile.js';
+
+/**
+ * How each backend's rank clocks line up. Local and sqs ranks are worker threads of this process:
+ * their `performance.timeOrigin` and `performance.now()` come from the one host clock, so epoch
+ * time (origin + now) needs no correction; the bound is the resolution of a worker's origin.
+ */
+const CLOCKS: Record<Backend, ClockAlignment> = {
+  local: {
+    method: 'one host clock: worker threads of one process, epoch = performance.timeOrigin + now()',
+    errorBoundUs: 1000,
+  },
+  sqs: {
+    method: 'one host clock: worker threads of one process, epoch = performance.timeOrigin + now()',
+    errorBoundUs: 1000,
+  },
+  aws: {
+    method: 'each Lambda host clock as is (NTP-synchronized by AWS), not corrected',
+    errorBoundUs: 100_000,
+  },
+};
+
+/**
+ * Takes the ranks' events out of the run's stats (they are large), writes the trace file and puts
+ * the profile in `stats.profile`.
+ */
+export async function writeRecording(
+  stats: JobStats,
+  backend: Backend,
+  want: { trace?: string; profile: boolean },
+): Promise<void> {
+  const traces: RankTrace[] = [];
+  for (const s of stats.perRank) {
+    if (s?.trace !== undefined) traces.push(s.trace);
+    if (s !== undefined) delete s.trace;
+  }
+  if (traces.length === 0) return;
+  const profile = mpiProfile(traces);
+  if (want.profile) stats.profile = profile;
+  if (want.trace !== undefined) {
+    const t = chromeTrace(traces, CLOCKS[backend], { backend, profile });
+    await writeFile(want.trace, JSON.stringify(t));
+  }
+}

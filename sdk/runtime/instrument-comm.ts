@@ -1,0 +1,238 @@
+import type { CallEvent } from '../base/rank-trace.js';
+import type { Recorder } from '../base/trace-recorder.js';
+import type { ChoiceLog } from '../collectives/choice-log.js';
+import { Comm } from '../comm/comm.js';
+import { Request } from '../comm/request.js';
+import { Status } from '../comm/status.js';
+
+interface Traced {
+  rec: Recorder;
+  log: ChoiceLog;
+  /** Communicator name in the trace (`w`, `w.1`, ...). */
+  name: string;
+  children: number;
+}
+
+const traced = new WeakMap<object, Traced>();
+/** The one recorder of this isolate, for Request calls (they do not know their rank); undefined if several. */
+let sole: Recorder | undefined;
+let recordersHere = 0;
+let installed = false;
+
+/** Methods that are not MPI calls (accessors, tuning) or too chatty to be slices. */
+const NOT_CALLS = new Set(['constructor', 'Get_rank', 'Get_size', 'setTuning', 'iprobe']);
+/** Argument index of the peer (point-to-point) or root (rooted collectives), and of the tag. */
+const PEER: Record<string, [peer: number, tag: number]> = {
+  send: [1, 2],
+  isend: [1, 2],
+  ssend: [1, 2],
+  issend: [1, 2],
+  Send: [1, 2],
+  Isend: [1, 2],
+  recv: [0, 1],
+  irecv: [0, 1],
+  probe: [0, 1],
+  Recv: [1, 2],
+  Irecv: [1, 2],
+  sendrecv: [1, 2],
+  Sendrecv: [1, 2],
+  bcast: [1, -1],
+  ibcast: [1, -1],
+  scatter: [1, -1],
+  iscatter: [1, -1],
+  gather: [1, -1],
+  igather: [1, -1],
+  reduce: [2, -1],
+  ireduce: [2, -1],
+  Bcast: [1, -1],
+  Ibcast: [1, -1],
+  Reduce: [3, -1],
+  Ireduce: [3, -1],
+  Gather: [2, -1],
+  Scatter: [2, -1],
+};
+/** Blocking receives whose Status argument (index) gives the message's size. */
+const STATUS_ARG: Record<string, number> = { recv: 2, Recv: 3 };
+
+/**
+ * Starts recording the calls `comm` (a rank's world communicator) and its descendants make.
+ * The first call in an isolate wraps Comm's and Request's methods once; a rank that does not
+ * trace never calls this, so its calls run the original methods untouched.
+ */
+export function traceComm(comm: Comm, rec: Recorder, log: ChoiceLog): void {
+  if (!installed) {
+    installed = true;
+    wrapComm();
+    wrapRequest();
+  }
+  recordersHere++;
+  sole = recordersHere === 1 ? rec : undefined;
+  traced.set(comm, { rec, log, name: 'w', children: 0 });
+}
+
+/** Mapped call sites by generated position: the source-mapped stack is formatted once per site. */
+const sites = new Map<string, string | undefined>();
+const INTERNAL = /node:|\/sdk\/(trace|comm|runtime|collectives|channel)\/|\/node_modules\//;
+
+/**
+ * The user's `file:line` that made the current call. Raw V8 call sites are cheap; formatting a
+ * stack through source maps is not, so it happens only the first time a position is seen.
+ */
+function callSite(): string | undefined {
+  const prepare = Error.prepareStackTrace;
+  const limit = Error.stackTraceLimit;
+  Error.prepareStackTrace = (_e, cs) => cs;
+  Error.stackTraceLimit = 16;
+  const holder: { stack?: unknown } = {};
+  let frames: unknown;
+  try {
+    Error.captureStackTrace(holder);
+    // The stack is formatted when first read: read it while the raw formatter is in place.
+    frames = holder.stack;
+  } finally {
+    Error.prepareStackTrace = prepare;
+    Error.stackTraceLimit = limit;
+  }
+  let key: string | undefined;
+  if (!Array.isArray(frames)) return mappedCallSite();
+  for (const c of frames as NodeJS.CallSite[]) {
+    if (typeof c?.getFileName !== 'function') return mappedCallSite();
+    const file = c.getFileName() ?? '';
+    if (file === '' || INTERNAL.test(file)) continue;
+    key = `${file}:${c.getLineNumber()}:${c.getColumnNumber()}`;
+    break;
+  }
+  if (key === undefined) return undefined;
+  if (sites.has(key)) return sites.get(key);
+  const mapped = mappedCallSite();
+  sites.set(key, mapped);
+  return mapped;
+}
+
+function mappedCallSite(): string | undefined {
+  const stack = new Error().stack;
+  if (stack === undefined) return undefined;
+  for (const line of stack.split('\n').slice(1)) {
+    if (INTERNAL.test(line)) continue;
+    const m = /\(?((?:file:\/\/)?[^()\s]+):(\d+):\d+\)?\s*$/.exec(line);
+    if (m === null) continue;
+    const file = m[1]!.replace(/^file:\/\//, '');
+    const cwd = `${process.cwd()}/`;
+    return `${file.startsWith(cwd) ? file.slice(cwd.length) : file.slice(file.lastIndexOf('/') + 1)}:${m[2]}`;
+  }
+  return undefined;
+}
+
+function isTypedArray(x: unknown): x is ArrayBufferView {
+  return ArrayBuffer.isView(x);
+}
+
+function wrapComm(): void {
+  const proto = Comm.prototype as unknown as Record<string, unknown>;
+  for (const name of Object.getOwnPropertyNames(proto)) {
+    if (NOT_CALLS.has(name)) continue;
+    const d = Object.getOwnPropertyDescriptor(proto, name);
+    if (d === undefined || typeof d.value !== 'function') continue;
+    const original = d.value as (...args: unknown[]) => unknown;
+    const [peerAt, tagAt] = PEER[name] ?? [-1, -1];
+    const statusAt = STATUS_ARG[name];
+    proto[name] = function (this: Comm, ...args: unknown[]): unknown {
+      const t = traced.get(this);
+      if (t === undefined || t.rec.inCall) return original.apply(this, args);
+      const rec = t.rec;
+      const e: CallEvent = { n: name, t0: performance.now(), ts: 0, t1: Number.NaN, c: t.name };
+      if (peerAt >= 0 && typeof args[peerAt] === 'number') e.p = args[peerAt] as number;
+      if (tagAt >= 0 && typeof args[tagAt] === 'number') e.tag = args[tagAt] as number;
+      let status: Status | undefined;
+      if (statusAt !== undefined && args[statusAt] == null) {
+        status = new Status();
+        while (args.length < statusAt) args.push(undefined);
+        args[statusAt] = status;
+      }
+      if (rec.sites) {
+        const s = callSite();
+        if (s !== undefined) e.s = s;
+        // The stack capture (source maps on) is the tracer's cost, not the call's.
+        e.t0 = performance.now();
+      }
+      const sentBefore = rec.bytesSent;
+      t.log.last = undefined;
+      rec.inCall = true;
+      let out: unknown;
+      try {
+        out = original.apply(this, args);
+      } finally {
+        rec.inCall = false;
+        e.ts = performance.now();
+        rec.call(e);
+      }
+      if (t.log.last !== undefined) e.a = t.log.last;
+      const buf = args.find(isTypedArray);
+      const sent = rec.bytesSent - sentBefore;
+      if (buf !== undefined) e.b = buf.byteLength;
+      else if (sent > 0) e.b = sent;
+      if (out instanceof Promise) {
+        const settle = (v: unknown) => {
+          e.t1 = performance.now();
+          if (status !== undefined && e.b === undefined) e.b = status.count;
+          if (v instanceof Comm) adopt(t, v);
+        };
+        out.then(settle, settle);
+      } else {
+        e.t1 = e.ts;
+      }
+      return out;
+    };
+  }
+}
+
+/** A communicator made by a traced one (dup, split) is traced too, under a derived name. */
+function adopt(parent: Traced, child: Comm): void {
+  if (traced.has(child)) return;
+  parent.children++;
+  traced.set(child, {
+    rec: parent.rec,
+    log: parent.log,
+    name: `${parent.name}.${parent.children}`,
+    children: 0,
+  });
+}
+
+function wrapRequest(): void {
+  const wrap = (target: Record<string, unknown>, name: string, label: string) => {
+    const original = target[name] as (...args: unknown[]) => unknown;
+    target[name] = function (this: unknown, ...args: unknown[]): unknown {
+      const rec = sole;
+      if (rec === undefined || rec.inCall) return original.apply(this, args);
+      const e: CallEvent = { n: label, t0: performance.now(), ts: 0, t1: Number.NaN };
+      if (rec.sites) {
+        const s = callSite();
+        if (s !== undefined) e.s = s;
+        // The stack capture (source maps on) is the tracer's cost, not the call's.
+        e.t0 = performance.now();
+      }
+      rec.inCall = true;
+      let out: unknown;
+      try {
+        out = original.apply(this, args);
+      } finally {
+        rec.inCall = false;
+        e.ts = performance.now();
+        rec.call(e);
+      }
+      if (out instanceof Promise) {
+        const settle = () => {
+          e.t1 = performance.now();
+        };
+        out.then(settle, settle);
+      } else e.t1 = e.ts;
+      return out;
+    };
+  };
+  const proto = Request.prototype as unknown as Record<string, unknown>;
+  wrap(proto, 'wait', 'wait');
+  const statics = Request as unknown as Record<string, unknown>;
+  wrap(statics, 'waitall', 'waitall');
+  wrap(statics, 'waitany', 'waitany');
+  wrap(statics, 'waitsome', 'waitsome');
+}

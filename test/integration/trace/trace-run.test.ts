@@ -1,0 +1,123 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { run } from '../../../dist/sdk/index.js';
+import { cli } from '../../helpers/cli.js';
+import { useFauxqs } from '../../helpers/fauxqs.js';
+import { sliceTotals, type TraceFile, traceCounts } from './trace-helpers.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'tsmpi-trace-'));
+const quiet = { onOutput: () => {} };
+const fx = useFauxqs();
+
+function expectProfileMatchesTrace(t: TraceFile, calls: { call: string; count: number; timeMs: number }[]) {
+  const slices = sliceTotals(t);
+  expect(calls.length).toBeGreaterThan(0);
+  expect(new Set(calls.map((c) => c.call))).toEqual(new Set(slices.keys()));
+  for (const c of calls) {
+    const s = slices.get(c.call)!;
+    expect(s.count).toBe(c.count);
+    // Both sum the same events; each side rounds to 1 µs per value.
+    expect(Math.abs(s.timeMs - c.timeMs)).toBeLessThanOrEqual(0.002 * (c.count + 1));
+  }
+}
+
+describe('--trace and --profile', () => {
+  it('run pi-nonblocking --ranks 8 --trace t.json --profile: every send flows to its receive; the profile totals match the trace', async () => {
+    const file = join(dir, 't.json');
+    const r = await cli([
+      'run',
+      'pi-nonblocking',
+      '--ranks',
+      '8',
+      '--trace',
+      file,
+      '--profile',
+      '--',
+      '--samples',
+      '80000',
+    ]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('@--- MPI time per rank (ms) ---');
+    expect(r.stdout).toContain('Ireduce');
+    expect(r.stdout).toMatch(/pi-nonblocking\.ts:\d+/);
+    const t = JSON.parse(readFileSync(file, 'utf8')) as TraceFile;
+    const c = traceCounts(t);
+    expect(c.tracks).toBe(8);
+    // An 8-rank Ireduce tree sends 7 messages.
+    expect(c.sends).toBe(7);
+    expect(c.receives).toBe(c.sends);
+    expect(c.flows).toBe(c.sends);
+    expect(c.flowStarts).toBe(c.sends);
+    expect(t.otherData.sendsWithoutReceive).toBe(0);
+    expect(t.otherData.receivesWithoutSend).toBe(0);
+    expect(t.otherData.clockErrorBoundUs).toBeGreaterThan(0);
+    expectProfileMatchesTrace(t, t.otherData.profile!.calls);
+  });
+
+  it('run({ trace, profile: true }): stats.profile per rank and call, the events taken out of perRank', async () => {
+    const file = join(dir, 'api.json');
+    const res = await run('send-recv', { ranks: 4, trace: file, profile: true, ...quiet });
+    const p = res.stats.profile as {
+      ranks: { rank: number; mpiPercent: number }[];
+      perRank: { rank: number; call: string; count: number; bytes: number }[];
+      calls: { call: string; count: number; timeMs: number; bytes: number }[];
+    };
+    expect(p.ranks.map((r) => r.rank)).toEqual([0, 1, 2, 3]);
+    for (const r of p.ranks) expect(r.mpiPercent).toBeGreaterThanOrEqual(0);
+    expect(p.perRank.length).toBeGreaterThan(0);
+    for (const s of res.stats.perRank) expect(s).not.toHaveProperty('trace');
+    const t = JSON.parse(readFileSync(file, 'utf8')) as TraceFile;
+    const c = traceCounts(t);
+    expect(c.sends).toBeGreaterThan(0);
+    expect(c.receives).toBe(c.sends);
+    expect(c.flows).toBe(c.sends);
+    expectProfileMatchesTrace(t, p.calls);
+  });
+
+  it('--backend sqs: the ranks events come back through the same report; flows pair sends and receives', async () => {
+    const file = join(dir, 'sqs.json');
+    const res = await run('pi-nonblocking', {
+      ranks: 4,
+      backend: 'sqs',
+      endpoint: fx.endpoint,
+      args: { samples: 40000 },
+      trace: file,
+      profile: true,
+      ...quiet,
+    });
+    const t = JSON.parse(readFileSync(file, 'utf8')) as TraceFile;
+    const c = traceCounts(t);
+    expect(c.tracks).toBe(4);
+    expect(c.sends).toBeGreaterThan(0);
+    expect(c.receives).toBe(c.sends);
+    expect(c.flows).toBe(c.sends);
+    expect(t.otherData.backend).toBe('sqs');
+    expectProfileMatchesTrace(
+      t,
+      (res.stats.profile as { calls: { call: string; count: number; timeMs: number }[] }).calls,
+    );
+  });
+
+  it('records nothing unless asked', async () => {
+    const res = await run('send-recv', { ranks: 2, ...quiet });
+    expect(res.stats).not.toHaveProperty('profile');
+    for (const s of res.stats.perRank) expect(s).not.toHaveProperty('trace');
+  });
+
+  it('--profile --json puts the profile in stats.profile and the table on stderr', async () => {
+    const r = await cli(['run', 'send-recv', '--ranks', '2', '--profile', '--json']);
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.stats.profile.calls.length).toBeGreaterThan(0);
+    expect(r.stderr).toContain('@--- Calls, all ranks, by time ---');
+  });
+
+  it('rejects a trace option that is not a path', async () => {
+    await expect(run('hello', { ranks: 1, trace: 5 as unknown as string })).rejects.toThrow(
+      /Expected `trace` to be the path of the trace file to write, got `5`/,
+    );
+  });
+});
