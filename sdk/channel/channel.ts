@@ -106,8 +106,11 @@ export class Channel {
     const seq = this.#nextSend[dst]!;
     this.#nextSend[dst] = seq + 1;
     const head = writeFrameHead({ kind: FrameKind.Data, src: t.rank, seq, tag, ctx });
+    let bytes = 0;
+    for (const p of parts) bytes += p.length;
     this.#stats.messagesSent++;
-    for (const p of parts) this.#stats.bytesSent += p.length;
+    this.#stats.bytesSent += bytes;
+    if (this.#rec !== undefined) this.#rec.frameSent(dst, seq, ctx, tag, bytes);
     return t.sendv(dst, [head, ...parts]);
   }
 

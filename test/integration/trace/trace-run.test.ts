@@ -37,6 +37,8 @@ describe('--trace and --profile', () => {
       '--',
       '--samples',
       '80000',
+      '--seed',
+      '7',
     ]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
@@ -46,7 +48,7 @@ describe('--trace and --profile', () => {
     const t = JSON.parse(readFileSync(file, 'utf8')) as TraceFile;
     const c = traceCounts(t);
     expect(c.tracks).toBe(8);
-    // An 8-rank Ireduce tree sends 7 messages.
+    // An 8-rank Ireduce tree sends 7 messages (with --seed given, no bcast of a seed).
     expect(c.sends).toBe(7);
     expect(c.receives).toBe(c.sends);
     expect(c.flows).toBe(c.sends);
