@@ -4,7 +4,7 @@
  *
  * @module tsmpi-cloud/infra
  */
-export { functionEntry, packageRoot } from './package-root.js';
+export { functionAssetDir, functionEntry, packageRoot } from './package-root.js';
 export { BUCKET_PREFIXES, ENV, RANK_ENVIRONMENT, STACK_OUTPUTS } from './stack-outputs.js';
 export {
   RANK_MAX_EVENT_AGE,

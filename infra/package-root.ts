@@ -50,6 +50,24 @@ export function functionEntry(name: string, root: string = packageRoot()): strin
   return found;
 }
 
+/**
+ * The directory of the pre-bundled function `<name>` (`dist/functions/<name>/index.mjs`, written by
+ * `npm run build` and shipped in the package): the asset the construct deploys, handler `index.handler`.
+ *
+ * @example
+ * Code.fromAsset(functionAssetDir('sweeper'));
+ */
+export function functionAssetDir(name: string, root: string = packageRoot()): string {
+  const dir = join(root, 'dist', 'functions', name);
+  if (!existsSync(join(dir, 'index.mjs'))) {
+    throw new Error(
+      `Cannot find the pre-bundled ${name} function of ${PACKAGE_NAME}: ${join(dir, 'index.mjs')} is missing. ` +
+        'In a clone of the repository run `npm run build`; in an installed package, reinstall tsmpi-cloud.',
+    );
+  }
+  return dir;
+}
+
 function readPackageName(manifest: string): unknown {
   try {
     return (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: unknown }).name;

@@ -7,10 +7,14 @@
 // package, so those imports resolve and `import.meta.url` still lies within the package (the
 // construct finds its handlers from it); it is named per process, so concurrent synths do not
 // collide, and removed afterwards.
-import { mkdirSync, rmSync } from 'node:fs';
+//
+// In this repository (where functions/*.ts exist) the pre-bundled functions the construct deploys
+// are rebuilt first, so a synth or deploy never ships a bundle older than the sources.
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
+import { bundleFunctions } from '../scripts/bundle-functions.mjs';
 
 const entry = process.argv[2];
 if (entry === undefined) {
@@ -22,6 +26,7 @@ const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const outDir = join(root, 'node_modules', '.cache', 'tsmpi-cloud');
 const outfile = join(outDir, `cdk-app-${process.pid}.mjs`);
 mkdirSync(outDir, { recursive: true });
+if (existsSync(join(root, 'functions', 'rank.ts'))) await bundleFunctions(root);
 
 try {
   await build({

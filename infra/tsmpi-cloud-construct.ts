@@ -3,13 +3,13 @@ import { ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack, Validations } fro
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { Architecture, Code, Function as LambdaFunctionResource, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { type BundlingOptions, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { iam5ResourceFinding } from './nag-finding.js';
-import { functionEntry } from './package-root.js';
+import { functionAssetDir } from './package-root.js';
 import { BUCKET_PREFIXES, ENV, RANK_ENVIRONMENT, STACK_OUTPUTS } from './stack-outputs.js';
 import {
   type ResolvedTsmpiCloudProps,
@@ -42,9 +42,10 @@ const ESM_REQUIRE_BANNER =
   "import { createRequire as __tsmpiCreateRequire } from 'node:module'; const require = __tsmpiCreateRequire(import.meta.url);";
 
 /**
- * Bundling shared by both functions: local esbuild only (never Docker), ESM, minified, with
- * source maps (the functions run with `--enable-source-maps`). The AWS SDK is bundled rather
- * than taken from the runtime, so the pinned client versions are the ones that run.
+ * Bundling of a user's own `rankEntry` (the package's functions come pre-bundled, see
+ * `scripts/bundle-functions.mjs`, with the same options): local esbuild only (never Docker),
+ * ESM, minified, with source maps (the functions run with `--enable-source-maps`). The AWS SDK
+ * is bundled rather than taken from the runtime, so the pinned client versions are the ones that run.
  */
 const BUNDLING: BundlingOptions = {
   forceDockerBundling: false,
@@ -62,9 +63,11 @@ const BUNDLING: BundlingOptions = {
  * prefix, log groups with retention, a scheduled sweeper for leaked queues, and the stack
  * outputs (`STACK_OUTPUTS`) the CLI reads. One per stack: the output keys are fixed.
  *
- * The function bundles are built with the esbuild installed next to `aws-cdk-lib`; synthesis
- * never falls back to Docker. As for any `NodejsFunction`, the directory with the app's lock
- * file (found upward from the current directory) is the bundling project root.
+ * The rank and sweeper functions ship pre-bundled in the package (`dist/functions/<name>/`,
+ * built with it), so synthesis needs neither esbuild nor a lock file and the asset hash is the
+ * same on every machine. Only a custom `rankEntry` is bundled at synth time (a `NodejsFunction`,
+ * with the esbuild installed next to `aws-cdk-lib`, never Docker; as for any `NodejsFunction`,
+ * the directory of the app's lock file is the bundling project root).
  *
  * @example
  * import { App, Stack } from 'aws-cdk-lib';
@@ -76,8 +79,8 @@ const BUNDLING: BundlingOptions = {
 export class TsmpiCloud extends Construct {
   /** Every job queue is named `<queuePrefix>-<job>-<rank>`. */
   readonly queuePrefix: string;
-  /** The rank function: one invocation per rank. */
-  readonly rankFunction: NodejsFunction;
+  /** The rank function: one invocation per rank (a `NodejsFunction` when `rankEntry` is set). */
+  readonly rankFunction: LambdaFunctionResource;
   /** Its explicit name, `<queuePrefix>-rank` (known at synth time, so it can appear in its own policy). */
   readonly rankFunctionName: string;
   /** Execution role of the rank function. */
@@ -86,7 +89,7 @@ export class TsmpiCloud extends Construct {
   /** Job code (`jobs/`) and payloads over the SQS limit (`payloads/`); both expire. */
   readonly bucket: Bucket;
   /** Deletes job queues older than `maxJobAge`. */
-  readonly sweeperFunction: NodejsFunction;
+  readonly sweeperFunction: LambdaFunctionResource;
   readonly sweeperRole: Role;
   readonly sweeperLogGroup: LogGroup;
   /** Runs the sweeper every {@link SWEEP_INTERVAL}. */
@@ -104,7 +107,6 @@ export class TsmpiCloud extends Construct {
           'its stack output keys are fixed, so put each TsmpiCloud in its own stack.',
       );
     }
-    assertLocalEsbuild();
 
     const settings = resolveTsmpiCloudProps(props, stack.stackName);
     this.settings = settings;
@@ -218,11 +220,9 @@ export class TsmpiCloud extends Construct {
       },
     );
 
-    this.rankFunction = new NodejsFunction(this, 'RankFunction', {
+    const rankOptions = {
       functionName: this.rankFunctionName,
       description: `tsmpi-cloud rank (stack ${stack.stackName}): one invocation runs one rank of a job`,
-      entry: settings.rankEntry,
-      handler: 'handler',
       runtime: Runtime.NODEJS_24_X,
       architecture: Architecture.ARM_64,
       memorySize: settings.memorySize,
@@ -240,8 +240,22 @@ export class TsmpiCloud extends Construct {
         [RANK_ENVIRONMENT.stack]: stack.stackName,
         NODE_OPTIONS: '--enable-source-maps',
       },
-      bundling: BUNDLING,
-    });
+    };
+    if (settings.rankEntry === undefined) {
+      this.rankFunction = new LambdaFunctionResource(this, 'RankFunction', {
+        ...rankOptions,
+        code: Code.fromAsset(functionAssetDir('rank')),
+        handler: 'index.handler',
+      });
+    } else {
+      assertLocalEsbuild();
+      this.rankFunction = new NodejsFunction(this, 'RankFunction', {
+        ...rankOptions,
+        entry: settings.rankEntry,
+        handler: 'handler',
+        bundling: BUNDLING,
+      });
+    }
 
     // --- Sweeper -----------------------------------------------------------------------------
     this.sweeperLogGroup = new LogGroup(this, 'SweeperLogs', {
@@ -278,11 +292,11 @@ export class TsmpiCloud extends Construct {
       },
     );
 
-    this.sweeperFunction = new NodejsFunction(this, 'SweeperFunction', {
+    this.sweeperFunction = new LambdaFunctionResource(this, 'SweeperFunction', {
       functionName: `${settings.queuePrefix}-sweeper`,
       description: `tsmpi-cloud sweeper (stack ${stack.stackName}): deletes job queues older than the maximum job age`,
-      entry: functionEntry('sweeper'),
-      handler: 'handler',
+      code: Code.fromAsset(functionAssetDir('sweeper')),
+      handler: 'index.handler',
       runtime: Runtime.NODEJS_24_X,
       architecture: Architecture.ARM_64,
       memorySize: 256,
@@ -296,7 +310,6 @@ export class TsmpiCloud extends Construct {
         [ENV.maxJobAgeSeconds]: String(settings.maxJobAge.toSeconds()),
         NODE_OPTIONS: '--enable-source-maps',
       },
-      bundling: BUNDLING,
     });
     this.sweeperSchedule = new Rule(this, 'SweeperSchedule', {
       description: `Runs the tsmpi-cloud sweeper for queues ${settings.queuePrefix}-*`,
@@ -325,7 +338,7 @@ export class TsmpiCloud extends Construct {
 
 /**
  * `NodejsFunction` silently switches to Docker bundling when it cannot find esbuild next to
- * aws-cdk-lib. This stack must synthesize on machines without Docker, so fail instead.
+ * aws-cdk-lib. A custom `rankEntry` must bundle on machines without Docker, so fail instead.
  */
 function assertLocalEsbuild(): void {
   const cdkLib = createRequire(import.meta.url).resolve('aws-cdk-lib');
@@ -333,8 +346,9 @@ function assertLocalEsbuild(): void {
     createRequire(cdkLib).resolve('esbuild/package.json');
   } catch {
     throw new Error(
-      `esbuild is not installed where aws-cdk-lib (${cdkLib}) can find it. TsmpiCloud bundles its functions ` +
-        'with the local esbuild and never with Docker: install it in the app (`npm install --save-dev esbuild`).',
+      `esbuild is not installed where aws-cdk-lib (${cdkLib}) can find it. TsmpiCloud bundles a custom \`rankEntry\` ` +
+        'with the local esbuild and never with Docker: install it in the app (`npm install --save-dev esbuild`), ' +
+        'or leave `rankEntry` unset to deploy the pre-bundled rank function of the package.',
     );
   }
 }

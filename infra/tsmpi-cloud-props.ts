@@ -6,7 +6,6 @@ import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { describeValue } from '../sdk/base/describe-value.js';
 import { TsmpiError } from '../sdk/base/errors.js';
-import { functionEntry } from './package-root.js';
 
 /**
  * Settings of {@link TsmpiCloud}. Every one has a default; unknown keys are rejected so a
@@ -52,9 +51,10 @@ export interface TsmpiCloudProps {
    * Path of the rank handler module (exports `handler`). A relative path is resolved against
    * the current directory.
    *
-   * @default `functions/rank.ts` of the tsmpi-cloud package (found from this module's own
-   * location, not the current directory), or `dist/functions/rank.js` when the package is
-   * installed without its sources
+   * Set, it is bundled at synth time with the local esbuild (a `NodejsFunction`: the app needs
+   * esbuild installed and a lock file).
+   *
+   * @default - the rank function pre-bundled in the package (`dist/functions/rank/`)
    */
   readonly rankEntry?: string;
   /**
@@ -99,7 +99,8 @@ export interface ResolvedTsmpiCloudProps {
   readonly timeout: Duration;
   readonly maxJobAge: Duration;
   readonly logRetention: RetentionDays;
-  readonly rankEntry: string;
+  /** Undefined: the pre-bundled rank function of the package. */
+  readonly rankEntry: string | undefined;
   readonly reservedConcurrentExecutions: number | undefined;
   readonly removalPolicy: RemovalPolicy;
   readonly accessLogsBucket: IBucket | undefined;
@@ -187,13 +188,13 @@ export function resolveTsmpiCloudProps(props: TsmpiCloudProps, stackName: string
       `Expected \`rankEntry\` to be a file path, got ${describeValue(props.rankEntry)}`,
     );
   }
-  const rankEntry = props.rankEntry === undefined ? functionEntry('rank') : resolve(props.rankEntry);
-  if (!ENTRY_EXTENSION.test(rankEntry)) {
+  const rankEntry = props.rankEntry === undefined ? undefined : resolve(props.rankEntry);
+  if (rankEntry !== undefined && !ENTRY_EXTENSION.test(rankEntry)) {
     throw new TsmpiCloudPropsError(
       `Expected \`rankEntry\` to be a .ts, .mts, .js or .mjs file, got \`${rankEntry}\``,
     );
   }
-  if (!existsSync(rankEntry) || !statSync(rankEntry).isFile()) {
+  if (rankEntry !== undefined && (!existsSync(rankEntry) || !statSync(rankEntry).isFile())) {
     throw new TsmpiCloudPropsError(`\`rankEntry\` does not exist or is not a file: \`${rankEntry}\``);
   }
 

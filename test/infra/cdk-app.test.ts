@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { STACK_OUTPUTS } from '../../infra/stack-outputs.js';
+import { CFN_LINT_SKIP_REASON, cfnLint } from '../helpers/cfn-lint.js';
 import { cdkJsonContext, FIXTURE_RANK_ENTRY, REPO_ROOT } from './infra-helpers.js';
 
 const run = promisify(execFile);
@@ -76,7 +77,7 @@ describe('the app', () => {
     // run-app.mjs removes its bundle afterwards.
     const cache = join(REPO_ROOT, 'node_modules/.cache/tsmpi-cloud');
     expect(existsSync(cache) ? readdirSync(cache).filter((f) => f.startsWith('cdk-app-')) : []).toEqual([]);
-  });
+  }, 180_000);
 
   it('takes the stack name from the stackName context', async () => {
     const { code, stderr, outdir } = await synthApp({
@@ -93,13 +94,34 @@ describe('the app', () => {
     expect(stderr).toContain('Expected context `stackName` to be a CloudFormation stack name');
   });
 
-  const hasRankHandler = existsSync(join(REPO_ROOT, 'functions/rank.ts'));
+  // Both tests below read the default app's assembly; it is synthesized once.
+  let defaultSynth: ReturnType<typeof synthApp> | undefined;
+  const synthDefault = () => (defaultSynth ??= synthApp({}));
 
-  it('bundles functions/rank.ts by default', async () => {
-    expect(hasRankHandler).toBe(true);
-    const { code, stderr } = await synthApp({});
+  it('deploys the pre-bundled rank and sweeper functions by default, rebuilt from the sources first', async () => {
+    const { code, stderr, outdir } = await synthDefault();
     expect(code, stderr).toBe(0);
-  });
+    const resources = (template(outdir, 'TsmpiCloud') as unknown as {
+      Resources: Record<string, { Type: string; Properties: { Handler?: string; Code?: { S3Key?: string } } }>;
+    }).Resources;
+    const fns = Object.entries(resources).filter(
+      ([id, r]) => r.Type === 'AWS::Lambda::Function' && /^Tsmpi(Rank|Sweeper)Function/.test(id),
+    );
+    expect(fns).toHaveLength(2);
+    for (const [, fn] of fns) {
+      expect(fn.Properties.Handler).toBe('index.handler');
+      // The asset directory in the assembly is the bundle the build wrote, byte for byte.
+      const asset = join(outdir, `asset.${fn.Properties.Code?.S3Key?.replace(/\.zip$/, '')}`);
+      expect(readdirSync(asset).sort()).toEqual(['index.mjs', 'index.mjs.map']);
+    }
+  }, 180_000);
+
+  it('writes templates cfn-lint accepts', async (ctx) => {
+    if (CFN_LINT_SKIP_REASON !== undefined) ctx.skip(CFN_LINT_SKIP_REASON);
+    const { code, stderr, outdir } = await synthDefault();
+    expect(code, stderr).toBe(0);
+    expect(await cfnLint([join(outdir, 'TsmpiCloud.template.json')])).toEqual([]);
+  }, 180_000);
 
   it('fails the synth naming a rankEntry that does not exist', async () => {
     const { code, stderr } = await synthApp({ rankEntry: 'functions/no-such-handler.ts' });
