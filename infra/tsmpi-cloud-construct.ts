@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import { ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
-import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Grant, type IGrantable, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Code, Function as LambdaFunctionResource, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { type BundlingOptions, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
@@ -26,6 +26,18 @@ export const RANK_QUEUE_ACTIONS = [
   'sqs:GetQueueAttributes',
   'sqs:CreateQueue',
   'sqs:DeleteQueue',
+  'sqs:TagQueue',
+] as const;
+
+/** SQS actions a launcher needs on its job's queues (create, follow the control queue, clean up). */
+export const LAUNCHER_QUEUE_ACTIONS = [
+  'sqs:CreateQueue',
+  'sqs:DeleteQueue',
+  'sqs:GetQueueAttributes',
+  'sqs:GetQueueUrl',
+  'sqs:SendMessage',
+  'sqs:ReceiveMessage',
+  'sqs:DeleteMessage',
   'sqs:TagQueue',
 ] as const;
 
@@ -328,6 +340,51 @@ export class TsmpiCloud extends Construct {
     );
     this.output(STACK_OUTPUTS.region, stack.region, 'Region of the stack');
     this.output(STACK_OUTPUTS.stackName, stack.stackName, 'Name of the stack');
+  }
+
+  /**
+   * Grants what `tsmpi-cloud run --backend aws` and `doctor` need to a principal (the role or user
+   * a launcher runs as): read the stack's outputs, check concurrency, invoke the rank function,
+   * create, use and delete the stack's queues, upload job bundles, read, list and delete its
+   * objects. Nothing else: an end-to-end test evaluates every call of a launcher against exactly
+   * this policy and reports any action it grants that no call used.
+   *
+   * @example
+   * const ci = new Role(stack, 'Ci', { assumedBy: new AccountPrincipal(stack.account) });
+   * tsmpi.grantLaunch(ci);
+   */
+  grantLaunch(grantee: IGrantable): Grant {
+    const stack = Stack.of(this);
+    const queueArns = stack.formatArn({
+      service: 'sqs',
+      resource: `${this.queuePrefix}-*`,
+      arnFormat: ArnFormat.NO_RESOURCE_NAME,
+    });
+    const grants = [
+      Grant.addToPrincipal({
+        grantee,
+        actions: ['cloudformation:DescribeStacks'],
+        resourceArns: [stack.formatArn({ service: 'cloudformation', resource: 'stack', resourceName: `${stack.stackName}/*` })],
+      }),
+      // GetAccountSettings and ListQueues support no resource-level permissions (Resource "*").
+      Grant.addToPrincipal({ grantee, actions: ['lambda:GetAccountSettings', 'sqs:ListQueues'], resourceArns: ['*'] }),
+      Grant.addToPrincipal({
+        grantee,
+        actions: ['lambda:InvokeFunction', 'lambda:GetFunctionConcurrency', 'lambda:GetFunctionConfiguration'],
+        resourceArns: [this.rankFunction.functionArn],
+      }),
+      Grant.addToPrincipal({ grantee, actions: [...LAUNCHER_QUEUE_ACTIONS], resourceArns: [queueArns] }),
+      Grant.addToPrincipal({ grantee, actions: ['s3:ListBucket'], resourceArns: [this.bucket.bucketArn] }),
+      Grant.addToPrincipal({
+        grantee,
+        actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'],
+        resourceArns: [
+          this.bucket.arnForObjects(`${BUCKET_PREFIXES.jobs}*`),
+          this.bucket.arnForObjects(`${BUCKET_PREFIXES.payloads}*`),
+        ],
+      }),
+    ];
+    return grants.reduce((all, grant) => all.combine(grant));
   }
 
   /** An output whose key is exactly `key` (no path hash) and that is not exported. */
