@@ -130,6 +130,8 @@ export interface LambdaService {
   readonly invocations: readonly Invocation[];
   /** Environments ever started, and the ones alive now. */
   environmentsStarted(): number;
+  /** The most invocations that ran at once. */
+  maxConcurrent(): number;
   liveProcesses(): number;
   /** Resolves once nothing is queued, running or waiting for a retry or a duplicate. */
   idle(): Promise<void>;
@@ -165,6 +167,7 @@ export async function startLambdaService(options: LambdaServiceOptions): Promise
   let delayed = 0;
   /** Invocations running or starting: what the concurrency limit counts. */
   let inFlight = 0;
+  let maxInFlight = 0;
   let closed = false;
   let nextEnvironmentId = 1;
 
@@ -372,6 +375,7 @@ export async function startLambdaService(options: LambdaServiceOptions): Promise
       }
       // Counted from now on, before its environment exists.
       inFlight++;
+      maxInFlight = Math.max(maxInFlight, inFlight);
       void execute(inv).then((outcome) => {
         inFlight--;
         const failed = outcome.kind !== 'returned';
@@ -523,6 +527,7 @@ export async function startLambdaService(options: LambdaServiceOptions): Promise
     fn,
     invocations,
     environmentsStarted: () => nextEnvironmentId - 1,
+    maxConcurrent: () => maxInFlight,
     liveProcesses: () =>
       environments.filter((e) => e.proc.exitCode === null && e.proc.signalCode === null).length,
     idle() {
