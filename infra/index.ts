@@ -7,8 +7,8 @@
 export { functionAssetDir, functionEntry, packageRoot } from './package-root.js';
 export { BUCKET_PREFIXES, ENV, RANK_ENVIRONMENT, STACK_OUTPUTS } from './stack-outputs.js';
 export {
-  RANK_MAX_EVENT_AGE,
   LAUNCHER_QUEUE_ACTIONS,
+  RANK_MAX_EVENT_AGE,
   RANK_QUEUE_ACTIONS,
   SWEEP_INTERVAL,
   TsmpiCloud,

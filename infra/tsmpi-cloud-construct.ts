@@ -364,13 +364,27 @@ export class TsmpiCloud extends Construct {
       Grant.addToPrincipal({
         grantee,
         actions: ['cloudformation:DescribeStacks'],
-        resourceArns: [stack.formatArn({ service: 'cloudformation', resource: 'stack', resourceName: `${stack.stackName}/*` })],
+        resourceArns: [
+          stack.formatArn({
+            service: 'cloudformation',
+            resource: 'stack',
+            resourceName: `${stack.stackName}/*`,
+          }),
+        ],
       }),
       // GetAccountSettings and ListQueues support no resource-level permissions (Resource "*").
-      Grant.addToPrincipal({ grantee, actions: ['lambda:GetAccountSettings', 'sqs:ListQueues'], resourceArns: ['*'] }),
       Grant.addToPrincipal({
         grantee,
-        actions: ['lambda:InvokeFunction', 'lambda:GetFunctionConcurrency', 'lambda:GetFunctionConfiguration'],
+        actions: ['lambda:GetAccountSettings', 'sqs:ListQueues'],
+        resourceArns: ['*'],
+      }),
+      Grant.addToPrincipal({
+        grantee,
+        actions: [
+          'lambda:InvokeFunction',
+          'lambda:GetFunctionConcurrency',
+          'lambda:GetFunctionConfiguration',
+        ],
         resourceArns: [this.rankFunction.functionArn],
       }),
       Grant.addToPrincipal({ grantee, actions: [...LAUNCHER_QUEUE_ACTIONS], resourceArns: [queueArns] }),

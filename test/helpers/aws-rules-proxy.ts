@@ -61,7 +61,10 @@ interface Duplicate {
   message: Record<string, unknown>;
 }
 
-export async function startAwsRulesProxy(upstream: string, rules: Partial<AwsRules> = {}): Promise<AwsRulesProxy> {
+export async function startAwsRulesProxy(
+  upstream: string,
+  rules: Partial<AwsRules> = {},
+): Promise<AwsRulesProxy> {
   const target = new URL(upstream);
   const proxy: AwsRulesProxy = {
     endpoint: '',
@@ -104,14 +107,21 @@ export async function startAwsRulesProxy(upstream: string, rules: Partial<AwsRul
           ? input.QueueName
           : undefined;
     const action = `sqs:${op.replace(/Batch$/, '')}`;
-    const resource = op === 'ListQueues' || queue === undefined ? '*' : `arn:aws:sqs:${REGION}:${ACCOUNT}:${queue}`;
+    const resource =
+      op === 'ListQueues' || queue === undefined ? '*' : `arn:aws:sqs:${REGION}:${ACCOUNT}:${queue}`;
     const key = accessKeyOf(req);
     // "To tag a queue on creation, you must have the sqs:CreateQueue and sqs:TagQueue permissions"
     // (CreateQueue API reference).
     const actions = op === 'CreateQueue' && input.tags !== undefined ? [action, 'sqs:TagQueue'] : [action];
     for (const a of actions) {
       if (proxy.rules.authorize !== undefined && !(await proxy.rules.authorize(key, a, resource))) {
-        return sqsError(res, 403, 'AccessDenied', 'AccessDenied', `User is not authorized to perform: ${a} on resource: ${resource}`);
+        return sqsError(
+          res,
+          403,
+          'AccessDenied',
+          'AccessDenied',
+          `User is not authorized to perform: ${a} on resource: ${resource}`,
+        );
       }
     }
     const now = Date.now();
@@ -150,13 +160,17 @@ export async function startAwsRulesProxy(upstream: string, rules: Partial<AwsRul
     }
     // Copies of messages delivered earlier: answered here, never forwarded.
     if (op === 'DeleteMessage' && String(input.ReceiptHandle).startsWith('dup-')) return sqsJson(res, {});
-    if (op === 'ChangeMessageVisibility' && String(input.ReceiptHandle).startsWith('dup-')) return sqsJson(res, {});
+    if (op === 'ChangeMessageVisibility' && String(input.ReceiptHandle).startsWith('dup-'))
+      return sqsJson(res, {});
     if (op === 'ReceiveMessage' && queue !== undefined) {
       const due = (duplicates.get(queue) ?? []).filter((d) => d.due <= now);
       if (due.length > 0) {
         const max = Number(input.MaxNumberOfMessages ?? 1);
         const take = due.slice(0, max);
-        duplicates.set(queue, (duplicates.get(queue) ?? []).filter((d) => !take.includes(d)));
+        duplicates.set(
+          queue,
+          (duplicates.get(queue) ?? []).filter((d) => !take.includes(d)),
+        );
         fire('duplicate');
         return sqsJson(res, {
           Messages: take.map((d) => ({ ...d.message, ReceiptHandle: `dup-${randomUUID()}` })),
@@ -169,7 +183,8 @@ export async function startAwsRulesProxy(upstream: string, rules: Partial<AwsRul
       const entries = (input.Entries ?? []) as { Id: string; ReceiptHandle: string }[];
       dupEntries = entries.filter((e) => e.ReceiptHandle.startsWith('dup-'));
       const real = entries.filter((e) => !e.ReceiptHandle.startsWith('dup-'));
-      if (real.length === 0) return sqsJson(res, { Successful: dupEntries.map((e) => ({ Id: e.Id })), Failed: [] });
+      if (real.length === 0)
+        return sqsJson(res, { Successful: dupEntries.map((e) => ({ Id: e.Id })), Failed: [] });
       forwardBody = Buffer.from(JSON.stringify({ ...input, Entries: real }));
     }
     const answer = await forward(req, forwardBody);
@@ -186,7 +201,12 @@ export async function startAwsRulesProxy(upstream: string, rules: Partial<AwsRul
       parsed.Successful = [...(parsed.Successful ?? []), ...dupEntries.map((e) => ({ Id: e.Id }))];
       return sqsJson(res, parsed);
     }
-    if (answer.status === 200 && op === 'ReceiveMessage' && queue !== undefined && proxy.rules.duplicate !== undefined) {
+    if (
+      answer.status === 200 &&
+      op === 'ReceiveMessage' &&
+      queue !== undefined &&
+      proxy.rules.duplicate !== undefined
+    ) {
       const parsed = JSON.parse(answer.body.toString('utf8')) as { Messages?: Record<string, unknown>[] };
       for (const m of parsed.Messages ?? []) {
         if (proxy.rules.duplicate(queue, String(m.Body ?? ''))) {
@@ -212,7 +232,8 @@ export async function startAwsRulesProxy(upstream: string, rules: Partial<AwsRul
     if (objectKey !== '') {
       const arn = `${bucketArn}/${objectKey}`;
       if (method === 'GET' || method === 'HEAD') checks.push(['s3:GetObject', arn]);
-      else if (method === 'DELETE') checks.push([q.has('uploadId') ? 's3:AbortMultipartUpload' : 's3:DeleteObject', arn]);
+      else if (method === 'DELETE')
+        checks.push([q.has('uploadId') ? 's3:AbortMultipartUpload' : 's3:DeleteObject', arn]);
       else checks.push(['s3:PutObject', arn]);
     } else if (method === 'POST' && q.has('delete')) {
       for (const m of body.toString('utf8').matchAll(/<Key>([^<]*)<\/Key>/g)) {
@@ -224,7 +245,8 @@ export async function startAwsRulesProxy(upstream: string, rules: Partial<AwsRul
     else if (method === 'DELETE') checks.push(['s3:DeleteBucket', bucketArn]);
     if (proxy.rules.authorize !== undefined) {
       for (const [action, resource] of checks) {
-        if (!(await proxy.rules.authorize(key, action, resource))) return s3Error(res, method, 403, 'AccessDenied', 'Access Denied');
+        if (!(await proxy.rules.authorize(key, action, resource)))
+          return s3Error(res, method, 403, 'AccessDenied', 'Access Denied');
       }
     }
     if (objectKey !== '' && proxy.rules.slowDown?.(method, objectKey) === true) {
@@ -265,7 +287,8 @@ export async function startAwsRulesProxy(upstream: string, rules: Partial<AwsRul
             r.on('data', (c: Buffer) => chunks.push(c));
             r.on('end', () => {
               const h: Record<string, string | string[]> = {};
-              for (const [k, v] of Object.entries(r.headers)) if (v !== undefined && k !== 'transfer-encoding') h[k] = v;
+              for (const [k, v] of Object.entries(r.headers))
+                if (v !== undefined && k !== 'transfer-encoding') h[k] = v;
               const b = Buffer.concat(chunks);
               if (req.method !== 'HEAD') h['content-length'] = String(b.length);
               resolve({ status: r.statusCode ?? 500, headers: h, body: b });
@@ -286,11 +309,19 @@ export async function startAwsRulesProxy(upstream: string, rules: Partial<AwsRul
 
 function sqsJson(res: ServerResponse, value: unknown): void {
   const text = JSON.stringify(value);
-  res.writeHead(200, { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-requestid': randomUUID() }).end(text);
+  res
+    .writeHead(200, { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-requestid': randomUUID() })
+    .end(text);
 }
 
 /** An SQS JSON-protocol error; `x-amzn-query-error` carries the query-protocol code the SDK exposes as `Code`. */
-function sqsError(res: ServerResponse, status: number, type: string, queryCode: string, message: string): void {
+function sqsError(
+  res: ServerResponse,
+  status: number,
+  type: string,
+  queryCode: string,
+  message: string,
+): void {
   res
     .writeHead(status, {
       'content-type': 'application/x-amz-json-1.0',
@@ -313,7 +344,12 @@ function s3Error(res: ServerResponse, method: string, status: number, code: stri
 }
 
 function unescapeXml(s: string): string {
-  return s.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, '&');
+  return s
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&apos;/g, "'")
+    .replace(/&amp;/g, '&');
 }
 
 function readBody(req: IncomingMessage): Promise<Buffer> {

@@ -21,7 +21,12 @@ import { createSqsClients } from '../../sdk/transport/sqs/clients.js';
 import { type AwsRules, type AwsRulesProxy, startAwsRulesProxy } from './aws-rules-proxy.js';
 import { startFauxqs } from './fauxqs.js';
 import { createIamAuthorizer, type IamAuthorizer } from './iam-authorizer.js';
-import { type LambdaService, type LambdaServiceOptions, runtimeMajor, startLambdaService } from './lambda-service.js';
+import {
+  type LambdaService,
+  type LambdaServiceOptions,
+  runtimeMajor,
+  startLambdaService,
+} from './lambda-service.js';
 import { startMoto } from './moto.js';
 import { REGION, type SynthesizedStack, synthesizeStack } from './synthesized-stack.js';
 
@@ -33,7 +38,9 @@ export const LAMBDA_RIC = process.env.TSMPI_LAMBDA_RIC ?? DEFAULT_RIC;
 
 function nodeMajor(bin: string): number | undefined {
   try {
-    return Number(execFileSync(bin, ['--version'], { encoding: 'utf8' }).trim().replace(/^v/, '').split('.')[0]);
+    return Number(
+      execFileSync(bin, ['--version'], { encoding: 'utf8' }).trim().replace(/^v/, '').split('.')[0],
+    );
   } catch {
     return undefined;
   }
@@ -71,7 +78,9 @@ export async function startAwsStandin(
   options: {
     emulator?: Emulator;
     rules?: Partial<AwsRules>;
-    lambda?: Partial<Pick<LambdaServiceOptions, 'duplicate' | 'duplicateDelayMs' | 'concurrency' | 'retryDelaysMs'>>;
+    lambda?: Partial<
+      Pick<LambdaServiceOptions, 'duplicate' | 'duplicateDelayMs' | 'concurrency' | 'retryDelaysMs'>
+    >;
     /** Overrides of the function's template settings (e.g. a shorter timeout for a kill test). */
     timeoutSeconds?: number;
   } = {},
@@ -80,10 +89,13 @@ export async function startAwsStandin(
   const stackName = 'TsmpiStandin';
   const bucket = 'tsmpi-standin-bucket';
   const synth = synthesizeStack({ stackName, bucket, props: { queuePrefix: 'tsmpi-sd' } });
-  if (runtimeMajor(synth.rank.runtime) !== 24) throw new Error(`the template's runtime is ${synth.rank.runtime}`);
+  if (runtimeMajor(synth.rank.runtime) !== 24)
+    throw new Error(`the template's runtime is ${synth.rank.runtime}`);
   const iam = createIamAuthorizer(synth.roles);
   const upstream =
-    emulator === 'moto' ? await startMoto() : await startFauxqs({ bucket }).then((f) => ({ ...f, stop: f.stop }));
+    emulator === 'moto'
+      ? await startMoto()
+      : await startFauxqs({ bucket }).then((f) => ({ ...f, stop: f.stop }));
   const admin = createSqsClients({
     endpoint: upstream.endpoint,
     region: REGION,
@@ -142,7 +154,9 @@ export async function startAwsStandin(
       TSMPI_OUTPUTS_FILE: '',
     },
     async leftovers() {
-      const queues = await admin.sqs.send(new ListQueuesCommand({ QueueNamePrefix: `${synth.queuePrefix}-` }));
+      const queues = await admin.sqs.send(
+        new ListQueuesCommand({ QueueNamePrefix: `${synth.queuePrefix}-` }),
+      );
       const objects = await admin.s3.send(new ListObjectsV2Command({ Bucket: bucket }));
       return {
         queues: queues.QueueUrls ?? [],

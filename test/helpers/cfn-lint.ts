@@ -46,7 +46,8 @@ export async function cfnLint(templates: readonly string[]): Promise<CfnLintFind
   const stdout = await run('cfn-lint', args, { maxBuffer: 16 * 1024 * 1024 }).then(
     (r) => r.stdout,
     (error: { code?: number; stdout?: string; stderr?: string }) => {
-      if (typeof error.code === 'number' && error.code > 0 && error.code < 16 && error.stdout) return error.stdout;
+      if (typeof error.code === 'number' && error.code > 0 && error.code < 16 && error.stdout)
+        return error.stdout;
       throw new Error(`cfn-lint failed (exit ${error.code}): ${error.stderr ?? ''}`);
     },
   );

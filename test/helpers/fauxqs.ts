@@ -3,6 +3,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import { buildApp } from 'fauxqs';
 import { afterAll, beforeAll } from 'vitest';
 import { createSqsClients } from '../../sdk/transport/sqs/clients.js';
+import { startMoto } from './moto.js';
 
 export interface Fauxqs {
   /** `http://127.0.0.1:<port>`: SQS and S3 on one endpoint. */
@@ -21,6 +22,8 @@ export interface Fauxqs {
  * one bucket.
  */
 export async function startFauxqs(options: { bucket?: string } = {}): Promise<Fauxqs> {
+  // `TSMPI_SQS_EMULATOR=moto` runs the same suites against moto_server, a second implementation.
+  if (process.env.TSMPI_SQS_EMULATOR === 'moto') return startMotoEmulator(options);
   // buildApp + listen on 127.0.0.1 rather than startFauxqs(), which binds every interface.
   const app = buildApp({ logger: false });
   const address = await app.listen({ port: 0, host: '127.0.0.1' });
@@ -42,6 +45,27 @@ export async function startFauxqs(options: { bucket?: string } = {}): Promise<Fa
     return stopped;
   };
   return { endpoint, sqs, s3, bucket, stop };
+}
+
+async function startMotoEmulator(options: { bucket?: string }): Promise<Fauxqs> {
+  const moto = await startMoto();
+  const { sqs, s3 } = createSqsClients({
+    endpoint: moto.endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  });
+  const bucket = options.bucket ?? 'tsmpi-test';
+  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  let stopped: Promise<void> | undefined;
+  const stop = () => {
+    stopped ??= (async () => {
+      sqs.destroy();
+      s3.destroy();
+      await moto.stop();
+    })();
+    return stopped;
+  };
+  return { endpoint: moto.endpoint, sqs, s3, bucket, stop };
 }
 
 /**

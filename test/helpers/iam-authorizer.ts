@@ -39,7 +39,11 @@ export interface IamAuthorizer {
 
 /** Access key ids look like AWS's (AKIA + 16 upper-case characters); the principal is in the id. */
 function keyFor(principal: string): string {
-  return `AKIA${principal.toUpperCase().replace(/[^A-Z0-9]/g, '').padEnd(16, 'X').slice(0, 16)}`;
+  return `AKIA${principal
+    .toUpperCase()
+    .replace(/[^A-Z0-9]/g, '')
+    .padEnd(16, 'X')
+    .slice(0, 16)}`;
 }
 
 export function createIamAuthorizer(principals: Record<string, PrincipalPolicies>): IamAuthorizer {

@@ -337,7 +337,10 @@ export async function startLambdaService(options: LambdaServiceOptions): Promise
       res.writeHead(202, { 'content-type': 'application/json' }).end('{"status":"OK"}');
       if (env.current?.requestId !== requestId) return; // a late post for an invocation already over
       if (m[2] === 'response') {
-        env.settle?.({ kind: 'returned', value: body.length === 0 ? null : JSON.parse(body.toString('utf8')) });
+        env.settle?.({
+          kind: 'returned',
+          value: body.length === 0 ? null : JSON.parse(body.toString('utf8')),
+        });
       } else {
         const error = parseError(body, req.headers['lambda-runtime-function-error-type']);
         env.settle?.({ kind: 'threw', ...error });
@@ -381,7 +384,13 @@ export async function startLambdaService(options: LambdaServiceOptions): Promise
         const failed = outcome.kind !== 'returned';
         if (failed && inv.attempt <= fn.maximumRetryAttempts) {
           later(inv.attempt === 1 ? retry1 : retry2, () => {
-            enqueue({ ...inv, requestId: inv.requestId, attempt: inv.attempt + 1, outcome: undefined, logs: '' });
+            enqueue({
+              ...inv,
+              requestId: inv.requestId,
+              attempt: inv.attempt + 1,
+              outcome: undefined,
+              logs: '',
+            });
           });
         }
         dispatch();
@@ -421,7 +430,8 @@ export async function startLambdaService(options: LambdaServiceOptions): Promise
       });
     }
     const m = /^\/(\d{4}-\d{2}-\d{2})\/functions\/([^/]+)(\/[a-z-]+)?$/.exec(path);
-    if (m === null) return sendError(res, 404, 'UnknownOperationException', `no route for ${req.method} ${path}`);
+    if (m === null)
+      return sendError(res, 404, 'UnknownOperationException', `no route for ${req.method} ${path}`);
     const [, , name = '', rest = ''] = m;
     if (name !== fn.functionName && name !== functionArn) {
       return sendError(res, 404, 'ResourceNotFoundException', `Function not found: ${name}`);
@@ -476,7 +486,12 @@ export async function startLambdaService(options: LambdaServiceOptions): Promise
       try {
         event = JSON.parse(body.toString('utf8') || '{}') as Record<string, unknown>;
       } catch {
-        return sendError(res, 400, 'InvalidRequestContentException', 'Could not parse request body into json');
+        return sendError(
+          res,
+          400,
+          'InvalidRequestContentException',
+          'Could not parse request body into json',
+        );
       }
       if (type === 'DryRun') {
         res.writeHead(204).end();
@@ -494,29 +509,42 @@ export async function startLambdaService(options: LambdaServiceOptions): Promise
       });
       if (type === 'Event') {
         enqueue(inv(1, true));
-        if (options.duplicate?.(event) === true) later(options.duplicateDelayMs ?? 2000, () => enqueue(inv(2, true)));
+        if (options.duplicate?.(event) === true)
+          later(options.duplicateDelayMs ?? 2000, () => enqueue(inv(2, true)));
         res.writeHead(202, { 'x-amzn-requestid': requestId }).end();
         return;
       }
       if (busy() >= limit) {
-        return sendError(res, 429, 'TooManyRequestsException', 'Rate Exceeded.', { Reason: 'ReservedFunctionConcurrentInvocationLimitExceeded' });
+        return sendError(res, 429, 'TooManyRequestsException', 'Rate Exceeded.', {
+          Reason: 'ReservedFunctionConcurrentInvocationLimitExceeded',
+        });
       }
       inFlight++;
       const outcome = await execute(inv(1, false)).finally(() => {
         inFlight--;
         dispatch();
       });
-      const headers: Record<string, string> = { 'content-type': 'application/json', 'x-amzn-requestid': requestId };
+      const headers: Record<string, string> = {
+        'content-type': 'application/json',
+        'x-amzn-requestid': requestId,
+      };
       if (outcome.kind !== 'returned') headers['x-amz-function-error'] = 'Unhandled';
       res.writeHead(200, headers);
-      res.end(JSON.stringify(outcome.kind === 'returned' ? (outcome.value ?? null) : describeFailure(outcome)));
+      res.end(
+        JSON.stringify(outcome.kind === 'returned' ? (outcome.value ?? null) : describeFailure(outcome)),
+      );
       return;
     }
     return sendError(res, 404, 'UnknownOperationException', `no route for ${req.method} ${path}`);
   }
 
   function denied(res: ServerResponse, action: string): void {
-    sendError(res, 403, 'AccessDeniedException', `User is not authorized to perform: ${action} on resource: ${functionArn}`);
+    sendError(
+      res,
+      403,
+      'AccessDeniedException',
+      `User is not authorized to perform: ${action} on resource: ${functionArn}`,
+    );
   }
 
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
@@ -574,10 +602,16 @@ function describeFailure(outcome: InvocationOutcome): { errorType: string; error
   }
 }
 
-function parseError(body: Buffer, header: string | string[] | undefined): { errorType: string; errorMessage: string } {
+function parseError(
+  body: Buffer,
+  header: string | string[] | undefined,
+): { errorType: string; errorMessage: string } {
   try {
     const parsed = JSON.parse(body.toString('utf8')) as { errorType?: string; errorMessage?: string };
-    return { errorType: parsed.errorType ?? String(header ?? 'Unknown'), errorMessage: parsed.errorMessage ?? '' };
+    return {
+      errorType: parsed.errorType ?? String(header ?? 'Unknown'),
+      errorMessage: parsed.errorMessage ?? '',
+    };
   } catch {
     return { errorType: String(header ?? 'Unknown'), errorMessage: body.toString('utf8') };
   }

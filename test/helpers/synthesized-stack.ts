@@ -10,8 +10,8 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AccountRootPrincipal, Role } from 'aws-cdk-lib/aws-iam';
 import { App, Duration, Stack } from 'aws-cdk-lib';
+import { AccountRootPrincipal, Role } from 'aws-cdk-lib/aws-iam';
 import { TsmpiCloud } from '../../infra/tsmpi-cloud-construct.js';
 import type { TsmpiCloudProps } from '../../infra/tsmpi-cloud-props.js';
 import { cdkJsonContext } from '../infra/infra-helpers.js';
@@ -111,11 +111,14 @@ export function synthesizeStack(options: {
     if (id === undefined || r === undefined) throw new Error(`synthesizeStack: no function ${prefix}*`);
     const p = resolve(r.Properties) as Record<string, any>;
     const invokeConfig = Object.values(template.Resources).find(
-      (v) => v.Type === 'AWS::Lambda::EventInvokeConfig' && (v.Properties?.FunctionName as { Ref?: string })?.Ref === id,
+      (v) =>
+        v.Type === 'AWS::Lambda::EventInvokeConfig' &&
+        (v.Properties?.FunctionName as { Ref?: string })?.Ref === id,
     );
     // The default synthesizer stages each asset as `asset.<hash>` and names its object `<hash>.zip`.
     const codeDir = join(outdir, `asset.${String(p.Code?.S3Key).replace(/\.zip$/, '')}`);
-    if (!existsSync(join(codeDir, 'index.mjs'))) throw new Error(`synthesizeStack: no asset ${codeDir} for ${id}`);
+    if (!existsSync(join(codeDir, 'index.mjs')))
+      throw new Error(`synthesizeStack: no asset ${codeDir} for ${id}`);
     return {
       functionName: String(p.FunctionName),
       runtime: String(p.Runtime),
@@ -147,7 +150,9 @@ export function synthesizeStack(options: {
     }
     const role = template.Resources[roleId];
     if ((role?.Properties?.ManagedPolicyArns ?? []).length > 0) {
-      throw new Error(`synthesizeStack: role ${roleId} has managed policies, which this evaluator does not load`);
+      throw new Error(
+        `synthesizeStack: role ${roleId} has managed policies, which this evaluator does not load`,
+      );
     }
     for (const inline of role?.Properties?.Policies ?? []) {
       policies.push({ name: inline.PolicyName, policy: resolve(inline.PolicyDocument) });

@@ -101,9 +101,14 @@ describe('the app', () => {
   it('deploys the pre-bundled rank and sweeper functions by default, rebuilt from the sources first', async () => {
     const { code, stderr, outdir } = await synthDefault();
     expect(code, stderr).toBe(0);
-    const resources = (template(outdir, 'TsmpiCloud') as unknown as {
-      Resources: Record<string, { Type: string; Properties: { Handler?: string; Code?: { S3Key?: string } } }>;
-    }).Resources;
+    const resources = (
+      template(outdir, 'TsmpiCloud') as unknown as {
+        Resources: Record<
+          string,
+          { Type: string; Properties: { Handler?: string; Code?: { S3Key?: string } } }
+        >;
+      }
+    ).Resources;
     const fns = Object.entries(resources).filter(
       ([id, r]) => r.Type === 'AWS::Lambda::Function' && /^Tsmpi(Rank|Sweeper)Function/.test(id),
     );

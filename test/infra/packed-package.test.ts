@@ -51,7 +51,9 @@ let skipReason: string | undefined;
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'tsmpi-packed-'));
   // `npm test` builds first; --ignore-scripts keeps `prepare` from rebuilding dist/ under other tests.
-  expect(existsSync(join(REPO_ROOT, 'dist/functions/rank/index.mjs')), 'run `npm run build` first').toBe(true);
+  expect(existsSync(join(REPO_ROOT, 'dist/functions/rank/index.mjs')), 'run `npm run build` first').toBe(
+    true,
+  );
   const packed = await run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', dir], {
     cwd: REPO_ROOT,
   });
@@ -100,7 +102,10 @@ async function synth(outName: string) {
     maxBuffer: 16 * 1024 * 1024,
   });
   const file = join(outdir, 'Consumer.template.json');
-  return { file, template: JSON.parse(readFileSync(file, 'utf8')) as { Resources: Record<string, LambdaResource> } };
+  return {
+    file,
+    template: JSON.parse(readFileSync(file, 'utf8')) as { Resources: Record<string, LambdaResource> },
+  };
 }
 
 function functions(template: { Resources: Record<string, LambdaResource> }) {
@@ -147,7 +152,11 @@ describe('the packed package in a fresh CDK app', () => {
     if (skipReason !== undefined) ctx.skip(skipReason);
     rmSync(join(app, 'package-lock.json'), { force: true });
     const { template, file } = await synth('out-unlocked');
-    expect(functions(template).map((f) => f.Code.S3Key).sort()).toEqual(repositoryAssetKeys());
+    expect(
+      functions(template)
+        .map((f) => f.Code.S3Key)
+        .sort(),
+    ).toEqual(repositoryAssetKeys());
     if (CFN_LINT_SKIP_REASON !== undefined) ctx.skip(CFN_LINT_SKIP_REASON);
     expect(await cfnLint([file])).toEqual([]);
   });

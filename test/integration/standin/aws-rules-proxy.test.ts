@@ -62,7 +62,9 @@ describe.each(emulators)('the AWS rules layer ($emulator)', ({ emulator, skip })
     if (skip !== undefined) ctx.skip(skip);
     proxy.rules.youngQueueMs = 60_000;
     const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: name('young') }));
-    const early = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['All'] })).catch((e) => e);
+    const early = await sqs
+      .send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['All'] }))
+      .catch((e) => e);
     expect(code(early)).toBe('QueueDoesNotExist');
     proxy.rules.youngQueueMs = 0;
     await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['All'] }));
@@ -83,10 +85,14 @@ describe.each(emulators)('the AWS rules layer ($emulator)', ({ emulator, skip })
     if (skip !== undefined) ctx.skip(skip);
     const get = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'payloads/gone' })).catch((e) => e);
     expect(code(get)).toBe('AccessDenied');
-    const head = await s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'jobs/gone.mjs' })).catch((e) => e);
+    const head = await s3
+      .send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'jobs/gone.mjs' }))
+      .catch((e) => e);
     expect((head as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode).toBe(403);
     proxy.rules.canListBucket = async () => true;
-    const listed = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'payloads/gone' })).catch((e) => e);
+    const listed = await s3
+      .send(new GetObjectCommand({ Bucket: BUCKET, Key: 'payloads/gone' }))
+      .catch((e) => e);
     proxy.rules.canListBucket = undefined;
     expect(code(listed)).toBe('NoSuchKey');
   });
@@ -118,7 +124,9 @@ describe.each(emulators)('the AWS rules layer ($emulator)', ({ emulator, skip })
       maxAttempts: 1,
     });
     proxy.rules.slowDown = (method) => method === 'PUT';
-    const r = await noRetry.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'payloads/x', Body: 'x' })).catch((e) => e);
+    const r = await noRetry
+      .send(new PutObjectCommand({ Bucket: BUCKET, Key: 'payloads/x', Body: 'x' }))
+      .catch((e) => e);
     proxy.rules.slowDown = undefined;
     noRetry.destroy();
     expect(code(r)).toBe('SlowDown');

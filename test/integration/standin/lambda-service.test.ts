@@ -5,7 +5,11 @@
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LAMBDA_RIC, LAMBDA_STANDIN_SKIP_REASON, NODE24 } from '../../helpers/aws-standin.js';
-import { type LambdaFunctionSpec, type LambdaService, startLambdaService } from '../../helpers/lambda-service.js';
+import {
+  type LambdaFunctionSpec,
+  type LambdaService,
+  startLambdaService,
+} from '../../helpers/lambda-service.js';
 
 const PROBE = fileURLToPath(new URL('../../fixtures/lambda/probe/', import.meta.url));
 const spec = (over: Partial<LambdaFunctionSpec> = {}): LambdaFunctionSpec => ({
@@ -39,7 +43,11 @@ async function invoke(s: LambdaService, event: unknown, type = 'RequestResponse'
     headers: { 'x-amz-invocation-type': type },
     body: JSON.stringify(event),
   });
-  return { status: r.status, error: r.headers.get('x-amz-function-error'), body: r.status === 202 ? null : await r.json() };
+  return {
+    status: r.status,
+    error: r.headers.get('x-amz-function-error'),
+    body: (r.status === 202 ? null : await r.json()) as any,
+  };
 }
 
 describe('the Lambda stand-in', () => {

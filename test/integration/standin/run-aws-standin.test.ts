@@ -5,8 +5,8 @@
  * against the synthesized IAM policy of the role that made it (see test/helpers/aws-standin.ts).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli } from '../../helpers/cli.js';
 import { type AwsStandin, LAMBDA_STANDIN_SKIP_REASON, startAwsStandin } from '../../helpers/aws-standin.js';
+import { cli } from '../../helpers/cli.js';
 import { UNOBSERVABLE_ACTIONS } from '../../helpers/iam-authorizer.js';
 import { MOTO_SKIP_REASON } from '../../helpers/moto.js';
 
@@ -33,7 +33,20 @@ describe.each(emulators)('run --backend aws on the AWS stand-ins ($emulator)', (
 
   const run = (job: string, ranks: number, extra: string[] = []) =>
     cli(
-      ['run', job, '--ranks', String(ranks), '--backend', 'aws', '--outputs-file', s!.outputsFile, '--endpoint', s!.proxy.endpoint, '--json', ...extra],
+      [
+        'run',
+        job,
+        '--ranks',
+        String(ranks),
+        '--backend',
+        'aws',
+        '--outputs-file',
+        s!.outputsFile,
+        '--endpoint',
+        s!.proxy.endpoint,
+        '--json',
+        ...extra,
+      ],
       { env: s!.launcherEnv },
     );
 
@@ -50,7 +63,9 @@ describe.each(emulators)('run --backend aws on the AWS stand-ins ($emulator)', (
       expect(await stand.leftovers()).toEqual({ queues: [], objects: [] });
     }
     const invs = stand.lambda.invocations.filter((i) => i.delivery === 1);
-    expect(invs.filter((i) => i.outcome?.kind !== 'returned').map((i) => [i.outcome, i.logs.slice(-500)])).toEqual([]);
+    expect(
+      invs.filter((i) => i.outcome?.kind !== 'returned').map((i) => [i.outcome, i.logs.slice(-500)]),
+    ).toEqual([]);
     // The second round ran in environments the first one left warm.
     expect(invs.slice(64).some((i) => i.cold === false)).toBe(true);
     // Each round's rank 7 was delivered twice; the copy found its rank claimed and did nothing.
