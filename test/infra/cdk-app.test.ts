@@ -86,7 +86,7 @@ describe('the app', () => {
     });
     expect(code, stderr).toBe(0);
     expect(template(outdir, 'TsmpiStaging').Outputs.StackName?.Value).toBe('TsmpiStaging');
-  });
+  }, 180_000);
 
   it('rejects a stack name CloudFormation would refuse, saying why', async () => {
     const { code, stderr } = await synthApp({ stackName: 'tsmpi_cloud', rankEntry: FIXTURE_RANK_ENTRY });

@@ -146,7 +146,7 @@ describe('the packed package in a fresh CDK app', () => {
       ['NODE_OPTIONS', 'TSMPI_BUCKET', 'TSMPI_QUEUE_PREFIX', 'TSMPI_STACK'].sort(),
     );
     expect(fns.map((f) => f.Code.S3Key).sort()).toEqual(repositoryAssetKeys());
-  });
+  }, 300_000);
 
   it('synthesizes without a lock file, to the same assets', async (ctx) => {
     if (skipReason !== undefined) ctx.skip(skipReason);
@@ -159,5 +159,5 @@ describe('the packed package in a fresh CDK app', () => {
     ).toEqual(repositoryAssetKeys());
     if (CFN_LINT_SKIP_REASON !== undefined) ctx.skip(CFN_LINT_SKIP_REASON);
     expect(await cfnLint([file])).toEqual([]);
-  });
+  }, 300_000);
 });
