@@ -17,6 +17,8 @@ export interface SqsCallsOptions {
   latency: LogNormalLatency | undefined;
   retry: RetryPolicy;
   counters: SqsCounters;
+  /** How long after construction a queue that never answered may still be too new to use. */
+  newQueueGraceMs: number;
 }
 
 /**
@@ -39,6 +41,8 @@ export class SqsCalls {
   readonly #latency: LogNormalLatency | undefined;
   /** The SQS client's custom endpoint, once known: named in "cannot reach" errors. */
   #endpoint: string | undefined;
+  /** `performance.now()` until which QueueDoesNotExist from a queue that never answered is retried. */
+  readonly #newQueueUntil: number;
 
   constructor(o: SqsCallsOptions) {
     this.rank = o.rank;
@@ -47,6 +51,7 @@ export class SqsCalls {
     this.retry = o.retry;
     this.counters = o.counters;
     this.#latency = o.latency;
+    this.#newQueueUntil = performance.now() + o.newQueueGraceMs;
     // Every call in flight listens to one of the two signals; hundreds at once are normal here.
     setMaxListeners(0, this.pollAbort.signal, this.hardAbort.signal);
     void endpointOf(this.sqs).then((e) => {
@@ -89,6 +94,17 @@ export class SqsCalls {
       },
       { policy: this.retry, signal, what, onRetry: () => this.counters.retries++ },
     );
+  }
+
+  /**
+   * Whether QueueDoesNotExist from a queue that has not answered yet is to be retried: "After you
+   * create a queue, you must wait at least one second after the queue is created to be able to
+   * use the queue" (SQS API reference, CreateQueue), and ranks start as soon as their queues are
+   * created. Once a queue answered, or once the job is well under way, QueueDoesNotExist is final:
+   * the queue was deleted under the running job.
+   */
+  mayBeNewQueue(): boolean {
+    return performance.now() < this.#newQueueUntil;
   }
 
   /** Sleeps before retry `attempt + 1`; false if the transport was closed meanwhile. */

@@ -1,6 +1,6 @@
 import { DeleteObjectCommand, GetObjectCommand } from '@aws-sdk/client-s3';
 import { DeleteMessageBatchCommand, type Message, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import { classifyAwsError, isRetryable } from './aws-error-kind.js';
+import { classifyAwsError, errorName, isRetryable } from './aws-error-kind.js';
 import { SqsTransportError } from './errors.js';
 import { NagleBatcher } from './nagle-batcher.js';
 import { retriesExhausted } from './retry.js';
@@ -27,11 +27,20 @@ export class SqsReceiver {
   readonly #ownUrl: string;
   readonly #maxPollers: number;
   readonly #deleter: NagleBatcher<string>;
-  /** Keys of offloaded frames already delivered: a NoSuchKey for one of them is a duplicate, not a loss. */
+  /**
+   * Keys of offloaded frames already delivered. Every offloaded frame has a key of its own (a
+   * resend of the same frame reuses it), so a pointer to one of these is a redelivery: it is
+   * dropped without fetching, since the receiver deleted the object after delivery and a GET
+   * would fail (404 NoSuchKey, or 403 AccessDenied for a role without s3:ListBucket).
+   */
   readonly #deliveredKeys = new Set<string>();
+  /** Keys being fetched now: a second pointer to one of them waits for that fetch to end. */
+  readonly #fetching = new Map<string, Promise<void>>();
   #onFrames: ((frames: Uint8Array[]) => void) | undefined;
   #onError: ((err: Error) => void) | undefined;
   #started = false;
+  /** The own queue answered a receive: from now on QueueDoesNotExist means it was deleted. */
+  #ownAnswered = false;
   /** No more frames are delivered (close() or a fatal receive error). */
   #stopped = false;
 
@@ -73,6 +82,7 @@ export class SqsReceiver {
     const signal = this.#calls.pollAbort.signal;
     const own = this.#ownUrl;
     let failures = 0;
+    let youngFailures = 0;
     try {
       while (!this.#stopped) {
         let messages: Message[];
@@ -100,6 +110,10 @@ export class SqsReceiver {
           if (this.#stopped) return;
           const kind = classifyAwsError(err);
           const what = `ReceiveMessage on the queue of rank ${this.#rank}`;
+          if (kind === 'queue-gone' && !this.#ownAnswered && this.#calls.mayBeNewQueue()) {
+            if (!(await this.#calls.backoff(++youngFailures, signal))) return;
+            continue;
+          }
           if (kind === 'queue-gone') {
             this.#fail(
               new SqsTransportError(
@@ -122,6 +136,7 @@ export class SqsReceiver {
           return;
         }
         failures = 0;
+        this.#ownAnswered = true;
         // Messages that arrive after close() are neither delivered nor deleted: they reappear
         // after the visibility timeout in a queue that is about to be deleted.
         if (this.#stopped) return;
@@ -180,6 +195,39 @@ export class SqsReceiver {
   async #receiveOffloaded(pointer: S3Pointer, handle: string | undefined): Promise<void> {
     const s3 = this.#calls.s3;
     const where = `s3://${pointer.bucket}/${pointer.key}`;
+    if (this.#deliveredKeys.has(pointer.key)) {
+      this.#dropStalePointer(handle);
+      return;
+    }
+    // The same pointer while its first copy is being fetched (a visibility timeout expired):
+    // once that fetch ended, it is a duplicate, or (if the fetch failed) fetched again.
+    const inFlight = this.#fetching.get(pointer.key);
+    if (inFlight !== undefined) {
+      await inFlight;
+      if (!this.#stopped) await this.#receiveOffloaded(pointer, handle);
+      return;
+    }
+    const fetch = this.#fetchOffloaded(s3, pointer, where, handle);
+    this.#fetching.set(pointer.key, fetch);
+    try {
+      await fetch;
+    } finally {
+      this.#fetching.delete(pointer.key);
+    }
+  }
+
+  /** A redelivered pointer whose payload this rank already delivered (and deleted). */
+  #dropStalePointer(handle: string | undefined): void {
+    this.#counters.stalePointers++;
+    if (handle !== undefined) this.#deleter.push(handle);
+  }
+
+  async #fetchOffloaded(
+    s3: SqsCalls['s3'],
+    pointer: S3Pointer,
+    where: string,
+    handle: string | undefined,
+  ): Promise<void> {
     if (s3 === undefined) {
       this.#fail(
         new SqsTransportError(
@@ -206,10 +254,23 @@ export class SqsReceiver {
     } catch (err) {
       if (this.#stopped) return;
       const kind = classifyAwsError(err);
-      if (kind === 'no-such-key' && this.#deliveredKeys.has(pointer.key)) {
-        // A redelivered pointer whose payload this rank already delivered and deleted.
-        this.#counters.stalePointers++;
-        if (handle !== undefined) this.#deleter.push(handle);
+      const missing = kind === 'no-such-key' || kind === 'access-denied';
+      if (missing && this.#deliveredKeys.has(pointer.key)) {
+        // Delivered by another copy while this one was fetched: a duplicate, not a loss.
+        this.#dropStalePointer(handle);
+        return;
+      }
+      if (kind === 'access-denied') {
+        this.#fail(
+          new SqsTransportError(
+            'ACCESS_DENIED',
+            `GetObject ${where} (the payload of a frame for rank ${this.#rank}, not yet delivered) was denied (${errorName(err) || 'AccessDenied'}): ` +
+              "either the rank's credentials lack s3:GetObject on the bucket's payloads/ prefix, or the object is missing " +
+              "(S3 answers 403, not 404, for a missing key to a caller without s3:ListBucket): check the role's policy " +
+              '(the deployed stack grants both) and any lifecycle rule or sweeper that deletes payloads while a job runs',
+            { cause: err },
+          ),
+        );
         return;
       }
       if (kind === 'no-such-key') {

@@ -74,6 +74,8 @@ export class SqsSender {
   readonly #senders: (NagleBatcher<Outgoing> | undefined)[];
   /** Set once a rank's queue answered QueueDoesNotExist: later sends to it fail at once. */
   readonly #gone: (SqsTransportError | undefined)[];
+  /** Whether a rank's queue answered a send: from then on QueueDoesNotExist means it was deleted. */
+  readonly #answered: boolean[];
   #nextId = 0;
 
   constructor(calls: SqsCalls, o: SqsSenderOptions) {
@@ -85,6 +87,7 @@ export class SqsSender {
     this.#accounting = o.binaryAccounting;
     this.#senders = new Array(o.queueUrls.length).fill(undefined);
     this.#gone = new Array(o.queueUrls.length).fill(undefined);
+    this.#answered = new Array(o.queueUrls.length).fill(false);
   }
 
   /** How Binary attributes count against the size limit now (it switches to `base64` once). */
@@ -145,7 +148,9 @@ export class SqsSender {
         `a frame of ${frame.length} bytes for rank ${dst} exceeds what one SQS message carries (${maxInlineFrameBytes(this.#accounting)} bytes): pass \`s3\` and \`bucket\` to SqsTransport to offload large frames`,
       );
     }
-    const key = `${jobObjectPrefix(this.#jobId)}${randomUUID()}`;
+    // One prefix per sending rank: S3 serves about 3,500 PUTs per second per prefix and answers
+    // 503 SlowDown beyond (retried with backoff by s3Call); a job's ranks together can exceed that.
+    const key = `${jobObjectPrefix(this.#jobId)}r${this.#calls.rank}/${randomUUID()}`;
     const what = `PutObject s3://${bucket}/${key} (a frame for rank ${dst})`;
     try {
       await this.#calls.s3Call(
@@ -188,6 +193,7 @@ export class SqsSender {
       } else todo.push(o);
     }
     const byId = new Map(batch.map((o) => [o.id, o]));
+    let youngFailures = 0;
     for (let attempt = 1; todo.length > 0; attempt++) {
       if (this.#calls.hardAbort.signal.aborted) return this.#rejectAll(todo, this.#calls.closedError());
       let res: SendMessageBatchCommandOutput;
@@ -198,6 +204,13 @@ export class SqsSender {
         // An AbortError we did not cause (a socket or SDK timeout) is a transient failure.
         const found = classifyAwsError(err);
         const kind = found === 'aborted' ? 'transient-network' : found;
+        if (kind === 'queue-gone' && !this.#answered[dst] && this.#calls.mayBeNewQueue()) {
+          // Too new to use yet (see SqsCalls.mayBeNewQueue): not an attempt of the retry budget.
+          attempt--;
+          if (!(await this.#calls.backoff(++youngFailures)))
+            return this.#rejectAll(todo, this.#calls.closedError());
+          continue;
+        }
         if (kind === 'queue-gone') return this.#queueGone(dst, todo, err);
         if (kind === 'too-large' && this.#accounting === 'raw') {
           this.#switchAccounting();
@@ -210,6 +223,7 @@ export class SqsSender {
         if (!(await this.#calls.backoff(attempt))) return this.#rejectAll(todo, this.#calls.closedError());
         continue;
       }
+      this.#answered[dst] = true;
       const settled = new Set<string>();
       for (const s of res.Successful ?? []) {
         const o = s.Id === undefined ? undefined : byId.get(s.Id);

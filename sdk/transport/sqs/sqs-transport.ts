@@ -46,6 +46,13 @@ export interface SqsTransportOptions {
   binaryAccounting?: BinaryAccounting;
   /** How long `close()` lets accepted sends and pending deletes finish before aborting them. Default 2000. */
   closeGraceMs?: number;
+  /**
+   * For how long after the transport is constructed a queue that has not answered yet may still
+   * be too new to use (SQS answers QueueDoesNotExist for about a second after CreateQueue): its
+   * QueueDoesNotExist is retried with backoff meanwhile. After that, or once the queue answered,
+   * QueueDoesNotExist is final (the queue was deleted under the job: `QUEUE_GONE`). Default 10000.
+   */
+  newQueueGraceMs?: number;
 }
 
 const OPTION_KEYS = new Set([
@@ -62,6 +69,7 @@ const OPTION_KEYS = new Set([
   'retry',
   'binaryAccounting',
   'closeGraceMs',
+  'newQueueGraceMs',
 ]);
 
 function checkInt(name: string, v: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
@@ -158,6 +166,7 @@ export class SqsTransport implements Transport {
       latency,
       retry,
       counters: this.#counters,
+      newQueueGraceMs: checkInt('newQueueGraceMs', options.newQueueGraceMs ?? 10_000, 0),
     });
     this.#sender = new SqsSender(this.#calls, {
       queueUrls: [...urls],

@@ -155,7 +155,7 @@ describe('SqsTransport over fauxqs', () => {
   });
 
   it('a rank whose queue was deleted gets a QUEUE_GONE error naming its rank, and stops polling', async () => {
-    const { queueUrls, transports, inboxes } = await startJob(2, {}, false);
+    const { queueUrls, transports, inboxes } = await startJob(2, { newQueueGraceMs: 0 }, false);
     await fx.sqs.send(new DeleteQueueCommand({ QueueUrl: queueUrls[1] }));
     transports[1]!.start(inboxes[1]!.onFrames, inboxes[1]!.onError);
     const err = await inboxes[1]!.nextError();
@@ -168,7 +168,7 @@ describe('SqsTransport over fauxqs', () => {
   });
 
   it('sending to a rank whose queue was deleted rejects with an error naming that rank', async () => {
-    const { queueUrls, transports } = await startJob(3, {}, false);
+    const { queueUrls, transports } = await startJob(3, { newQueueGraceMs: 0 }, false);
     await fx.sqs.send(new DeleteQueueCommand({ QueueUrl: queueUrls[2] }));
     const err = await transports[0]!.send(2, new Uint8Array([1, 2, 3])).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'QUEUE_GONE' });

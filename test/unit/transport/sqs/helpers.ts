@@ -26,6 +26,8 @@ export function transport(sqs: SQSClient, extra: Partial<SqsTransportOptions> = 
     jobId: 'job1',
     retry: { baseDelayMs: 0, maxDelayMs: 0, maxAttempts: 4 },
     closeGraceMs: 50,
+    // QueueDoesNotExist is final at once here; the grace for new queues is tested over the rules layer.
+    newQueueGraceMs: 0,
     ...extra,
   });
 }

@@ -227,7 +227,7 @@ describe('SqsTransport sending', () => {
     const put = s3Mock.commandCalls(PutObjectCommand);
     expect(put).toHaveLength(2);
     const key = put[0]!.args[0].input.Key!;
-    expect(key).toMatch(/^payloads\/job1\/[0-9a-f-]{36}$/);
+    expect(key).toMatch(/^payloads\/job1\/r0\/[0-9a-f-]{36}$/);
     expect(put[0]!.args[0].input.Body).toBe(frame);
     const [entry] = batchesSent(sqsMock).flat();
     expect(JSON.parse(entry!.MessageBody!)).toEqual({ tsmpi: 's3', bucket: 'bkt', key, bytes: 2_000_000 });
