@@ -8,6 +8,7 @@ import { type BundlingOptions, NodejsFunction, OutputFormat } from 'aws-cdk-lib/
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { BUCKET_EXPIRY_DAYS } from '../sdk/base/stack-contract.js';
 import { iam5ResourceFinding } from './nag-finding.js';
 import { functionAssetDir } from './package-root.js';
 import { BUCKET_PREFIXES, ENV, RANK_ENVIRONMENT, STACK_OUTPUTS } from './stack-outputs.js';
@@ -22,11 +23,9 @@ export const RANK_QUEUE_ACTIONS = [
   'sqs:SendMessage',
   'sqs:ReceiveMessage',
   'sqs:DeleteMessage',
-  'sqs:GetQueueUrl',
   'sqs:GetQueueAttributes',
   'sqs:CreateQueue',
   'sqs:DeleteQueue',
-  'sqs:TagQueue',
 ] as const;
 
 /** SQS actions a launcher needs on its job's queues (create, follow the control queue, clean up). */
@@ -34,11 +33,9 @@ export const LAUNCHER_QUEUE_ACTIONS = [
   'sqs:CreateQueue',
   'sqs:DeleteQueue',
   'sqs:GetQueueAttributes',
-  'sqs:GetQueueUrl',
   'sqs:SendMessage',
   'sqs:ReceiveMessage',
   'sqs:DeleteMessage',
-  'sqs:TagQueue',
 ] as const;
 
 /** How long an async invocation may wait in Lambda's queue: a rank starts now or never (60 s is Lambda's minimum). */
@@ -141,13 +138,13 @@ export class TsmpiCloud extends Construct {
         {
           id: 'expire-job-code',
           prefix: BUCKET_PREFIXES.jobs,
-          expiration: Duration.days(2),
+          expiration: Duration.days(BUCKET_EXPIRY_DAYS.jobs),
           abortIncompleteMultipartUploadAfter: Duration.days(1),
         },
         {
           id: 'expire-payloads',
           prefix: BUCKET_PREFIXES.payloads,
-          expiration: Duration.days(1),
+          expiration: Duration.days(BUCKET_EXPIRY_DAYS.payloads),
           abortIncompleteMultipartUploadAfter: Duration.days(1),
         },
       ],

@@ -61,6 +61,16 @@ export const BUCKET_PREFIXES = {
   payloads: 'payloads/',
 } as const;
 
+/**
+ * Days after which the bucket's lifecycle rules expire objects under each prefix. S3 removes
+ * expired objects asynchronously, at some time after that: an object past its expiry may vanish
+ * at any moment, so the launcher re-uploads a job bundle long before (see `ship-job.ts`).
+ */
+export const BUCKET_EXPIRY_DAYS = {
+  jobs: 2,
+  payloads: 1,
+} as const;
+
 /** A deployment's queue prefix: lowercase letters, digits and '-', starting with a letter, not ending with '-'. */
 export const QUEUE_PREFIX_PATTERN = /^[a-z][a-z0-9-]*[a-z0-9]$/;
 

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { UsageError } from '../../base/errors.js';
-import { jobObjectKey } from '../../base/stack-contract.js';
+import { BUCKET_EXPIRY_DAYS, jobObjectKey } from '../../base/stack-contract.js';
 import type { RankJobRef } from '../../runtime/lambda/rank-event.js';
 import { type ResolvedJob, sdkEntryUrl } from '../job-source.js';
 
@@ -78,25 +78,54 @@ export interface ShippedJob {
 }
 
 /**
- * Makes the job available to the ranks: built-ins by name (they are in the function bundle),
- * files uploaded to `jobs/<hash>.mjs` unless that object exists already.
+ * A bundle uploaded longer ago than this is uploaded again. The lifecycle rule expires `jobs/`
+ * objects after {@link BUCKET_EXPIRY_DAYS}.jobs days and S3 removes them asynchronously, at any
+ * moment after that: a bundle found by HeadObject must outlive the job that is about to use it
+ * (a rank downloads it up to its 15-minute Lambda timeout later). One day of margin; a re-upload
+ * costs one PUT of a few hundred KiB and resets the object's age.
  */
-export async function shipJob(job: ResolvedJob, s3: S3Client, bucket: string): Promise<ShippedJob> {
+export const REUPLOAD_AFTER_MS = (BUCKET_EXPIRY_DAYS.jobs - 1) * 86_400_000;
+
+/**
+ * Makes the job available to the ranks: built-ins by name (they are in the function bundle),
+ * files uploaded to `jobs/<hash>.mjs` unless that object exists already and is young enough to
+ * outlive the job (see {@link REUPLOAD_AFTER_MS}).
+ */
+export async function shipJob(
+  job: ResolvedJob,
+  s3: S3Client,
+  bucket: string,
+  now: () => number = Date.now,
+): Promise<ShippedJob> {
   if (job.kind === 'builtin') return { ref: { builtin: job.name }, uploadedBytes: 0, calls: {} };
   if (job.bundlePath === undefined) throw new UsageError(`job ${job.name} has no bundle to ship`);
   const { code, hash } = await retargetJobBundle(job.bundlePath);
   const key = jobObjectKey(hash);
   const calls: Record<string, number> = { HeadObject: 1 };
-  try {
-    await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+  if (await isFreshObject(s3, bucket, key, now()))
     return { ref: { s3Key: key, hash }, uploadedBytes: 0, calls };
-  } catch (err) {
-    const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
-    if (e.name !== 'NotFound' && e.name !== 'NoSuchKey' && e.$metadata?.httpStatusCode !== 404) throw err;
-  }
   calls.PutObject = 1;
   await s3.send(
     new PutObjectCommand({ Bucket: bucket, Key: key, Body: code, ContentType: 'text/javascript' }),
   );
   return { ref: { s3Key: key, hash }, uploadedBytes: code.length, calls };
+}
+
+/**
+ * Whether `key` exists and was written less than {@link REUPLOAD_AFTER_MS} ago. Missing is 404,
+ * or 403 for a caller without s3:ListBucket ("If you don't have the s3:ListBucket permission,
+ * Amazon S3 returns an HTTP status code 403", HeadObject API reference): either way the bundle is
+ * uploaded, and a PutObject that is denied too reports the missing permission.
+ */
+async function isFreshObject(s3: S3Client, bucket: string, key: string, now: number): Promise<boolean> {
+  try {
+    const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+    const written = head.LastModified?.getTime();
+    return written !== undefined && now - written < REUPLOAD_AFTER_MS;
+  } catch (err) {
+    const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
+    const status = e.$metadata?.httpStatusCode;
+    if (e.name === 'NotFound' || e.name === 'NoSuchKey' || status === 404 || status === 403) return false;
+    throw err;
+  }
 }

@@ -26,7 +26,6 @@ import { randomBytes } from 'node:crypto';
 import { CreateQueueCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { resolveRetryPolicy } from '../../base/retry.js';
 import { errorName } from '../../transport/sqs/aws-error-kind.js';
-import { CREATED_TAG, JOB_TAG } from '../../transport/sqs/job-queues.js';
 import { withRetries } from '../../transport/sqs/retry.js';
 
 /** The claim queue of a rank: `<prefix>-<jobId>-c<rank>`. */
@@ -80,12 +79,11 @@ export async function claimRank(options: {
   const { sqs, prefix, jobId, rank } = options;
   const queueName = claimQueueName(prefix, jobId, rank);
   const attributes = claimAttributes(options.token ?? randomBytes(8));
-  const tags = { [JOB_TAG]: jobId, [CREATED_TAG]: new Date().toISOString(), 'tsmpi:claim': String(rank) };
   try {
     await withRetries(
       () => {
         options.onCall?.('CreateQueue');
-        return sqs.send(new CreateQueueCommand({ QueueName: queueName, Attributes: attributes, tags }));
+        return sqs.send(new CreateQueueCommand({ QueueName: queueName, Attributes: attributes }));
       },
       { policy: resolveRetryPolicy(undefined, 'claimRank'), what: `CreateQueue ${queueName} (rank claim)` },
     );

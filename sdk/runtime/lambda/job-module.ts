@@ -22,7 +22,9 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { resolveRetryPolicy } from '../../base/retry.js';
+import { BUCKET_EXPIRY_DAYS } from '../../base/stack-contract.js';
 import { isJob, type Job, type JobFunction } from '../../jobs/define-job.js';
+import { classifyAwsError } from '../../transport/sqs/aws-error-kind.js';
 import { withRetries } from '../../transport/sqs/retry.js';
 import { JobLoadError, loadJob } from '../load-job.js';
 
@@ -133,8 +135,16 @@ export async function loadShippedJob(options: {
       },
       { policy: resolveRetryPolicy(undefined, 'loadShippedJob'), what: `GetObject s3://${bucket}/${key}` },
     ).catch((err: unknown) => {
+      const kind = classifyAwsError(err);
+      // A missing key answers 403, not 404, to a role without s3:ListBucket (the rank's).
+      const missing =
+        kind === 'no-such-key' || kind === 'access-denied'
+          ? ": the object is missing (the bucket's lifecycle rule expires jobs/ after " +
+            `${BUCKET_EXPIRY_DAYS.jobs} days, or it was deleted) or the rank's role may not read it; ` +
+            "run the job again (the launcher uploads the bundle anew), and check that the rank function is the deployed stack's"
+          : '';
       throw new JobLoadError(
-        `could not download the job bundle s3://${bucket}/${key}: ${(err as Error).name}: ${(err as Error).message}`,
+        `could not download the job bundle s3://${bucket}/${key}: ${(err as Error).name}: ${(err as Error).message}${missing}`,
         { cause: err },
       );
     });

@@ -22,11 +22,9 @@ export type {
   JobQueues,
 } from './job-queues.js';
 export {
-  CREATED_TAG,
   createJobQueues,
   deleteJobQueues,
   findJobQueues,
-  JOB_TAG,
   jobQueueAttributes,
   validateJobQueueNames,
 } from './job-queues.js';

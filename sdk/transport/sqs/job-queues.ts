@@ -19,10 +19,6 @@ import { withRetries } from './retry.js';
 export const QUEUE_NAME_RE = /^[A-Za-z0-9_-]{1,80}$/;
 const PART_RE = /^[A-Za-z0-9_-]+$/;
 
-/** Tag keys every job queue carries, so a sweeper can find orphans and judge their age. */
-export const JOB_TAG = 'tsmpi:job';
-export const CREATED_TAG = 'tsmpi:created';
-
 /** Queue attributes of a job queue; see `jobQueueAttributes`. */
 export interface JobQueueSettings {
   /**
@@ -88,8 +84,6 @@ export interface CreateJobQueuesOptions extends JobQueueSettings {
   size: number;
   /** Also create `<prefix>-<jobId>-ctl`, the job's control queue. */
   control?: boolean;
-  /** Extra tags; `tsmpi:job` and `tsmpi:created` are always set. */
-  tags?: Record<string, string>;
   /** CreateQueue calls in flight at once. Default 16. */
   concurrency?: number;
   retry?: Partial<RetryPolicy>;
@@ -107,7 +101,6 @@ const CREATE_KEYS = new Set([
   'jobId',
   'size',
   'control',
-  'tags',
   'concurrency',
   'retry',
   'visibilityTimeoutSeconds',
@@ -140,14 +133,15 @@ export async function createJobQueues(options: CreateJobQueuesOptions): Promise<
   const concurrency = checkConcurrency(options.concurrency, 'createJobQueues');
   const policy = resolveRetryPolicy(options.retry, 'createJobQueues');
   const attributes = jobQueueAttributes(options);
-  const tags = { ...options.tags, [JOB_TAG]: jobId, [CREATED_TAG]: new Date().toISOString() };
   const names: string[] = Array.from({ length: size }, (_, r) => jobQueueName(prefix, jobId, r));
   if (control) names.push(jobQueueName(prefix, jobId, 'ctl'));
 
   const created: string[] = [];
   const outcomes = await mapLimitSettled(names, concurrency, async (name) => {
     const res = await withRetries(
-      () => client.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes, tags })),
+      // No tags: nothing reads them (the sweeper goes by name and CreatedTimestamp), and tagging on
+      // creation costs an sqs:TagQueue permission and a throttling risk on every CreateQueue.
+      () => client.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes })),
       { policy, what: `CreateQueue ${name}` },
     );
     const url = res.QueueUrl;
@@ -247,7 +241,7 @@ export async function deleteJobQueues(
     const first = explainAwsError(failed[0]!.reason, endpoint === undefined ? {} : { endpoint });
     throw new SqsTransportError(
       first.code,
-      `could not delete ${failed.length} of ${list.length} queues (${failed.map((f) => f.url).join(', ')}): ${first.message}; they are tagged ${JOB_TAG}, delete them with the sweeper`,
+      `could not delete ${failed.length} of ${list.length} queues (${failed.map((f) => f.url).join(', ')}): ${first.message}; the stack's sweeper deletes them once they are older than its maximum job age`,
       { cause: failed[0]!.reason },
     );
   }

@@ -7,13 +7,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
-import {
-  CREATED_TAG,
-  createJobQueues,
-  deleteJobQueues,
-  findJobQueues,
-  JOB_TAG,
-} from '../../../sdk/transport/sqs/job-queues.js';
+import { createJobQueues, deleteJobQueues, findJobQueues } from '../../../sdk/transport/sqs/job-queues.js';
 import { useFauxqs } from '../../helpers/fauxqs.js';
 
 const fx = useFauxqs();
@@ -50,16 +44,14 @@ function concurrencyProbe(inner: SQSClient): { client: SQSClient; peak: () => nu
 }
 
 describe('job queues', () => {
-  it('creates one queue per rank plus the control queue, in rank order, with the job attributes and tags', async () => {
+  it('creates one queue per rank plus the control queue, in rank order, with the job attributes and no tags (nothing reads them; tagging needs sqs:TagQueue)', async () => {
     const jobId = newJobId();
-    const before = Date.now();
     const { queueUrls, controlUrl } = await createJobQueues({
       client: fx.sqs,
       prefix: PREFIX,
       jobId,
       size: 5,
       control: true,
-      tags: { team: 'hpc' },
     });
     try {
       expect(queueUrls.map((u) => u.slice(u.lastIndexOf('/') + 1))).toEqual(
@@ -75,10 +67,7 @@ describe('job queues', () => {
         VisibilityTimeout: '60',
       });
       const tags = await fx.sqs.send(new ListQueueTagsCommand({ QueueUrl: queueUrls[0] }));
-      expect(tags.Tags?.[JOB_TAG]).toBe(jobId);
-      expect(tags.Tags?.team).toBe('hpc');
-      const created = Date.parse(tags.Tags?.[CREATED_TAG] ?? '');
-      expect(created).toBeGreaterThanOrEqual(before - 1000);
+      expect(tags.Tags ?? {}).toEqual({});
       const found = await findJobQueues({ client: fx.sqs, prefix: PREFIX, jobId });
       expect(found.map((q) => q.rank).sort()).toEqual([0, 1, 2, 3, 4, 'ctl']);
     } finally {
