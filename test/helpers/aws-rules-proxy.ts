@@ -39,6 +39,13 @@ export interface AwsRules {
   /** Whether the signer may s3:ListBucket (decides 403 vs 404 for a missing key). Default: never. */
   canListBucket?: (accessKeyId: string | undefined, bucketArn: string) => Promise<boolean>;
   youngQueueMs: number;
+  /**
+   * Which calls on a young queue answer QueueDoesNotExist (default: every one). SQS hosts learn of
+   * a new queue at different times, so one call that succeeded says nothing about the next;
+   * exempting the launcher's probe (GetQueueAttributes) reproduces "the probe answered, the rank's
+   * first call did not".
+   */
+  youngQueueRefuses?: (op: string) => boolean;
   deletedRecentlyMs: number;
   slowDown?: (method: string, key: string) => boolean;
   putsPerPrefixPerSecond?: number;
@@ -147,7 +154,11 @@ export async function startAwsRulesProxy(
       }
     } else if (queue !== undefined && op !== 'ListQueues') {
       const created = createdAt.get(queue);
-      if (created !== undefined && now - created < proxy.rules.youngQueueMs) {
+      if (
+        created !== undefined &&
+        now - created < proxy.rules.youngQueueMs &&
+        (proxy.rules.youngQueueRefuses?.(op) ?? true)
+      ) {
         fire('young-queue');
         return sqsError(
           res,

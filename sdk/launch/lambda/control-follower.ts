@@ -46,6 +46,10 @@ export class ControlFollower {
   readonly #tasks = new Set<Promise<unknown>>();
   readonly calls: Record<string, number> = {};
   #stopped = false;
+  /** The control queue answered a receive: from then on QueueDoesNotExist means it was deleted. */
+  #answered = false;
+  /** Until when a control queue that never answered may be too new to use. */
+  #youngUntil = 0;
 
   constructor(options: ControlFollowerOptions) {
     this.#o = options;
@@ -58,6 +62,7 @@ export class ControlFollower {
   }
 
   start(): void {
+    this.#youngUntil = performance.now() + 10_000;
     const n = this.#o.pollers ?? Math.min(8, Math.max(1, Math.ceil(this.#o.size / 64)));
     for (let i = 0; i < n; i++) this.#track(this.#poll());
   }
@@ -92,10 +97,13 @@ export class ControlFollower {
         );
         messages = res.Messages ?? [];
         failures = 0;
+        this.#answered = true;
       } catch (err) {
         if (this.#stopped) return;
         const kind = classifyAwsError(err);
-        if (isRetryable(kind) && ++failures < 8) {
+        // A control queue that never answered yet may be too new to use (see NEW_QUEUE_SETTLE_MS).
+        const young = kind === 'queue-gone' && !this.#answered && performance.now() < this.#youngUntil;
+        if ((isRetryable(kind) || young) && ++failures < 8) {
           await sleep(Math.min(5_000, 100 * 2 ** failures), signal).catch(() => undefined);
           continue;
         }

@@ -1,9 +1,10 @@
 import { JobFailedError, UsageError } from '../../base/errors.js';
+import { sleep } from '../../base/retry.js';
 import { claimQueueName } from '../../runtime/lambda/claim-rank.js';
 import type { RankJobRef } from '../../runtime/lambda/rank-event.js';
 import { siblingQueueUrl } from '../../runtime/lambda/rank-event.js';
 import { deleteJobObjects } from '../../transport/sqs/job-objects.js';
-import { createJobQueues, deleteJobQueues } from '../../transport/sqs/job-queues.js';
+import { createJobQueues, deleteJobQueues, NEW_QUEUE_SETTLE_MS } from '../../transport/sqs/job-queues.js';
 import type { LaunchRequest, LaunchResult } from '../launcher.js';
 import { newJobId } from '../sqs/sqs-launcher.js';
 import { addCalls } from './add-calls.js';
@@ -148,6 +149,7 @@ export class LambdaJob {
   async #provision(deployment: Deployment): Promise<RankJobRef> {
     const req = this.#req;
     const tShip = performance.now();
+    let queuesUsableAt = 0;
     const [shipped, created] = await Promise.allSettled([
       shipJob(req.job, this.#clients.s3(), deployment.bucketName),
       createJobQueues({
@@ -157,6 +159,10 @@ export class LambdaJob {
         size: req.ranks,
         control: true,
         concurrency: QUEUE_CONCURRENCY,
+      }).then((queues) => {
+        // Every CreateQueue returned before this point: AWS's one second counts from here.
+        queuesUsableAt = performance.now() + NEW_QUEUE_SETTLE_MS;
+        return queues;
       }),
     ]);
     if (created.status === 'fulfilled')
@@ -166,6 +172,9 @@ export class LambdaJob {
     if (created.status === 'rejected') throw this.#asUsage(created.reason, 'creating the job queues');
     addCalls(this.#launcherCalls, shipped.value.calls);
     addCalls(this.#launcherCalls, { CreateQueue: req.ranks + 1, GetQueueAttributes: req.ranks + 1 });
+    // A rank's first calls (its liveness check and reports on the control queue) must not meet a
+    // queue too new to use: they would read QueueDoesNotExist as "the job is gone".
+    await sleep(Math.max(0, queuesUsableAt - performance.now()));
     this.#timings.shipAndQueuesMs = performance.now() - tShip;
     return shipped.value.ref;
   }

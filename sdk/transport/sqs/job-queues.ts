@@ -115,6 +115,14 @@ function checkConcurrency(v: number | undefined, fn: string): number {
   return c;
 }
 
+/**
+ * "After you create a queue, you must wait at least one second after the queue is created to be
+ * able to use the queue" (SQS API reference, CreateQueue). A probe that succeeds sooner proves
+ * nothing: another SQS host may still answer QueueDoesNotExist. Launchers whose ranks cannot
+ * retry every call (Lambda) wait this long after `createJobQueues` before starting them.
+ */
+export const NEW_QUEUE_SETTLE_MS = 1_000;
+
 /** A queue just created may answer QueueDoesNotExist for a moment: wait for it, patiently. */
 const VISIBILITY_POLICY: RetryPolicy = { maxAttempts: 12, baseDelayMs: 100, maxDelayMs: 2_000 };
 

@@ -21,8 +21,9 @@ describe.each(emulators)('run --backend aws on the AWS stand-ins ($emulator)', (
     if (skip !== undefined) return;
     s = await startAwsStandin({
       emulator,
-      // Young queues are not enforced yet: the launcher invokes right after creating them (defect 3).
-      rules: { youngQueueMs: 0 },
+      // Queues answer QueueDoesNotExist for a second after CreateQueue (AWS: "you must wait at
+      // least one second"), except to the launcher's probe: a probe that answered proves nothing.
+      rules: { youngQueueMs: 1_000, youngQueueRefuses: (op) => op !== 'GetQueueAttributes' },
       lambda: { duplicate: (event) => event.rank === 7, duplicateDelayMs: 1500 },
     });
   }, 180_000);
