@@ -287,6 +287,17 @@ export async function startLambdaEndpoint(options: LambdaEndpointOptions): Promi
       });
     }
     if (req.method === 'POST' && rest === '/invocations') {
+      // Lambda's payload quotas: 1 MB for an async event, 6 MB for a synchronous request.
+      const invocationType = req.headers['x-amz-invocation-type'] ?? 'RequestResponse';
+      const max = invocationType === 'Event' ? 1_048_576 : 6_291_456;
+      if (body.length > max) {
+        return sendError(
+          res,
+          413,
+          'RequestEntityTooLargeException',
+          `Request must be smaller than ${max} bytes for the ${invocationType === 'Event' ? 'InvokeAsync' : 'Invoke'} operation`,
+        );
+      }
       let event: Record<string, unknown>;
       try {
         event = JSON.parse(body.toString('utf8') || '{}') as Record<string, unknown>;

@@ -7,9 +7,10 @@ import type { LaunchRequest, LaunchResult } from '../launcher.js';
 import { abortRanks } from './abort-ranks.js';
 import { addCalls } from './add-calls.js';
 import type { AwsClients } from './aws-clients.js';
+import { checkEventPayloads } from './check-event-payloads.js';
 import { ControlFollower } from './control-follower.js';
 import type { Deployment } from './deployment.js';
-import { fanOutEvents } from './fan-out-events.js';
+import { type FanOutEvents, fanOutEvents } from './fan-out-events.js';
 import type { FanOutPlan } from './fan-out-model.js';
 
 /** The waits of the run phase, ms (see `LambdaLauncherOptions`). */
@@ -57,6 +58,7 @@ export class LambdaRun {
   /** Calls the launcher made during the run (abort frames). */
   readonly calls: Record<string, number> = {};
   readonly #c: LambdaRunContext;
+  readonly #events: FanOutEvents;
   readonly #invocations: Invocation[];
   readonly #fanAbort = new AbortController();
   #fanOut: Promise<unknown> = Promise.resolve();
@@ -65,6 +67,10 @@ export class LambdaRun {
 
   constructor(context: LambdaRunContext) {
     this.#c = context;
+    const { req, deployment, queues, jobId, job, plan } = context;
+    this.#events = fanOutEvents({ req, jobId, job, queuePrefix: deployment.queuePrefix, queues, plan });
+    // Before any rank runs: an event Lambda would refuse fails the launch, not rank 0.
+    checkEventPayloads(this.#events);
     const n = context.req.ranks;
     this.#invocations = Array.from({ length: n }, () => ({}));
     this.supervisor = new JobSupervisor({
@@ -214,8 +220,8 @@ export class LambdaRun {
 
   /** Invokes the ranks (or the tree heads); then gives every rank the start timeout to report in. */
   #invoke(): Promise<unknown> {
-    const { req, clients, deployment, queues, jobId, job, plan } = this.#c;
-    const events = fanOutEvents({ req, jobId, job, queuePrefix: deployment.queuePrefix, queues, plan });
+    const { clients, deployment } = this.#c;
+    const events = this.#events;
     return invokeRanks({
       lambda: clients.lambda(),
       functionName: deployment.rankFunctionName,

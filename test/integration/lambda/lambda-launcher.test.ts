@@ -315,6 +315,19 @@ describe('run(..., { backend: "aws" }): ranks as Lambda invocations', () => {
     }
   });
 
+  it('refuses job args that would push an event over the 1 MB async-invoke limit, before invoking anything', async () => {
+    const from = stack.lambda.invocations.length;
+    const err = await runAws('hello', awsOptions(2, { args: { blob: 'x'.repeat(1_100_000) } })).catch(
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(UsageError);
+    expect((err as Error).message).toMatch(
+      /^the Lambda event of rank 0 is \d+ bytes, over the 1048576-byte \(1 MB\) limit of an asynchronous invocation; the job's arguments take \d+ of them: pass large inputs another way/,
+    );
+    expect(stack.lambda.invocations.length).toBe(from);
+    expect(await stack.queuesLeft()).toEqual([]);
+  });
+
   it('without a deployment, says how to get one (exit 2 material: a UsageError)', async () => {
     const err = await launchWith(`${SHARED_FIXTURES}allreduce.ts`, 2, {
       outputsFile: '/nonexistent/outputs.json',
