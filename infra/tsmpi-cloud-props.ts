@@ -66,6 +66,18 @@ export interface TsmpiCloudProps {
    */
   readonly reservedConcurrentExecutions?: number;
   /**
+   * The account's concurrent-execution limit in the stack's region (`aws lambda
+   * get-account-settings`, `AccountLimit.ConcurrentExecutions`), used to check
+   * `reservedConcurrentExecutions` at synth: Lambda keeps at least 100 executions unreserved
+   * ("You can reserve up to the Unreserved account concurrency value that is shown, minus 100
+   * for functions that don't have reserved concurrency", Lambda developer guide, configuring
+   * reserved concurrency), and a deploy that would leave fewer fails. `tsmpi-cloud doctor`
+   * checks the real account.
+   *
+   * @default 1000 (Lambda's default quota; new accounts often have less)
+   */
+  readonly accountConcurrency?: number;
+  /**
    * What happens to the bucket and the log groups when the stack is deleted. The bucket is
    * scratch storage (job code and payloads that expire within two days), so by default it is
    * emptied and deleted with the stack (`autoDeleteObjects`). `RETAIN` keeps both.
@@ -102,6 +114,7 @@ export interface ResolvedTsmpiCloudProps {
   /** Undefined: the pre-bundled rank function of the package. */
   readonly rankEntry: string | undefined;
   readonly reservedConcurrentExecutions: number | undefined;
+  readonly accountConcurrency: number;
   readonly removalPolicy: RemovalPolicy;
   readonly accessLogsBucket: IBucket | undefined;
 }
@@ -110,6 +123,9 @@ export const DEFAULT_MEMORY_SIZE = 1769;
 export const DEFAULT_TIMEOUT = Duration.minutes(15);
 export const DEFAULT_MAX_JOB_AGE = Duration.hours(2);
 export const DEFAULT_LOG_RETENTION = RetentionDays.ONE_WEEK;
+export const DEFAULT_ACCOUNT_CONCURRENCY = 1000;
+/** Executions Lambda keeps unreserved in every account and region. */
+export const MIN_UNRESERVED_CONCURRENCY = 100;
 
 const KNOWN_KEYS: readonly (keyof TsmpiCloudProps)[] = [
   'queuePrefix',
@@ -119,6 +135,7 @@ const KNOWN_KEYS: readonly (keyof TsmpiCloudProps)[] = [
   'logRetention',
   'rankEntry',
   'reservedConcurrentExecutions',
+  'accountConcurrency',
   'removalPolicy',
   'accessLogsBucket',
 ];
@@ -206,6 +223,25 @@ export function resolveTsmpiCloudProps(props: TsmpiCloudProps, stackName: string
     );
   }
 
+  const accountConcurrency = props.accountConcurrency ?? DEFAULT_ACCOUNT_CONCURRENCY;
+  if (!Number.isInteger(accountConcurrency) || accountConcurrency < 1) {
+    throw new TsmpiCloudPropsError(
+      `Expected \`accountConcurrency\` to be an integer >= 1 (the account's concurrent-execution limit, from \`aws lambda get-account-settings\`), got ${describeValue(accountConcurrency)}`,
+    );
+  }
+  if (reserved !== undefined && accountConcurrency - reserved < MIN_UNRESERVED_CONCURRENCY) {
+    const most = accountConcurrency - MIN_UNRESERVED_CONCURRENCY;
+    throw new TsmpiCloudPropsError(
+      `\`reservedConcurrentExecutions\` ${reserved} would leave ${accountConcurrency - reserved} of the account's ${accountConcurrency} ` +
+        `concurrent executions (\`accountConcurrency\`) unreserved, and Lambda keeps at least ${MIN_UNRESERVED_CONCURRENCY} unreserved: ` +
+        '`cdk deploy` would fail. ' +
+        (most >= 1
+          ? `Reserve at most ${most} (less what other functions reserve), `
+          : 'Request a higher quota, ') +
+        "set `accountConcurrency` to your account's limit if it is higher, or leave the reservation unset",
+    );
+  }
+
   const removalPolicy = props.removalPolicy ?? RemovalPolicy.DESTROY;
   if (removalPolicy !== RemovalPolicy.DESTROY && removalPolicy !== RemovalPolicy.RETAIN) {
     throw new TsmpiCloudPropsError(
@@ -221,6 +257,7 @@ export function resolveTsmpiCloudProps(props: TsmpiCloudProps, stackName: string
     logRetention,
     rankEntry,
     reservedConcurrentExecutions: reserved,
+    accountConcurrency,
     removalPolicy,
     accessLogsBucket: props.accessLogsBucket,
   };

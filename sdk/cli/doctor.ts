@@ -134,7 +134,9 @@ export async function runDoctor(options: DoctorOptions = {}): Promise<DoctorChec
           c.reserved === undefined
             ? `the account's unreserved concurrency (${c.unreserved} of ${c.accountLimit})`
             : `the function's reserved concurrency (${c.reserved})`;
-        checks.push(concurrencyCheck(c.available, limit, options.ranks));
+        const check = concurrencyCheck(c.available, limit, options.ranks);
+        if (check.ok) check.what += `; ${reservationHeadroom(c.accountLimit, c.unreserved, c.reserved)}`;
+        checks.push(check);
       }
     } catch (err) {
       checks.push({
@@ -204,6 +206,21 @@ export async function runDoctor(options: DoctorOptions = {}): Promise<DoctorChec
       discovery.destroy();
     }
   }
+}
+
+/**
+ * How much the rank function could reserve: Lambda keeps 100 executions unreserved ("You can
+ * reserve up to the Unreserved account concurrency value that is shown, minus 100", Lambda
+ * developer guide), so a `reservedConcurrentExecutions` above this fails `cdk deploy`. The
+ * construct checks it at synth against its `accountConcurrency` prop (default 1,000): this names
+ * the account's real limit to put there.
+ */
+function reservationHeadroom(accountLimit: number, unreserved: number, reserved: number | undefined): string {
+  const most = unreserved + (reserved ?? 0) - 100;
+  const hint = `synthesize with \`accountConcurrency: ${accountLimit}\``;
+  return most >= 1
+    ? `a reservation for the rank function may be at most ${most} (Lambda keeps 100 unreserved; ${hint})`
+    : `the account's limit (${accountLimit}) leaves no room for a reservation (Lambda keeps 100 unreserved): leave \`reservedConcurrentExecutions\` unset`;
 }
 
 function concurrencyCheck(available: number, limit: string, ranks: number | undefined): DoctorCheck {

@@ -28,6 +28,7 @@ describe('TsmpiCloud props', () => {
       logRetention: 7,
       removalPolicy: RemovalPolicy.DESTROY,
       reservedConcurrentExecutions: undefined,
+      accountConcurrency: 1000,
       accessLogsBucket: undefined,
     });
     expect(settings.queuePrefix).toMatch(/^tsmpi-[0-9a-f]{8}$/);
@@ -82,6 +83,21 @@ describe('TsmpiCloud props', () => {
       'zero reserved concurrency',
       { reservedConcurrentExecutions: 0 },
       /`reservedConcurrentExecutions` to be an integer >= 1.*0 would stop every rank\), got `0`/,
+    ],
+    [
+      'a reservation leaving less than 100 of the default 1,000 unreserved (cdk deploy would fail)',
+      { reservedConcurrentExecutions: 950 },
+      /^`reservedConcurrentExecutions` 950 would leave 50 of the account's 1000 concurrent executions \(`accountConcurrency`\) unreserved, and Lambda keeps at least 100 unreserved: `cdk deploy` would fail\. Reserve at most 900/,
+    ],
+    [
+      'any reservation in an account whose limit is at most 100',
+      { reservedConcurrentExecutions: 5, accountConcurrency: 50 },
+      /leave 45 of the account's 50 .*Request a higher quota/,
+    ],
+    [
+      'a non-integer account concurrency',
+      { accountConcurrency: 1.5 },
+      /`accountConcurrency` to be an integer >= 1/,
     ],
     [
       'SNAPSHOT removal',

@@ -134,6 +134,10 @@ describe('tsmpi-cloud doctor', () => {
       'S3',
     ]);
     expect(r.stdout).toContain('✓ concurrency: up to 1000 ranks at once');
+    // What `cdk deploy` would accept as a reservation (Lambda keeps 100 unreserved), and the prop to set.
+    expect(r.stdout).toContain(
+      'a reservation for the rank function may be at most 900 (Lambda keeps 100 unreserved; synthesize with `accountConcurrency: 1000`)',
+    );
     expect(lines.at(-1)).toMatch(/^All checks passed/);
   });
 
