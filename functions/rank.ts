@@ -10,7 +10,13 @@ import type { Context } from 'aws-lambda';
 import * as jobApi from '../sdk/rank-entry.js';
 import { readRankClientEnvironment, readRankEnvironment } from '../sdk/runtime/lambda/rank-environment.js';
 import { createRankHandler, type RankInvocationResult } from '../sdk/runtime/lambda/rank-handler.js';
+import { StrayErrorGuard } from '../sdk/runtime/lambda/stray-error-guard.js';
 import { createSqsClients } from '../sdk/transport/sqs/clients.js';
+
+// First, at module init: no moment of this environment's life without a listener for errors
+// nothing handles (aws-lambda-ric 4 registers none, and such an error would end it unreported).
+const rawWrite = process.stdout.write.bind(process.stdout);
+StrayErrorGuard.install((line) => void rawWrite(`${line}\n`));
 
 const clientEnv = readRankClientEnvironment();
 const { sqs, s3 } = createSqsClients({

@@ -36,7 +36,8 @@ Examples:
   tsmpi-cloud run hello --ranks 4 --backend sqs --endpoint http://127.0.0.1:4566
   tsmpi-cloud run pi --ranks 64 --backend aws --stack TsmpiCloud
 
-Exit status: 0 success, 1 the job failed, 2 bad usage.`;
+Exit status: 0 success, 1 the job failed, 2 bad usage; 130/143/129 when SIGINT/SIGTERM/SIGHUP
+stopped it (every signal stops the ranks and deletes the job's queues and objects; a third exits at once).`;
 
 const LIST = `tsmpi-cloud list — the built-in jobs, one per line (name, description, job arguments)
 

@@ -10,6 +10,7 @@ import { parseJobArgs } from '../runtime/parse-job-args.js';
 import { COMMANDS, type Command, checkBackendOptions, parseCommandLine } from './command-line.js';
 import { didYouMean } from './did-you-mean.js';
 import { helpText } from './help.js';
+import { handleInterrupts, type Interrupts } from './interrupts.js';
 import { rankOutput } from './rank-output.js';
 import { toJson } from './to-json.js';
 
@@ -163,6 +164,8 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
   let json = false;
   let backendName: string | null = null;
   let ranksCount: number | null = null;
+  /** Set for a run: a run a signal stopped exits 128 + its number, as shells expect. */
+  let interrupts: Interrupts | undefined;
   try {
     const line = parseCommandLine(argv);
     const { values, command, positionals } = line;
@@ -281,16 +284,12 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     }
     const ac = new AbortController();
     options.signal = ac.signal;
-    const onSigint = () => {
-      io.stderr('\ntsmpi-cloud: interrupted, stopping all ranks...\n');
-      ac.abort();
-    };
-    process.once('SIGINT', onSigint);
+    interrupts = handleInterrupts({ stderr: io.stderr, stop: () => ac.abort() });
     let res: RunResult;
     try {
       res = await run(job, options);
     } finally {
-      process.off('SIGINT', onSigint);
+      interrupts.dispose();
       progress?.done();
       output.close();
     }
@@ -299,9 +298,10 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       const { formatProfile } = await import('../launch/trace/mpi-profile.js');
       (json ? io.stderr : io.stdout)(`${formatProfile(res.stats.profile as MpiProfile)}\n`);
     }
-    return 0;
+    return interrupts.exitStatus ?? 0;
   } catch (err) {
-    return report(err, { json, verbose, io, backend: backendName, ranks: ranksCount });
+    const status = report(err, { json, verbose, io, backend: backendName, ranks: ranksCount });
+    return interrupts?.exitStatus ?? status;
   }
 }
 

@@ -113,7 +113,7 @@ export function bundleHash(code: Uint8Array): string {
 
 /**
  * Downloads `jobs/<hash>.mjs` (unless this environment has it already), checks its hash, and
- * imports it. Requires `installRuntimeAlias` first.
+ * imports it (a fresh instance per distinct `instance`). Requires `installRuntimeAlias` first.
  */
 export async function loadShippedJob(options: {
   s3: S3Client;
@@ -122,6 +122,11 @@ export async function loadShippedJob(options: {
   hash: string;
   workDir?: string;
   onCall?: (action: string) => void;
+  /**
+   * Names this load: each distinct value imports a fresh module instance (the ESM cache is keyed
+   * by URL), so a warm environment never hands a job the module state an earlier run left.
+   */
+  instance?: string;
 }): Promise<{ job: Job; downloaded: boolean }> {
   const { s3, bucket, key, hash } = options;
   const dir = join(options.workDir ?? defaultWorkDir(), 'jobs');
@@ -160,6 +165,8 @@ export async function loadShippedJob(options: {
     writeAtomically(file, code);
     downloaded = true;
   }
-  const job = await loadJob(pathToFileURL(file).href, key);
+  const url = pathToFileURL(file);
+  if (options.instance !== undefined) url.searchParams.set('instance', options.instance);
+  const job = await loadJob(url.href, key);
   return { job, downloaded };
 }

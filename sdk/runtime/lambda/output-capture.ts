@@ -27,13 +27,17 @@ const CONSOLE_STREAMS: Record<ConsoleMethod, OutputStream> = {
  * `passThrough` is false. A console call that the original method turns into a
  * `process.stdout.write` is captured once, not twice.
  *
+ * Writes for which `accept()` is false (leftover work of an earlier invocation) are passed
+ * through to the original destination only, never to `onLine`.
+ *
  * Only one capture may be active at a time (Lambda runs one invocation per environment).
  */
 export function captureOutput(
   onLine: (stream: OutputStream, line: string) => void,
-  options: { passThrough?: boolean } = {},
+  options: { passThrough?: boolean; accept?: () => boolean } = {},
 ): OutputCapture {
   const passThrough = options.passThrough ?? true;
+  const accept = options.accept ?? (() => true);
   const splitters: Record<OutputStream, LineSplitter> = {
     stdout: new LineSplitter((line) => onLine('stdout', line)),
     stderr: new LineSplitter((line) => onLine('stderr', line)),
@@ -47,6 +51,8 @@ export function captureOutput(
     const stream = process[name];
     const original = savedWrites[name];
     stream.write = ((chunk: unknown, encoding?: unknown, callback?: unknown): boolean => {
+      if (!inConsole && !accept())
+        return (original as (...a: unknown[]) => boolean).call(stream, chunk, encoding, callback);
       if (!inConsole) {
         const bytes =
           typeof chunk === 'string'
@@ -71,6 +77,7 @@ export function captureOutput(
     savedConsole.set(method, original);
     const stream = CONSOLE_STREAMS[method];
     console[method] = (...args: unknown[]) => {
+      if (!accept()) return void original.apply(console, args);
       let text = formatWithOptions({ colors: false }, ...args);
       if (method === 'trace') {
         const stack = new Error().stack?.split('\n').slice(2).join('\n') ?? '';

@@ -34,6 +34,7 @@ import { parseRankEvent, type RankEvent, rankQueueUrls, siblingQueueUrl } from '
 import { RankStop, type StopReason, safetyMarginMs } from './rank-stop.js';
 import { spawnSubtree } from './spawn-subtree.js';
 import { reportFailure, reportStop, type StopReportContext } from './stop-report.js';
+import { StrayErrorGuard } from './stray-error-guard.js';
 
 export { RankExitError } from './job-sandbox.js';
 export { safetyMarginMs } from './rank-stop.js';
@@ -114,6 +115,8 @@ export function createRankHandler(deps: RankHandlerDeps) {
   const rawWrite = process.stdout.write.bind(process.stdout);
   const log = deps.log ?? ((line: string) => void rawWrite(`${line}\n`));
   const loadJob = rankJobLoader(deps);
+  // Before any job code: under aws-lambda-ric 4 an error nothing handles would end the environment silently.
+  const guard = StrayErrorGuard.install(log);
   let invocations = 0;
 
   return async function handler(rawEvent: unknown, context: RankContext): Promise<RankInvocationResult> {
@@ -173,22 +176,36 @@ export function createRankHandler(deps: RankHandlerDeps) {
           }).catch((err: unknown) =>
             stop.stop({ kind: 'error', error: err, what: 'starting its subtree of the fan-out' }),
           );
+    const scope = guard.enter({
+      jobId,
+      rank,
+      onError: (error, kind) =>
+        stop.stop({
+          kind: 'error',
+          error,
+          what:
+            kind === 'rejection'
+              ? 'an unhandled promise rejection in the job'
+              : 'an uncaught exception in the job (thrown by a callback nothing guarded)',
+        }),
+    });
     const sandbox = enterJobSandbox({
       rank,
       onLine: (stream, line) => reporter.output(stream, line),
       passThrough: deps.passThroughOutput ?? true,
-      onUnhandled: (reason) =>
-        stop.stop({ kind: 'error', error: reason, what: 'an unhandled promise rejection in the job' }),
+      foreign: () => scope.isForeign(),
     });
     const end: InvocationEnd = { status: 'failed', abandoned: false };
     try {
-      await runJob({ event, context, meter, reporter, stop, sandbox, marginMs, end });
+      await scope.run(() => runJob({ event, context, meter, reporter, stop, sandbox, marginMs, end }));
       return result(end.status);
     } finally {
       stop.dispose();
       sandbox.leave();
       await spawning;
       await reporter.close();
+      scope.end();
+      sandbox.clearLeftovers();
       if (reporter.lastError !== undefined) {
         log(JSON.stringify({ event: 'report-failed', jobId, rank, message: reporter.lastError.message }));
       }
@@ -342,6 +359,7 @@ function rankJobLoader(
 ): (e: RankEvent, count: (action: string) => void) => Promise<Job> {
   const workDir = deps.workDir ?? defaultWorkDir();
   let aliasInstalled = false;
+  let loads = 0;
   return async (e, count) => {
     if ('builtin' in e.job) return loadBuiltinJob(e.job.builtin);
     if (!aliasInstalled) {
@@ -355,6 +373,7 @@ function rankJobLoader(
       hash: e.job.hash,
       workDir,
       onCall: count,
+      instance: String(++loads),
     });
     return job;
   };

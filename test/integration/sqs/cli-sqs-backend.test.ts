@@ -112,7 +112,7 @@ describe('--backend sqs: ranks on threads, every message over SQS', () => {
     expect((await queuesLeft()).length).toBe(2);
     child.kill('SIGINT');
     const code = await new Promise<number | null>((r) => child.on('close', r));
-    expect(code).toBe(1);
+    expect(code).toBe(130); // 128 + SIGINT, as shells expect
     expect(stderr).toContain('interrupted');
     expect(await queuesLeft()).toEqual([]);
   });
