@@ -134,12 +134,13 @@ export class Comm {
     return req.wait(status);
   }
 
-  #matcher(source: number, tag: number): Matcher {
+  #matcher(source: number, tag: number, call: string): Matcher {
     return {
       ctx: this.#ctx,
       src: source === ANY_SOURCE ? ANY_SOURCE : this.#group[source]!,
       tag,
       allowed: this.#allowed,
+      call,
     };
   }
 
@@ -150,7 +151,7 @@ export class Comm {
       req._complete({ value: null as T, source: PROC_NULL, tag: ANY_TAG, count: 0 });
       return req;
     }
-    const p = this.#ep.receive(this.#matcher(source, tag), this.#blockingCall);
+    const p = this.#ep.receive(this.#matcher(source, tag, call), this.#blockingCall);
     this.#ep.track(call, p);
     p.then(
       (msg) => {
@@ -229,10 +230,8 @@ export class Comm {
       fillStatus(st, PROC_NULL, ANY_TAG, 0);
       return st;
     }
-    const msg = await this.#ep.track(
-      `probe(source=${source}, tag=${tag})`,
-      this.#ep.probe(this.#matcher(source, tag)),
-    );
+    const call = `probe(source=${source}, tag=${tag})`;
+    const msg = await this.#ep.track(call, this.#ep.probe(this.#matcher(source, tag, call)));
     fillStatus(st, this.#fromWorld[msg.src]!, msg.tag, msg.payload.length);
     return st;
   }
@@ -246,7 +245,7 @@ export class Comm {
       return true;
     }
     this.#ep.poll();
-    const msg = this.#ep.matcher.peek(this.#matcher(source, tag));
+    const msg = this.#ep.matcher.peek(this.#matcher(source, tag, 'iprobe'));
     if (msg === undefined) return false;
     fillStatus(status, this.#fromWorld[msg.src]!, msg.tag, msg.payload.length);
     return true;
