@@ -1,3 +1,5 @@
+import { ERR_OTHER, MPIError } from '../base/errors.js';
+import type { Envelope } from '../channel/channel.js';
 import { decode, encode } from '../codec/codec.js';
 import type { AlgorithmSpec, CollectiveName } from '../collectives/algorithms.js';
 import { choiceLog } from '../collectives/choice-log.js';
@@ -8,8 +10,6 @@ import {
   type TuningUpdate,
 } from '../collectives/collective-tuning.js';
 import { type CallShape, type ChoiceCache, selectAlgorithm } from '../collectives/select-algorithm.js';
-import { ERR_OTHER, MPIError } from '../base/errors.js';
-import type { Envelope } from '../channel/channel.js';
 import {
   COLLECTIVE_SEQ_WRAP,
   codeOfTag,
@@ -168,7 +168,9 @@ export class CollectiveRunner {
       radix: this.#tuning.radix,
       send: (dst, payload) => ep.send(group[dst]!, ctx, tag, payload),
       recv: (src) =>
-        ep.receive({ ctx, src: group[src]!, tag, allowed: undefined, call: label }, spin).then((m) => m.payload),
+        ep
+          .receive({ ctx, src: group[src]!, tag, allowed: undefined, call: label }, spin)
+          .then((m) => m.payload),
       encode,
       decode,
     };

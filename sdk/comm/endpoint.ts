@@ -142,6 +142,8 @@ export class Endpoint {
     blocking: boolean,
     post: (resolve: (msg: Envelope) => void) => () => void,
   ): Promise<Envelope> {
+    // The job may have been doomed while this call polled (a frame of another collective, an abort).
+    if (this.#doomed) return Promise.reject(this.#doomed);
     return new Promise<Envelope>((resolve, reject) => {
       const fail = (err: MPIError) => {
         this.#waiters.delete(fail);
@@ -259,20 +261,21 @@ export class Endpoint {
       : m.ctx === 'w'
         ? ''
         : ` on ${describeCommContext(m.ctx)}`;
-    const count = (n: number) => `${n} message${n === 1 ? '' : 's'}`;
+    const count = (n: number) =>
+      n === 0 ? 'no messages' : `${n} message${n === 1 ? '' : 's'}, all received`;
     let what: string;
     if (sources.length === 1) {
       const s = sources[0]!;
       what =
         `rank ${me} waits in ${call}${where} for a message from rank ${s}, but rank ${s} has returned ` +
-        `(it sent rank ${me} ${count(this.#finished.get(s)!)}, all received): the job would hang. ` +
+        `(it sent rank ${me} ${count(this.#finished.get(s)!)}): the job would hang. ` +
         `Check that rank ${s} sends every message rank ${me} receives (same source, tag and communicator) ` +
         'and that both call the same collectives in the same order.';
     } else {
       const total = sources.reduce((n, r) => n + this.#finished.get(r)!, 0);
       what =
         `rank ${me} waits in ${call}${where}, but every rank that could send it a message has returned ` +
-        `(ranks ${sources.join(', ')}; they sent rank ${me} ${count(total)}, all received): the job would hang. ` +
+        `(ranks ${sources.join(', ')}; they sent rank ${me} ${count(total)}): the job would hang. ` +
         `Check that some rank sends what rank ${me} receives before returning.`;
     }
     return new MPIError(ERR_OTHER, what);

@@ -65,7 +65,8 @@ export class ThreadLauncher {
         },
       },
     });
-    for (let rank = 0; rank < req.ranks; rank++) threads.push(this.#spawn(req, rank, transport, sup, threads));
+    for (let rank = 0; rank < req.ranks; rank++)
+      threads.push(this.#spawn(req, rank, transport, sup, threads));
     sup.start();
     const run = await sup.outcome;
     const teardownMs = performance.now() - (tTeardown ?? performance.now());
