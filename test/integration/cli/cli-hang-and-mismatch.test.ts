@@ -33,7 +33,7 @@ describe('a receive from a rank that has returned', () => {
     const r = await cli(['run', job('recv-from-returned.ts'), '--ranks', '3', ...GUARD, '--', '--any']);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(
-      'rank 1 waits in recv(source=-1, tag=5), but every rank that could send it a message has returned ' +
+      'rank 1 waits in recv(source=ANY_SOURCE, tag=5), but every rank that could send it a message has returned ' +
         '(ranks 0, 2; they sent rank 1 1 message, all received): the job would hang.',
     );
   });
