@@ -123,7 +123,9 @@ export class CollectiveRunner {
         throw this.#ep.mismatchSoFar() ?? err;
       },
     );
-    return Request.fromPromise(this.#ep.track(call.label, run), this.#progress);
+    // Numbered from 1 in what users read.
+    const pending = { comm: describeCommContext(this.#ctx), seq: seq + 1, name: collectiveName(code) };
+    return Request.fromPromise(this.#ep.track(call.label, run, pending), this.#progress);
   }
 
   /** A frame of another collective that arrived before this rank's call `seq` (code `code`). */
@@ -152,7 +154,7 @@ export class CollectiveRunner {
     return new MPIError(
       ERR_OTHER,
       `collective mismatch on ${describeCommContext(this.#ctx)}: rank ${src} called ${collectiveName(theirs)} ` +
-        `(collective #${seq}) while rank ${me} called ${collectiveName(mine)} (#${seq}). Every rank of a ` +
+        `(collective #${seq + 1}) while rank ${me} called ${collectiveName(mine)} (#${seq + 1}). Every rank of a ` +
         'communicator must call the same collectives in the same order.',
     );
   }

@@ -26,6 +26,8 @@ function receiveSpinMs(transport: Transport): number {
 export interface PendingCall {
   call: string;
   since: number;
+  /** For a collective call: its communicator (as messages name it), number and name. */
+  collective?: { comm: string; seq: number; name: string };
 }
 
 /** A receive or probe waiting here; `blocking`: the rank awaits it, so it cannot send to itself meanwhile. */
@@ -257,7 +259,7 @@ export class Endpoint {
     const me = this.rank;
     const call = m.call ?? 'a receive';
     const where = m.ctx.endsWith('*')
-      ? ` (collective #${seqOfTag(m.tag)} on ${describeCommContext(m.ctx)})`
+      ? ` (collective #${seqOfTag(m.tag) + 1} on ${describeCommContext(m.ctx)})`
       : m.ctx === 'w'
         ? ''
         : ` on ${describeCommContext(m.ctx)}`;
@@ -298,8 +300,9 @@ export class Endpoint {
   }
 
   /** Tracks a blocking call for the timeout report while `p` is pending. */
-  track<T>(call: string, p: Promise<T>): Promise<T> {
+  track<T>(call: string, p: Promise<T>, collective?: PendingCall['collective']): Promise<T> {
     const entry: PendingCall = { call, since: Date.now() };
+    if (collective !== undefined) entry.collective = collective;
     this.pending.add(entry);
     const done = () => this.pending.delete(entry);
     p.then(done, done);

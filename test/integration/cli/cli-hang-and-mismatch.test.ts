@@ -53,11 +53,34 @@ describe('mismatched collectives', () => {
       expect(r.code).toBe(1);
       const { error } = JSON.parse(r.stdout);
       expect(error.message).toMatch(
-        /^collective mismatch on COMM_WORLD: rank \d called (bcast|reduce) \(collective #1\) while rank \d called (bcast|reduce) \(#1\)\. Every rank of a communicator must call the same collectives in the same order\.$/,
+        /^collective mismatch on COMM_WORLD: rank \d called (bcast|reduce) \(collective #2\) while rank \d called (bcast|reduce) \(#2\)\. Every rank of a communicator must call the same collectives in the same order\.$/,
       );
       expect(error.message).toMatch(/bcast.*reduce|reduce.*bcast/);
       expect(error.message).toContain(`rank ${error.rank} called`);
       expect(error.message).not.toContain('transport');
     }
+  });
+
+  it('where no frame is exchanged the job still hangs; --timeout then names the calls that do not match', async () => {
+    // Leave room for the ranks to start and block on a loaded machine (see cli.test.ts).
+    const r = await cli([
+      'run',
+      job('collective-mismatch.ts'),
+      '--ranks',
+      '2',
+      '--timeout',
+      '8',
+      '--',
+      '--root',
+      '1',
+    ]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/rank 0: waiting in bcast\(root=1\) \(collective #2 on COMM_WORLD\) for/);
+    expect(r.stderr).toMatch(
+      /rank 1: waiting in reduce\(op=SUM, root=1\) \(collective #2 on COMM_WORLD\) for/,
+    );
+    expect(r.stderr).toContain(
+      'collective #2 on COMM_WORLD does not match: rank 0 called bcast, rank 1 called reduce',
+    );
   });
 });

@@ -57,7 +57,7 @@ describe('--backend sqs: what a job that cannot finish did', () => {
     expect(r.code).toBe(1);
     const { error } = JSON.parse(r.stdout);
     expect(error.message).toMatch(
-      /^collective mismatch on COMM_WORLD: rank \d called (bcast|allreduce) \(collective #1\) while rank \d called (bcast|allreduce) \(#1\)\./,
+      /^collective mismatch on COMM_WORLD: rank \d called (bcast|allreduce) \(collective #2\) while rank \d called (bcast|allreduce) \(#2\)\./,
     );
     expect(error.message).toMatch(/bcast.*allreduce|allreduce.*bcast/);
     expect(await queuesLeft()).toEqual([]);

@@ -61,7 +61,7 @@ describe('a receive only returned ranks could serve', () => {
     const barrier = r1!.comm.barrier();
     r1!.endpoint.peerFinished(0, 0);
     await expect(barrier).rejects.toThrow(
-      /rank 1 waits in barrier\(\) \(collective #0 on COMM_WORLD\) for a message from rank 0, but rank 0 has returned/,
+      /rank 1 waits in barrier\(\) \(collective #1 on COMM_WORLD\) for a message from rank 0, but rank 0 has returned/,
     );
   });
 });
@@ -74,7 +74,7 @@ describe('collective mismatch', () => {
       return c.rank === 0 ? c.bcast('v', 1) : c.allreduce(1, SUM);
     });
     await expect(run).rejects.toThrow(
-      /collective mismatch on COMM_WORLD: rank [01] called (bcast|allreduce) \(collective #1\) while rank [01] called (bcast|allreduce) \(#1\)/,
+      /collective mismatch on COMM_WORLD: rank [01] called (bcast|allreduce) \(collective #2\) while rank [01] called (bcast|allreduce) \(#2\)/,
     );
   });
 });
