@@ -140,6 +140,16 @@ export class Channel {
     return this.#transport.poll?.() ?? false;
   }
 
+  /** How many data messages this rank has sent to each rank so far (by world rank). */
+  sentCounts(): number[] {
+    return Array.from(this.#nextSend);
+  }
+
+  /** How many data messages from world rank `src` have been released here so far. */
+  releasedFrom(src: number): number {
+    return this.#nextRecv[src] ?? 0;
+  }
+
   stats(): ChannelStats {
     return { ...this.#stats };
   }

@@ -1,3 +1,5 @@
+import { ERR_OTHER, MPIError } from '../base/errors.js';
+import type { Envelope } from '../channel/channel.js';
 import { decode, encode } from '../codec/codec.js';
 import type { AlgorithmSpec, CollectiveName } from '../collectives/algorithms.js';
 import { choiceLog } from '../collectives/choice-log.js';
@@ -8,7 +10,15 @@ import {
   type TuningUpdate,
 } from '../collectives/collective-tuning.js';
 import { type CallShape, type ChoiceCache, selectAlgorithm } from '../collectives/select-algorithm.js';
-import { TAG_UB } from './constants.js';
+import {
+  COLLECTIVE_SEQ_WRAP,
+  codeOfTag,
+  collectiveCode,
+  collectiveName,
+  collectiveTag,
+  describeCommContext,
+  seqOfTag,
+} from './collective-tag.js';
 import type { Endpoint } from './endpoint.js';
 import { Request } from './request.js';
 import { updateTuning } from './update-tuning.js';
@@ -26,6 +36,9 @@ export interface CollectiveCall<T> {
   run: (ctx: CollectiveContext, spec: AlgorithmSpec) => Promise<T>;
 }
 
+/** How many past calls a communicator remembers to name the other side of a mismatch. */
+const HISTORY = 256;
+
 /**
  * The collective side of one communicator: its message context, its tuning, the choice of each
  * call's algorithm and the tag of each call.
@@ -37,7 +50,12 @@ export class CollectiveRunner {
   readonly #group: readonly number[];
   readonly #rank: number;
   readonly #progress: () => void;
+  /** The next call's number (wraps at COLLECTIVE_SEQ_WRAP, alike on every rank). */
   #seq = 0;
+  /** How many calls were made in all. */
+  #calls = 0;
+  /** The code of each of the last HISTORY calls, at `seq % HISTORY`. */
+  readonly #history = new Uint8Array(HISTORY);
   /** Collective algorithm choices; change with `setTuning`. */
   #tuning: CollectiveTuning;
   /** This rank's record of collective choices (shared by its communicators), for the run's stats. */
@@ -60,6 +78,7 @@ export class CollectiveRunner {
     this.#progress = progress;
     this.#tuning = { ...DEFAULT_TUNING, ...tuning };
     this.#log = choiceLog(ep);
+    ep.checkCollectives(this.#ctx, (msg) => this.#mismatchOf(msg));
   }
 
   get tuning(): Readonly<CollectiveTuning> {
@@ -83,19 +102,65 @@ export class CollectiveRunner {
       this.#chosen,
       this.#log,
     );
-    const ctx = this.#context(call.spin);
+    const code = collectiveCode(call.label);
+    const seq = this.#seq;
+    this.#history[seq % HISTORY] = code;
+    this.#seq = (seq + 1) % COLLECTIVE_SEQ_WRAP;
+    this.#calls++;
+    const tag = collectiveTag(seq, code);
+    const early = this.#earlyMismatch(seq, code);
+    if (early !== undefined) this.#ep.failMismatch(early);
+    const ctx = this.#context(tag, call.label, call.spin);
     const t0 = performance.now();
-    const run = call.run(ctx, chosen.spec).then((v) => {
-      chosen.done(performance.now() - t0);
-      return v;
-    });
-    return Request.fromPromise(this.#ep.track(call.label, run), this.#progress);
+    const run = call.run(ctx, chosen.spec).then(
+      (v) => {
+        chosen.done(performance.now() - t0);
+        return v;
+      },
+      (err: unknown) => {
+        // A peer that called another collective may have returned already: say that, not what
+        // the transport said when this call's frames could not reach it.
+        throw this.#ep.mismatchSoFar() ?? err;
+      },
+    );
+    // Numbered from 1 in what users read.
+    const pending = { comm: describeCommContext(this.#ctx), seq: seq + 1, name: collectiveName(code) };
+    return Request.fromPromise(this.#ep.track(call.label, run, pending), this.#progress);
+  }
+
+  /** A frame of another collective that arrived before this rank's call `seq` (code `code`). */
+  #earlyMismatch(seq: number, code: number): MPIError | undefined {
+    if (code === 0) return undefined;
+    for (const msg of this.#ep.matcher.unexpectedIn(this.#ctx)) {
+      if (seqOfTag(msg.tag) !== seq) continue;
+      const theirs = codeOfTag(msg.tag);
+      if (theirs !== 0 && theirs !== code) return this.#mismatch(msg.src, theirs, seq, code);
+    }
+    return undefined;
+  }
+
+  /** A frame no receive took: a mismatch if this rank made call `seq` as another collective. */
+  #mismatchOf(msg: Envelope): MPIError | undefined {
+    const seq = seqOfTag(msg.tag);
+    const theirs = codeOfTag(msg.tag);
+    const back = (this.#seq - 1 - seq + COLLECTIVE_SEQ_WRAP) % COLLECTIVE_SEQ_WRAP;
+    if (theirs === 0 || back >= Math.min(this.#calls, HISTORY)) return undefined;
+    const mine = this.#history[seq % HISTORY]!;
+    return mine !== 0 && mine !== theirs ? this.#mismatch(msg.src, theirs, seq, mine) : undefined;
+  }
+
+  #mismatch(src: number, theirs: number, seq: number, mine: number): MPIError {
+    const me = this.#group[this.#rank]!;
+    return new MPIError(
+      ERR_OTHER,
+      `collective mismatch on ${describeCommContext(this.#ctx)}: rank ${src} called ${collectiveName(theirs)} ` +
+        `(collective #${seq + 1}) while rank ${me} called ${collectiveName(mine)} (#${seq + 1}). Every rank of a ` +
+        'communicator must call the same collectives in the same order.',
+    );
   }
 
   /** A fresh collective call: its own tag, so concurrent non-blocking collectives never mix. */
-  #context(spin: boolean): CollectiveContext {
-    const tag = this.#seq;
-    this.#seq = (this.#seq + 1) & TAG_UB;
+  #context(tag: number, label: string, spin: boolean): CollectiveContext {
     const ep = this.#ep;
     const ctx = this.#ctx;
     const group = this.#group;
@@ -105,7 +170,9 @@ export class CollectiveRunner {
       radix: this.#tuning.radix,
       send: (dst, payload) => ep.send(group[dst]!, ctx, tag, payload),
       recv: (src) =>
-        ep.receive({ ctx, src: group[src]!, tag, allowed: undefined }, spin).then((m) => m.payload),
+        ep
+          .receive({ ctx, src: group[src]!, tag, allowed: undefined, call: label }, spin)
+          .then((m) => m.payload),
       encode,
       decode,
     };

@@ -134,12 +134,13 @@ export class Comm {
     return req.wait(status);
   }
 
-  #matcher(source: number, tag: number): Matcher {
+  #matcher(source: number, tag: number, call: string): Matcher {
     return {
       ctx: this.#ctx,
       src: source === ANY_SOURCE ? ANY_SOURCE : this.#group[source]!,
       tag,
       allowed: this.#allowed,
+      call,
     };
   }
 
@@ -150,7 +151,7 @@ export class Comm {
       req._complete({ value: null as T, source: PROC_NULL, tag: ANY_TAG, count: 0 });
       return req;
     }
-    const p = this.#ep.receive(this.#matcher(source, tag), this.#blockingCall);
+    const p = this.#ep.receive(this.#matcher(source, tag, call), this.#blockingCall);
     this.#ep.track(call, p);
     p.then(
       (msg) => {
@@ -198,7 +199,7 @@ export class Comm {
   irecv<T = any>(source: number = ANY_SOURCE, tag: number = ANY_TAG): Request<T> {
     checkSource(source, this.size);
     checkRecvTag(tag);
-    return this.#startRecv<T>(source, tag, `recv(source=${source}, tag=${tag})`, (b) => decode(b) as T);
+    return this.#startRecv<T>(source, tag, `recv(${recvArgs(source, tag)})`, (b) => decode(b) as T);
   }
 
   /** Sends and receives at once (no deadlock when two ranks exchange). */
@@ -229,10 +230,8 @@ export class Comm {
       fillStatus(st, PROC_NULL, ANY_TAG, 0);
       return st;
     }
-    const msg = await this.#ep.track(
-      `probe(source=${source}, tag=${tag})`,
-      this.#ep.probe(this.#matcher(source, tag)),
-    );
+    const call = `probe(${recvArgs(source, tag)})`;
+    const msg = await this.#ep.track(call, this.#ep.probe(this.#matcher(source, tag, call)));
     fillStatus(st, this.#fromWorld[msg.src]!, msg.tag, msg.payload.length);
     return st;
   }
@@ -246,7 +245,7 @@ export class Comm {
       return true;
     }
     this.#ep.poll();
-    const msg = this.#ep.matcher.peek(this.#matcher(source, tag));
+    const msg = this.#ep.matcher.peek(this.#matcher(source, tag, 'iprobe'));
     if (msg === undefined) return false;
     fillStatus(status, this.#fromWorld[msg.src]!, msg.tag, msg.payload.length);
     return true;
@@ -276,7 +275,7 @@ export class Comm {
     checkBuffer(buf, 'Recv', 'buf');
     checkSource(source, this.size);
     checkRecvTag(tag);
-    return this.#startRecv<void>(source, tag, `Recv(source=${source}, tag=${tag})`, (b) => {
+    return this.#startRecv<void>(source, tag, `Recv(${recvArgs(source, tag)})`, (b) => {
       // A message that is one TypedArray is copied straight from the frame, without decoding.
       const v = viewOf(b);
       if (v === undefined) copyInto(buf, asBuffer(decode(b), 'Recv'), 'Recv');
@@ -978,4 +977,9 @@ export class Comm {
   async Abort(errorcode = 1): Promise<never> {
     return this.abort(errorcode);
   }
+}
+
+/** A receive's arguments as reports show them: `source=ANY_SOURCE, tag=5`. */
+function recvArgs(source: number, tag: number): string {
+  return `source=${source === ANY_SOURCE ? 'ANY_SOURCE' : source}, tag=${tag === ANY_TAG ? 'ANY_TAG' : tag}`;
 }

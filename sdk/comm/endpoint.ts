@@ -1,9 +1,11 @@
 import { availableParallelism } from 'node:os';
-import { ERR_ABORTED, ERR_COMM, MPIError } from '../base/errors.js';
+import { ERR_ABORTED, ERR_COMM, ERR_OTHER, MPIError } from '../base/errors.js';
 import { ENV } from '../base/stack-contract.js';
 import { Channel, type Envelope } from '../channel/channel.js';
 import { AdaptiveSpin } from '../transport/memory/adaptive-spin.js';
 import type { Transport } from '../transport/transport.js';
+import { describeCommContext, seqOfTag } from './collective-tag.js';
+import { ANY_SOURCE } from './constants.js';
 import { type Matcher, MatchingEngine } from './matching-engine.js';
 import { type NodeLayout, nodeLayoutOf } from './node-layout.js';
 
@@ -24,7 +26,18 @@ function receiveSpinMs(transport: Transport): number {
 export interface PendingCall {
   call: string;
   since: number;
+  /** For a collective call: its communicator (as messages name it), number and name. */
+  collective?: { comm: string; seq: number; name: string };
 }
+
+/** A receive or probe waiting here; `blocking`: the rank awaits it, so it cannot send to itself meanwhile. */
+interface Waiting {
+  m: Matcher;
+  blocking: boolean;
+}
+
+/** Looks at a collective frame no receive was waiting for: the mismatch it reveals, if any. */
+export type CollectiveCheck = (msg: Envelope) => MPIError | undefined;
 
 export interface EndpointHooks {
   /** This rank called abort(code): the runtime tells the launcher. */
@@ -46,7 +59,15 @@ export class Endpoint {
   /** Which node each world rank runs on, as the transport declares it. */
   readonly layout: NodeLayout;
   #doomed: MPIError | undefined;
-  readonly #waiters = new Set<(err: MPIError) => void>();
+  /** Posted receives and probes, by the function that fails them. */
+  readonly #waiters = new Map<(err: MPIError) => void, Waiting>();
+  /**
+   * Ranks whose job returned, with how many data messages each sent this rank in all. A receive
+   * that only such ranks could satisfy, all of whose messages were released here, never completes.
+   */
+  readonly #finished = new Map<number, number>();
+  readonly #collectiveChecks = new Map<string, CollectiveCheck>();
+  #mismatch: MPIError | undefined;
   readonly #hooks: EndpointHooks;
   #started = false;
   /** The busy-poll window of a blocking receive, adapted to how often it catches the message. */
@@ -61,7 +82,16 @@ export class Endpoint {
     this.#spin = new AdaptiveSpin(() => capMs);
     this.#hooks = hooks;
     this.channel = new Channel(transport, {
-      onMessage: (msg) => this.matcher.deliver(msg),
+      onMessage: (msg) => {
+        if (!this.matcher.deliver(msg)) {
+          const check = this.#collectiveChecks.get(msg.ctx);
+          if (check !== undefined) {
+            const err = check(msg);
+            if (err !== undefined) this.failMismatch(err);
+          }
+        }
+        if (this.#finished.size > 0 && this.#finished.has(msg.src)) this.#checkDead();
+      },
       onAbort: (src, code) =>
         this.#doom(
           new MPIError(ERR_ABORTED, `rank ${src} called abort(${code}); the job is stopping`, {
@@ -105,16 +135,33 @@ export class Endpoint {
     let now = this.matcher.take(m);
     if (now === undefined && spin) now = this.#spinFor(m);
     if (now !== undefined) return Promise.resolve(now);
+    return this.#wait(m, spin, (resolve) => this.matcher.post(m, resolve));
+  }
+
+  /** Posts `m` (with `post`, which returns its cancel) until it is served or fails. */
+  #wait(
+    m: Matcher,
+    blocking: boolean,
+    post: (resolve: (msg: Envelope) => void) => () => void,
+  ): Promise<Envelope> {
+    // The job may have been doomed while this call polled (a frame of another collective, an abort).
+    if (this.#doomed) return Promise.reject(this.#doomed);
     return new Promise<Envelope>((resolve, reject) => {
       const fail = (err: MPIError) => {
+        this.#waiters.delete(fail);
         cancel();
         reject(err);
       };
-      const cancel = this.matcher.post(m, (msg) => {
+      const cancel = post((msg) => {
         this.#waiters.delete(fail);
         resolve(msg);
       });
-      this.#waiters.add(fail);
+      const w: Waiting = { m, blocking };
+      this.#waiters.set(fail, w);
+      if (this.#finished.size > 0) {
+        const err = this.#deadError(w);
+        if (err !== undefined) fail(err);
+      }
     });
   }
 
@@ -150,17 +197,90 @@ export class Endpoint {
     this.channel.poll();
     const now = this.matcher.peek(m);
     if (now !== undefined) return Promise.resolve(now);
-    return new Promise<Envelope>((resolve, reject) => {
-      const fail = (err: MPIError) => {
-        cancel();
-        reject(err);
-      };
-      const cancel = this.matcher.postProbe(m, (msg) => {
-        this.#waiters.delete(fail);
-        resolve(msg);
-      });
-      this.#waiters.add(fail);
-    });
+    return this.#wait(m, true, (resolve) => this.matcher.postProbe(m, resolve));
+  }
+
+  /**
+   * World rank `src` returned from its job, having sent this rank `sentHere` data messages in all.
+   * Receives only finished ranks could satisfy fail once all their messages are released here.
+   */
+  peerFinished(src: number, sentHere: number): void {
+    if (src === this.rank || this.#finished.has(src)) return;
+    this.#finished.set(src, sentHere);
+    this.#checkDead();
+  }
+
+  /** Registers the mismatch check of the collective frames of context `ctx`. */
+  checkCollectives(ctx: string, check: CollectiveCheck): void {
+    this.#collectiveChecks.set(ctx, check);
+  }
+
+  /** A collective mismatch found here: fails every pending and later call of this rank with `err`. */
+  failMismatch(err: MPIError): void {
+    this.#mismatch ??= err;
+    this.#doom(err);
+  }
+
+  /** The collective mismatch found here, if any, after taking in every frame that has arrived. */
+  mismatchSoFar(): MPIError | undefined {
+    this.channel.poll();
+    return this.#mismatch;
+  }
+
+  #checkDead(): void {
+    for (const [fail, w] of [...this.#waiters]) {
+      const err = this.#deadError(w);
+      if (err !== undefined) fail(err);
+    }
+  }
+
+  /** Why `w` can never be served, if only finished ranks could serve it and all their messages are in. */
+  #deadError(w: Waiting): MPIError | undefined {
+    const { m } = w;
+    const drained = (r: number) => {
+      const sent = this.#finished.get(r);
+      return sent !== undefined && this.channel.releasedFrom(r) >= sent;
+    };
+    let sources: number[];
+    if (m.src !== ANY_SOURCE) {
+      if (!drained(m.src)) return undefined;
+      sources = [m.src];
+    } else {
+      // A rank that is not blocked in this receive might still send to itself.
+      if (!w.blocking) return undefined;
+      sources = [];
+      for (let r = 0; r < this.size; r++) {
+        if (r === this.rank || (m.allowed !== undefined && !m.allowed(r))) continue;
+        if (!drained(r)) return undefined;
+        sources.push(r);
+      }
+      if (sources.length === 0) return undefined;
+    }
+    const me = this.rank;
+    const call = m.call ?? 'a receive';
+    const where = m.ctx.endsWith('*')
+      ? ` (collective #${seqOfTag(m.tag) + 1} on ${describeCommContext(m.ctx)})`
+      : m.ctx === 'w'
+        ? ''
+        : ` on ${describeCommContext(m.ctx)}`;
+    const count = (n: number) =>
+      n === 0 ? 'no messages' : `${n} message${n === 1 ? '' : 's'}, all received`;
+    let what: string;
+    if (sources.length === 1) {
+      const s = sources[0]!;
+      what =
+        `rank ${me} waits in ${call}${where} for a message from rank ${s}, but rank ${s} has returned ` +
+        `(it sent rank ${me} ${count(this.#finished.get(s)!)}): the job would hang. ` +
+        `Check that rank ${s} sends every message rank ${me} receives (same source, tag and communicator) ` +
+        'and that both call the same collectives in the same order.';
+    } else {
+      const total = sources.reduce((n, r) => n + this.#finished.get(r)!, 0);
+      what =
+        `rank ${me} waits in ${call}${where}, but every rank that could send it a message has returned ` +
+        `(ranks ${sources.join(', ')}; they sent rank ${me} ${count(total)}): the job would hang. ` +
+        `Check that some rank sends what rank ${me} receives before returning.`;
+    }
+    return new MPIError(ERR_OTHER, what);
   }
 
   send(dst: number, ctx: string, tag: number, payload: Uint8Array): Promise<void> {
@@ -180,8 +300,9 @@ export class Endpoint {
   }
 
   /** Tracks a blocking call for the timeout report while `p` is pending. */
-  track<T>(call: string, p: Promise<T>): Promise<T> {
+  track<T>(call: string, p: Promise<T>, collective?: PendingCall['collective']): Promise<T> {
     const entry: PendingCall = { call, since: Date.now() };
+    if (collective !== undefined) entry.collective = collective;
     this.pending.add(entry);
     const done = () => this.pending.delete(entry);
     p.then(done, done);
@@ -205,7 +326,7 @@ export class Endpoint {
   #doom(err: MPIError): void {
     if (this.#doomed) return;
     this.#doomed = err;
-    const waiters = [...this.#waiters];
+    const waiters = [...this.#waiters.keys()];
     this.#waiters.clear();
     for (const w of waiters) w(err);
   }

@@ -7,6 +7,8 @@ export interface Matcher {
   src: number;
   tag: number;
   allowed: ((worldSrc: number) => boolean) | undefined;
+  /** The call waiting, as reports name it (`recv(source=0, tag=5)`); absent for internal receives. */
+  call?: string;
 }
 
 interface PostedRecv extends Matcher {
@@ -34,8 +36,8 @@ export class MatchingEngine {
   readonly #posted = new Map<string, PostedRecv[]>();
   readonly #probes = new Map<string, PostedRecv[]>();
 
-  /** A message released by the channel. */
-  deliver(msg: Envelope): void {
+  /** A message released by the channel; false when no receive was waiting for it (it is kept). */
+  deliver(msg: Envelope): boolean {
     const probes = this.#probes.get(msg.ctx);
     if (probes !== undefined && probes.length > 0) {
       for (let i = 0; i < probes.length; ) {
@@ -53,13 +55,19 @@ export class MatchingEngine {
         if (matches(r, msg)) {
           posted.splice(i, 1);
           r.resolve(msg);
-          return;
+          return true;
         }
       }
     }
     let q = this.#unexpected.get(msg.ctx);
     if (q === undefined) this.#unexpected.set(msg.ctx, (q = []));
     q.push(msg);
+    return false;
+  }
+
+  /** The arrived, unmatched messages of `ctx`, oldest first (do not modify). */
+  unexpectedIn(ctx: string): readonly Envelope[] {
+    return this.#unexpected.get(ctx) ?? [];
   }
 
   /** Takes the oldest matching unexpected message, if any. */

@@ -1,6 +1,10 @@
 import { ERR_ABORTED, ERR_TIMEOUT, JobFailedError, MPIError } from '../base/errors.js';
 import { type RankErrorInfo, reviveError } from '../base/rank-error-info.js';
-import { describePendingCalls, type PendingCallInfo } from '../runtime/pending-calls.js';
+import {
+  collectiveMismatches,
+  describePendingCalls,
+  type PendingCallInfo,
+} from '../runtime/pending-calls.js';
 import type { RankStats } from '../runtime/run-rank.js';
 import { aggregateStats, type JobStats, type LaunchRequest } from './launcher.js';
 
@@ -263,6 +267,8 @@ export class JobSupervisor {
       if (p.length === 0) return `rank ${i}: running, not blocked in an MPI call`;
       return `rank ${i}: waiting in ${describePendingCalls(p)}`;
     });
+    // Ranks waiting in different collectives under one number: the likely reason for the hang.
+    lines.push(...collectiveMismatches(this.ranks.map((r) => (r.done ? undefined : r.pending))));
     const seconds = ((this.#o.request.timeoutMs ?? 0) / 1000).toFixed(1);
     return `the job timed out after ${seconds} s:\n  ${lines.join('\n  ')}`;
   }

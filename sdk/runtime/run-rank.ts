@@ -38,6 +38,11 @@ export interface RankOutcome {
   value: unknown;
   computeMs: number;
   stats: RankStats;
+  /**
+   * How many data messages this rank sent each rank (by world rank): a rank still waiting for
+   * messages from this one can tell when all have arrived and nothing more can.
+   */
+  sentTo: number[];
 }
 
 /**
@@ -105,10 +110,14 @@ export async function runRank(handle: RankHandle, job: Job, args: JobArgs): Prom
   try {
     const value = await job.fn(handle.comm, args);
     const computeMs = performance.now() - t0;
+    // A collective of another rank's that did not match this rank's calls fails the job even
+    // when this rank's side completed (a bcast root only sends).
+    const mismatch = handle.endpoint.mismatchSoFar();
+    if (mismatch !== undefined) throw mismatch;
     rec?.jobEnded();
     const stats = rankStats(handle.endpoint);
     if (rec !== undefined) stats.trace = rec.report();
-    return { value, computeMs, stats };
+    return { value, computeMs, stats, sentTo: handle.endpoint.channel.sentCounts() };
   } finally {
     await handle.endpoint.close();
   }

@@ -65,7 +65,8 @@ export class ThreadLauncher {
         },
       },
     });
-    for (let rank = 0; rank < req.ranks; rank++) threads.push(this.#spawn(req, rank, transport, sup));
+    for (let rank = 0; rank < req.ranks; rank++)
+      threads.push(this.#spawn(req, rank, transport, sup, threads));
     sup.start();
     const run = await sup.outcome;
     const teardownMs = performance.now() - (tTeardown ?? performance.now());
@@ -82,7 +83,13 @@ export class ThreadLauncher {
   }
 
   /** Starts the worker of one rank and wires its messages, output and exit to `sup`. */
-  #spawn(req: LaunchRequest, rank: number, transport: TransportSpec, sup: JobSupervisor): RankThread {
+  #spawn(
+    req: LaunchRequest,
+    rank: number,
+    transport: TransportSpec,
+    sup: JobSupervisor,
+    threads: readonly RankThread[],
+  ): RankThread {
     const workerData: RankWorkerData = {
       rank,
       size: req.ranks,
@@ -114,6 +121,13 @@ export class ThreadLauncher {
         case 'started':
           return sup.update(rank, { type: 'started' });
         case 'done':
+          // The others learn what this rank sent them: a receive only it could serve then fails
+          // once all of that has arrived, instead of hanging.
+          for (const [i, t] of threads.entries()) {
+            if (i === rank || t.hasExited) continue;
+            const peerDone: LauncherMessage = { type: 'peer-done', rank, sent: m.sentTo[i] ?? 0 };
+            t.worker.postMessage(peerDone);
+          }
           return sup.update(rank, { type: 'done', value: m.value, computeMs: m.computeMs, stats: m.stats });
         case 'failed':
           return sup.update(rank, { type: 'failed', error: m.error });

@@ -47,6 +47,7 @@ const released = new Promise<void>((resolve) => {
 
 port.on('message', (m: LauncherMessage) => {
   if (m.type === 'go') go();
+  if (m.type === 'peer-done') handle.endpoint.peerFinished(m.rank, m.sent);
   if (m.type === 'report') {
     post({ type: 'report', rank: data.rank, pending: pendingCallsOf(handle.endpoint) });
   }
@@ -64,6 +65,7 @@ try {
       value: outcome.value,
       computeMs: outcome.computeMs,
       stats: outcome.stats,
+      sentTo: outcome.sentTo,
     });
   } catch (err) {
     throw new Error(

@@ -35,7 +35,15 @@ export type TransportSpec =
 export type RankMessage =
   /** The rank loaded its job and waits for `go`. */
   | { type: 'started'; rank: number }
-  | { type: 'done'; rank: number; value: unknown; computeMs: number; stats: RankStats }
+  | {
+      type: 'done';
+      rank: number;
+      value: unknown;
+      computeMs: number;
+      stats: RankStats;
+      /** Data messages sent to each rank, by world rank. */
+      sentTo: number[];
+    }
   | { type: 'failed'; rank: number; error: RankErrorInfo }
   | { type: 'abort'; rank: number; errorcode: number }
   | { type: 'report'; rank: number; pending: PendingCallInfo[] };
@@ -45,4 +53,6 @@ export type LauncherMessage =
   /** Say what you are blocked in (timeout report). */
   | { type: 'report' }
   /** Every rank is up: run the job. Ranks start together, so no rank's clock runs while others still boot. */
-  | { type: 'go' };
+  | { type: 'go' }
+  /** Rank `rank` returned from its job, having sent this rank `sent` data messages in all. */
+  | { type: 'peer-done'; rank: number; sent: number };

@@ -212,6 +212,35 @@ describe('JobSupervisor: one job, any backend', () => {
       expect((err.cause as Error).message).toBe(expected);
     });
 
+    it('names the collectives of one number that do not match among what ranks wait in', async () => {
+      const { sup } = supervise(3, { timeoutMs: 1_000 });
+      for (const r of [0, 1, 2]) sup.update(r, { type: 'started' });
+      vi.advanceTimersByTime(1_000);
+      const coll = (name: string) => ({ comm: 'COMM_WORLD', seq: 2, name });
+      sup.update(0, {
+        type: 'pending',
+        pending: [{ call: 'bcast(root=1)', forMs: 800, collective: coll('bcast') }],
+      });
+      sup.update(1, {
+        type: 'pending',
+        pending: [{ call: 'reduce(op=SUM, root=1)', forMs: 800, collective: coll('reduce') }],
+      });
+      sup.update(2, {
+        type: 'pending',
+        pending: [{ call: 'reduce(op=SUM, root=1)', forMs: 800, collective: coll('reduce') }],
+      });
+      vi.advanceTimersByTime(500);
+      expect(sup.failure?.info.message).toBe(
+        'the job timed out after 1.0 s:\n' +
+          '  rank 0: waiting in bcast(root=1) (collective #2 on COMM_WORLD) for 0.8 s\n' +
+          '  rank 1: waiting in reduce(op=SUM, root=1) (collective #2 on COMM_WORLD) for 0.8 s\n' +
+          '  rank 2: waiting in reduce(op=SUM, root=1) (collective #2 on COMM_WORLD) for 0.8 s\n' +
+          '  collective #2 on COMM_WORLD does not match: rank 0 called bcast, rank 1 called reduce, rank 2 called reduce',
+      );
+      for (const r of [0, 1, 2]) sup.update(r, { type: 'exited' });
+      await failureOf(sup.outcome);
+    });
+
     it('a rank stopping at the job deadline starts the report early; ranks that never started are named so (Lambda)', async () => {
       const { sup, calls } = supervise(3, { timeoutMs: 60_000, threads: false });
       sup.update(0, { type: 'started' });

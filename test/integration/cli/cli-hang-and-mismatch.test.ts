@@ -1,0 +1,86 @@
+/**
+ * A job that would hang on a rank that has returned, or whose ranks call different collectives,
+ * fails at once saying which rank waits for what from whom (issue 11), as a user runs it.
+ * `--timeout` only guards the tests: without the feature they would time out instead.
+ */
+import { describe, expect, it } from 'vitest';
+import { cli, FIXTURES } from '../../helpers/cli.js';
+
+const job = (name: string) => `${FIXTURES}${name}`;
+const GUARD = ['--timeout', '100'];
+
+describe('a receive from a rank that has returned', () => {
+  it('fails the job naming the waiting rank, its call, and what the returned rank sent', async () => {
+    const r = await cli(['run', job('recv-from-returned.ts'), '--ranks', '3', ...GUARD]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(
+      'the job failed on rank 1: rank 1 waits in recv(source=0, tag=5) for a message from rank 0, ' +
+        'but rank 0 has returned (it sent rank 1 1 message, all received): the job would hang.',
+    );
+    expect(r.stderr).not.toContain('timed out');
+  });
+
+  it('--json carries the rank and the message', async () => {
+    const r = await cli(['run', job('recv-from-returned.ts'), '--ranks', '2', '--json', ...GUARD]);
+    expect(r.code).toBe(1);
+    const out = JSON.parse(r.stdout);
+    expect(out.ok).toBe(false);
+    expect(out.error.rank).toBe(1);
+    expect(out.error.message).toMatch(/^rank 1 waits in recv\(source=0, tag=5\) .* rank 0 has returned/);
+  });
+
+  it('ANY_SOURCE: fails once every rank that could send has returned', async () => {
+    const r = await cli(['run', job('recv-from-returned.ts'), '--ranks', '3', ...GUARD, '--', '--any']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(
+      'rank 1 waits in recv(source=ANY_SOURCE, tag=5), but every rank that could send it a message has returned ' +
+        '(ranks 0, 2; they sent rank 1 1 message, all received): the job would hang.',
+    );
+  });
+
+  it('ranks that return early with messages still to be received do not fail the job', async () => {
+    const r = await cli(['run', job('returns-early.ts'), '--ranks', '4', '--json', ...GUARD]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).results).toEqual([18, 1, 2, 3]);
+  });
+});
+
+describe('mismatched collectives', () => {
+  it('bcast on one rank, reduce on the others: names both calls, not a closed transport', async () => {
+    for (const ranks of ['2', '4']) {
+      const r = await cli(['run', job('collective-mismatch.ts'), '--ranks', ranks, '--json', ...GUARD]);
+      expect(r.code).toBe(1);
+      const { error } = JSON.parse(r.stdout);
+      expect(error.message).toMatch(
+        /^collective mismatch on COMM_WORLD: rank \d called (bcast|reduce) \(collective #2\) while rank \d called (bcast|reduce) \(#2\)\. Every rank of a communicator must call the same collectives in the same order\.$/,
+      );
+      expect(error.message).toMatch(/bcast.*reduce|reduce.*bcast/);
+      expect(error.message).toContain(`rank ${error.rank} called`);
+      expect(error.message).not.toContain('transport');
+    }
+  });
+
+  it('where no frame is exchanged the job still hangs; --timeout then names the calls that do not match', async () => {
+    // Leave room for the ranks to start and block on a loaded machine (see cli.test.ts).
+    const r = await cli([
+      'run',
+      job('collective-mismatch.ts'),
+      '--ranks',
+      '2',
+      '--timeout',
+      '8',
+      '--',
+      '--root',
+      '1',
+    ]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/rank 0: waiting in bcast\(root=1\) \(collective #2 on COMM_WORLD\) for/);
+    expect(r.stderr).toMatch(
+      /rank 1: waiting in reduce\(op=SUM, root=1\) \(collective #2 on COMM_WORLD\) for/,
+    );
+    expect(r.stderr).toContain(
+      'collective #2 on COMM_WORLD does not match: rank 0 called bcast, rank 1 called reduce',
+    );
+  });
+});

@@ -1,0 +1,80 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { ANY_SOURCE, MPIError, SUM } from '../../../sdk/index.js';
+import { openRank, type RankHandle } from '../../../sdk/runtime/run-rank.js';
+import { createLoopbackTransports } from '../../../sdk/transport/loopback/loopback-transport.js';
+import { runWorld } from '../../helpers/in-process-world.js';
+
+let handles: RankHandle[] = [];
+const world = (n: number) => {
+  handles = createLoopbackTransports(n).map((t) => openRank(t));
+  return handles;
+};
+afterEach(async () => {
+  await Promise.all(handles.map((h) => h.endpoint.close()));
+  handles = [];
+});
+
+describe('a receive only returned ranks could serve', () => {
+  it('completes while the returned rank still has messages in flight, fails once all arrived', async () => {
+    const [r0, r1] = world(2);
+    // Rank 1 learns first that rank 0 returned having sent it 2 messages, none of which arrived.
+    r1!.endpoint.peerFinished(0, 2);
+    const first = r1!.comm.recv(0, 5);
+    await r0!.comm.send('a', 1, 5);
+    await r0!.comm.send('b', 1, 5);
+    expect(await first).toBe('a');
+    expect(await r1!.comm.recv(0, 5)).toBe('b');
+    const third = r1!.comm.recv(0, 5);
+    await expect(third).rejects.toThrow(MPIError);
+    await expect(third).rejects.toThrow(
+      'rank 1 waits in recv(source=0, tag=5) for a message from rank 0, but rank 0 has returned ' +
+        '(it sent rank 1 2 messages, all received): the job would hang.',
+    );
+  });
+
+  it('fails a receive already waiting when its source returns with nothing more for it', async () => {
+    const [, r1] = world(2);
+    const waiting = r1!.comm.recv(0, 9);
+    r1!.endpoint.peerFinished(0, 0);
+    await expect(waiting).rejects.toThrow(
+      /rank 1 waits in recv\(source=0, tag=9\).*it sent rank 1 no messages/,
+    );
+  });
+
+  it('ANY_SOURCE: waits while any possible sender runs; a blocking receive fails when none does', async () => {
+    const [, r1, r2] = world(3);
+    r2!.endpoint.peerFinished(0, 0);
+    const blocking = r2!.comm.recv(ANY_SOURCE, 1);
+    // A non-blocking receive is left alone: its rank may still send to itself.
+    const nonBlocking = r2!.comm.irecv(ANY_SOURCE, 2);
+    await r1!.comm.send('x', 2, 1);
+    expect(await blocking).toBe('x');
+    r2!.endpoint.peerFinished(1, 1);
+    await expect(r2!.comm.recv(ANY_SOURCE, 1)).rejects.toThrow(
+      /every rank that could send it a message has returned \(ranks 0, 1; they sent rank 2 1 message, all received\)/,
+    );
+    expect(nonBlocking.test()[0]).toBe(false);
+  });
+
+  it('names the collective a rank waits in', async () => {
+    const [, r1] = world(2);
+    const barrier = r1!.comm.barrier();
+    r1!.endpoint.peerFinished(0, 0);
+    await expect(barrier).rejects.toThrow(
+      /rank 1 waits in barrier\(\) \(collective #1 on COMM_WORLD\) for a message from rank 0, but rank 0 has returned/,
+    );
+  });
+});
+
+describe('collective mismatch', () => {
+  it('a rank that gets a frame of another collective says which calls do not match', async () => {
+    const run = runWorld(2, async (c) => {
+      await c.barrier();
+      // Both sides wait for the other's frame: rank 0 in bcast, rank 1 in allreduce.
+      return c.rank === 0 ? c.bcast('v', 1) : c.allreduce(1, SUM);
+    });
+    await expect(run).rejects.toThrow(
+      /collective mismatch on COMM_WORLD: rank [01] called (bcast|allreduce) \(collective #2\) while rank [01] called (bcast|allreduce) \(#2\)/,
+    );
+  });
+});
