@@ -19,6 +19,8 @@ export interface NodeTransportOptions {
    * sending side is used; the node's router receives. Closed with this transport.
    */
   remote: Pick<Transport, 'kind' | 'send' | 'close' | 'stats'>;
+  /** Called once both sides have closed (to release what they used, e.g. the remote's clients). */
+  dispose?: () => void;
 }
 
 /**
@@ -41,6 +43,7 @@ export class NodeTransport implements Transport {
   readonly #node: number;
   readonly #local: Transport;
   readonly #remote: NodeTransportOptions['remote'];
+  readonly #dispose: (() => void) | undefined;
   #closing: Promise<void> | undefined;
 
   constructor(o: NodeTransportOptions) {
@@ -61,6 +64,7 @@ export class NodeTransport implements Transport {
     this.#node = plan.nodeOf(rank);
     this.#local = o.local;
     this.#remote = o.remote;
+    this.#dispose = o.dispose;
     this.kind = `node(${o.remote.kind})`;
   }
 
@@ -112,6 +116,7 @@ export class NodeTransport implements Transport {
   /** Closes both sides; the remote one first lets accepted sends finish (its grace period). */
   close(): Promise<void> {
     this.#closing ??= Promise.allSettled([this.#remote.close(), this.#local.close()]).then((all) => {
+      this.#dispose?.();
       const failed = all.find((r) => r.status === 'rejected');
       if (failed !== undefined) throw failed.reason;
     });

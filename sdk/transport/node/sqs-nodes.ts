@@ -42,6 +42,8 @@ export function createSqsNodeRank(o: {
   plan: NodePlan;
   fabrics: readonly MemoryFabric[];
   queues: SqsNodeQueues;
+  /** Called once the transport has closed (to destroy clients it owns). */
+  dispose?: () => void;
 }): NodeTransport {
   const node = o.plan.nodeOf(o.rank);
   const fabric = o.fabrics[node];
@@ -54,7 +56,13 @@ export function createSqsNodeRank(o: {
     void local.close();
     throw err;
   }
-  return new NodeTransport({ rank: o.rank, plan: o.plan, local, remote });
+  return new NodeTransport({
+    rank: o.rank,
+    plan: o.plan,
+    local,
+    remote,
+    ...(o.dispose === undefined ? {} : { dispose: o.dispose }),
+  });
 }
 
 /**
