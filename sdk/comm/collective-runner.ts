@@ -7,6 +7,7 @@ import {
   DEFAULT_TUNING,
   type TuningUpdate,
 } from '../collectives/collective-tuning.js';
+import { hasSharedNodes, type NodeGroups, nodeGroupsOf } from '../collectives/node-groups.js';
 import { type CallShape, type ChoiceCache, selectAlgorithm } from '../collectives/select-algorithm.js';
 import { TAG_UB } from './constants.js';
 import type { Endpoint } from './endpoint.js';
@@ -44,6 +45,8 @@ export class CollectiveRunner {
   readonly #log: ReturnType<typeof choiceLog>;
   /** Choices by call shape until the tuning changes: the model is consulted once per shape. */
   readonly #chosen: ChoiceCache = new Map();
+  /** The communicator's ranks by node, where some share one (else undefined: all run flat). */
+  readonly #nodes: NodeGroups | undefined;
 
   constructor(
     ep: Endpoint,
@@ -60,6 +63,8 @@ export class CollectiveRunner {
     this.#progress = progress;
     this.#tuning = { ...DEFAULT_TUNING, ...tuning };
     this.#log = choiceLog(ep);
+    const nodes = nodeGroupsOf(group.length, (r) => ep.layout.nodeOf(group[r]!));
+    this.#nodes = hasSharedNodes(nodes) ? nodes : undefined;
   }
 
   get tuning(): Readonly<CollectiveTuning> {
@@ -82,6 +87,7 @@ export class CollectiveRunner {
       call.shape ?? {},
       this.#chosen,
       this.#log,
+      this.#nodes,
     );
     const ctx = this.#context(call.spin);
     const t0 = performance.now();
@@ -103,6 +109,7 @@ export class CollectiveRunner {
       rank: this.#rank,
       size: group.length,
       radix: this.#tuning.radix,
+      ...(this.#nodes === undefined ? {} : { nodes: this.#nodes }),
       send: (dst, payload) => ep.send(group[dst]!, ctx, tag, payload),
       recv: (src) =>
         ep.receive({ ctx, src: group[src]!, tag, allowed: undefined }, spin).then((m) => m.payload),

@@ -37,6 +37,12 @@ describe('--backend sqs --ranks-per-node K', () => {
     expect(sum.stats.calls.ReceiveMessage).toBeGreaterThan(0);
     expect(sum.stats.calls.SendMessageBatch).toBeGreaterThan(0);
     expect(sum.stats.calls.CreateQueue).toBe(3);
+    // The cost model, knowing the layout, ran the allreduce in two levels.
+    const algorithms = (sum.stats.collectives as { collective: string; algorithm: string }[])
+      .filter((c) => c.collective === 'allreduce')
+      .map((c) => c.algorithm);
+    expect(algorithms).toEqual([expect.stringMatching(/^two-level/)]);
+    expect(sum.stats.collectivesConsistent).toBe(true);
     expect(await queuesLeft()).toEqual([]);
   });
 
