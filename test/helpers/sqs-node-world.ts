@@ -10,7 +10,7 @@ import {
 } from '../../sdk/transport/node/sqs-nodes.js';
 import { createJobQueues, deleteJobQueues } from '../../sdk/transport/sqs/job-queues.js';
 import type { ContractWorld } from '../contract/contract-world.js';
-import { faultySqs, type InjectedFaults } from './faulty-sqs.js';
+import { faultySqs, type InjectedFaults, type SqsFaultOptions } from './faulty-sqs.js';
 import type { Fauxqs } from './fauxqs.js';
 import { runWorld } from './in-process-world.js';
 import type { SqsJobOptions } from './sqs-world.js';
@@ -27,9 +27,9 @@ export async function overSqsNodes<T>(
   size: number,
   ranksPerNode: number,
   fn: (comm: Comm) => Promise<T> | T,
-  options: SqsJobOptions = {},
+  options: SqsJobOptions & { moreFaults?: SqsFaultOptions } = {},
 ): Promise<{ results: T[]; injected: InjectedFaults[]; transports: NodeTransport[]; routers: NodeRouter[] }> {
-  const { prefix = 'tsmpi-nodes', faults = true, onQueues, seed = 0, ...worldOptions } = options;
+  const { prefix = 'tsmpi-nodes', faults = true, onQueues, seed = 0, moreFaults, ...worldOptions } = options;
   const plan = new NodePlan(size, ranksPerNode);
   const jobId = `n${randomUUID().slice(0, 8)}`;
   const { queueUrls } = await createJobQueues({ client: fx.sqs, prefix, jobId, size: plan.nodes });
@@ -38,7 +38,9 @@ export async function overSqsNodes<T>(
   const client = (i: number) => {
     const f = faultySqs(
       fx.sqs,
-      faults ? { duplicate: 0.15, shuffle: true, maxDelayMs: 5, seed: seed * 131 + i + 1 } : {},
+      faults
+        ? { duplicate: 0.15, shuffle: true, maxDelayMs: 5, ...moreFaults, seed: seed * 131 + i + 1 }
+        : {},
     );
     injected.push(f.injected);
     return f.client;
@@ -50,6 +52,8 @@ export async function overSqsNodes<T>(
     bucket: fx.bucket,
     jobId,
     binaryAccounting: 'base64' as const,
+    // Injected throttles and 500s are retried quickly, as often as it takes.
+    ...(moreFaults === undefined ? {} : { retry: { baseDelayMs: 1, maxDelayMs: 10, maxAttempts: 30 } }),
   });
   const routers: NodeRouter[] = [];
   try {

@@ -48,4 +48,48 @@ describe('ranks per node over SQS', () => {
       (await fx.sqs.send(new ListQueuesCommand({ QueueNamePrefix: `${prefix}-` }))).QueueUrls ?? [];
     expect(left).toEqual([]);
   });
+
+  it('throttling, 500s, lost responses and partial batch failures between nodes lose no message and keep each pair in order', async () => {
+    const size = 9;
+    const perPair = 6;
+    const { results, injected } = await overSqsNodes(
+      fx,
+      size,
+      4,
+      async (c) => {
+        const sends: Promise<void>[] = [];
+        for (let dst = 0; dst < size; dst++)
+          for (let i = 0; i < perPair; i++) sends.push(c.send([c.rank, i], dst, 5));
+        const got: number[][] = Array.from({ length: size }, () => []);
+        for (let src = 0; src < size; src++)
+          for (let i = 0; i < perPair; i++) got[src]!.push(((await c.recv(src, 5)) as number[])[1]!);
+        await Promise.all(sends);
+        return { got, sum: await c.allreduce(1, SUM) };
+      },
+      {
+        moreFaults: {
+          duplicate: 0.1,
+          throttle: 0.08,
+          serverError: 0.08,
+          lostResponse: 0.1,
+          partialBatch: 0.15,
+        },
+      },
+    );
+    for (const r of results) {
+      expect(r.got).toEqual(Array(size).fill([0, 1, 2, 3, 4, 5]));
+      expect(r.sum).toBe(size);
+    }
+    for (const key of [
+      'throttles',
+      'serverErrors',
+      'partialFailures',
+      'lostResponses',
+      'duplicates',
+    ] as const)
+      expect(
+        injected.reduce((n, i) => n + i[key], 0),
+        key,
+      ).toBeGreaterThan(0);
+  });
 });
