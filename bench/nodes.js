@@ -36,8 +36,17 @@ import { SUM } from '../dist/sdk/index.js';
 import { planFanOut } from '../dist/sdk/launch/lambda/fan-out-model.js';
 import { openRank } from '../dist/sdk/runtime/run-rank.js';
 import { NodePlan } from '../dist/sdk/transport/node/node-plan.js';
-import { createNodeFabrics, createSqsNodeRank, createSqsNodeRouter } from '../dist/sdk/transport/node/sqs-nodes.js';
-import { createJobQueues, createSqsClients, deleteJobQueues, SqsTransport } from '../dist/sdk/transport/sqs/index.js';
+import {
+  createNodeFabrics,
+  createSqsNodeRank,
+  createSqsNodeRouter,
+} from '../dist/sdk/transport/node/sqs-nodes.js';
+import {
+  createJobQueues,
+  createSqsClients,
+  deleteJobQueues,
+  SqsTransport,
+} from '../dist/sdk/transport/sqs/index.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const argv = process.argv.slice(2);
@@ -60,7 +69,12 @@ function modelled(collective, size, k, optimize) {
   const flat = choose(SQS_PROFILE, shape, optimize).chosen;
   const plan = new NodePlan(size, k);
   if (k <= 1 || plan.nodes <= 1) return { ...flat, interHops: flat.hops };
-  const two = predictTwoLevel(SQS_PROFILE, shape, { nodes: plan.nodes, perNode: plan.ranksPerNode }, optimize);
+  const two = predictTwoLevel(
+    SQS_PROFILE,
+    shape,
+    { nodes: plan.nodes, perNode: plan.ranksPerNode },
+    optimize,
+  );
   const twoWins = better(two, flat, optimize) < 0;
   return twoWins ? two : { ...flat, interHops: flat.hops };
 }
@@ -101,7 +115,12 @@ for (const size of [64, 1000]) {
 async function measureWorld(fx, size, k, optimize) {
   const plan = new NodePlan(size, k);
   const jobId = `bn${process.pid}k${k}${optimize[0]}`;
-  const { queueUrls } = await createJobQueues({ client: fx.sqs, prefix: 'tsmpi-bench', jobId, size: plan.nodes });
+  const { queueUrls } = await createJobQueues({
+    client: fx.sqs,
+    prefix: 'tsmpi-bench',
+    jobId,
+    size: plan.nodes,
+  });
   const base = { sqs: fx.sqs, s3: fx.s3, bucket: fx.bucket, jobId, binaryAccounting: 'base64' };
   const routers = [];
   let transports;
@@ -115,7 +134,9 @@ async function measureWorld(fx, size, k, optimize) {
       r.start((err) => console.error(err));
       routers.push(r);
     }
-    transports = Array.from({ length: size }, (_, rank) => createSqsNodeRank({ rank, plan, fabrics, queues }));
+    transports = Array.from({ length: size }, (_, rank) =>
+      createSqsNodeRank({ rank, plan, fabrics, queues }),
+    );
   }
   const handles = transports.map((t) => openRank(t, undefined, { optimize }));
   const calls = () => {
@@ -138,7 +159,17 @@ async function measureWorld(fx, size, k, optimize) {
       const sends = per('SendMessageBatch');
       const receives = per('ReceiveMessage');
       const deletes = per('DeleteMessageBatch');
-      rows.push({ ranks: size, ranksPerNode: k, queues: plan.nodes, optimize, collective, sends, receives, deletes, requests: sends + receives + deletes });
+      rows.push({
+        ranks: size,
+        ranksPerNode: k,
+        queues: plan.nodes,
+        optimize,
+        collective,
+        sends,
+        receives,
+        deletes,
+        requests: sends + receives + deletes,
+      });
     }
   } finally {
     await Promise.all(handles.map((h) => h.endpoint.close()));
@@ -148,28 +179,60 @@ async function measureWorld(fx, size, k, optimize) {
   return rows;
 }
 
-if (MEASURE) {
+if (MEASURE || LAUNCHER) {
   const app = buildApp({ logger: false });
   const endpoint = (await app.listen({ port: 0, host: '127.0.0.1' })).replace('localhost', '127.0.0.1');
-  const { sqs, s3 } = createSqsClients({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+  const { sqs, s3 } = createSqsClients({
+    endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  });
   const fx = { sqs, s3, bucket: undefined };
   try {
-    console.log('\nMeasured on fauxqs, 64 ranks in this thread (SQS requests per call: sends + receives + deletes):');
-    console.log(`${'K'.padStart(2)} ${'queues'.padStart(6)} ${'optimize'.padEnd(8)} ${'collective'.padEnd(9)} ${'sends'.padStart(6)} ${'recv'.padStart(6)} ${'del'.padStart(6)} ${'total'.padStart(7)}`);
-    for (const optimize of ['latency', 'cost']) {
-      for (const k of KS) {
-        for (const r of await measureWorld({ ...fx, s3: undefined }, 64, k, optimize)) {
-          out.measured.push(r);
-          console.log(`${String(k).padStart(2)} ${String(r.queues).padStart(6)} ${optimize.padEnd(8)} ${r.collective.padEnd(9)} ${f1(r.sends).padStart(6)} ${f1(r.receives).padStart(6)} ${f1(r.deletes).padStart(6)} ${f1(r.requests).padStart(7)}`);
+    if (MEASURE) {
+      console.log(
+        '\nMeasured on fauxqs, 64 ranks in this thread (SQS requests per call: sends + receives + deletes):',
+      );
+      console.log(
+        `${'K'.padStart(2)} ${'queues'.padStart(6)} ${'optimize'.padEnd(8)} ${'collective'.padEnd(9)} ${'sends'.padStart(6)} ${'recv'.padStart(6)} ${'del'.padStart(6)} ${'total'.padStart(7)}`,
+      );
+      for (const optimize of ['latency', 'cost']) {
+        for (const k of KS) {
+          for (const r of await measureWorld({ ...fx, s3: undefined }, 64, k, optimize)) {
+            out.measured.push(r);
+            console.log(
+              `${String(k).padStart(2)} ${String(r.queues).padStart(6)} ${optimize.padEnd(8)} ${r.collective.padEnd(9)} ${f1(r.sends).padStart(6)} ${f1(r.receives).padStart(6)} ${f1(r.deletes).padStart(6)} ${f1(r.requests).padStart(7)}`,
+            );
+          }
         }
       }
     }
     if (LAUNCHER) {
       const { run } = await import('../dist/sdk/index.js');
       const job = fileURLToPath(new URL('./jobs/allreduce-loop.mjs', import.meta.url));
-      const res = await run(job, { ranks: 64, backend: 'sqs', endpoint, ranksPerNode: 8, args: { iters: 3 }, onOutput: () => {} });
-      out.launcher = { ranks: 64, ranksPerNode: 8, queues: res.stats.queues, calls: res.stats.calls, collectives: res.stats.collectives.map((c) => `${c.collective}: ${c.algorithm}`) };
-      console.log('\nrun({ ranks: 64, backend: sqs, ranksPerNode: 8 }) with worker threads:', JSON.stringify(out.launcher));
+      out.launcher = [];
+      for (const ranksPerNode of [1, 8]) {
+        const res = await run(job, {
+          ranks: 64,
+          backend: 'sqs',
+          endpoint,
+          ranksPerNode,
+          args: { iters: 3 },
+          onOutput: () => {},
+        });
+        const row = {
+          ranks: 64,
+          ranksPerNode,
+          queues: res.stats.queues,
+          calls: res.stats.calls,
+          collectives: res.stats.collectives.map((c) => `${c.collective}: ${c.algorithm} x${c.calls}`),
+        };
+        out.launcher.push(row);
+        console.log(
+          `\nrun({ ranks: 64, backend: 'sqs', ranksPerNode: ${ranksPerNode} }), worker threads:`,
+          JSON.stringify(row),
+        );
+      }
     }
   } finally {
     sqs.destroy();
@@ -179,12 +242,19 @@ if (MEASURE) {
 }
 
 // ---------------------------------------------------------------- start-up on Lambda (model)
-console.log('\nModelled start-up on Lambda (planFanOut over invocations; scaling 1,000 environments / 10 s / function):');
-console.log(`${'ranks'.padStart(6)} ${'K'.padStart(2)} ${'invocations'.padStart(11)} ${'account conc.'.padStart(13)} ${'functions'.padStart(9)} ${'all running'.padStart(11)}  fan-out`);
+console.log(
+  '\nModelled start-up on Lambda (planFanOut over invocations; scaling 1,000 environments / 10 s / function):',
+);
+console.log(
+  `${'ranks'.padStart(6)} ${'K'.padStart(2)} ${'invocations'.padStart(11)} ${'account conc.'.padStart(13)} ${'functions'.padStart(9)} ${'all running'.padStart(11)}  fan-out`,
+);
 for (const ranks of [1000, 10000]) {
   for (const k of [1, 6]) {
     const n = Math.ceil(ranks / k);
-    for (const [label, conc] of [['default 1,000', 1000], ['raised', Math.max(1000, n)]]) {
+    for (const [label, conc] of [
+      ['default 1,000', 1000],
+      ['raised', Math.max(1000, n)],
+    ]) {
       // Spreading over copies of the rank function (each has its own 1,000-per-10-s scaling
       // bucket): modelled only, no launcher does it yet.
       for (const functions of [1, Math.ceil(n / 1000)]) {
@@ -193,11 +263,34 @@ for (const ranks of [1000, 10000]) {
         const plan = planFanOut(perFunction, { accountConcurrency: conc });
         // Functions start side by side; the launcher's own Invoke calls are summed over them.
         const chosen = plan.strategy === 'tree' ? plan.tree : plan.client;
-        const allMs = fits ? chosen.allStartedMs + (functions - 1) * chosen.launchMs : Number.POSITIVE_INFINITY;
-        const row = { ranks, ranksPerNode: k, invocations: n, accountConcurrency: conc, concurrencySetting: label, functions, allStartedMs: allMs, strategy: plan.strategy, heads: plan.heads };
-        if (out.startup.some((r) => r.ranks === ranks && r.ranksPerNode === k && r.accountConcurrency === conc && r.functions === functions)) continue;
+        const allMs = fits
+          ? chosen.allStartedMs + (functions - 1) * chosen.launchMs
+          : Number.POSITIVE_INFINITY;
+        const row = {
+          ranks,
+          ranksPerNode: k,
+          invocations: n,
+          accountConcurrency: conc,
+          concurrencySetting: label,
+          functions,
+          allStartedMs: allMs,
+          strategy: plan.strategy,
+          heads: plan.heads,
+        };
+        if (
+          out.startup.some(
+            (r) =>
+              r.ranks === ranks &&
+              r.ranksPerNode === k &&
+              r.accountConcurrency === conc &&
+              r.functions === functions,
+          )
+        )
+          continue;
         out.startup.push(row);
-        console.log(`${String(ranks).padStart(6)} ${String(k).padStart(2)} ${String(n).padStart(11)} ${`${conc}`.padStart(13)} ${String(functions).padStart(9)} ${(fits ? `${(allMs / 1000).toFixed(2)} s` : 'cannot').padStart(11)}  ${fits ? `${plan.strategy}${plan.heads ? ` (${plan.heads} heads)` : ''}` : `needs ${n} concurrent executions`}`);
+        console.log(
+          `${String(ranks).padStart(6)} ${String(k).padStart(2)} ${String(n).padStart(11)} ${`${conc}`.padStart(13)} ${String(functions).padStart(9)} ${(fits ? `${(allMs / 1000).toFixed(2)} s` : 'cannot').padStart(11)}  ${fits ? `${plan.strategy}${plan.heads ? ` (${plan.heads} heads)` : ''}` : `needs ${n} concurrent executions`}`,
+        );
       }
     }
   }
