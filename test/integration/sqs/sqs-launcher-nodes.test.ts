@@ -1,5 +1,8 @@
 // `run({ backend: 'sqs', ranksPerNode })`: nodes of worker threads sharing memory, one queue and
 // one router (in the launcher's thread) per node, against fauxqs; run from dist/ as users do.
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ListQueuesCommand } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
@@ -15,24 +18,39 @@ async function queuesLeft(): Promise<string[]> {
 }
 
 describe('--backend sqs --ranks-per-node K', () => {
-  it('11 ranks, 4 per node: 3 queues, splitType gives each node its ranks, the allreduce crosses nodes; no queue left', async () => {
+  // 7 ranks, 3 per node: nodes of 3, 3 and 1 (worker threads are slow to start on a loaded machine).
+  it('7 ranks, 3 per node: 3 queues, splitType gives each node its ranks; no queue left', async () => {
     const split = await run(job('split-type.ts'), {
-      ranks: 11,
+      ranks: 7,
       backend: 'sqs',
       endpoint: fx.endpoint,
-      ranksPerNode: 4,
+      ranksPerNode: 3,
       ...quiet,
     });
     expect(split.stats.queues).toBe(3);
-    expect(split.results).toEqual(Array.from({ length: 11 }, (_, r) => [r < 8 ? 4 : 3, r % 4]));
+    expect(split.results).toEqual(Array.from({ length: 7 }, (_, r) => [r < 6 ? 3 : 1, r % 3]));
+    expect(await queuesLeft()).toEqual([]);
+  });
+
+  it('the allreduce crosses nodes in two levels; the calls of the routers are counted; the trace has a process per node', async () => {
+    const trace = join(mkdtempSync(join(tmpdir(), 'tsmpi-nodes-')), 'trace.json');
     const sum = await run(job('allreduce.ts'), {
-      ranks: 11,
+      ranks: 7,
       backend: 'sqs',
       endpoint: fx.endpoint,
-      ranksPerNode: 4,
+      ranksPerNode: 3,
+      trace,
       ...quiet,
     });
-    expect(sum.results.map((r) => (r as { total: number }).total)).toEqual(Array(11).fill(66));
+    // The trace shows a process per node, holding its ranks' tracks.
+    const events = (
+      JSON.parse(readFileSync(trace, 'utf8')) as { traceEvents: { ph: string; pid: number; tid: number }[] }
+    ).traceEvents;
+    const tracks = new Set(events.filter((e) => e.ph === 'X').map((e) => `${e.pid}:${e.tid}`));
+    expect([...tracks].sort()).toEqual(
+      Array.from({ length: 7 }, (_, r) => `${Math.floor(r / 3)}:${r}`).sort(),
+    );
+    expect(sum.results.map((r) => (r as { total: number }).total)).toEqual(Array(7).fill(28));
     // The routers' receives are counted with the ranks' sends.
     expect(sum.stats.calls.ReceiveMessage).toBeGreaterThan(0);
     expect(sum.stats.calls.SendMessageBatch).toBeGreaterThan(0);
