@@ -47,6 +47,18 @@ export interface RunOptions {
    * (where ranks otherwise see this process's environment); `aws` rejects it for now.
    */
   env?: Record<string, string>;
+  /**
+   * Ranks per node: ranks of one node share memory and talk through it; nodes talk over SQS,
+   * one queue per node. An integer in [1, MAX_RANKS]; `ranks` need not be a multiple of it (the
+   * last node takes the rest). On `sqs` a node is a group of worker threads (default 1, the
+   * classic one queue per rank); on `local` all ranks already share one node, so only a value of
+   * at least `ranks` is accepted; `aws` rejects it for now. `comm.splitType(COMM_TYPE_SHARED)`
+   * gives a rank its node's communicator.
+   *
+   * @example
+   * await run('pi', { ranks: 64, backend: 'sqs', ranksPerNode: 8 }); // 8 nodes, 8 queues
+   */
+  ranksPerNode?: number;
 }
 
 export interface RunResult<R = unknown> {
@@ -77,6 +89,7 @@ const KNOWN_OPTIONS = new Set([
   'stack',
   'optimize',
   'env',
+  'ranksPerNode',
 ]);
 /** The largest world this runtime accepts: worker threads cost memory, Lambda fan-out costs money. */
 export const MAX_RANKS = 4096;
@@ -132,7 +145,27 @@ export function checkRunOptions(options: RunOptions): Required<Pick<RunOptions, 
       );
     }
   }
+  if (options.ranksPerNode !== undefined) checkRanksPerNode(options.ranksPerNode, ranks, backend);
   return { ranks, backend };
+}
+
+/** `ranksPerNode` against the backend: what a node is differs per backend (see RunOptions). */
+function checkRanksPerNode(k: unknown, ranks: number, backend: string): void {
+  if (!(typeof k === 'number' && Number.isInteger(k) && k >= 1 && k <= MAX_RANKS)) {
+    throw new UsageError(
+      `Expected \`ranksPerNode\` (--ranks-per-node) to be an integer in [1, ${MAX_RANKS}], got ${describeValue(k)}`,
+    );
+  }
+  if (backend === 'local' && k < ranks) {
+    throw new UsageError(
+      `\`ranksPerNode\` (--ranks-per-node) ${k} with ${ranks} ranks asks for ${Math.ceil(ranks / k)} nodes, but on --backend local all ranks share one node (one process): leave it out, or run nodes of ${k} threads over SQS with --backend sqs`,
+    );
+  }
+  if (backend === 'aws') {
+    throw new UsageError(
+      `\`ranksPerNode\` (--ranks-per-node) ${k} is not supported on the aws backend yet (one rank per Lambda invocation): leave it out, or run nodes of ${k} threads over SQS with --backend sqs`,
+    );
+  }
 }
 
 function checkEnv(env: unknown): void {
@@ -210,6 +243,7 @@ export async function run<R = unknown>(job: string | URL, options: RunOptions): 
     if (options.signal) req.signal = options.signal;
     if (options.optimize) req.optimize = options.optimize;
     if (options.env) req.env = options.env;
+    if (options.ranksPerNode !== undefined && backend === 'sqs') req.ranksPerNode = options.ranksPerNode;
     if (options.trace !== undefined || mpiProfileOn) req.record = { profile: mpiProfileOn };
     const out = await launcher.launch(req);
     if (req.record !== undefined) {

@@ -41,6 +41,13 @@ export const OPTIONS: readonly OptionSpec[] = [
     help: 'local (worker threads, default) | sqs (threads, messages over SQS) | aws (Lambda)',
   },
   {
+    name: 'ranks-per-node',
+    type: 'string',
+    value: 'K',
+    commands: ['run'],
+    help: 'ranks per node: they share memory, nodes talk over one SQS queue each (sqs: K worker threads per node, default 1; local: all ranks are one node already, so only K >= N; not on aws yet)',
+  },
+  {
     name: 'endpoint',
     type: 'string',
     value: 'URL',

@@ -275,6 +275,16 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     if (str('stack') !== undefined) options.stack = str('stack')!;
     // run() has no option for it: the aws launcher reads the outputs file from the environment.
     if (str('outputs-file') !== undefined) process.env[ENV.outputsFile] = str('outputs-file')!;
+    const perNode = str('ranks-per-node');
+    if (perNode !== undefined) {
+      const k = /^\d+$/.test(perNode.trim()) ? Number(perNode.trim()) : Number.NaN;
+      if (!Number.isSafeInteger(k) || k < 1) {
+        throw new UsageError(
+          `Expected --ranks-per-node to be a whole number >= 1 (ranks sharing one node), got \`${perNode}\``,
+        );
+      }
+      options.ranksPerNode = k;
+    }
     const optimize = str('optimize');
     if (optimize !== undefined) {
       if (optimize !== 'latency' && optimize !== 'cost') {

@@ -12,6 +12,7 @@ import { reduce } from './reduce.js';
 import { allreduceReduceScatterAllgather, isSegmentable } from './reduce-scatter-allgather.js';
 import { scanBoth } from './scan.js';
 import { scatter } from './scatter.js';
+import { allreduceTwoLevel, barrierTwoLevel, bcastTwoLevel, reduceTwoLevel } from './two-level.js';
 
 export type CollectiveName =
   | 'bcast'
@@ -54,6 +55,8 @@ export const COLLECTIVES: readonly CollectiveName[] = [
  * - `dissemination`: k-ary dissemination barrier.
  * - `tree`: barrier as empty reduce (radix) + bcast (radix2).
  * - `prefix`: Hillis–Steele scan with k ports.
+ * - `two-level` (bcast, reduce, allreduce, barrier; chosen by the cost model where ranks share
+ *   nodes, not an override): flat inside each node, `inter` across one leader per node.
  */
 export type AlgorithmName =
   | 'linear'
@@ -67,12 +70,15 @@ export type AlgorithmName =
   | 'direct'
   | 'dissemination'
   | 'tree'
-  | 'prefix';
+  | 'prefix'
+  | 'two-level';
 
 export interface AlgorithmSpec {
   readonly name: AlgorithmName;
   readonly radix?: number;
   readonly radix2?: number;
+  /** `two-level`: the algorithm between the nodes' leaders. */
+  readonly inter?: AlgorithmSpec;
 }
 
 /** Which algorithms each collective has. */
@@ -100,6 +106,7 @@ export function clampRadix(radix: number, size: number): number {
 /** The spec with its radices clamped to `size` and defaulted, so equal shapes compare equal. */
 export function normalizeAlgorithm(spec: AlgorithmSpec, size: number): AlgorithmSpec {
   if (NO_RADIX.has(spec.name)) return { name: spec.name };
+  if (spec.name === 'two-level') return spec;
   const radix = clampRadix(spec.radix ?? 2, size);
   if (!TWO_RADICES.has(spec.name)) return { name: spec.name, radix };
   return { name: spec.name, radix, radix2: clampRadix(spec.radix2 ?? radix, size) };
@@ -144,6 +151,9 @@ export function describeAlgorithm(spec: AlgorithmSpec, size: number): string {
     case 'dissemination':
     case 'prefix':
       return `${s.name}(${shape(k, size, false)})`;
+    case 'two-level':
+      // The leaders' algorithm is labelled at its own size by whoever knows the node count.
+      return `two-level(node: flat; leaders: ${s.inter === undefined ? 'default' : s.inter.name})`;
   }
 }
 
@@ -163,6 +173,8 @@ export function applicable(
 // Running a chosen algorithm. Every rank must pass the same spec.
 
 const k1 = (s: AlgorithmSpec) => s.radix ?? 2;
+/** The leaders' algorithm of a two-level spec (binomial / recursive doubling when unsaid). */
+const interOf = (s: AlgorithmSpec): AlgorithmSpec => s.inter ?? { name: 'knomial', radix: 2 };
 const k2 = (s: AlgorithmSpec) => s.radix2 ?? s.radix ?? 2;
 
 export function runBcast(
@@ -172,6 +184,10 @@ export function runBcast(
   root: number,
 ): Promise<Uint8Array> {
   switch (spec.name) {
+    case 'two-level':
+      if (ctx.nodes !== undefined)
+        return bcastTwoLevel(ctx, ctx.nodes, bytes, root, (c, b, r) => runBcast(c, interOf(spec), b, r));
+      return runBcast(ctx, interOf(spec), bytes, root);
     case 'linear':
       return naive.bcast(ctx, bytes, root);
     case 'scatter-allgather':
@@ -188,6 +204,13 @@ export function runReduce(
   op: ReduceOp,
   root: number,
 ): Promise<unknown | null> {
+  if (spec.name === 'two-level') {
+    if (ctx.nodes !== undefined)
+      return reduceTwoLevel(ctx, ctx.nodes, value, op, root, (c, v, r) =>
+        runReduce(c, interOf(spec), v, op, r),
+      );
+    return runReduce(ctx, interOf(spec), value, op, root);
+  }
   if (spec.name === 'linear') return naive.reduce(ctx, value, op, root);
   return reduce(withRadix(ctx, k1(spec)), value, op, root);
 }
@@ -199,6 +222,10 @@ export function runAllreduce(
   op: ReduceOp,
 ): Promise<unknown> {
   switch (spec.name) {
+    case 'two-level':
+      if (ctx.nodes !== undefined)
+        return allreduceTwoLevel(ctx, ctx.nodes, value, op, (c, v) => runAllreduce(c, interOf(spec), v, op));
+      return runAllreduce(ctx, interOf(spec), value, op);
     case 'linear':
       return naive.allreduce(ctx, value, op);
     case 'reduce-bcast':
@@ -264,6 +291,10 @@ export function runAlltoall(
 
 export function runBarrier(ctx: CollectiveContext, spec: AlgorithmSpec): Promise<void> {
   switch (spec.name) {
+    case 'two-level':
+      if (ctx.nodes !== undefined)
+        return barrierTwoLevel(ctx, ctx.nodes, (c) => runBarrier(c, interOf(spec)));
+      return runBarrier(ctx, interOf(spec));
     case 'linear':
       return naive.barrier(ctx);
     case 'tree':

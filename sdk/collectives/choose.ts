@@ -65,7 +65,8 @@ export function candidates(shape: CallShape): AlgorithmSpec[] {
 /** Relative difference under which two predictions count as equal (then the other criterion decides). */
 const TIE = 0.02;
 
-function better(a: Prediction, b: Prediction, optimize: Optimize): number {
+/** Orders two predictions as `choose` does: negative when `a` is the better under `optimize`. */
+export function better(a: Prediction, b: Prediction, optimize: Optimize): number {
   const [pa, pb, sa, sb] =
     optimize === 'latency' ? [a.timeMs, b.timeMs, a.usd, b.usd] : [a.usd, b.usd, a.timeMs, b.timeMs];
   if (Math.abs(pa - pb) > TIE * Math.max(pa, pb)) return pa - pb;

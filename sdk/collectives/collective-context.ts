@@ -1,3 +1,5 @@
+import type { NodeGroups } from './node-groups.js';
+
 /**
  * What a collective algorithm sees: its rank and size in the communicator, and point-to-point
  * sends/receives of encoded payloads on the collective's own (context, call) channel. Algorithms
@@ -8,6 +10,8 @@ export interface CollectiveContext {
   readonly size: number;
   /** Tree radix: 2 is binomial, >= size is flat. */
   readonly radix: number;
+  /** The communicator's ranks by node (two-level algorithms need it); absent: one rank per node. */
+  readonly nodes?: NodeGroups;
   send(dst: number, payload: Uint8Array): Promise<void>;
   recv(src: number): Promise<Uint8Array>;
   encode(value: unknown): Uint8Array;
@@ -34,6 +38,7 @@ export function withRadix(ctx: CollectiveContext, radix: number): CollectiveCont
     rank: ctx.rank,
     size: ctx.size,
     radix,
+    ...(ctx.nodes === undefined ? {} : { nodes: ctx.nodes }),
     send: (dst, payload) => ctx.send(dst, payload),
     recv: (src) => ctx.recv(src),
     encode: (v) => ctx.encode(v),

@@ -7,11 +7,13 @@ import {
 } from './algorithms.js';
 import { sizeClass } from './call-shape.js';
 import type { ChoiceLog, SelectedBy } from './choice-log.js';
-import { choose } from './choose.js';
+import { better, choose } from './choose.js';
 import type { ReduceOp } from './collective-context.js';
 import type { CollectiveTuning } from './collective-tuning.js';
+import { hasSharedNodes, type NodeGroups } from './node-groups.js';
 import { type Prediction, predict } from './predict.js';
 import { isSegmentable } from './reduce-scatter-allgather.js';
+import { predictTwoLevel, TWO_LEVEL_COLLECTIVES } from './two-level-model.js';
 
 /** What one call knows beyond its collective and payload size: its reduction, operand and root. */
 export interface CallShape {
@@ -51,6 +53,7 @@ export function selectAlgorithm(
   call: CallShape,
   cache: ChoiceCache,
   log: ChoiceLog,
+  nodes?: NodeGroups,
 ): Selection {
   const n = size;
   const { reduceOp } = call;
@@ -84,13 +87,28 @@ export function selectAlgorithm(
     prediction = predict(tuning.profile, shape, spec);
   } else if (tuning.optimize !== null) {
     prediction = choose(tuning.profile, shape, tuning.optimize).chosen;
+    // Where ranks share nodes, the model also weighs running in two levels (the same on every
+    // rank: the node groups come from the transport's layout, alike everywhere).
+    if (
+      hasSharedNodes(nodes) &&
+      TWO_LEVEL_COLLECTIVES.has(collective) &&
+      (shape.commute || nodes.contiguous)
+    ) {
+      const two = predictTwoLevel(
+        tuning.profile,
+        shape,
+        { nodes: nodes.members.length, perNode: nodes.maxPerNode },
+        tuning.optimize,
+      );
+      if (better(two, prediction, tuning.optimize) < 0) prediction = two;
+    }
     spec = prediction.algorithm;
     by = tuning.optimize;
   } else {
     spec = normalizeAlgorithm(fixedAlgorithm(tuning, collective), n);
     by = 'fixed';
   }
-  const label = describeAlgorithm(spec, n);
+  const label = prediction?.algorithm.name === 'two-level' ? prediction.label : describeAlgorithm(spec, n);
   cache.set(key, { spec, label, by, prediction });
   const done = log.record(collective, n, shape.bytes, label, spec, by, prediction);
   return { spec, done };

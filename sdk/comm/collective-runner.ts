@@ -9,6 +9,7 @@ import {
   DEFAULT_TUNING,
   type TuningUpdate,
 } from '../collectives/collective-tuning.js';
+import { hasSharedNodes, type NodeGroups, nodeGroupsOf } from '../collectives/node-groups.js';
 import { type CallShape, type ChoiceCache, selectAlgorithm } from '../collectives/select-algorithm.js';
 import {
   COLLECTIVE_SEQ_WRAP,
@@ -62,6 +63,8 @@ export class CollectiveRunner {
   readonly #log: ReturnType<typeof choiceLog>;
   /** Choices by call shape until the tuning changes: the model is consulted once per shape. */
   readonly #chosen: ChoiceCache = new Map();
+  /** The communicator's ranks by node, where some share one (else undefined: all run flat). */
+  readonly #nodes: NodeGroups | undefined;
 
   constructor(
     ep: Endpoint,
@@ -79,6 +82,8 @@ export class CollectiveRunner {
     this.#tuning = { ...DEFAULT_TUNING, ...tuning };
     this.#log = choiceLog(ep);
     ep.checkCollectives(this.#ctx, (msg) => this.#mismatchOf(msg));
+    const nodes = nodeGroupsOf(group.length, (r) => ep.layout.nodeOf(group[r]!));
+    this.#nodes = hasSharedNodes(nodes) ? nodes : undefined;
   }
 
   get tuning(): Readonly<CollectiveTuning> {
@@ -101,6 +106,7 @@ export class CollectiveRunner {
       call.shape ?? {},
       this.#chosen,
       this.#log,
+      this.#nodes,
     );
     const code = collectiveCode(call.label);
     const seq = this.#seq;
@@ -168,6 +174,7 @@ export class CollectiveRunner {
       rank: this.#rank,
       size: group.length,
       radix: this.#tuning.radix,
+      ...(this.#nodes === undefined ? {} : { nodes: this.#nodes }),
       send: (dst, payload) => ep.send(group[dst]!, ctx, tag, payload),
       recv: (src) =>
         ep

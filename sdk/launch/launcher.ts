@@ -23,6 +23,8 @@ export interface LaunchRequest {
   env?: Record<string, string>;
   /** `--trace` / `--profile`: ranks record events and return them in their stats (`trace`). */
   record?: { profile: boolean };
+  /** Ranks per node (sqs): a node's ranks share memory, nodes talk over one SQS queue each. Default 1. */
+  ranksPerNode?: number;
 }
 
 export interface Timings {

@@ -42,7 +42,12 @@ export async function writeRecording(
   const profile = mpiProfile(traces);
   if (want.profile) stats.profile = profile;
   if (want.trace !== undefined) {
-    const t = chromeTrace(traces, CLOCKS[backend], { backend, profile });
+    // A process per node: ranks that share memory (`--ranks-per-node`) group together.
+    const nodeOf = (rank: number) => {
+      const node = stats.perRank[rank]?.transport?.node;
+      return typeof node === 'number' ? node : 0;
+    };
+    const t = chromeTrace(traces, CLOCKS[backend], { backend, profile }, nodeOf);
     await writeFile(want.trace, JSON.stringify(t));
   }
 }

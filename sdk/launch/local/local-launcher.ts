@@ -35,7 +35,14 @@ export class ThreadLauncher {
     this.#transportFor = transportFor;
   }
 
-  async launch(req: LaunchRequest): Promise<LaunchResult> {
+  /**
+   * `watch`, when given, receives a function that fails the job with an error of the backend's own
+   * (one not raised by a rank, e.g. a node's receiver), charged to the rank it names.
+   */
+  async launch(
+    req: LaunchRequest,
+    watch?: (fail: (rank: number, err: Error) => void) => void,
+  ): Promise<LaunchResult> {
     const t0 = performance.now();
     const transport = this.#transportFor(req.ranks);
     const threads: RankThread[] = [];
@@ -65,6 +72,7 @@ export class ThreadLauncher {
         },
       },
     });
+    watch?.((rank, err) => sup.fail({ info: describeThrown(rank, err) }));
     for (let rank = 0; rank < req.ranks; rank++)
       threads.push(this.#spawn(req, rank, transport, sup, threads));
     sup.start();

@@ -1,3 +1,6 @@
+import type { MemoryFabric } from '../../transport/memory/memory-fabric.js';
+import { NodePlan } from '../../transport/node/node-plan.js';
+import { createSqsNodeRank } from '../../transport/node/sqs-nodes.js';
 import { createSqsClients } from '../../transport/sqs/clients.js';
 import { SqsTransport } from '../../transport/sqs/sqs-transport.js';
 import type { Transport, TransportStats } from '../../transport/transport.js';
@@ -16,6 +19,7 @@ export function createSqsRankTransport(
   if (spec.endpoint !== undefined) clientOptions.endpoint = spec.endpoint;
   if (spec.region !== undefined) clientOptions.region = spec.region;
   const { sqs, s3 } = createSqsClients(clientOptions);
+  if (spec.nodes !== undefined) return nodeRankTransport(spec, spec.nodes, rank, size, { sqs, s3 });
   const inner = new SqsTransport({
     rank,
     size,
@@ -44,4 +48,34 @@ export function createSqsRankTransport(
     },
     stats: (): TransportStats => inner.stats(),
   };
+}
+
+/** A rank of a node: shared memory with its node-mates, the node queues to other nodes. */
+function nodeRankTransport(
+  spec: Extract<TransportSpec, { kind: 'sqs' }>,
+  nodes: { ranksPerNode: number; fabrics: unknown[] },
+  rank: number,
+  size: number,
+  clients: ReturnType<typeof createSqsClients>,
+): Transport {
+  const { sqs, s3 } = clients;
+  return createSqsNodeRank({
+    rank,
+    plan: new NodePlan(size, nodes.ranksPerNode),
+    fabrics: nodes.fabrics as MemoryFabric[],
+    queues: {
+      nodeUrls: spec.queueUrls,
+      sqs,
+      s3,
+      jobId: spec.jobId,
+      ...(spec.bucket === undefined ? {} : { bucket: spec.bucket }),
+      ...(spec.latency === undefined ? {} : { latency: spec.latency }),
+      binaryAccounting: spec.endpoint === undefined ? 'raw' : 'base64',
+    },
+    // The clients are this rank's own: gone with its transport, so the worker's loop can end.
+    dispose: () => {
+      sqs.destroy();
+      s3.destroy();
+    },
+  });
 }

@@ -29,6 +29,11 @@ export type TransportSpec =
       bucket?: string;
       /** Latency injection for benchmarks: each SQS call delayed by a log-normal draw. */
       latency?: { p50Ms: number; p99Ms: number };
+      /**
+       * Several ranks per node: `queueUrls` are then the nodes' queues and `fabrics[n]` node n's
+       * shared memory (see `createNodeFabrics`). Absent: one queue per rank.
+       */
+      nodes?: { ranksPerNode: number; fabrics: unknown[] };
     };
 
 /** Rank → launcher. */

@@ -2,12 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { UsageError } from '../../base/errors.js';
 import { SQS_STANDARD_USD_PER_REQUEST } from '../../base/prices.js';
 import { ENV } from '../../base/stack-contract.js';
+import { NodePlan } from '../../transport/node/node-plan.js';
 import { createSqsClients, explainAwsError } from '../../transport/sqs/clients.js';
 import { createJobBucket, deleteJobBucket } from '../../transport/sqs/job-bucket.js';
 import { deleteJobObjects } from '../../transport/sqs/job-objects.js';
 import { createJobQueues, deleteJobQueues } from '../../transport/sqs/job-queues.js';
 import type { Launcher, LaunchRequest, LaunchResult } from '../launcher.js';
 import { ThreadLauncher } from '../local/local-launcher.js';
+import { type SqsNodeRouters, startSqsNodeRouters } from './sqs-node-routers.js';
 
 export interface SqsLauncherOptions {
   /** SQS/S3 endpoint (an emulator such as fauxqs or LocalStack); default: AWS. */
@@ -28,7 +30,9 @@ export function newJobId(): string {
 
 /**
  * The sqs backend: ranks are worker threads of this process, every message travels over SQS — the
- * data path of the cloud, on a laptop. The job's queues (and, if none was named, its payload
+ * data path of the cloud, on a laptop. With `ranksPerNode` K > 1, K threads form a node: they
+ * share memory, and nodes talk over one queue each, received by one router per node in this
+ * (the launcher's) thread, which writes the frames into the ranks' rings. The job's queues (and, if none was named, its payload
  * bucket) are created before the ranks start and deleted when the job ends, whatever happened.
  */
 export class SqsLauncher implements Launcher {
@@ -56,13 +60,17 @@ export class SqsLauncher implements Launcher {
     const { sqs, s3 } = createSqsClients(clientOptions);
     const jobId = newJobId();
     const prefix = o.queuePrefix ?? 'tsmpi';
+    // One queue per node; with one rank per node (the default) that is one queue per rank.
+    const plan = new NodePlan(req.ranks, req.ranksPerNode ?? 1);
+    const byNode = plan.ranksPerNode > 1;
     const t0 = performance.now();
     let queueUrls: string[] = [];
     let bucket = o.bucket;
     let ownBucket = false;
+    let routers: SqsNodeRouters | undefined;
     try {
       try {
-        ({ queueUrls } = await createJobQueues({ client: sqs, prefix, jobId, size: req.ranks }));
+        ({ queueUrls } = await createJobQueues({ client: sqs, prefix, jobId, size: plan.nodes }));
       } catch (err) {
         throw asUsage(err, o);
       }
@@ -72,23 +80,50 @@ export class SqsLauncher implements Launcher {
         ownBucket = bucket !== undefined;
       }
       const queuesMs = performance.now() - t0;
-      const spec = {
-        kind: 'sqs' as const,
-        queueUrls,
+      const queues = {
         jobId,
-        ...(o.endpoint === undefined ? {} : { endpoint: o.endpoint }),
-        ...(o.region === undefined ? {} : { region: o.region }),
         ...(bucket === undefined ? {} : { bucket }),
         ...(o.latency === undefined ? {} : { latency: o.latency }),
       };
-      const res = await new ThreadLauncher(() => spec).launch(req);
+      if (byNode) {
+        routers = startSqsNodeRouters({
+          plan,
+          queues: {
+            ...queues,
+            nodeUrls: queueUrls,
+            sqs,
+            s3,
+            binaryAccounting: o.endpoint === undefined ? 'raw' : 'base64',
+          },
+        });
+      }
+      const spec = {
+        kind: 'sqs' as const,
+        queueUrls,
+        ...queues,
+        ...(o.endpoint === undefined ? {} : { endpoint: o.endpoint }),
+        ...(o.region === undefined ? {} : { region: o.region }),
+        ...(routers === undefined
+          ? {}
+          : { nodes: { ranksPerNode: plan.ranksPerNode, fabrics: routers.fabrics } }),
+      };
+      const res = await new ThreadLauncher(() => spec).launch(req, routers?.watch);
       res.timings.queuesMs = queuesMs;
-      // The launcher's own calls: one CreateQueue and one DeleteQueue per rank.
-      res.stats.calls.CreateQueue = (res.stats.calls.CreateQueue ?? 0) + req.ranks;
-      res.stats.calls.DeleteQueue = (res.stats.calls.DeleteQueue ?? 0) + req.ranks;
-      res.stats.costUsd = (res.stats.costUsd ?? 0) + 2 * req.ranks * SQS_STANDARD_USD_PER_REQUEST;
+      // The launcher's own calls: one CreateQueue and one DeleteQueue per node (per rank by default).
+      res.stats.calls.CreateQueue = (res.stats.calls.CreateQueue ?? 0) + plan.nodes;
+      res.stats.calls.DeleteQueue = (res.stats.calls.DeleteQueue ?? 0) + plan.nodes;
+      res.stats.costUsd = (res.stats.costUsd ?? 0) + 2 * plan.nodes * SQS_STANDARD_USD_PER_REQUEST;
+      res.stats.queues = plan.nodes;
+      if (routers !== undefined) {
+        await routers.close();
+        const r = routers.stats();
+        for (const [k, v] of Object.entries(r.calls)) res.stats.calls[k] = (res.stats.calls[k] ?? 0) + v;
+        res.stats.costUsd += r.costUsd;
+        res.stats.nodes = { ranksPerNode: plan.ranksPerNode, nodes: plan.nodes, routers: r.perNode };
+      }
       return res;
     } finally {
+      await routers?.close();
       await cleanup({ sqs, s3, queueUrls, bucket, ownBucket, jobId });
       sqs.destroy();
       s3.destroy();

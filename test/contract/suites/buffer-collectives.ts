@@ -56,6 +56,12 @@ const CONCAT = Op.create(
   false,
 );
 const F = (xs: readonly number[]) => Float64Array.from(xs);
+/**
+ * Digit concatenation over every rank (a scan's last prefix) stays an exact Float64 up to 15
+ * one-digit ranks (2^53 has 16 digits): larger worlds (the node worlds run 17) check those
+ * prefixes with the other ops only.
+ */
+const EXACT_CONCAT_RANKS = 15;
 const minus1 = (n: number) => Array<number>(n).fill(-1);
 
 export function bufferCollectivesContract(world: ContractWorld): void {
@@ -264,7 +270,7 @@ export function bufferCollectivesContract(world: ContractWorld): void {
         const init = Array.from({ length: size }, () => minus1(4));
         for (const exclusive of [false, true]) {
           const ops: [Op, Fold][] = [
-            [CONCAT, concatDigits],
+            ...(size <= EXACT_CONCAT_RANKS ? ([[CONCAT, concatDigits]] as [Op, Fold][]) : []),
             [MAX, Math.max],
           ];
           for (const [op, fold] of few(ops, ops.slice(0, 1))) {
@@ -380,7 +386,8 @@ export function bufferCollectivesContract(world: ContractWorld): void {
     });
 
     it('IN_PLACE: Reduce_scatter(_block) put the result at the front of recvbuf; Scan/Exscan overwrite it (Exscan not on rank 0)', async () => {
-      for (const size of world.sizes) {
+      // CONCAT prefixes of more ranks are not exact in Float64 (see EXACT_CONCAT_RANKS).
+      for (const size of world.sizes.filter((n) => n <= EXACT_CONCAT_RANKS)) {
         const counts = unevenCounts(size, 1);
         const total = counts.reduce((a, b) => a + b, 0);
         const sends = Array.from({ length: size }, (_, r) =>

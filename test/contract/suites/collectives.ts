@@ -188,8 +188,8 @@ export function collectivesContract(world: ContractWorld): void {
           opts,
         );
         for (let r = 0; r < size; r++) {
-          const prefix = Array.from({ length: r + 1 }, (_, i) => String(i)).join('');
-          expect(got[r]).toEqual([prefix, r === 0 ? null : prefix.slice(0, -1)]);
+          const prefix = (n: number) => Array.from({ length: n }, (_, i) => String(i)).join('');
+          expect(got[r]).toEqual([prefix(r + 1), r === 0 ? null : prefix(r)]);
         }
       }
     });
