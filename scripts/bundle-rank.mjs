@@ -37,6 +37,9 @@ await esbuild.build({
   packages: 'external',
   // Class and function names stay as in the sources (error names, stack traces).
   keepNames: true,
+  // Maps back to the TypeScript sources (through tsc's maps): stack traces and --profile call
+  // sites of built-in jobs name e.g. pi.ts:30, as they did from dist/sdk/.
+  sourcemap: true,
   legalComments: 'none',
   logLevel: 'warning',
   plugins: [
