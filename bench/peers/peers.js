@@ -207,7 +207,16 @@ function groups(peer) {
     });
     g.push({
       name: 'hello 64',
-      ours: () => pick(measured(process.execPath, [CLI, 'run', 'hello', '--ranks', '64'])),
+      ours: () => {
+        // The floor, same moment, same load: 64 worker threads that load nothing.
+        const floor = measured(process.execPath, [here('./bare-workers.js'), '64']);
+        return {
+          ...pick(measured(process.execPath, [CLI, 'run', 'hello', '--ranks', '64'])),
+          'floor: 64 bare worker threads, whole command: wall (s)': floor.wall,
+          'floor: 64 bare worker threads: CPU (s)': floor.cpu,
+          'floor: 64 bare worker threads: peak RSS (MiB)': floor.maxRssKiB / 1024,
+        };
+      },
       peer: () => pick(measured(...flat(peer.run(64, ['hello'])), peer.env)),
     });
   }

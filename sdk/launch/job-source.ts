@@ -5,6 +5,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { UsageError } from '../base/errors.js';
 import { BUILTIN_JOBS, builtinJobUrl } from '../jobs/registry.js';
+import { rankBundleUrl } from './rank-bundle.js';
 
 /** A job ready to be imported by ranks. */
 export interface ResolvedJob {
@@ -25,7 +26,7 @@ const JOB_EXTENSIONS = ['.ts', '.mts', '.js', '.mjs', '.cts', '.cjs'];
 
 /** The URL of this package's root entry: job bundles import it, so they share the runtime's module instance. */
 export function sdkEntryUrl(): string {
-  return new URL('../index.js', import.meta.url).href;
+  return rankBundleUrl('index.js') ?? new URL('../index.js', import.meta.url).href;
 }
 
 function looksLikePath(job: string): boolean {
@@ -45,8 +46,10 @@ export async function resolveJob(job: string | URL, options: { cwd?: string } = 
     );
   }
   const builtin = builtinJobUrl(job);
-  if (builtin !== undefined)
-    return { name: job, kind: 'builtin', url: builtin, hash: `builtin:${job}`, dispose() {} };
+  if (builtin !== undefined) {
+    const url = rankBundleUrl(path.posix.join('jobs', BUILTIN_JOBS[job]!.module)) ?? builtin;
+    return { name: job, kind: 'builtin', url, hash: `builtin:${job}`, dispose() {} };
+  }
 
   let file: string;
   if (job.startsWith('file:')) file = fileURLToPath(job);

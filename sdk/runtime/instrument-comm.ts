@@ -72,7 +72,9 @@ export function traceComm(comm: Comm, rec: Recorder, log: ChoiceLog): void {
 
 /** Mapped call sites by generated position: the source-mapped stack is formatted once per site. */
 const sites = new Map<string, string | undefined>();
-const INTERNAL = /node:|\/sdk\/(trace|comm|runtime|collectives|channel)\/|\/node_modules\//;
+/** Frames of the runtime: dist/sdk/ or the rank bundle (dist/rank/, but for its built-in jobs). */
+const INTERNAL =
+  /node:|\/sdk\/(trace|comm|runtime|collectives|channel)\/|\/dist\/rank\/(?!jobs\/)|\/node_modules\//;
 
 /**
  * The user's `file:line` that made the current call. Raw V8 call sites are cheap; formatting a

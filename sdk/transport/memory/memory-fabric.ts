@@ -17,8 +17,14 @@ export interface MemoryFabric {
   readonly size: number;
   /** Data bytes of each rank's ring (a power of two). */
   readonly ringBytes: number;
-  /** `rings[r]` is rank r's inbound ring. */
+  /** `rings[r]` is rank r's inbound ring; empty when `arena` holds the rings. */
   readonly rings: readonly SharedArrayBuffer[];
+  /**
+   * With `packed`: every ring in one buffer, rank r's at `r * (CONTROL_BYTES + ringBytes)`. Posting
+   * the fabric to each of n workers then clones one buffer each, not n (n² in all: seconds and
+   * hundreds of MiB at 1,024 ranks).
+   */
+  readonly arena?: SharedArrayBuffer;
   /** Job-wide `spinMicros` of every endpoint that does not set its own; absent: automatic. */
   readonly spinMicros?: number;
 }
@@ -36,12 +42,14 @@ export interface MemoryFabricOptions {
    * whose workers build their endpoint from the fabric alone. Default: automatic (see there).
    */
   spinMicros?: number;
+  /** All rings in one buffer (`MemoryFabric.arena`) instead of one buffer each. Default false. */
+  packed?: boolean;
 }
 
 const DEFAULT_RING_BYTES = 1024 * 1024;
 const DEFAULT_FABRIC_BUDGET = 128 * 1024 * 1024;
 const MIN_DEFAULT_RING_BYTES = 64 * 1024;
-const OPTION_KEYS = new Set(['ringBytes', 'spinMicros']);
+const OPTION_KEYS = new Set(['ringBytes', 'spinMicros', 'packed']);
 /** Largest `spinMicros`: one second. */
 export const MAX_SPIN_MICROS = 1_000_000;
 
@@ -82,12 +90,24 @@ export function createMemoryFabric(size: number, options: MemoryFabricOptions = 
   const spin = options.spinMicros;
   checkSpinMicros(spin);
   const rings: SharedArrayBuffer[] = [];
-  for (let r = 0; r < size; r++) {
-    const sab = new SharedArrayBuffer(CONTROL_BYTES + ringBytes);
-    Ring.format(sab, ringBytes, size);
-    rings.push(sab);
+  let arena: SharedArrayBuffer | undefined;
+  if (options.packed === true) {
+    arena = new SharedArrayBuffer(size * (CONTROL_BYTES + ringBytes));
+    for (let r = 0; r < size; r++) Ring.format(arena, ringBytes, size, r * (CONTROL_BYTES + ringBytes));
+  } else {
+    for (let r = 0; r < size; r++) {
+      const sab = new SharedArrayBuffer(CONTROL_BYTES + ringBytes);
+      Ring.format(sab, ringBytes, size);
+      rings.push(sab);
+    }
   }
-  const fabric: MemoryFabric = { kind: 'tsmpi-memory-fabric', size, ringBytes, rings };
+  const fabric: MemoryFabric = {
+    kind: 'tsmpi-memory-fabric',
+    size,
+    ringBytes,
+    rings,
+    ...(arena === undefined ? {} : { arena }),
+  };
   return spin === undefined ? fabric : { ...fabric, spinMicros: spin };
 }
 

@@ -6,7 +6,7 @@ import { AdaptiveSpin } from './adaptive-spin.js';
 import { FramePool } from './frame-pool.js';
 import { checkSpinMicros, type MemoryFabric } from './memory-fabric.js';
 import { MemoryTransportError } from './memory-transport-error.js';
-import { Ring, WRITE_PEER_CLOSED } from './ring.js';
+import { CONTROL_BYTES, Ring, WRITE_PEER_CLOSED } from './ring.js';
 import { SendQueues, snapshot } from './send-queues.js';
 
 export interface MemoryTransportOptions {
@@ -70,6 +70,9 @@ export class MemoryTransport implements Transport {
   readonly rank: number;
   readonly size: number;
   readonly #buffers: readonly SharedArrayBuffer[];
+  /** The fabric's single buffer of rings, when packed (then `#buffers` is empty). */
+  readonly #arena: SharedArrayBuffer | undefined;
+  readonly #ringBytes: number;
   /** Producer views of the destinations' rings, made on first use; `#rings[rank]` is `#own`. */
   readonly #rings: (Ring | undefined)[];
   readonly #own: Ring;
@@ -104,7 +107,9 @@ export class MemoryTransport implements Transport {
       fabric === null ||
       fabric.kind !== 'tsmpi-memory-fabric' ||
       !Array.isArray(fabric.rings) ||
-      fabric.rings.length !== fabric.size
+      (fabric.arena === undefined
+        ? fabric.rings.length !== fabric.size
+        : !(fabric.arena instanceof SharedArrayBuffer) || fabric.rings.length !== 0)
     ) {
       throw new TypeError(
         `Expected \`fabric\` to be made by \`createMemoryFabric\`, got ${describeValue(fabric)}`,
@@ -121,6 +126,8 @@ export class MemoryTransport implements Transport {
     this.rank = rank;
     this.size = fabric.size;
     this.#buffers = fabric.rings;
+    this.#arena = fabric.arena;
+    this.#ringBytes = fabric.ringBytes;
     this.#rings = new Array(this.size).fill(undefined);
     this.#own = this.#ring(rank);
     if (!this.#own.attach()) {
@@ -287,6 +294,9 @@ export class MemoryTransport implements Transport {
 
   #ring(rank: number): Ring {
     let ring = this.#rings[rank];
+    if (ring === undefined && this.#arena !== undefined) {
+      this.#rings[rank] = ring = new Ring(this.#arena, rank * (CONTROL_BYTES + this.#ringBytes));
+    }
     if (ring === undefined) {
       const sab = this.#buffers[rank];
       if (!(sab instanceof SharedArrayBuffer)) {

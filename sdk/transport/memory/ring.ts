@@ -127,25 +127,31 @@ export class Ring {
   readonly #partial: (Partial | undefined)[] = [];
 
   /** Writes the control words of a fresh ring. */
-  static format(sab: SharedArrayBuffer, capacity: number, size: number): void {
-    const ctl = new Int32Array(sab, 0, CONTROL_BYTES >> 2);
+  static format(sab: SharedArrayBuffer, capacity: number, size: number, offset = 0): void {
+    const ctl = new Int32Array(sab, offset, CONTROL_BYTES >> 2);
     ctl[CAPACITY] = capacity;
     ctl[SIZE] = size;
     Atomics.store(ctl, MAGIC, MAGIC_VALUE);
   }
 
-  constructor(sab: SharedArrayBuffer) {
-    const ctl = new Int32Array(sab);
-    const capacity = ctl[CAPACITY] ?? 0;
+  /** The ring formatted at `offset` of `sab`: a buffer of its own (offset absent) or a slot of an arena. */
+  constructor(sab: SharedArrayBuffer, offset?: number) {
+    const at = offset ?? 0;
+    const head = new Int32Array(sab, at, CONTROL_BYTES >> 2);
+    const capacity = head[CAPACITY] ?? 0;
     if (
-      Atomics.load(ctl, MAGIC) !== MAGIC_VALUE ||
-      sab.byteLength !== CONTROL_BYTES + capacity ||
+      Atomics.load(head, MAGIC) !== MAGIC_VALUE ||
+      (offset === undefined
+        ? sab.byteLength !== CONTROL_BYTES + capacity
+        : at + CONTROL_BYTES + capacity > sab.byteLength) ||
       (capacity & (capacity - 1)) !== 0
     ) {
       throw new TypeError('Expected a ring of a fabric made by `createMemoryFabric`, got another buffer');
     }
+    // Control words and the data area: record headers in the data area are written as words too.
+    const ctl = new Int32Array(sab, at, (CONTROL_BYTES + capacity) >> 2);
     this.#ctl = ctl;
-    this.#data = new Uint8Array(sab, CONTROL_BYTES, capacity);
+    this.#data = new Uint8Array(sab, at + CONTROL_BYTES, capacity);
     this.capacity = capacity;
     this.#mask = capacity - 1;
     this.#size = ctl[SIZE]!;

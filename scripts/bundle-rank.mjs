@@ -1,0 +1,67 @@
+// Bundles what a rank's worker thread loads into dist/rank/ (run by `npm run build`, after tsc).
+//
+// A worker that imports dist/sdk/ resolves, reads and compiles ~90 modules; every rank pays that
+// again (issue 10: it was most of `run hello --ranks 64`). From dist/rank/ it reads a few files.
+// Entry points, code split so they share one module instance inside a worker:
+//   rank-worker.js    the worker's entry
+//   index.js          what a job's `import 'tsmpi-cloud'` resolves to inside a worker
+//   jobs/<name>.js    each built-in job
+// `run()` (and the launchers below it) stays outside, imported from dist/sdk/ on its first call: it
+// locates files by import.meta.url, which a bundle would move, and a rank rarely calls it, so a
+// job's `import 'tsmpi-cloud'` does not load the launchers, esbuild's API or node:crypto.
+// Packages (the AWS SDK, esbuild) stay external: the SQS rank transport loads them on demand.
+import { rmSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as esbuild from 'esbuild';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const sdk = path.join(root, 'dist', 'sdk');
+const outdir = path.join(root, 'dist', 'rank');
+const { BUILTIN_JOBS } = await import(new URL('../dist/sdk/jobs/registry.js', import.meta.url).href);
+
+rmSync(outdir, { recursive: true, force: true });
+await esbuild.build({
+  entryPoints: [
+    path.join(sdk, 'launch', 'local', 'rank-worker.js'),
+    path.join(sdk, 'index.js'),
+    ...Object.values(BUILTIN_JOBS).map((j) => path.join(sdk, 'jobs', j.module)),
+  ],
+  outbase: sdk,
+  outdir,
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  packages: 'external',
+  // Class and function names stay as in the sources (error names, stack traces).
+  keepNames: true,
+  // Maps back to the TypeScript sources (through tsc's maps): stack traces and --profile call
+  // sites of built-in jobs name e.g. pi.ts:30, as they did from dist/sdk/.
+  sourcemap: true,
+  legalComments: 'none',
+  logLevel: 'warning',
+  plugins: [
+    {
+      name: 'run-from-dist-sdk',
+      setup(build) {
+        build.onResolve({ filter: /^\.\/run\.js$/ }, (a) =>
+          a.importer === path.join(sdk, 'index.js') ? { path: 'run', namespace: 'lazy-run' } : undefined,
+        );
+        build.onResolve({ filter: /^\.\.\/sdk\/run\.js$/, namespace: 'lazy-run' }, (a) => ({
+          path: a.path,
+          external: true,
+        }));
+        build.onLoad({ filter: /.*/, namespace: 'lazy-run' }, () => ({
+          contents: `/** Runs a job (see dist/sdk/run.js): loaded on the first call. */
+export async function run(job, options) {
+  const sdk = await import('../sdk/run.js');
+  return sdk.run(job, options);
+}`,
+          loader: 'js',
+        }));
+      },
+    },
+  ],
+});
