@@ -70,6 +70,7 @@ export interface AwsStandin {
   /** The launcher's environment: its credentials and the Lambda endpoint. */
   launcherEnv: Record<string, string>;
   /** Queues under the stack's prefix and objects in its bucket (what a leak would leave). */
+  /** Queues and objects left; job bundles (`jobs/`) stay by design, a cache for the next run. */
   leftovers(): Promise<{ queues: string[]; objects: string[] }>;
   stop(): Promise<void>;
 }
@@ -160,7 +161,7 @@ export async function startAwsStandin(
       const objects = await admin.s3.send(new ListObjectsV2Command({ Bucket: bucket }));
       return {
         queues: queues.QueueUrls ?? [],
-        objects: (objects.Contents ?? []).map((o) => o.Key ?? ''),
+        objects: (objects.Contents ?? []).map((o) => o.Key ?? '').filter((k) => !k.startsWith('jobs/')),
       };
     },
     async stop() {

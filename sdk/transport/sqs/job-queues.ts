@@ -8,7 +8,7 @@ import {
 import { checkOptions } from '../../base/check-options.js';
 import { describeValue } from '../../base/describe-value.js';
 import { mapLimitSettled } from '../../base/map-limit.js';
-import { type RetryPolicy, resolveRetryPolicy } from '../../base/retry.js';
+import { type RetryPolicy, resolveRetryPolicy, sleep } from '../../base/retry.js';
 import { jobQueueName } from '../../base/stack-contract.js';
 import { classifyAwsError, isRetryable } from './aws-error-kind.js';
 import { endpointOf, explainAwsError } from './clients.js';
@@ -199,6 +199,15 @@ export interface DeleteJobQueuesOptions {
   retry?: Partial<RetryPolicy>;
 }
 
+/**
+ * How long a DeleteQueue answered QueueDoesNotExist is tried again before the queue counts as
+ * gone: a queue created less than a second ago may not be known yet to the SQS host that answers
+ * ("you must wait at least one second after the queue is created to be able to use the queue",
+ * CreateQueue API reference). A rank's claim queue, created just before a short job ends, is such
+ * a queue; taking the first answer left it behind for the sweeper.
+ */
+const YOUNG_QUEUE_DELETE_RETRIES_MS = [400, 800, 1200] as const;
+
 const DELETE_KEYS = new Set(['client', 'queueUrls', 'controlUrl', 'prefix', 'jobId', 'concurrency', 'retry']);
 
 /**
@@ -230,15 +239,23 @@ export async function deleteJobQueues(
   const deleted: string[] = [];
   const alreadyGone: string[] = [];
   const outcomes = await mapLimitSettled(list, concurrency, async (url) => {
-    try {
-      await withRetries(() => client.send(new DeleteQueueCommand({ QueueUrl: url })), {
-        policy,
-        what: `DeleteQueue ${url}`,
-      });
-      deleted.push(url);
-    } catch (err) {
-      if (classifyAwsError(err) === 'queue-gone') alreadyGone.push(url);
-      else throw err;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await withRetries(() => client.send(new DeleteQueueCommand({ QueueUrl: url })), {
+          policy,
+          what: `DeleteQueue ${url}`,
+        });
+        deleted.push(url);
+        return;
+      } catch (err) {
+        if (classifyAwsError(err) !== 'queue-gone') throw err;
+        const wait = YOUNG_QUEUE_DELETE_RETRIES_MS[attempt];
+        if (wait === undefined) {
+          alreadyGone.push(url);
+          return;
+        }
+        await sleep(wait);
+      }
     }
   });
   const failed = outcomes.flatMap((o, i) =>

@@ -4,6 +4,7 @@
  * (warm reuse, freezing, async queue), SQS/S3 behind the AWS rules layer, and every call evaluated
  * against the synthesized IAM policy of the role that made it (see test/helpers/aws-standin.ts).
  */
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AwsStandin, LAMBDA_STANDIN_SKIP_REASON, startAwsStandin } from '../../helpers/aws-standin.js';
 import { cli } from '../../helpers/cli.js';
@@ -71,6 +72,22 @@ describe.each(emulators)('run --backend aws on the AWS stand-ins ($emulator)', (
     expect(invs.slice(64).some((i) => i.cold === false)).toBe(true);
     // Each round's rank 7 was delivered twice; the copy found its rank claimed and did nothing.
     expect(stand.lambda.invocations.filter((i) => i.delivery === 2)).toHaveLength(2);
+    expect(stand.iam.denials).toEqual([]);
+  }, 600_000);
+
+  it('runs pi-nonblocking and a job file that imports a sibling module, leaving nothing', async (ctx) => {
+    if (skip !== undefined) ctx.skip(skip);
+    const stand = s!;
+    const nb = await run('pi-nonblocking', 8, ['--', '--samples', '8000']);
+    expect(nb.code, nb.stderr.slice(-3000)).toBe(0);
+    expect(JSON.parse(nb.stdout).result.pi).toBeGreaterThan(2.5);
+    const job = fileURLToPath(new URL('../../fixtures/jobs/allreduce.ts', import.meta.url));
+    const own = await run(job, 4);
+    expect(own.code, own.stderr.slice(-3000)).toBe(0);
+    expect(JSON.parse(own.stdout).result.total).toBe(10);
+    expect(own.stderr).toContain('hi from a sibling module: total = 10');
+    await stand.lambda.idle();
+    expect(await stand.leftovers()).toEqual({ queues: [], objects: [] });
     expect(stand.iam.denials).toEqual([]);
   }, 600_000);
 
