@@ -256,10 +256,12 @@ describe('run(..., { backend: "aws" }): ranks as Lambda invocations', () => {
 
   it('--timeout stops the job and says what every rank was waiting in', async () => {
     const from = stack.lambda.invocations.length;
-    const err = await failureOf(runAws(`${SHARED_FIXTURES}hangs.ts`, awsOptions(2, { timeoutMs: 1_500 })));
+    // 5 s, not less: both ranks must have started (cold stand-in invocations, job bundle over S3)
+    // and be blocked before it fires, also on a loaded 2-core CI machine.
+    const err = await failureOf(runAws(`${SHARED_FIXTURES}hangs.ts`, awsOptions(2, { timeoutMs: 5_000 })));
     const cause = err.cause as MPIError;
     expect(cause.errorClass).toBe(ERR_TIMEOUT);
-    expect(cause.message).toMatch(/^the job timed out after 1\.5 s:/);
+    expect(cause.message).toMatch(/^the job timed out after 5\.0 s:/);
     expect(cause.message).toMatch(/rank 0: waiting in recv/);
     expect(cause.message).toMatch(/rank 1: waiting in bcast/);
     await expectCleanEnd(from);
