@@ -16,6 +16,8 @@ export interface ChannelHandlers {
   onMessage(msg: Envelope): void;
   /** Another rank called `abort(code)`. */
   onAbort(src: number, errorcode: number): void;
+  /** Rank `src` returned from its job, having sent this rank `sent` data frames in all. */
+  onPeerFinished?(src: number, sent: number): void;
   /** The transport failed for good. */
   onError(err: Error): void;
 }
@@ -166,6 +168,19 @@ export class Channel {
       const code =
         f.payload.length >= 4 ? new DataView(f.payload.buffer, f.payload.byteOffset).getInt32(0, true) : 1;
       this.#handlers.onAbort(f.src, code);
+      return;
+    }
+    if (f.kind === FrameKind.Finished) {
+      if (f.payload.length < 4 || f.src >= this.#nextRecv.length) {
+        this.#handlers.onError(
+          new Error(`malformed frame: a finished notice of rank ${f.src} without its count`),
+        );
+        return;
+      }
+      this.#handlers.onPeerFinished?.(
+        f.src,
+        new DataView(f.payload.buffer, f.payload.byteOffset).getUint32(0, true),
+      );
       return;
     }
     const src = f.src;

@@ -19,6 +19,12 @@ export const FrameKind = {
   Data: 0,
   /** `abort(code)` on the sender: payload is the int32 errorcode. Not sequenced. */
   Abort: 1,
+  /**
+   * Rank `src` has returned from its job, having sent the receiver `count` data frames in all:
+   * payload is that uint32. Not sequenced (the count says when all of them are in). Sent by the
+   * aws launcher, which alone hears that a Lambda rank returned (`FinishedNotices`).
+   */
+  Finished: 2,
 } as const;
 export type FrameKind = (typeof FrameKind)[keyof typeof FrameKind];
 

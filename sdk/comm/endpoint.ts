@@ -92,6 +92,7 @@ export class Endpoint {
         }
         if (this.#finished.size > 0 && this.#finished.has(msg.src)) this.#checkDead();
       },
+      onPeerFinished: (src, sent) => this.peerFinished(src, sent),
       onAbort: (src, code) =>
         this.#doom(
           new MPIError(ERR_ABORTED, `rank ${src} called abort(${code}); the job is stopping`, {

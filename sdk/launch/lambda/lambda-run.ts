@@ -12,6 +12,7 @@ import { ControlFollower } from './control-follower.js';
 import type { Deployment } from './deployment.js';
 import { type FanOutEvents, fanOutEvents } from './fan-out-events.js';
 import type { FanOutPlan } from './fan-out-model.js';
+import { FINISHED_QUIET_MS, FinishedNotices } from './finished-notices.js';
 
 /** The waits of the run phase, ms (see `LambdaLauncherOptions`). */
 export interface LambdaRunWaits {
@@ -31,6 +32,8 @@ export interface LambdaRunContext {
   plan: FanOutPlan;
   invokeConcurrency: number;
   waits: LambdaRunWaits;
+  /** Quiet time before running ranks hear who returned (`FinishedNotices`). Default 2 s. */
+  finishedQuietMs?: number;
 }
 
 /** What Lambda told about one rank's invocation, for the cost report. */
@@ -61,6 +64,7 @@ export class LambdaRun {
   readonly #events: FanOutEvents;
   readonly #invocations: Invocation[];
   readonly #fanAbort = new AbortController();
+  readonly #finished: FinishedNotices;
   #fanOut: Promise<unknown> = Promise.resolve();
   #fanOutStart = 0;
   #fanOutEnd: number | undefined;
@@ -78,6 +82,14 @@ export class LambdaRun {
       timeoutGraceMs: context.waits.timeoutGraceMs,
       ranksRunBeforeStarted: false,
       hooks: { stop: (f) => this.#stop(f) },
+    });
+    this.#finished = new FinishedNotices({
+      sqs: context.clients.sqs(),
+      queueUrls: context.queues.queueUrls,
+      quietMs: context.finishedQuietMs ?? FINISHED_QUIET_MS,
+      after: (ms, fn) => this.supervisor.after(ms, fn),
+      running: (rank) => !this.supervisor.ranks[rank]!.ended,
+      onCalls: (calls) => addCalls(this.calls, { SendMessageBatch: calls }),
     });
     this.follower = new ControlFollower({
       sqs: context.clients.sqs(),
@@ -118,6 +130,7 @@ export class LambdaRun {
   /** Stops invoking and following (teardown; the queues go next). */
   async stop(): Promise<void> {
     this.#fanAbort.abort();
+    this.#finished.stop();
     await this.#fanOut.catch(() => undefined);
     await this.follower.stop();
   }
@@ -135,6 +148,7 @@ export class LambdaRun {
   #stop(f: JobFailure): void {
     const { clients, queues, req, waits } = this.#c;
     this.#fanAbort.abort();
+    this.#finished.stop();
     void abortRanks({
       sqs: clients.sqs(),
       queueUrls: queues.queueUrls,
@@ -171,6 +185,7 @@ export class LambdaRun {
           stats: report.stats,
         });
         sup.update(rank, { type: 'exited' });
+        this.#finished.done(rank, report.sentTo);
         return;
       case 'failed':
         inv.usage = report.usage;

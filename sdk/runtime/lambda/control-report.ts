@@ -45,7 +45,15 @@ export type RankReport =
   | { type: 'output'; lines: [OutputStream, string][] }
   /** The job called `abort(errorcode)` on this rank. */
   | { type: 'abort'; errorcode: number }
-  | { type: 'done'; value: unknown; computeMs: number; stats: RankStats; usage: InvocationUsage }
+  | {
+      type: 'done';
+      value: unknown;
+      computeMs: number;
+      stats: RankStats;
+      usage: InvocationUsage;
+      /** Data messages this rank sent to each rank, by world rank (for `FinishedNotices`). */
+      sentTo?: number[];
+    }
   | {
       type: 'failed';
       error: RankErrorInfo;

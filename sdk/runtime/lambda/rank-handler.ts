@@ -326,6 +326,7 @@ export function createRankHandler(deps: RankHandlerDeps) {
         computeMs: ran.outcome.computeMs,
         stats: ran.outcome.stats,
         usage: meter.usage(),
+        sentTo: ran.outcome.sentTo,
       });
       end.status = 'done';
     } catch (err) {

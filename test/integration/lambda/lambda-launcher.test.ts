@@ -267,6 +267,24 @@ describe('run(..., { backend: "aws" }): ranks as Lambda invocations', () => {
     await expectCleanEnd(from);
   });
 
+  it('a receive only a returned rank could serve fails the job saying so, without --timeout', async () => {
+    const from = stack.lambda.invocations.length;
+    // The 60 s --timeout only guards the test: without the launcher's finished notices rank 1
+    // would wait in recv until it fired, and the job would fail with ERR_TIMEOUT instead.
+    const err = await failureOf(
+      runAws(`${SHARED_FIXTURES}recv-from-returned.ts`, awsOptions(3, { timeoutMs: 60_000 })),
+    );
+    expect(err.rank).toBe(1);
+    expect((err.cause as MPIError).errorClass).not.toBe(ERR_TIMEOUT);
+    expect((err.cause as Error).message).toBe(
+      'rank 1 waits in recv(source=0, tag=5) for a message from rank 0, but rank 0 has returned ' +
+        '(it sent rank 1 1 message, all received): the job would hang. Check that rank 0 sends every ' +
+        'message rank 1 receives (same source, tag and communicator) and that both call the same ' +
+        'collectives in the same order.',
+    );
+    await expectCleanEnd(from);
+  });
+
   it('an interrupt (Ctrl-C) stops every rank and deletes the queues', async () => {
     const from = stack.lambda.invocations.length;
     const ac = new AbortController();

@@ -1,0 +1,110 @@
+import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { mapLimitSettled } from '../../base/map-limit.js';
+import { FrameKind, writeFrame } from '../../channel/frame.js';
+import { INLINE_BODY, inlineAttributes } from '../../transport/sqs/wire.js';
+
+/** Quiet time before the launcher tells running ranks who returned, ms (see `FinishedNotices`). */
+export const FINISHED_QUIET_MS = 2_000;
+
+/** SendMessageBatch takes at most 10 entries. */
+const BATCH = 10;
+
+/**
+ * A Finished frame as the channel of `dst` reads it: rank `src` returned having sent `dst`
+ * `sent` data messages in all.
+ */
+export function finishedFrame(src: number, sent: number): Uint8Array {
+  const payload = new Uint8Array(4);
+  new DataView(payload.buffer).setUint32(0, sent, true);
+  return writeFrame({ kind: FrameKind.Finished, src, seq: 0, tag: 0, ctx: '' }, payload);
+}
+
+export interface FinishedNoticesOptions {
+  sqs: SQSClient;
+  /** Every rank's queue, by rank. */
+  queueUrls: readonly string[];
+  quietMs: number;
+  /** Runs `fn` after `ms` unless the job has ended (the supervisor's `after`). */
+  after: (ms: number, fn: () => void) => void;
+  /** Whether `rank` may still be in its job (not ended yet). */
+  running: (rank: number) => boolean;
+  /** SendMessageBatch calls made. */
+  onCalls: (calls: number) => void;
+}
+
+/**
+ * Tells Lambda ranks that are still running which ranks have returned, so a receive that only a
+ * returned rank could serve fails at once (saying who waits for what from whom) instead of
+ * hanging to the job's --timeout or the Lambda deadline: what the thread launchers do with a
+ * `peer-done` message, done here over the ranks' queues, because only the launcher hears (on the
+ * control queue) that a Lambda rank returned.
+ *
+ * Cost: nothing while ranks keep returning. A notice goes out only after `quietMs` without a
+ * rank returning while some rank still runs, which a job whose ranks end together never meets:
+ * then each running rank gets one Finished frame per returned rank it was not told of yet (10 per
+ * SendMessageBatch). At most one frame per pair of ranks in a whole job.
+ */
+export class FinishedNotices {
+  readonly #o: FinishedNoticesOptions;
+  /** Returned ranks and what each sent to every rank. */
+  readonly #done = new Map<number, readonly number[]>();
+  /** Per destination rank, the returned ranks it has been told of. */
+  readonly #told = new Map<number, Set<number>>();
+  /** Bumped by every rank that returns; a quiet timer still current when it fires sends. */
+  #epoch = 0;
+  #stopped = false;
+
+  constructor(o: FinishedNoticesOptions) {
+    this.#o = o;
+  }
+
+  /** Rank `rank` returned having sent `sentTo[q]` data messages to each rank q. */
+  done(rank: number, sentTo: readonly number[] | undefined): void {
+    if (this.#stopped || sentTo === undefined || this.#done.has(rank)) return;
+    this.#done.set(rank, sentTo);
+    const epoch = ++this.#epoch;
+    this.#o.after(this.#o.quietMs, () => {
+      if (epoch === this.#epoch) void this.#send();
+    });
+  }
+
+  /** No more notices (the job is stopping). */
+  stop(): void {
+    this.#stopped = true;
+  }
+
+  async #send(): Promise<void> {
+    if (this.#stopped) return;
+    const { queueUrls, running } = this.#o;
+    const work: { url: string; frames: Uint8Array[] }[] = [];
+    for (let dst = 0; dst < queueUrls.length; dst++) {
+      if (this.#done.has(dst) || !running(dst)) continue;
+      let told = this.#told.get(dst);
+      if (told === undefined) this.#told.set(dst, (told = new Set()));
+      const frames: Uint8Array[] = [];
+      for (const [src, sentTo] of this.#done) {
+        if (told.has(src)) continue;
+        told.add(src);
+        frames.push(finishedFrame(src, sentTo[dst] ?? 0));
+      }
+      for (let i = 0; i < frames.length; i += BATCH) {
+        work.push({ url: queueUrls[dst]!, frames: frames.slice(i, i + BATCH) });
+      }
+    }
+    if (work.length === 0) return;
+    // Best effort, like the abort frames: a notice that fails leaves the rank to --timeout or its deadline.
+    await mapLimitSettled(work, 64, ({ url, frames }) =>
+      this.#o.sqs.send(
+        new SendMessageBatchCommand({
+          QueueUrl: url,
+          Entries: frames.map((f, i) => ({
+            Id: `finished-${i}`,
+            MessageBody: INLINE_BODY,
+            MessageAttributes: inlineAttributes(f),
+          })),
+        }),
+      ),
+    );
+    this.#o.onCalls(work.length);
+  }
+}
