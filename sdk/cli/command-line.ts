@@ -45,7 +45,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     type: 'string',
     value: 'K',
     commands: ['run'],
-    help: 'ranks per node: they share memory, nodes talk over one SQS queue each (sqs: K worker threads per node, default 1; local: all ranks are one node already, so only K >= N; not on aws yet)',
+    help: 'ranks per node: they share memory, nodes talk over one SQS queue each (aws: K ranks per Lambda invocation, default one per vCPU of the function: clamp(round(memory MB / 1769), 1, 6); sqs: K worker threads per node, default 1; local: all ranks are one node already, so only K >= N)',
   },
   {
     name: 'endpoint',
