@@ -84,12 +84,23 @@ export async function startAwsStandin(
     >;
     /** Overrides of the function's template settings (e.g. a shorter timeout for a kill test). */
     timeoutSeconds?: number;
+    /** The construct's `memorySize` (MB): in the template, so the launcher reads it as on AWS. */
+    memorySize?: number;
+    /** Queue prefix of the stack (two stand-ins at once need distinct ones). Default `tsmpi-sd`. */
+    queuePrefix?: string;
   } = {},
 ): Promise<AwsStandin> {
   const emulator = options.emulator ?? 'fauxqs';
   const stackName = 'TsmpiStandin';
   const bucket = 'tsmpi-standin-bucket';
-  const synth = synthesizeStack({ stackName, bucket, props: { queuePrefix: 'tsmpi-sd' } });
+  const synth = synthesizeStack({
+    stackName,
+    bucket,
+    props: {
+      queuePrefix: options.queuePrefix ?? 'tsmpi-sd',
+      ...(options.memorySize === undefined ? {} : { memorySize: options.memorySize }),
+    },
+  });
   if (runtimeMajor(synth.rank.runtime) !== 24)
     throw new Error(`the template's runtime is ${synth.rank.runtime}`);
   const iam = createIamAuthorizer(synth.roles);
