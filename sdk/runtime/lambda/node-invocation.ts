@@ -32,6 +32,9 @@ import { spawnSubtree } from './spawn-subtree.js';
 
 export type NodeInvocationStatus = 'done' | 'failed' | 'gone';
 
+/** How long a rank's thread may run on after its last report before it is ended. */
+export const WORKER_END_GRACE_MS = 2_000;
+
 export interface NodeInvocationOptions {
   event: RankEvent;
   /** Lambda's remaining time when the node starts, ms. */
@@ -77,6 +80,8 @@ export class NodeInvocation {
   readonly #slots: RankSlot[];
   #router: NodeRouter | undefined;
   #gone = false;
+  /** Last reports being sent (awaited before the reporters close). */
+  readonly #sending = new Set<Promise<void>>();
   #unsettled: number;
 
   constructor(o: NodeInvocationOptions) {
@@ -150,7 +155,11 @@ export class NodeInvocation {
     // The ranks stop themselves `marginMs` before the deadline; one computing without yielding
     // cannot, so its thread is ended here, half the margin later, and reported.
     const backstop = setTimeout(
-      () => this.#stopAll((rank) => this.#deadlineError(rank)),
+      () => {
+        this.#stopAll((rank) => this.#deadlineError(rank));
+        // Threads that reported but have not ended (work the job left running) end here too.
+        for (const slot of this.#slots) void slot.worker?.terminate();
+      },
       Math.max(0, o.remainingMs - o.marginMs / 2),
     );
     try {
@@ -159,6 +168,7 @@ export class NodeInvocation {
       clearTimeout(backstop);
       await this.#router?.close();
       await spawning;
+      while (this.#sending.size > 0) await Promise.all([...this.#sending]);
       await Promise.all(this.#slots.map((s) => s.reporter.close()));
     }
     if (this.#gone) return 'gone';
@@ -263,6 +273,9 @@ export class NodeInvocation {
     const r = m.report;
     if (r.type === 'done' || r.type === 'failed') {
       this.#settle(slot, r, m.calls);
+      // The rank is over: a thread that does not end soon (work the job left running, such as
+      // a timer of node:timers) is ended, so the node does not wait for its deadline.
+      setTimeout(() => void slot.worker?.terminate(), WORKER_END_GRACE_MS).unref();
       return;
     }
     void slot.reporter.report(r).catch(() => undefined);
@@ -295,7 +308,8 @@ export class NodeInvocation {
           .catch(() => undefined);
       }
     };
-    void send();
+    const sending = send().finally(() => this.#sending.delete(sending));
+    this.#sending.add(sending);
   }
 
   /** The node's usage so far; with `withNode`, the calls of this thread (claim, reports, router) too. */
