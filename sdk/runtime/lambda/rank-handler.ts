@@ -10,6 +10,9 @@
  * 6. stop a safety margin before Lambda's deadline (or the job's --timeout), reporting
  *    ERR_TIMEOUT with what the rank was blocked in, so the launcher hears it instead of silence.
  *
+ * An event with `ranksPerNode` is a node of several ranks: steps 1 and 2 are the same (the claim
+ * is the node's first rank's), the rest is `node-invocation.ts` (one worker thread per rank).
+ *
  * Everything the launcher must know is sent, and waited for, before the handler returns: a
  * Lambda environment is frozen the moment it does.
  */
