@@ -3,13 +3,15 @@
  * for SQS and S3, the test Lambda endpoint running the real rank function bundle, whose node
  * invocations run their ranks in worker threads (`node-worker.mjs`, bundled next to it).
  */
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { JobFailedError } from '../../../sdk/base/errors.js';
+import { ERR_TIMEOUT, JobFailedError, type MPIError } from '../../../sdk/base/errors.js';
 import { type RunOptions, run } from '../../../sdk/run.js';
 import { FIXTURES } from '../../helpers/cli.js';
 import { useLocalStack } from '../../helpers/lambda-stack.js';
 
 const stack = useLocalStack();
+const LAMBDA_FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
 
 const saved = { lambda: process.env.AWS_ENDPOINT_URL_LAMBDA, outputs: process.env.TSMPI_OUTPUTS_FILE };
 beforeAll(() => {
@@ -139,5 +141,42 @@ describe('run(..., { backend: "aws", ranksPerNode }): a node of ranks per invoca
     expect((err as JobFailedError).rank).toBe(0);
     expect(((err as JobFailedError).cause as Error).message).toContain('nobody caught me');
     await expectCleanEnd(from);
+  });
+
+  it('--timeout stops every rank of every node and says what each was waiting in', async () => {
+    const from = stack.lambda.invocations.length;
+    const err = await runAws(`${FIXTURES}hangs.ts`, 4, 2, { timeoutMs: 1_500 }).p.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(JobFailedError);
+    const cause = (err as JobFailedError).cause as MPIError;
+    expect(cause.errorClass).toBe(ERR_TIMEOUT);
+    expect(cause.message).toMatch(/^the job timed out after 1\.5 s:/);
+    expect(cause.message).toMatch(/rank 0: waiting in recv/);
+    for (const r of [1, 2, 3]) expect(cause.message).toMatch(new RegExp(`rank ${r}: waiting in bcast`));
+    await expectCleanEnd(from);
+  });
+
+  it('a rank that never yields is ended by its node before the Lambda deadline and reported, not killed silently', async () => {
+    const from = stack.lambda.invocations.length;
+    stack.lambda.timeoutMs = 4_000;
+    // Lambda would kill only half a minute past the deadline: the node's own stop must come first.
+    stack.lambda.killGraceMs = 30_000;
+    try {
+      const err = await runAws(`${LAMBDA_FIXTURES}spins-forever.ts`, 3, 3).p.then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(JobFailedError);
+      expect((err as JobFailedError).rank).toBe(1);
+      const cause = (err as JobFailedError).cause as MPIError;
+      expect(cause.errorClass).toBe(ERR_TIMEOUT);
+      expect(cause.message).toMatch(/^rank 1 reached its Lambda deadline while computing without yielding/);
+      await expectCleanEnd(from);
+    } finally {
+      stack.lambda.timeoutMs = 60_000;
+      stack.lambda.killGraceMs = 0;
+    }
   });
 });
