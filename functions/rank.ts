@@ -34,6 +34,12 @@ const lambda = () =>
       new LambdaClient(clientEnv.region === undefined ? {} : { region: clientEnv.region }),
   ));
 
+/**
+ * The worker entry of nodes (several ranks per invocation), bundled next to this file as
+ * `node-worker.mjs` (`scripts/bundle-functions.mjs`): the function code needs no node_modules.
+ */
+const nodeWorkerUrl = new URL('./node-worker.mjs', import.meta.url);
+
 let rank: ReturnType<typeof createRankHandler> | undefined;
 
 /** The Lambda entry point. */
@@ -44,6 +50,8 @@ export async function handler(event: unknown, context: Context): Promise<RankInv
     lambda,
     jobApi,
     env: readRankEnvironment(),
+    nodeWorkerUrl,
+    ...(clientEnv.region === undefined ? {} : { region: clientEnv.region }),
     ...(clientEnv.endpoint === undefined ? {} : { endpoint: clientEnv.endpoint }),
   });
   return rank(event, context);

@@ -83,12 +83,16 @@ const BUNDLING: BundlingOptions = {
  * import { TsmpiCloud } from 'tsmpi-cloud/infra';
  *
  * const stack = new Stack(new App(), 'Hpc');
+ * // Two vCPUs per invocation: `run --backend aws` then runs 2 ranks per invocation by default.
  * new TsmpiCloud(stack, 'Tsmpi', { memorySize: 3538 });
  */
 export class TsmpiCloud extends Construct {
   /** Every job queue is named `<queuePrefix>-<job>-<rank>`. */
   readonly queuePrefix: string;
-  /** The rank function: one invocation per rank (a `NodejsFunction` when `rankEntry` is set). */
+  /**
+   * The rank function: one invocation per node of ranks (one rank per vCPU of `memorySize` by
+   * default; a `NodejsFunction` when `rankEntry` is set).
+   */
   readonly rankFunction: LambdaFunctionResource;
   /** Its explicit name, `<queuePrefix>-rank` (known at synth time, so it can appear in its own policy). */
   readonly rankFunctionName: string;

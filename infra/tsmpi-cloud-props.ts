@@ -23,9 +23,15 @@ export interface TsmpiCloudProps {
   readonly queuePrefix?: string;
   /**
    * Memory of the rank function in MB, 128 to 10240. CPU is proportional: 1769 MB is one
-   * full vCPU, 3538 two.
+   * full vCPU, 3538 two, 10240 six.
    *
-   * @default 1769
+   * It also sets how many ranks one invocation runs (a node: ranks in worker threads sharing
+   * memory, one SQS queue per node): `tsmpi-cloud run --backend aws` defaults to one rank per
+   * vCPU, clamp(round(memorySize / 1769), 1, 6), so 10240 runs 6 ranks per invocation (a 64-rank
+   * job is 11 invocations); `--ranks-per-node K` overrides it per run. Lambda bills GB-s per
+   * invocation, so fewer, larger invocations cost less for the same job.
+   *
+   * @default 1769 (one rank per invocation)
    */
   readonly memorySize?: number;
   /**
@@ -52,7 +58,9 @@ export interface TsmpiCloudProps {
    * the current directory.
    *
    * Set, it is bundled at synth time with the local esbuild (a `NodejsFunction`: the app needs
-   * esbuild installed and a lock file).
+   * esbuild installed and a lock file). Such a function has no `node-worker.mjs`, so it runs one
+   * rank per invocation only: run it with `--ranks-per-node 1` (a node event is refused, with
+   * that advice, by the rank function).
    *
    * @default - the rank function pre-bundled in the package (`dist/functions/rank/`)
    */

@@ -15,6 +15,13 @@ import { build } from 'esbuild';
 export const BUNDLED_FUNCTIONS = ['rank', 'sweeper'];
 
 /**
+ * Further entries bundled into a function's directory, by function: `<file>.mjs` from
+ * `functions/<entry>.ts`. The rank function spawns one `node-worker.mjs` thread per rank of a
+ * node (several ranks per invocation), so the worker must ship in the same asset.
+ */
+export const EXTRA_ENTRIES = { rank: { 'node-worker': 'rank-node-worker' } };
+
+/**
  * Defines `require` in the ESM bundles: bundled CommonJS dependencies (parts of the AWS SDK)
  * call `require('node:…')`, which ES modules do not have.
  */
@@ -31,35 +38,42 @@ export async function bundleFunctions(root = dirname(dirname(fileURLToPath(impor
   for (const name of BUNDLED_FUNCTIONS) {
     const outDir = join(root, 'dist', 'functions', name);
     mkdirSync(outDir, { recursive: true });
-    const { outputFiles } = await build({
-      write: false,
-      absWorkingDir: root,
-      entryPoints: [join(root, 'functions', `${name}.ts`)],
-      outfile: join(outDir, 'index.mjs'),
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      // The runtime of both functions (Runtime.NODEJS_24_X in the construct).
-      target: 'node24',
-      mainFields: ['module', 'main'],
-      banner: { js: ESM_REQUIRE_BANNER },
-      minify: true,
-      // The functions run with --enable-source-maps: traces name the TypeScript lines. The
-      // sources themselves stay out (smaller asset; traces need only the mappings).
-      sourcemap: true,
-      sourcesContent: false,
-      legalComments: 'none',
-      logLevel: 'warning',
-    });
-    for (const file of outputFiles) {
-      if (existsSync(file.path) && Buffer.compare(readFileSync(file.path), file.contents) === 0) continue;
-      const scratch = `${file.path}.${process.pid}.tmp`;
-      writeFileSync(scratch, file.contents);
-      renameSync(scratch, file.path);
-    }
+    const entries = { index: name, ...EXTRA_ENTRIES[name] };
+    for (const [file, entry] of Object.entries(entries))
+      await bundleOne(root, entry, join(outDir, `${file}.mjs`));
     dirs.push(outDir);
   }
   return dirs;
+}
+
+/** Bundles `functions/<entry>.ts` into `outfile` (+ `.map`), rewriting only what changed. */
+async function bundleOne(root, entry, outfile) {
+  const { outputFiles } = await build({
+    write: false,
+    absWorkingDir: root,
+    entryPoints: [join(root, 'functions', `${entry}.ts`)],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    // The runtime of both functions (Runtime.NODEJS_24_X in the construct).
+    target: 'node24',
+    mainFields: ['module', 'main'],
+    banner: { js: ESM_REQUIRE_BANNER },
+    minify: true,
+    // The functions run with --enable-source-maps: traces name the TypeScript lines. The
+    // sources themselves stay out (smaller asset; traces need only the mappings).
+    sourcemap: true,
+    sourcesContent: false,
+    legalComments: 'none',
+    logLevel: 'warning',
+  });
+  for (const file of outputFiles) {
+    if (existsSync(file.path) && Buffer.compare(readFileSync(file.path), file.contents) === 0) continue;
+    const scratch = `${file.path}.${process.pid}.tmp`;
+    writeFileSync(scratch, file.contents);
+    renameSync(scratch, file.path);
+  }
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

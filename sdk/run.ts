@@ -51,9 +51,10 @@ export interface RunOptions {
    * Ranks per node: ranks of one node share memory and talk through it; nodes talk over SQS,
    * one queue per node. An integer in [1, MAX_RANKS]; `ranks` need not be a multiple of it (the
    * last node takes the rest). On `sqs` a node is a group of worker threads (default 1, the
-   * classic one queue per rank); on `local` all ranks already share one node, so only a value of
-   * at least `ranks` is accepted; `aws` rejects it for now. `comm.splitType(COMM_TYPE_SHARED)`
-   * gives a rank its node's communicator.
+   * classic one queue per rank); on `aws` a node is one Lambda invocation running its ranks in
+   * worker threads (default: one rank per vCPU of the deployed function, clamp(round(memory MB /
+   * 1769), 1, 6)); on `local` all ranks already share one node, so only a value of at least
+   * `ranks` is accepted. `comm.splitType(COMM_TYPE_SHARED)` gives a rank its node's communicator.
    *
    * @example
    * await run('pi', { ranks: 64, backend: 'sqs', ranksPerNode: 8 }); // 8 nodes, 8 queues
@@ -161,11 +162,6 @@ function checkRanksPerNode(k: unknown, ranks: number, backend: string): void {
       `\`ranksPerNode\` (--ranks-per-node) ${k} with ${ranks} ranks asks for ${Math.ceil(ranks / k)} nodes, but on --backend local all ranks share one node (one process): leave it out, or run nodes of ${k} threads over SQS with --backend sqs`,
     );
   }
-  if (backend === 'aws') {
-    throw new UsageError(
-      `\`ranksPerNode\` (--ranks-per-node) ${k} is not supported on the aws backend yet (one rank per Lambda invocation): leave it out, or run nodes of ${k} threads over SQS with --backend sqs`,
-    );
-  }
 }
 
 function checkEnv(env: unknown): void {
@@ -243,7 +239,7 @@ export async function run<R = unknown>(job: string | URL, options: RunOptions): 
     if (options.signal) req.signal = options.signal;
     if (options.optimize) req.optimize = options.optimize;
     if (options.env) req.env = options.env;
-    if (options.ranksPerNode !== undefined && backend === 'sqs') req.ranksPerNode = options.ranksPerNode;
+    if (options.ranksPerNode !== undefined && backend !== 'local') req.ranksPerNode = options.ranksPerNode;
     if (options.trace !== undefined || mpiProfileOn) req.record = { profile: mpiProfileOn };
     const out = await launcher.launch(req);
     if (req.record !== undefined) {

@@ -44,8 +44,8 @@ export const OPTIONS: readonly OptionSpec[] = [
     name: 'ranks-per-node',
     type: 'string',
     value: 'K',
-    commands: ['run'],
-    help: 'ranks per node: they share memory, nodes talk over one SQS queue each (sqs: K worker threads per node, default 1; local: all ranks are one node already, so only K >= N; not on aws yet)',
+    commands: ['run', 'doctor'],
+    help: 'ranks per node: they share memory, nodes talk over one SQS queue each (aws: K ranks per Lambda invocation, default one per vCPU of the function: clamp(round(memory MB / 1769), 1, 6); sqs: K worker threads per node, default 1; local: all ranks are one node already, so only K >= N; doctor: --ranks needs one concurrent execution per node)',
   },
   {
     name: 'endpoint',

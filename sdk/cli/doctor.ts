@@ -13,7 +13,7 @@ import {
   findDeployment,
   outputsFileFrom,
 } from '../launch/lambda/deployment.js';
-import { readConcurrency } from '../launch/lambda/preflight.js';
+import { defaultRanksPerNode, readConcurrency, readFunctionMemory } from '../launch/lambda/preflight.js';
 import { type AwsService, explainSetupError } from '../launch/lambda/setup-error.js';
 import { classifyAwsError } from '../transport/sqs/aws-error-kind.js';
 
@@ -27,6 +27,11 @@ export interface DoctorOptions {
   endpoint?: string;
   /** Also check that this many ranks fit the concurrency. */
   ranks?: number;
+  /**
+   * Ranks per invocation for that check (`--ranks-per-node`). Default: what `run --backend aws`
+   * picks, one per vCPU of the rank function's memory (`defaultRanksPerNode`).
+   */
+  ranksPerNode?: number;
   /** Injected clients (tests). */
   clients?: AwsClients;
 }
@@ -122,7 +127,12 @@ export async function runDoctor(options: DoctorOptions = {}): Promise<DoctorChec
           account.AccountLimit?.ConcurrentExecutions ??
           0;
         checks.push(
-          concurrencyCheck(unreserved, `the account's unreserved concurrency (${unreserved})`, options.ranks),
+          concurrencyCheck(
+            unreserved,
+            `the account's unreserved concurrency (${unreserved})`,
+            options.ranks,
+            options.ranksPerNode ?? 1,
+          ),
         );
       } else {
         const c = await readConcurrency(lambda, deployment.rankFunctionName);
@@ -134,7 +144,16 @@ export async function runDoctor(options: DoctorOptions = {}): Promise<DoctorChec
           c.reserved === undefined
             ? `the account's unreserved concurrency (${c.unreserved} of ${c.accountLimit})`
             : `the function's reserved concurrency (${c.reserved})`;
-        const check = concurrencyCheck(c.available, limit, options.ranks);
+        const perNode =
+          options.ranks === undefined
+            ? 1
+            : (options.ranksPerNode ??
+              (await readFunctionMemory(lambda, deployment.rankFunctionName).then(
+                defaultRanksPerNode,
+                // The rank function check below says why it cannot be read.
+                () => 1,
+              )));
+        const check = concurrencyCheck(c.available, limit, options.ranks, perNode);
         if (check.ok) check.what += `; ${reservationHeadroom(c.accountLimit, c.unreserved, c.reserved)}`;
         checks.push(check);
       }
@@ -223,7 +242,13 @@ function reservationHeadroom(accountLimit: number, unreserved: number, reserved:
     : `the account's limit (${accountLimit}) leaves no room for a reservation (Lambda keeps 100 unreserved): leave \`reservedConcurrentExecutions\` unset`;
 }
 
-function concurrencyCheck(available: number, limit: string, ranks: number | undefined): DoctorCheck {
+/** Whether `ranks` fit `available` executions, with `perNode` ranks per invocation. */
+function concurrencyCheck(
+  available: number,
+  limit: string,
+  ranks: number | undefined,
+  perNode: number,
+): DoctorCheck {
   if (available < 1) {
     return {
       ok: false,
@@ -231,14 +256,20 @@ function concurrencyCheck(available: number, limit: string, ranks: number | unde
       fix: 'request a "Concurrent executions" quota increase in Service Quotas, or remove the reservation',
     };
   }
-  if (ranks !== undefined && ranks > available) {
+  const needed = ranks === undefined ? 0 : Math.ceil(ranks / perNode);
+  if (ranks !== undefined && needed > available) {
+    const what = perNode === 1 ? `${ranks} ranks` : `${ranks} ranks in nodes of ${perNode}`;
     return {
       ok: false,
-      what: `concurrency: ${ranks} ranks need ${ranks} concurrent executions; ${limit} allows ${available}`,
-      fix: 'request a "Concurrent executions" quota increase in Service Quotas, or run fewer ranks',
+      what: `concurrency: ${what} need ${needed} concurrent executions; ${limit} allows ${available}`,
+      fix: `request a "Concurrent executions" quota increase in Service Quotas, or run fewer ranks${perNode === 1 ? '' : ' (or more per node)'}`,
     };
   }
-  return { ok: true, what: `concurrency: up to ${available} ranks at once (${limit})` };
+  if (perNode === 1) return { ok: true, what: `concurrency: up to ${available} ranks at once (${limit})` };
+  return {
+    ok: true,
+    what: `concurrency: up to ${available} invocations at once, ${available * perNode} ranks in nodes of ${perNode} (${limit})`,
+  };
 }
 
 /** Prints the checks as ✓ / ✗ / – lines (or one JSON object with `--json`); returns the exit status. */

@@ -194,6 +194,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         throw new UsageError(`doctor takes no arguments, got \`${positionals[0]}\``);
       const { doctor } = await import('./doctor.js');
       const ranks = parseRanks(str('ranks'), line.spelled.get('ranks'));
+      const perNode = parseRanksPerNode(str('ranks-per-node'));
       return await doctor(
         {
           ...(str('stack') === undefined ? {} : { stack: str('stack')! }),
@@ -202,6 +203,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
           ...(str('outputs-file') === undefined ? {} : { outputsFile: str('outputs-file')! }),
           ...(str('endpoint') === undefined ? {} : { endpoint: str('endpoint')! }),
           ...(ranks === undefined ? {} : { ranks }),
+          ...(perNode === undefined ? {} : { ranksPerNode: perNode }),
         },
         io.stdout,
         { json },
@@ -275,16 +277,8 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     if (str('stack') !== undefined) options.stack = str('stack')!;
     // run() has no option for it: the aws launcher reads the outputs file from the environment.
     if (str('outputs-file') !== undefined) process.env[ENV.outputsFile] = str('outputs-file')!;
-    const perNode = str('ranks-per-node');
-    if (perNode !== undefined) {
-      const k = /^\d+$/.test(perNode.trim()) ? Number(perNode.trim()) : Number.NaN;
-      if (!Number.isSafeInteger(k) || k < 1) {
-        throw new UsageError(
-          `Expected --ranks-per-node to be a whole number >= 1 (ranks sharing one node), got \`${perNode}\``,
-        );
-      }
-      options.ranksPerNode = k;
-    }
+    const perNode = parseRanksPerNode(str('ranks-per-node'));
+    if (perNode !== undefined) options.ranksPerNode = perNode;
     const optimize = str('optimize');
     if (optimize !== undefined) {
       if (optimize !== 'latency' && optimize !== 'cost') {
@@ -369,4 +363,16 @@ function report(err: unknown, ctx: ReportContext): number {
   io.stderr(`tsmpi-cloud: ${message}\n`);
   if (verbose && e?.stack) io.stderr(`${e.stack}\n`);
   return 1;
+}
+
+/** `--ranks-per-node K`: a whole number >= 1, or undefined when not given. */
+function parseRanksPerNode(perNode: string | undefined): number | undefined {
+  if (perNode === undefined) return undefined;
+  const k = /^\d+$/.test(perNode.trim()) ? Number(perNode.trim()) : Number.NaN;
+  if (!Number.isSafeInteger(k) || k < 1) {
+    throw new UsageError(
+      `Expected --ranks-per-node to be a whole number >= 1 (ranks sharing one node), got \`${perNode}\``,
+    );
+  }
+  return k;
 }

@@ -23,7 +23,10 @@ export interface LaunchRequest {
   env?: Record<string, string>;
   /** `--trace` / `--profile`: ranks record events and return them in their stats (`trace`). */
   record?: { profile: boolean };
-  /** Ranks per node (sqs): a node's ranks share memory, nodes talk over one SQS queue each. Default 1. */
+  /**
+   * Ranks per node (sqs, aws): a node's ranks share memory, nodes talk over one SQS queue each.
+   * Default 1 on sqs; on aws one per vCPU of the rank function (see `defaultRanksPerNode`).
+   */
   ranksPerNode?: number;
 }
 

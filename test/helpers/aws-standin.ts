@@ -67,6 +67,8 @@ export interface AwsStandin {
   lambda: LambdaService;
   /** A `cdk deploy --outputs-file` file describing the stack. */
   outputsFile: string;
+  /** Every SQS, S3 and Lambda call made to the stand-ins, in order, as IAM evaluated it. */
+  readonly requests: readonly { accessKeyId: string | undefined; action: string; resource: string }[];
   /** The launcher's environment: its credentials and the Lambda endpoint. */
   launcherEnv: Record<string, string>;
   /** Queues under the stack's prefix and objects in its bucket (what a leak would leave). */
@@ -84,15 +86,31 @@ export async function startAwsStandin(
     >;
     /** Overrides of the function's template settings (e.g. a shorter timeout for a kill test). */
     timeoutSeconds?: number;
+    /** The construct's `memorySize` (MB): in the template, so the launcher reads it as on AWS. */
+    memorySize?: number;
+    /** Queue prefix of the stack (two stand-ins at once need distinct ones). Default `tsmpi-sd`. */
+    queuePrefix?: string;
   } = {},
 ): Promise<AwsStandin> {
   const emulator = options.emulator ?? 'fauxqs';
   const stackName = 'TsmpiStandin';
   const bucket = 'tsmpi-standin-bucket';
-  const synth = synthesizeStack({ stackName, bucket, props: { queuePrefix: 'tsmpi-sd' } });
+  const synth = synthesizeStack({
+    stackName,
+    bucket,
+    props: {
+      queuePrefix: options.queuePrefix ?? 'tsmpi-sd',
+      ...(options.memorySize === undefined ? {} : { memorySize: options.memorySize }),
+    },
+  });
   if (runtimeMajor(synth.rank.runtime) !== 24)
     throw new Error(`the template's runtime is ${synth.rank.runtime}`);
   const iam = createIamAuthorizer(synth.roles);
+  const requests: { accessKeyId: string | undefined; action: string; resource: string }[] = [];
+  const authorize = (accessKeyId: string | undefined, action: string, resource: string) => {
+    requests.push({ accessKeyId, action, resource });
+    return iam.authorize(accessKeyId, action, resource);
+  };
   const upstream =
     emulator === 'moto'
       ? await startMoto()
@@ -104,7 +122,7 @@ export async function startAwsStandin(
   });
   if (emulator === 'moto') await admin.s3.send(new CreateBucketCommand({ Bucket: bucket }));
   const proxy = await startAwsRulesProxy(upstream.endpoint, {
-    authorize: iam.authorize,
+    authorize,
     canListBucket: (key, arn) => iam.allows(key, 's3:ListBucket', arn),
     ...options.rules,
   });
@@ -119,7 +137,7 @@ export async function startAwsStandin(
     ric: LAMBDA_RIC,
     region: REGION,
     extraEnvironment,
-    authorize: iam.authorize,
+    authorize,
     ...options.lambda,
   });
   // The rank function's own Lambda client (fan-out tree heads) goes to the stand-in too.
@@ -147,6 +165,7 @@ export async function startAwsStandin(
     proxy,
     lambda,
     outputsFile,
+    requests,
     launcherEnv: {
       AWS_ACCESS_KEY_ID: launcher.accessKeyId,
       AWS_SECRET_ACCESS_KEY: launcher.secretAccessKey,

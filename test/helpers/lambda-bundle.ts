@@ -8,9 +8,13 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { build } from 'esbuild';
+import { type BuildOptions, build } from 'esbuild';
 
 export const RANK_ENTRY = fileURLToPath(new URL('../../functions/rank.ts', import.meta.url));
+/** The worker of a node's ranks, bundled next to the function as the construct's asset has it. */
+export const NODE_WORKER_ENTRY = fileURLToPath(
+  new URL('../../functions/rank-node-worker.ts', import.meta.url),
+);
 
 /** The banner of the construct's bundling options. */
 const ESM_REQUIRE_BANNER =
@@ -31,9 +35,7 @@ export async function buildRankBundle(
 ): Promise<RankBundle> {
   const dir = mkdtempSync(join(tmpdir(), 'tsmpi-rank-bundle-'));
   const file = join(dir, 'index.mjs');
-  await build({
-    entryPoints: [RANK_ENTRY],
-    outfile: file,
+  const common: BuildOptions = {
     bundle: true,
     platform: 'node',
     format: 'esm',
@@ -43,7 +45,11 @@ export async function buildRankBundle(
     minify: true,
     sourcemap: options.sourcemap ?? true,
     logLevel: 'warning',
-  });
+  };
+  await Promise.all([
+    build({ ...common, entryPoints: [RANK_ENTRY], outfile: file }),
+    build({ ...common, entryPoints: [NODE_WORKER_ENTRY], outfile: join(dir, 'node-worker.mjs') }),
+  ]);
   return {
     file,
     url: pathToFileURL(file).href,

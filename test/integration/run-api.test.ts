@@ -62,7 +62,7 @@ describe('run() from code', () => {
     await expect(run('nope', { ranks: 2 })).rejects.toThrow(/unknown job `nope`/);
   });
 
-  it('ranksPerNode: an integer >= 1; on local only if it keeps all ranks on one node; not on aws yet', async () => {
+  it('ranksPerNode: an integer >= 1; on local only if it keeps all ranks on one node', async () => {
     for (const bad of [0, 2.5, -1, '4', Number.NaN]) {
       await expect(run('pi', { ranks: 4, backend: 'sqs', ranksPerNode: bad as never })).rejects.toThrow(
         /Expected `ranksPerNode` \(--ranks-per-node\) to be an integer in \[1, 4096\], got/,
@@ -71,8 +71,9 @@ describe('run() from code', () => {
     await expect(run('pi', { ranks: 8, ranksPerNode: 4 })).rejects.toThrow(
       /ranksPerNode.* 4 with 8 ranks asks for 2 nodes, but on --backend local all ranks share one node/,
     );
-    await expect(run('pi', { ranks: 8, backend: 'aws', ranksPerNode: 6 })).rejects.toThrow(
-      /ranksPerNode.* 6 is not supported on the aws backend yet/,
+    // Checked on aws too (nodes of Lambda invocations, see test/integration/lambda/lambda-nodes.test.ts).
+    await expect(run('pi', { ranks: 8, backend: 'aws', ranksPerNode: 0 })).rejects.toThrow(
+      /Expected `ranksPerNode` \(--ranks-per-node\) to be an integer/,
     );
     // On local, a K that holds every rank says what local does anyway.
     const res = await run('pi', { ranks: 2, ranksPerNode: 2, args: { samples: 2000 }, onOutput: () => {} });

@@ -1,6 +1,8 @@
 import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { mapLimitSettled } from '../../base/map-limit.js';
 import { FrameKind, writeFrame } from '../../channel/frame.js';
+import { addressFrame } from '../../transport/node/node-address.js';
+import type { NodePlan } from '../../transport/node/node-plan.js';
 import { INLINE_BODY, inlineAttributes } from '../../transport/sqs/wire.js';
 
 /**
@@ -19,6 +21,9 @@ export function abortFrame(src: number, errorcode: number): Uint8Array {
  * blocked in MPI calls stop at once instead of at their deadline. Best effort: failures are
  * counted, not thrown (the queues are deleted next, which stops the rest). `src` is the rank
  * whose failure ends the job.
+ *
+ * With `nodes` of several ranks, `queueUrls` are the nodes' queues: each gets one frame per rank
+ * of the node, addressed to it (`node-address.ts`), which the node's router hands on.
  */
 export async function abortRanks(options: {
   sqs: SQSClient;
@@ -26,14 +31,31 @@ export async function abortRanks(options: {
   src: number;
   errorcode?: number;
   concurrency?: number;
+  nodes?: NodePlan;
 }): Promise<{ sent: number; failed: number }> {
   const frame = abortFrame(options.src, options.errorcode ?? 1);
-  const attributes = inlineAttributes(frame);
-  const outcomes = await mapLimitSettled(options.queueUrls, options.concurrency ?? 64, (url) =>
+  const { nodes } = options;
+  const batches: { url: string; frames: Uint8Array[] }[] = [];
+  for (const [i, url] of options.queueUrls.entries()) {
+    if (nodes === undefined || nodes.ranksPerNode === 1) {
+      batches.push({ url, frames: [frame] });
+      continue;
+    }
+    const ranks = Array.from({ length: nodes.ranksOn(i) }, (_, k) => nodes.firstRank(i) + k);
+    // SendMessageBatch takes at most 10 entries.
+    for (let k = 0; k < ranks.length; k += 10) {
+      batches.push({ url, frames: ranks.slice(k, k + 10).map((dst) => addressFrame(dst, [frame])) });
+    }
+  }
+  const outcomes = await mapLimitSettled(batches, options.concurrency ?? 64, ({ url, frames }) =>
     options.sqs.send(
       new SendMessageBatchCommand({
         QueueUrl: url,
-        Entries: [{ Id: 'abort', MessageBody: INLINE_BODY, MessageAttributes: attributes }],
+        Entries: frames.map((f, k) => ({
+          Id: `abort${k}`,
+          MessageBody: INLINE_BODY,
+          MessageAttributes: inlineAttributes(f),
+        })),
       }),
     ),
   );

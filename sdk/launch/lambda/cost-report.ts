@@ -38,7 +38,7 @@ const S3_GET_CLASS = new Set(['GetObject', 'HeadObject']);
 export interface CostInputs {
   /** Every invocation made (launcher and head ranks), duplicates delivered by Lambda included. */
   invocations: number;
-  /** Usage reported by invocations: done, failed, duplicate, rejected. */
+  /** Usage reported by invocations: done, failed, duplicate, rejected (by each rank of a node). */
   usages: readonly InvocationUsage[];
   /** Invocations that never reported their usage (killed at the deadline): billed ms and memory. */
   unreported: readonly { billedMs: number; memoryMb: number }[];
@@ -48,10 +48,24 @@ export interface CostInputs {
   launcherCalls: Readonly<Record<string, number>>;
 }
 
-/** Adds up requests and GB-seconds; prices from the published tables. An estimate, free tier ignored. */
+/**
+ * Adds up requests and GB-seconds; prices from the published tables. An estimate, free tier ignored.
+ * A node (several ranks in one invocation, `usage.node` set) is billed once: its invocation's
+ * duration (the longest any of its ranks reported) × its memory.
+ */
 export function costReport(inputs: CostInputs): CostReport {
   let gbSeconds = 0;
-  for (const u of inputs.usages) gbSeconds += lambdaGbSeconds(u.durationMs + u.initMs, u.memoryMb);
+  const nodeMs = new Map<number, { ms: number; memoryMb: number }>();
+  for (const u of inputs.usages) {
+    const ms = u.durationMs + u.initMs;
+    if (u.node === undefined) {
+      gbSeconds += lambdaGbSeconds(ms, u.memoryMb);
+      continue;
+    }
+    const seen = nodeMs.get(u.node);
+    if (seen === undefined || seen.ms < ms) nodeMs.set(u.node, { ms, memoryMb: u.memoryMb });
+  }
+  for (const { ms, memoryMb } of nodeMs.values()) gbSeconds += lambdaGbSeconds(ms, memoryMb);
   for (const u of inputs.unreported) gbSeconds += lambdaGbSeconds(u.billedMs, u.memoryMb);
 
   let sqsRequests = 0;

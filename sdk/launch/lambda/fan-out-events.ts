@@ -7,12 +7,16 @@ import {
   type RankJobRef,
   siblingQueueUrl,
 } from '../../runtime/lambda/rank-event.js';
+import { NodePlan } from '../../transport/node/node-plan.js';
 import type { LaunchRequest } from '../launcher.js';
 import { type FanOutPlan, treeAssignments } from './fan-out-model.js';
 
 /** Who the launcher invokes itself, and the event each of them gets. */
 export interface FanOutEvents {
-  /** Every rank (client fan-out), or the tree's heads. */
+  /**
+   * Every rank (client fan-out), or the tree's heads; with several ranks per node, the first rank
+   * of every node (of every head node), whose event runs the node.
+   */
   ranks: number[];
   eventFor: (rank: number) => RankEvent;
 }
@@ -20,7 +24,8 @@ export interface FanOutEvents {
 /**
  * The events of one job's fan-out. A tree head's event names the ranks it invokes in turn
  * (`spawn`); every event carries the job's deadline when it has a --timeout, so each rank can
- * stop itself on time.
+ * stop itself on time. With `nodes` of several ranks, an invocation is a node: its event names
+ * the node's first rank and `ranksPerNode`, `plan` counts nodes, and `queues` are the nodes'.
  */
 export function fanOutEvents(o: {
   req: Pick<LaunchRequest, 'ranks' | 'args' | 'timeoutMs' | 'optimize' | 'record'>;
@@ -29,9 +34,12 @@ export function fanOutEvents(o: {
   queuePrefix: string;
   queues: { queueUrls: string[]; controlUrl: string };
   plan: FanOutPlan;
+  nodes?: NodePlan;
 }): FanOutEvents {
   const { req, jobId, queues, plan } = o;
   const n = req.ranks;
+  const nodes = o.nodes ?? new NodePlan(n, 1);
+  const perNode = nodes.ranksPerNode > 1 ? { ranksPerNode: nodes.ranksPerNode } : {};
   const launchedAt = Date.now();
   const argsPart = eventArgs(req.args);
   const eventFor = (rank: number): RankEvent => ({
@@ -46,6 +54,7 @@ export function fanOutEvents(o: {
     ...(req.timeoutMs === undefined ? {} : { deadlineMs: launchedAt + req.timeoutMs }),
     ...(req.optimize === undefined ? {} : { optimize: req.optimize }),
     ...(req.record === undefined ? {} : { record: req.record }),
+    ...perNode,
   });
   // Ranks derive their queue URLs from the control queue's: check that holds here.
   const derivable = queues.queueUrls.every(
@@ -54,10 +63,22 @@ export function fanOutEvents(o: {
   const fullEvent = (rank: number): RankEvent =>
     derivable ? eventFor(rank) : { ...eventFor(rank), queueUrls: queues.queueUrls };
 
-  const heads = plan.strategy === 'tree' ? treeAssignments(n, Math.max(1, plan.heads)) : [];
+  // The tree over nodes (node = rank when one rank per node), in ranks: each node's first.
+  const first = (node: number) => (node >= nodes.nodes ? n : nodes.firstRank(node));
+  const heads =
+    plan.strategy === 'tree'
+      ? treeAssignments(nodes.nodes, Math.max(1, plan.heads)).map((h) => ({
+          head: first(h.head),
+          from: first(h.from),
+          to: first(h.to),
+        }))
+      : [];
   const spawnOf = new Map(heads.map((h) => [h.head, { from: h.from, to: h.to }]));
   return {
-    ranks: plan.strategy === 'tree' ? heads.map((h) => h.head) : Array.from({ length: n }, (_, r) => r),
+    ranks:
+      plan.strategy === 'tree'
+        ? heads.map((h) => h.head)
+        : Array.from({ length: nodes.nodes }, (_, node) => nodes.firstRank(node)),
     eventFor: (rank) => {
       const spawn = spawnOf.get(rank);
       return spawn === undefined || spawn.from === spawn.to ? fullEvent(rank) : { ...fullEvent(rank), spawn };

@@ -1,6 +1,8 @@
 import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { mapLimitSettled } from '../../base/map-limit.js';
 import { FrameKind, writeFrame } from '../../channel/frame.js';
+import { addressFrame } from '../../transport/node/node-address.js';
+import type { NodePlan } from '../../transport/node/node-plan.js';
 import { INLINE_BODY, inlineAttributes } from '../../transport/sqs/wire.js';
 
 /** Quiet time before the launcher tells running ranks who returned, ms (see `FinishedNotices`). */
@@ -21,8 +23,10 @@ export function finishedFrame(src: number, sent: number): Uint8Array {
 
 export interface FinishedNoticesOptions {
   sqs: SQSClient;
-  /** Every rank's queue, by rank. */
+  /** Every rank's queue, by rank; with `nodes` of several ranks, every node's queue, by node. */
   queueUrls: readonly string[];
+  /** How ranks sit on nodes: a frame for a rank goes to its node's queue, addressed to it. */
+  nodes?: NodePlan;
   quietMs: number;
   /** Runs `fn` after `ms` unless the job has ended (the supervisor's `after`). */
   after: (ms: number, fn: () => void) => void;
@@ -75,21 +79,28 @@ export class FinishedNotices {
 
   async #send(): Promise<void> {
     if (this.#stopped) return;
-    const { queueUrls, running } = this.#o;
-    const work: { url: string; frames: Uint8Array[] }[] = [];
-    for (let dst = 0; dst < queueUrls.length; dst++) {
+    const { queueUrls, running, nodes } = this.#o;
+    const shared = nodes !== undefined && nodes.ranksPerNode > 1;
+    const size = shared ? nodes.size : queueUrls.length;
+    // Frames by queue: a node's ranks share its queue (and its batches).
+    const byQueue = new Map<string, Uint8Array[]>();
+    for (let dst = 0; dst < size; dst++) {
       if (this.#done.has(dst) || !running(dst)) continue;
       let told = this.#told.get(dst);
       if (told === undefined) this.#told.set(dst, (told = new Set()));
-      const frames: Uint8Array[] = [];
+      const url = queueUrls[shared ? nodes.nodeOf(dst) : dst]!;
+      let frames = byQueue.get(url);
+      if (frames === undefined) byQueue.set(url, (frames = []));
       for (const [src, sentTo] of this.#done) {
         if (told.has(src)) continue;
         told.add(src);
-        frames.push(finishedFrame(src, sentTo[dst] ?? 0));
+        const frame = finishedFrame(src, sentTo[dst] ?? 0);
+        frames.push(shared ? addressFrame(dst, [frame]) : frame);
       }
-      for (let i = 0; i < frames.length; i += BATCH) {
-        work.push({ url: queueUrls[dst]!, frames: frames.slice(i, i + BATCH) });
-      }
+    }
+    const work: { url: string; frames: Uint8Array[] }[] = [];
+    for (const [url, frames] of byQueue) {
+      for (let i = 0; i < frames.length; i += BATCH) work.push({ url, frames: frames.slice(i, i + BATCH) });
     }
     if (work.length === 0) return;
     // Best effort, like the abort frames: a notice that fails leaves the rank to --timeout or its deadline.

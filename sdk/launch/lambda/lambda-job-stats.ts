@@ -1,4 +1,5 @@
 import type { RankStats } from '../../runtime/run-rank.js';
+import type { NodePlan } from '../../transport/node/node-plan.js';
 import { aggregateStats } from '../launcher.js';
 import { addCalls } from './add-calls.js';
 import { costReport } from './cost-report.js';
@@ -11,6 +12,7 @@ import type { LambdaRun } from './lambda-run.js';
  */
 export function lambdaJobStats(o: {
   ranks: number;
+  nodes: NodePlan;
   run: LambdaRun;
   launcherCalls: Record<string, number>;
   deployment: Deployment;
@@ -45,10 +47,15 @@ export function lambdaJobStats(o: {
       region: deployment.region,
       functionName: deployment.rankFunctionName,
       ranks: o.ranks,
+      ranksPerNode: o.nodes.ranksPerNode,
+      nodes: o.nodes.nodes,
       invocations: run.launcherInvokes + childInvokes + run.duplicates,
       duplicateInvocations: run.duplicates,
       duplicateReports: run.follower.duplicates,
-      coldStarts: run.usages.filter((u) => u.initMs > 0).length,
+      // A node's ranks each report its init time: count the node once.
+      coldStarts: new Set(
+        run.usages.filter((u) => u.initMs > 0).map((u, i) => (u.node === undefined ? `i${i}` : `n${u.node}`)),
+      ).size,
     },
   };
 }

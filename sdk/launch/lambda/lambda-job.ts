@@ -3,6 +3,7 @@ import { sleep } from '../../base/retry.js';
 import { claimQueueName } from '../../runtime/lambda/claim-rank.js';
 import type { RankJobRef } from '../../runtime/lambda/rank-event.js';
 import { siblingQueueUrl } from '../../runtime/lambda/rank-event.js';
+import { NodePlan } from '../../transport/node/node-plan.js';
 import { deleteJobObjects } from '../../transport/sqs/job-objects.js';
 import { createJobQueues, deleteJobQueues, NEW_QUEUE_SETTLE_MS } from '../../transport/sqs/job-queues.js';
 import type { LaunchRequest, LaunchResult } from '../launcher.js';
@@ -14,7 +15,7 @@ import { type FanOutPlan, planFanOut } from './fan-out-model.js';
 import { lambdaJobStats } from './lambda-job-stats.js';
 import type { LambdaLauncherOptions } from './lambda-launcher-options.js';
 import { LambdaRun } from './lambda-run.js';
-import { checkConcurrency, readConcurrency } from './preflight.js';
+import { checkConcurrency, defaultRanksPerNode, readConcurrency, readFunctionMemory } from './preflight.js';
 import { type AwsService, explainSetupError } from './setup-error.js';
 import { shipJob } from './ship-job.js';
 
@@ -43,6 +44,8 @@ export class LambdaJob {
   #deployment: Deployment | undefined;
   #queues: { queueUrls: string[]; controlUrl: string } | undefined;
   #run: LambdaRun | undefined;
+  /** How the ranks sit on invocations (one node per invocation); known after the preflight. */
+  #nodes: NodePlan | undefined;
 
   constructor(options: LambdaLauncherOptions, req: LaunchRequest) {
     this.#o = options;
@@ -70,6 +73,7 @@ export class LambdaJob {
       const job = await this.#provision(deployment);
       this.#run = new LambdaRun({
         req: this.#req,
+        nodes: this.#nodes!,
         clients: this.#clients,
         deployment,
         queues: this.#queues!,
@@ -131,9 +135,12 @@ export class LambdaJob {
       },
     );
     addCalls(this.#launcherCalls, { GetAccountSettings: 1, GetFunctionConcurrency: 1 });
-    checkConcurrency(this.#req.ranks, concurrency, deployment);
+    const nodes = new NodePlan(this.#req.ranks, await this.#ranksPerNode(deployment));
+    this.#nodes = nodes;
+    checkConcurrency(this.#req.ranks, concurrency, deployment, nodes.ranksPerNode);
+    // The launcher (or the tree's heads) invokes nodes: one invocation each.
     const plan = planFanOut(
-      this.#req.ranks,
+      nodes.nodes,
       {
         latencyMs: concurrency.latencyMs,
         clientConcurrency: o.invokeConcurrency ?? 64,
@@ -145,9 +152,25 @@ export class LambdaJob {
     return { deployment, plan };
   }
 
-  /** Ships the job and creates the queues, side by side. */
+  /**
+   * `--ranks-per-node`, else one rank per vCPU of the deployed function (its memory, read with
+   * GetFunctionConfiguration; see `defaultRanksPerNode`).
+   */
+  async #ranksPerNode(deployment: Deployment): Promise<number> {
+    if (this.#req.ranksPerNode !== undefined) return this.#req.ranksPerNode;
+    const memoryMb = await readFunctionMemory(this.#clients.lambda(), deployment.rankFunctionName).catch(
+      (err: unknown) => {
+        throw this.#asUsage(err, `reading the memory size of ${deployment.rankFunctionName}`, 'Lambda');
+      },
+    );
+    addCalls(this.#launcherCalls, { GetFunctionConfiguration: 1 });
+    return defaultRanksPerNode(memoryMb);
+  }
+
+  /** Ships the job and creates the queues (one per node), side by side. */
   async #provision(deployment: Deployment): Promise<RankJobRef> {
     const req = this.#req;
+    const nodes = this.#nodes!.nodes;
     const tShip = performance.now();
     let queuesUsableAt = 0;
     const [shipped, created] = await Promise.allSettled([
@@ -156,7 +179,7 @@ export class LambdaJob {
         client: this.#clients.sqs(),
         prefix: deployment.queuePrefix,
         jobId: this.jobId,
-        size: req.ranks,
+        size: nodes,
         control: true,
         concurrency: QUEUE_CONCURRENCY,
       }).then((queues) => {
@@ -171,7 +194,7 @@ export class LambdaJob {
       throw this.#asUsage(shipped.reason, `uploading the job to s3://${deployment.bucketName}`, 'S3');
     if (created.status === 'rejected') throw this.#asUsage(created.reason, 'creating the job queues');
     addCalls(this.#launcherCalls, shipped.value.calls);
-    addCalls(this.#launcherCalls, { CreateQueue: req.ranks + 1, GetQueueAttributes: req.ranks + 1 });
+    addCalls(this.#launcherCalls, { CreateQueue: nodes + 1, GetQueueAttributes: nodes + 1 });
     // A rank's first calls (its liveness check and reports on the control queue) must not meet a
     // queue too new to use: they would read QueueDoesNotExist as "the job is gone".
     await sleep(Math.max(0, queuesUsableAt - performance.now()));
@@ -184,9 +207,11 @@ export class LambdaJob {
     await this.#run?.stop();
     const d = this.#deployment;
     const q = this.#queues;
-    if (q !== undefined && d !== undefined) {
-      const claims = Array.from({ length: this.#req.ranks }, (_, r) =>
-        siblingQueueUrl(q.controlUrl, claimQueueName(d.queuePrefix, this.jobId, r)),
+    const nodes = this.#nodes;
+    if (q !== undefined && d !== undefined && nodes !== undefined) {
+      // A node is claimed by the claim queue of its first rank.
+      const claims = Array.from({ length: nodes.nodes }, (_, n) =>
+        siblingQueueUrl(q.controlUrl, claimQueueName(d.queuePrefix, this.jobId, nodes.firstRank(n))),
       );
       await Promise.all([
         deleteJobQueues({
@@ -195,7 +220,7 @@ export class LambdaJob {
           controlUrl: q.controlUrl,
           concurrency: QUEUE_CONCURRENCY,
         })
-          .then(() => addCalls(this.#launcherCalls, { DeleteQueue: 2 * this.#req.ranks + 1 }))
+          .then(() => addCalls(this.#launcherCalls, { DeleteQueue: 2 * nodes.nodes + 1 }))
           .catch((err: unknown) => {
             process.emitWarning(`tsmpi-cloud: ${(err as Error).message}`);
           }),
@@ -222,6 +247,7 @@ export class LambdaJob {
   #stats(perRank: LaunchResult['stats']['perRank'] | undefined) {
     return lambdaJobStats({
       ranks: this.#req.ranks,
+      nodes: this.#nodes!,
       run: this.#run!,
       launcherCalls: this.#launcherCalls,
       deployment: this.#deployment!,

@@ -1,16 +1,18 @@
 /**
- * The aws backend: every rank is one asynchronous invocation of the deployed rank function, and
- * every message travels over the job's SQS queues.
+ * The aws backend: every node (K ranks, one worker thread each, sharing memory; K = 1 by
+ * default at 1,769 MB) is one asynchronous invocation of the deployed rank function, and every
+ * message between nodes travels over the job's SQS queues.
  *
- *   preflight   find the stack (outputs file or CloudFormation), check the account's and the
- *               function's concurrency can hold every rank at once — before creating anything
+ *   preflight   find the stack (outputs file or CloudFormation), pick K (--ranks-per-node, else
+ *               one per vCPU of the function's memory), check the account's and the function's
+ *               concurrency can hold every node at once — before creating anything
  *   ship        built-in jobs by name; job files uploaded to the bucket by content hash
- *   queues      one per rank plus the control queue
- *   fan out     `Invoke` (Event) from here, or through a two-level tree (fan-out-model.ts)
+ *   queues      one per node plus the control queue
+ *   fan out     `Invoke` (Event) of each node from here, or through a two-level tree (fan-out-model.ts)
  *   follow      the control queue: started / output / done / failed, in order per rank
- *   stop        on the first failure, a timeout or Ctrl-C: an Abort frame to every rank's queue,
- *               then a short wait for the ranks to say they stopped
- *   teardown    always: delete every queue of the job (rank claims included) and its payloads
+ *   stop        on the first failure, a timeout or Ctrl-C: an Abort frame to every rank (through
+ *               its node's queue), then a short wait for the ranks to say they stopped
+ *   teardown    always: delete every queue of the job (node claims included) and its payloads
  */
 import { checkOptions } from '../../base/check-options.js';
 import { UsageError } from '../../base/errors.js';
@@ -37,7 +39,7 @@ const OPTION_KEYS = new Set([
 ]);
 
 /**
- * Runs each rank as one Lambda invocation of the deployed stack. See the module comment for the
+ * Runs each node of ranks as one Lambda invocation of the deployed stack. See the module comment for the
  * phases; every failure before the ranks start (no stack, no credentials, too little
  * concurrency) is a `UsageError` thrown before anything is created.
  *

@@ -2,6 +2,7 @@ import { ERR_TIMEOUT } from '../../base/errors.js';
 import type { InvocationUsage, RankNotice, RankReport } from '../../runtime/lambda/control-report.js';
 import { invokeRanks } from '../../runtime/lambda/invoke-ranks.js';
 import type { RankJobRef } from '../../runtime/lambda/rank-event.js';
+import type { NodePlan } from '../../transport/node/node-plan.js';
 import { type JobFailure, JobSupervisor } from '../job-supervisor.js';
 import type { LaunchRequest, LaunchResult } from '../launcher.js';
 import { abortRanks } from './abort-ranks.js';
@@ -24,6 +25,8 @@ export interface LambdaRunWaits {
 
 export interface LambdaRunContext {
   req: LaunchRequest;
+  /** How ranks sit on invocations: `queues.queueUrls` has one queue per node. */
+  nodes: NodePlan;
   clients: AwsClients;
   deployment: Deployment;
   queues: { queueUrls: string[]; controlUrl: string };
@@ -71,8 +74,16 @@ export class LambdaRun {
 
   constructor(context: LambdaRunContext) {
     this.#c = context;
-    const { req, deployment, queues, jobId, job, plan } = context;
-    this.#events = fanOutEvents({ req, jobId, job, queuePrefix: deployment.queuePrefix, queues, plan });
+    const { req, deployment, queues, jobId, job, plan, nodes } = context;
+    this.#events = fanOutEvents({
+      req,
+      jobId,
+      job,
+      queuePrefix: deployment.queuePrefix,
+      queues,
+      plan,
+      nodes,
+    });
     // Before any rank runs: an event Lambda would refuse fails the launch, not rank 0.
     checkEventPayloads(this.#events);
     const n = context.req.ranks;
@@ -86,6 +97,7 @@ export class LambdaRun {
     this.#finished = new FinishedNotices({
       sqs: context.clients.sqs(),
       queueUrls: context.queues.queueUrls,
+      nodes: context.nodes,
       quietMs: context.finishedQuietMs ?? FINISHED_QUIET_MS,
       after: (ms, fn) => this.supervisor.after(ms, fn),
       running: (rank) => !this.supervisor.ranks[rank]!.ended,
@@ -135,13 +147,22 @@ export class LambdaRun {
     await this.follower.stop();
   }
 
-  /** Ranks that started and never reported their usage: billed, at most, their whole budget. */
+  /**
+   * Invocations that started and never reported their usage: billed, at most, their whole
+   * budget. A node is one invocation: unreported only when none of its ranks reported usage.
+   */
   unreported(): { billedMs: number; memoryMb: number }[] {
-    return this.#invocations.flatMap((inv, r) =>
-      this.supervisor.ranks[r]!.started && inv.usage === undefined
-        ? [{ billedMs: inv.remainingMs ?? 0, memoryMb: inv.memoryMb ?? 1769 }]
-        : [],
-    );
+    const { nodes } = this.#c;
+    const out: { billedMs: number; memoryMb: number }[] = [];
+    for (let node = 0; node < nodes.nodes; node++) {
+      const ranks = Array.from({ length: nodes.ranksOn(node) }, (_, i) => nodes.firstRank(node) + i);
+      if (ranks.some((r) => this.#invocations[r]!.usage !== undefined)) continue;
+      const started = ranks.find((r) => this.supervisor.ranks[r]!.started);
+      if (started === undefined) continue;
+      const inv = this.#invocations[started]!;
+      out.push({ billedMs: inv.remainingMs ?? 0, memoryMb: inv.memoryMb ?? 1769 });
+    }
+    return out;
   }
 
   /** The first failure: an Abort frame to every rank; the job ends once they said so, or after the grace. */
@@ -154,6 +175,7 @@ export class LambdaRun {
       queueUrls: queues.queueUrls,
       src: Math.min(Math.max(0, f.info.rank), req.ranks - 1),
       errorcode: f.errorcode ?? f.info.errorcode ?? 1,
+      nodes: this.#c.nodes,
     }).then(({ sent, failed }) => addCalls(this.calls, { SendMessageBatch: sent + failed }));
     this.supervisor.after(waits.stopGraceMs, () => this.supervisor.settleNow());
   }

@@ -1,6 +1,7 @@
 import {
   GetAccountSettingsCommand,
   GetFunctionConcurrencyCommand,
+  GetFunctionConfigurationCommand,
   type LambdaClient,
 } from '@aws-sdk/client-lambda';
 import { UsageError } from '../../base/errors.js';
@@ -60,29 +61,66 @@ export async function readConcurrency(
 
 /**
  * Throws {@link ConcurrencyError} with the numbers when `ranks` cannot all run at once: a job
- * whose ranks cannot all start waits forever for the missing ones.
+ * whose ranks cannot all start waits forever for the missing ones. With `ranksPerNode` K > 1
+ * each invocation runs a node of K ranks: ceil(ranks / K) executions are needed.
  */
 export function checkConcurrency(
   ranks: number,
   c: ConcurrencyReport,
   deployment: Pick<Deployment, 'rankFunctionName'>,
+  ranksPerNode = 1,
 ): void {
-  if (c.reserved !== undefined && ranks > c.reserved) {
+  const needed = Math.ceil(ranks / ranksPerNode);
+  const what =
+    ranksPerNode === 1
+      ? `${ranks} ranks need ${needed} concurrent executions`
+      : `${ranks} ranks on nodes of ${ranksPerNode} need ${needed} concurrent executions`;
+  const fewer = ranksPerNode === 1 ? 'run fewer ranks' : 'run fewer ranks (or more per node)';
+  if (c.reserved !== undefined && needed > c.reserved) {
     throw new ConcurrencyError(
-      `${ranks} ranks need ${ranks} concurrent executions; the rank function ${deployment.rankFunctionName} has a reserved ` +
+      `${what}; the rank function ${deployment.rankFunctionName} has a reserved ` +
         `concurrency of ${c.reserved} (GetFunctionConcurrency): raise or remove its \`reservedConcurrentExecutions\` and ` +
-        'deploy again, or run fewer ranks',
-      ranks,
+        `deploy again, or ${fewer}`,
+      needed,
       c.reserved,
     );
   }
-  if (c.reserved === undefined && ranks > c.unreserved) {
+  if (c.reserved === undefined && needed > c.unreserved) {
     throw new ConcurrencyError(
-      `${ranks} ranks need ${ranks} concurrent executions; the account has ${c.unreserved} unreserved ` +
+      `${what}; the account has ${c.unreserved} unreserved ` +
         `(of ${c.accountLimit}, GetAccountSettings): request a quota increase ("Concurrent executions" in ` +
-        'Service Quotas) or run fewer ranks',
-      ranks,
+        `Service Quotas) or ${fewer}`,
+      needed,
       c.unreserved,
     );
   }
+}
+
+/** Lambda's memory per full vCPU, MB: a function gets one vCPU per 1,769 MB (up to 6 at 10,240 MB). */
+export const MB_PER_VCPU = 1769;
+/** The most vCPUs a Lambda function has (at 10,240 MB). */
+export const MAX_LAMBDA_VCPUS = 6;
+
+/**
+ * Ranks per invocation when `--ranks-per-node` is not given: one per vCPU of the function,
+ * clamp(round(memory / 1,769), 1, 6), so CPU-bound ranks each get a core.
+ *
+ * @example
+ * defaultRanksPerNode(1769); // 1
+ * defaultRanksPerNode(10240); // 6
+ */
+export function defaultRanksPerNode(memoryMb: number): number {
+  return Math.min(MAX_LAMBDA_VCPUS, Math.max(1, Math.round(memoryMb / MB_PER_VCPU)));
+}
+
+/** The rank function's configured memory, MB (GetFunctionConfiguration). */
+export async function readFunctionMemory(lambda: LambdaClient, functionName: string): Promise<number> {
+  const config = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: functionName }));
+  const mb = config.MemorySize;
+  if (typeof mb !== 'number' || !Number.isInteger(mb) || mb < 128) {
+    throw new Error(
+      `GetFunctionConfiguration of ${functionName} answered no valid MemorySize (${String(mb)}): pass --ranks-per-node`,
+    );
+  }
+  return mb;
 }

@@ -33,6 +33,11 @@ export interface InvocationUsage {
   memoryMb: number;
   /** Calls this invocation made outside the data path (control reports, claim, job download, spawns). */
   calls: Record<string, number>;
+  /**
+   * Set when the invocation is a node of several ranks: each of its ranks reports the node's
+   * duration so far, and the cost report bills each node once, at the longest (see `cost-report.ts`).
+   */
+  node?: number;
 }
 
 export type RankReport =

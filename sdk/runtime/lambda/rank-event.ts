@@ -47,10 +47,18 @@ export interface RankEvent {
   /**
    * Fan-out tree: this invocation also invokes ranks `[from, to)` (same event, their own rank,
    * no `spawn`) before running its own rank. See `fan-out-model.ts` for when the launcher uses it.
+   * With `ranksPerNode`, the invocations are nodes: one per `ranksPerNode` ranks from `from`.
    */
   spawn?: { from: number; to: number };
   /** `--optimize`: how the ranks' cost model picks collective algorithms. */
   optimize?: 'latency' | 'cost';
+  /**
+   * Several ranks per invocation (a node, see `NodePlan`): this invocation runs ranks
+   * `rank .. rank + ranksOn(node) - 1` (`rank` is the node's first, a multiple of this), one
+   * worker thread each; the job's queues (and `queueUrls`) are then one per node. Absent: one
+   * rank per invocation, one queue per rank.
+   */
+  ranksPerNode?: number;
   /** `--trace` / `--profile`: record events and return them in the report's stats. */
   record?: { profile: boolean };
 }
@@ -78,6 +86,7 @@ const KEYS = new Set([
   'spawn',
   'optimize',
   'record',
+  'ranksPerNode',
 ]);
 const PART = /^[A-Za-z0-9_-]+$/;
 /** Hashes are lowercase hex (16 from `resolveJob`, up to a full SHA-256). */
@@ -120,6 +129,11 @@ export function parseRankEvent(raw: unknown, queuePrefix: string): RankEvent {
   const jobId = e.jobId;
   const size = int('size', e.size, 1, MAX_EVENT_RANKS);
   const rank = int('rank', e.rank, 0, size - 1);
+  const perNode = e.ranksPerNode === undefined ? undefined : int('ranksPerNode', e.ranksPerNode, 1, size);
+  if (perNode !== undefined && rank % perNode !== 0)
+    fail('rank', `the first rank of a node (a multiple of ranksPerNode ${perNode})`, rank);
+  // One queue per node, or per rank.
+  const queues = perNode === undefined ? size : Math.ceil(size / perNode);
 
   if (typeof e.controlUrl !== 'string' || !/^https?:\/\/[^/]+\/.+/.test(e.controlUrl))
     fail('controlUrl', 'an SQS queue URL', e.controlUrl);
@@ -137,10 +151,10 @@ export function parseRankEvent(raw: unknown, queuePrefix: string): RankEvent {
   if (e.queueUrls !== undefined) {
     if (
       !Array.isArray(e.queueUrls) ||
-      e.queueUrls.length !== size ||
+      e.queueUrls.length !== queues ||
       !e.queueUrls.every((u) => typeof u === 'string' && u !== '')
     )
-      fail('queueUrls', `an array of ${size} queue URLs`, e.queueUrls);
+      fail('queueUrls', `an array of ${queues} queue URLs`, e.queueUrls);
     queueUrls = e.queueUrls as string[];
   }
 
@@ -190,6 +204,8 @@ export function parseRankEvent(raw: unknown, queuePrefix: string): RankEvent {
     if (s === null || typeof s !== 'object') fail('spawn', 'an object { from, to }', s);
     const from = int('spawn.from', s.from, rank + 1, size);
     const to = int('spawn.to', s.to, from, size);
+    if (perNode !== undefined && from % perNode !== 0)
+      fail('spawn.from', `the first rank of a node (a multiple of ranksPerNode ${perNode})`, from);
     spawn = { from, to };
   }
 
@@ -215,6 +231,7 @@ export function parseRankEvent(raw: unknown, queuePrefix: string): RankEvent {
   if (spawn !== undefined) out.spawn = spawn;
   if (e.optimize !== undefined) out.optimize = e.optimize as 'latency' | 'cost';
   if (rec !== undefined) out.record = { profile: rec.profile as boolean };
+  if (perNode !== undefined) out.ranksPerNode = perNode;
   return out;
 }
 
@@ -228,10 +245,14 @@ export function siblingQueueUrl(siblingUrl: string, name: string): string {
   return `${siblingUrl.slice(0, siblingUrl.lastIndexOf('/') + 1)}${name}`;
 }
 
-/** Every rank's queue URL: the event's list, or derived from the control queue's URL. */
+/**
+ * Every rank's queue URL (every node's, with `ranksPerNode`): the event's list, or derived from
+ * the control queue's URL.
+ */
 export function rankQueueUrls(event: RankEvent, queuePrefix: string): string[] {
   if (event.queueUrls !== undefined) return event.queueUrls;
-  return Array.from({ length: event.size }, (_, r) =>
+  const n = event.ranksPerNode === undefined ? event.size : Math.ceil(event.size / event.ranksPerNode);
+  return Array.from({ length: n }, (_, r) =>
     siblingQueueUrl(event.controlUrl, jobQueueName(queuePrefix, event.jobId, r)),
   );
 }

@@ -10,10 +10,14 @@
  * 6. stop a safety margin before Lambda's deadline (or the job's --timeout), reporting
  *    ERR_TIMEOUT with what the rank was blocked in, so the launcher hears it instead of silence.
  *
+ * An event with `ranksPerNode` is a node of several ranks: steps 1 and 2 are the same (the claim
+ * is the node's first rank's), the rest is `node-invocation.ts` (one worker thread per rank).
+ *
  * Everything the launcher must know is sent, and waited for, before the handler returns: a
  * Lambda environment is frozen the moment it does.
  */
 
+import { existsSync } from 'node:fs';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { DeleteQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
@@ -29,8 +33,15 @@ import { ControlReporter } from './control-reporter.js';
 import { InvocationMeter } from './invocation-meter.js';
 import { defaultWorkDir, installRuntimeAlias, loadBuiltinJob, loadShippedJob } from './job-module.js';
 import { enterJobSandbox, type JobSandbox } from './job-sandbox.js';
+import { NodeInvocation } from './node-invocation.js';
 import type { RankEnvironment } from './rank-environment.js';
-import { parseRankEvent, type RankEvent, rankQueueUrls, siblingQueueUrl } from './rank-event.js';
+import {
+  parseRankEvent,
+  type RankEvent,
+  RankEventError,
+  rankQueueUrls,
+  siblingQueueUrl,
+} from './rank-event.js';
 import { RankStop, type StopReason, safetyMarginMs } from './rank-stop.js';
 import { spawnSubtree } from './spawn-subtree.js';
 import { reportFailure, reportStop, type StopReportContext } from './stop-report.js';
@@ -76,6 +87,13 @@ export interface RankHandlerDeps {
   lambda?: () => Promise<LambdaClient>;
   /** Set when the clients talk to an emulator (which counts binary attributes as base64). */
   endpoint?: string;
+  /**
+   * The worker entry of a node's ranks (`node-worker.mjs`, shipped next to the function bundle):
+   * needed for events with `ranksPerNode` (several ranks per invocation).
+   */
+  nodeWorkerUrl?: URL;
+  /** AWS region of the workers' clients (nodes). Default: the SDK's (AWS_REGION). */
+  region?: string;
   /** Where shipped jobs and the runtime shim go. Default `<tmpdir>/tsmpi-cloud`. */
   workDir?: string;
   /** How long before Lambda's deadline the rank stops and reports. Default {@link safetyMarginMs}. */
@@ -140,6 +158,11 @@ export function createRankHandler(deps: RankHandlerDeps) {
       rank,
       onCall: meter.count,
     });
+    if (claim.claimed && event.ranksPerNode !== undefined) {
+      const status = await runNode(event, context, meter);
+      if (status === 'gone') await giveBackClaim(event, claim.queueName);
+      return result(status);
+    }
     const stop = new RankStop();
     const reporter = new ControlReporter({
       sqs: deps.sqs,
@@ -210,11 +233,7 @@ export function createRankHandler(deps: RankHandlerDeps) {
         log(JSON.stringify({ event: 'report-failed', jobId, rank, message: reporter.lastError.message }));
       }
       // Claimed, then found the job over: give the claim back (the launcher's teardown may have run already).
-      if (end.status === 'gone') {
-        await deps.sqs
-          .send(new DeleteQueueCommand({ QueueUrl: siblingQueueUrl(event.controlUrl, claim.queueName) }))
-          .catch(() => undefined);
-      }
+      if (end.status === 'gone') await giveBackClaim(event, claim.queueName);
       if (end.abandoned) {
         log(
           JSON.stringify({ event: 'environment-recycled', jobId, rank, reason: 'the job was left running' }),
@@ -223,6 +242,77 @@ export function createRankHandler(deps: RankHandlerDeps) {
       }
     }
   };
+
+  /** Deletes this invocation's claim queue (the job ended; the launcher's teardown may have run already). */
+  async function giveBackClaim(event: RankEvent, queueName: string): Promise<void> {
+    await deps.sqs
+      .send(new DeleteQueueCommand({ QueueUrl: siblingQueueUrl(event.controlUrl, queueName) }))
+      .catch(() => undefined);
+  }
+
+  /** A claimed node of several ranks: see `node-invocation.ts`. */
+  async function runNode(
+    event: RankEvent,
+    context: RankContext,
+    meter: InvocationMeter,
+  ): Promise<RankInvocationStatus> {
+    const remainingMs = context.getRemainingTimeInMillis();
+    let workerUrl: URL;
+    try {
+      workerUrl = nodeWorkerUrl(event);
+    } catch (err) {
+      const reporter = new ControlReporter({
+        sqs: deps.sqs,
+        controlUrl: event.controlUrl,
+        jobId: event.jobId,
+        rank: event.rank,
+        onCall: meter.count,
+      });
+      await reporter
+        .report({ type: 'failed', error: describeError(event.rank, err), usage: meter.usage() })
+        .catch(() => undefined);
+      await reporter.close();
+      return 'failed';
+    }
+    const node = new NodeInvocation({
+      event,
+      remainingMs,
+      marginMs: marginOf(remainingMs),
+      meter,
+      sqs: deps.sqs,
+      s3: deps.s3,
+      env,
+      workDir: deps.workDir ?? defaultWorkDir(),
+      passThroughOutput: deps.passThroughOutput ?? true,
+      workerUrl,
+      ...(deps.lambda === undefined ? {} : { lambda: deps.lambda }),
+      ...(deps.endpoint === undefined ? {} : { endpoint: deps.endpoint }),
+      ...(deps.region === undefined ? {} : { region: deps.region }),
+    });
+    // Errors nothing handles in this thread (the router's, the fan-out's) fail the node, reported.
+    const scope = guard.enter({
+      jobId: event.jobId,
+      rank: event.rank,
+      onError: (error) => node.fail(error, 'an error nothing handled in the node'),
+    });
+    try {
+      return await scope.run(() => node.run());
+    } finally {
+      scope.end();
+    }
+  }
+
+  function nodeWorkerUrl(event: RankEvent): URL {
+    const url = deps.nodeWorkerUrl;
+    if (url === undefined || !existsSync(url)) {
+      throw new RankEventError(
+        `rank event: node of ${event.ranksPerNode} ranks, but this rank function has no node worker` +
+          `${url === undefined ? '' : ` (${url.pathname} is missing)`}: deploy the stack again with \`cdk deploy\` ` +
+          'from the same tsmpi-cloud version as the CLI, or run with --ranks-per-node 1',
+      );
+    }
+    return url;
+  }
 
   /** The event, checked; one that cannot be used is refused, telling the launcher when it can. */
   async function acceptEvent(rawEvent: unknown, meter: InvocationMeter): Promise<RankEvent> {

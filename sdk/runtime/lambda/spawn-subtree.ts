@@ -4,7 +4,10 @@ import type { RankEvent } from './rank-event.js';
 /** Invokes of a fan-out tree head in flight at once (within a region an Invoke takes ~20 ms). */
 export const SPAWN_CONCURRENCY = 32;
 
-/** A fan-out tree head invokes the ranks of its subtree (`event.spawn`), each with its own event. */
+/**
+ * A fan-out tree head invokes the ranks of its subtree (`event.spawn`), each with its own event;
+ * with `ranksPerNode`, the nodes of its subtree (each event names the node's first rank).
+ */
 export async function spawnSubtree(o: {
   event: RankEvent;
   lambda: (() => Promise<LambdaClient>) | undefined;
@@ -20,7 +23,11 @@ export async function spawnSubtree(o: {
   }
   const [lambda, { invokeRanks }] = await Promise.all([o.lambda(), import('./invoke-ranks.js')]);
   const { spawn: _spawn, ...base } = event;
-  const ranks = Array.from({ length: spawn.to - spawn.from }, (_, i) => spawn.from + i);
+  const step = event.ranksPerNode ?? 1;
+  const ranks = Array.from(
+    { length: Math.ceil((spawn.to - spawn.from) / step) },
+    (_, i) => spawn.from + i * step,
+  );
   await invokeRanks({
     lambda,
     functionName: o.functionName,

@@ -9,7 +9,8 @@ import type { StopReason } from './rank-stop.js';
 /** Who reports, and how: one rank's control reporter and its invocation's usage so far. */
 export interface StopReportContext {
   rank: number;
-  reporter: ControlReporter;
+  /** The rank's reporter (on a node: its worker's channel to the node's reporter). */
+  reporter: Pick<ControlReporter, 'report'>;
   usage: () => InvocationUsage;
   /** The margin before Lambda's deadline: the transport's close must not outlast it. */
   marginMs: number;

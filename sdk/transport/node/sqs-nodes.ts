@@ -48,7 +48,23 @@ export function createSqsNodeRank(o: {
   const node = o.plan.nodeOf(o.rank);
   const fabric = o.fabrics[node];
   if (fabric === undefined) throw new RangeError(`No shared memory for node ${node} of rank ${o.rank}`);
-  const local = new MemoryTransport(fabric, o.plan.localIndex(o.rank));
+  const { fabrics: _fabrics, ...rest } = o;
+  return createNodeRank({ ...rest, fabric });
+}
+
+/**
+ * One rank's transport given only its own node's shared memory (`fabric`): what a rank of a
+ * Lambda node, which holds just its node, uses. See {@link createSqsNodeRank}.
+ */
+export function createNodeRank(o: {
+  rank: number;
+  plan: NodePlan;
+  fabric: MemoryFabric;
+  queues: SqsNodeQueues;
+  dispose?: () => void;
+}): NodeTransport {
+  const node = o.plan.nodeOf(o.rank);
+  const local = new MemoryTransport(o.fabric, o.plan.localIndex(o.rank));
   let remote: SqsTransport;
   try {
     remote = nodeQueue(o.plan, node, o.queues);

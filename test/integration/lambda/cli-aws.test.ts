@@ -154,6 +154,37 @@ describe('tsmpi-cloud doctor', () => {
     expect(r.stdout).toContain('→ request a "Concurrent executions" quota increase');
   });
 
+  it('counts one concurrent execution per node with --ranks-per-node', async () => {
+    stack.lambda.concurrency = { account: 1000, unreserved: 1000, reserved: 2 };
+    try {
+      const doctor = (ranks: number) =>
+        cli(
+          [
+            'doctor',
+            '--outputs-file',
+            stack.outputsFile,
+            '--endpoint',
+            stack.fauxqs.endpoint,
+            '--ranks',
+            String(ranks),
+            '--ranks-per-node',
+            '4',
+          ],
+          { env: env() },
+        );
+      const fits = await doctor(8);
+      expect(fits.code, fits.stdout).toBe(0);
+      expect(fits.stdout).toContain('✓ concurrency: up to 2 invocations at once, 8 ranks in nodes of 4');
+      const short = await doctor(9);
+      expect(short.code).toBe(1);
+      expect(short.stdout).toContain(
+        "✗ concurrency: 9 ranks in nodes of 4 need 3 concurrent executions; the function's reserved concurrency (2) allows 2",
+      );
+    } finally {
+      stack.lambda.concurrency = { account: 1000, unreserved: 1000 };
+    }
+  });
+
   it('exits 1 saying how to deploy when the stack cannot be found', async () => {
     const r = await cli(['doctor', '--outputs-file', '/nonexistent/outputs.json'], { env: env() });
     expect(r.code).toBe(1);

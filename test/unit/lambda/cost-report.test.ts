@@ -52,4 +52,24 @@ describe('the aws cost report', () => {
     expect(r.sqs.usd).toBeCloseTo(38 * SQS_STANDARD_USD_PER_REQUEST, 15);
     expect(r.totalUsd).toBeCloseTo(r.lambda.usd + r.sqs.usd + 3 * S3_USD_PER_PUT + 2 * S3_USD_PER_GET, 15);
   });
+  it('bills a node of several ranks once: its longest reported duration × its memory', () => {
+    const rank = (durationMs: number, node: number, calls: Record<string, number> = {}) => ({
+      durationMs,
+      initMs: 500,
+      memoryMb: 2048,
+      calls,
+      node,
+    });
+    const r = costReport({
+      invocations: 2,
+      // Node 0's three ranks report 1.0, 1.5 and 1.2 s of the same invocation; node 1 one rank.
+      usages: [rank(1000, 0), rank(1500, 0, { SendMessage: 3 }), rank(1200, 0), rank(500, 1)],
+      unreported: [],
+      perRank: [],
+      launcherCalls: {},
+    });
+    expect(r.lambda.gbSeconds).toBe(2 * (1.5 + 0.5) + 2 * (0.5 + 0.5));
+    expect(r.lambda.requests).toBe(2);
+    expect(r.sqs.requests).toBe(3);
+  });
 });

@@ -8,14 +8,23 @@ import { Channel } from '../../../sdk/channel/channel.js';
 import { FrameKind, readFrame } from '../../../sdk/channel/frame.js';
 import { FinishedNotices, finishedFrame } from '../../../sdk/launch/lambda/finished-notices.js';
 import { createLoopbackTransports } from '../../../sdk/transport/loopback/loopback-transport.js';
+import { readAddress } from '../../../sdk/transport/node/node-address.js';
+import { NodePlan } from '../../../sdk/transport/node/node-plan.js';
 
 interface Sent {
   queue: string;
-  frames: { src: number; sent: number }[];
+  frames: { src: number; sent: number; dst?: number }[];
+}
+
+/** The source and count of a Finished frame. */
+function finished(bytes: Uint8Array): { src: number; sent: number } {
+  const f = readFrame(bytes);
+  expect(f.kind).toBe(FrameKind.Finished);
+  return { src: f.src, sent: new DataView(f.payload.buffer, f.payload.byteOffset).getUint32(0, true) };
 }
 
 /** A FinishedNotices over a recording SQS client, with its quiet timers run by hand. */
-function notices(size: number, ended: Set<number>) {
+function notices(size: number, ended: Set<number>, nodes?: NodePlan) {
   const sent: Sent[] = [];
   const timers: (() => void)[] = [];
   const sqs = {
@@ -29,12 +38,9 @@ function notices(size: number, ended: Set<number>) {
         queue: cmd.input.QueueUrl,
         frames: cmd.input.Entries.map((e) => {
           const bytes = Object.values(e.MessageAttributes)[0]!.BinaryValue;
-          const f = readFrame(bytes);
-          expect(f.kind).toBe(FrameKind.Finished);
-          return {
-            src: f.src,
-            sent: new DataView(f.payload.buffer, f.payload.byteOffset).getUint32(0, true),
-          };
+          if (nodes === undefined) return finished(bytes);
+          const a = readAddress(bytes)!;
+          return { dst: a.dst, ...finished(a.frame) };
         }),
       });
       return {};
@@ -43,7 +49,8 @@ function notices(size: number, ended: Set<number>) {
   let calls = 0;
   const n = new FinishedNotices({
     sqs,
-    queueUrls: Array.from({ length: size }, (_, r) => `q${r}`),
+    queueUrls: Array.from({ length: nodes?.nodes ?? size }, (_, r) => `q${r}`),
+    ...(nodes === undefined ? {} : { nodes }),
     quietMs: 2_000,
     after: (_ms, fn) => timers.push(fn),
     running: (r) => !ended.has(r),
@@ -140,6 +147,40 @@ describe('FinishedNotices', () => {
       ['q24', 10],
       ['q24', 10],
       ['q24', 4],
+    ]);
+  });
+});
+
+describe('FinishedNotices over nodes of several ranks', () => {
+  it("sends each rank's frames to its node's queue, addressed to it; a node's ranks share batches", async () => {
+    // 5 ranks in nodes of 2: node 0 = {0, 1}, node 1 = {2, 3}, node 2 = {4}.
+    const ended = new Set<number>([0, 3]);
+    const t = notices(5, ended, new NodePlan(5, 2));
+    t.n.done(0, [0, 1, 2, 3, 4]);
+    t.n.done(3, [5, 6, 7, 0, 8]);
+    await t.fire();
+    expect(t.sent).toEqual([
+      {
+        queue: 'q0',
+        frames: [
+          { dst: 1, src: 0, sent: 1 },
+          { dst: 1, src: 3, sent: 6 },
+        ],
+      },
+      {
+        queue: 'q1',
+        frames: [
+          { dst: 2, src: 0, sent: 2 },
+          { dst: 2, src: 3, sent: 7 },
+        ],
+      },
+      {
+        queue: 'q2',
+        frames: [
+          { dst: 4, src: 0, sent: 4 },
+          { dst: 4, src: 3, sent: 8 },
+        ],
+      },
     ]);
   });
 });

@@ -6,7 +6,12 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../../sdk/base/errors.js';
-import { ConcurrencyError, checkConcurrency, readConcurrency } from '../../../sdk/launch/lambda/preflight.js';
+import {
+  ConcurrencyError,
+  checkConcurrency,
+  defaultRanksPerNode,
+  readConcurrency,
+} from '../../../sdk/launch/lambda/preflight.js';
 
 const lambda = new LambdaClient({
   region: 'us-east-1',
@@ -52,5 +57,16 @@ describe('the concurrency preflight', () => {
     expect(() => checkConcurrency(9, c, d)).toThrow(
       /^9 ranks need 9 concurrent executions; the rank function tsmpi-ab-rank has a reserved concurrency of 8/,
     );
+  });
+
+  it('nodes: ceil(ranks / K) executions are needed; K defaults to one rank per vCPU of the memory', () => {
+    const c = { accountLimit: 20, unreserved: 11, reserved: undefined, available: 11, latencyMs: 1 };
+    expect(() => checkConcurrency(64, c, d, 6)).not.toThrow();
+    expect(() => checkConcurrency(64, c, d, 5)).toThrow(
+      /^64 ranks on nodes of 5 need 13 concurrent executions; the account has 11 unreserved .* or run fewer ranks \(or more per node\)$/,
+    );
+    expect([128, 1769, 2654, 3538, 5307, 8845, 10240].map(defaultRanksPerNode)).toEqual([
+      1, 1, 2, 2, 3, 5, 6,
+    ]);
   });
 });

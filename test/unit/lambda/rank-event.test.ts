@@ -19,6 +19,22 @@ const valid = {
 };
 
 describe('parseRankEvent', () => {
+  it('accepts a node event (ranksPerNode): its first rank, node queues, a spawn over whole nodes', () => {
+    const node = { ...valid, rank: 3, size: 7, ranksPerNode: 3, spawn: { from: 6, to: 7 } };
+    expect(parseRankEvent(node, PREFIX)).toEqual(node);
+    expect(rankQueueUrls(parseRankEvent(node, PREFIX), PREFIX)).toEqual(
+      [0, 1, 2].map((n) => siblingQueueUrl(CTL, `${PREFIX}-j1-${n}`)),
+    );
+    expect(() => parseRankEvent({ ...node, rank: 4 }, PREFIX)).toThrow(
+      /expected `rank` to be the first rank of a node \(a multiple of ranksPerNode 3\), got `4`/,
+    );
+    expect(() => parseRankEvent({ ...node, spawn: { from: 5, to: 7 } }, PREFIX)).toThrow(/`spawn.from`/);
+    expect(() => parseRankEvent({ ...node, queueUrls: ['a', 'b', 'c', 'd', 'e', 'f', 'g'] }, PREFIX)).toThrow(
+      /an array of 3 queue URLs/,
+    );
+    expect(() => parseRankEvent({ ...node, ranksPerNode: 8 }, PREFIX)).toThrow(/`ranksPerNode`/);
+  });
+
   it('accepts the launcher events, built-in or shipped, with args, deadline, spawn and optimize', () => {
     expect(parseRankEvent(valid, PREFIX)).toEqual(valid);
     const full = {
