@@ -113,11 +113,16 @@ describe('the app', () => {
       ([id, r]) => r.Type === 'AWS::Lambda::Function' && /^Tsmpi(Rank|Sweeper)Function/.test(id),
     );
     expect(fns).toHaveLength(2);
-    for (const [, fn] of fns) {
+    for (const [id, fn] of fns) {
       expect(fn.Properties.Handler).toBe('index.handler');
-      // The asset directory in the assembly is the bundle the build wrote, byte for byte.
+      // The asset directory in the assembly is the bundle the build wrote, byte for byte; the rank
+      // function's holds the worker its node invocations run their ranks in.
       const asset = join(outdir, `asset.${fn.Properties.Code?.S3Key?.replace(/\.zip$/, '')}`);
-      expect(readdirSync(asset).sort()).toEqual(['index.mjs', 'index.mjs.map']);
+      expect(readdirSync(asset).sort()).toEqual(
+        id.startsWith('TsmpiRankFunction')
+          ? ['index.mjs', 'index.mjs.map', 'node-worker.mjs', 'node-worker.mjs.map']
+          : ['index.mjs', 'index.mjs.map'],
+      );
     }
   }, 180_000);
 
