@@ -5,6 +5,9 @@
 //   npm run build && node bench/peers/peers.js [--reps 3] [--only coll,pingpong,hello,pi,idle,scale]
 //     [--full] [--scale-ranks 256,1024]   (scale: ~11 MiB per rank, so 1,024 ranks need ~12 GiB free)
 //
+// Floors (ours alone, same moment): exchange-floor.js under the 2-rank collectives, floor.js under
+// ping-pong, bare-workers.js under hello.
+//
 // Peers: mpi4py (Debian's python3-mpi4py, built against Open MPI) under `mpiexec.openmpi
 // --oversubscribe`, and the same script under `mpiexec.mpich` when mpi4py really runs there with
 // more than one rank (Debian's does not: each process is an Open MPI singleton). A peer that is
@@ -168,15 +171,38 @@ function groups(peer) {
         Object.fromEntries(['allreduce', 'bcast', 'reduce', 'barrier'].map((op) => [label(op), r[op] * 1e6]));
       g.push({
         name: `collectives ${ranks}`,
-        ours: () =>
-          pick(
+        ours: () => {
+          const got = pick(
             ours(here('../jobs/collective-latency.mjs'), ranks, [
               '--iters',
               String(iters),
               '--warmup',
               String(warmup),
             ]),
-          ),
+          );
+          if (ranks !== 2) return got;
+          // The floor at 2 ranks, same moment, same load: two bare threads exchanging one Int32
+          // per call through shared memory, timed the same way (see exchange-floor.js).
+          const all = lastJson(
+            sh(process.execPath, [
+              here('./exchange-floor.js'),
+              '--iters',
+              String(iters),
+              '--warmup',
+              String(warmup),
+            ]),
+          );
+          const floor = all.exchange;
+          // ...and under ping-pong: one copy in and one out through shared memory, busy-polling.
+          for (const [k, v] of Object.entries(all.copy))
+            got[`floor: ping-pong through shared memory, ${k} (µs one-way)`] = v;
+          for (const mode of ['spin', 'spin+await', 'wait', 'waitAsync']) {
+            got[`floor: 2 bare threads, one exchange per call, ${mode} (µs, ${warmup}+${iters})`] =
+              floor[`${mode} (${warmup}+${iters})`];
+            got[`floor: the same, ${mode}, steady (µs, 1000+20000)`] = floor[`${mode} (steady, 1000+20000)`];
+          }
+          return got;
+        },
         peer: () => pick(lastJson(sh(...peer.run(ranks, ['coll', String(iters), String(warmup)]), peer.env))),
       });
     }
