@@ -3,7 +3,7 @@
 // of the per-repetition ratios, and writes bench/results/peers.json.
 //
 //   npm run build && node bench/peers/peers.js [--reps 3] [--only coll,pingpong,hello,pi,idle,scale]
-//     [--full] [--scale-ranks 256,1024]   (scale: ~11 MiB per rank, so 1,024 ranks need ~12 GiB free)
+//     [--full] [--scale-ranks 256,1024] [--scale-timeout 900]   (scale: ~11 MiB per rank, so 1,024 ranks need ~12 GiB free)
 //
 // Floors (ours alone, same moment): exchange-floor.js under the 2-rank collectives, floor.js under
 // ping-pong, bare-workers.js under hello.
@@ -341,7 +341,23 @@ async function main() {
   if (ONLY.includes('scale')) {
     for (const ranks of option('scale-ranks', '256,1024').split(',').map(Number)) {
       for (const job of [['hello'], ['pi']]) {
-        const m = measured(process.execPath, [CLI, 'run', ...job, '--ranks', String(ranks)]);
+        // A run that outlives --scale-timeout (s) is killed and reported, not fatal: the other
+        // sizes still print (the launcher is killed too, so no orphaned job keeps the machine busy).
+        const limit = Number(option('scale-timeout', 900));
+        const m = lastJson(
+          sh(
+            PY,
+            [MEASURE, process.execPath, CLI, 'run', ...job, '--ranks', String(ranks)],
+            {
+              ...process.env,
+              MEASURE_TIMEOUT_S: String(limit),
+            },
+            (limit + 60) * 1000,
+          ),
+        );
+        process.stderr.write(
+          `scale ${job[0]} ${ranks}: ${m.timedOut ? `killed after ${limit} s` : `${m.wall.toFixed(1)} s`}\n`,
+        );
         scale.push({
           job: job[0],
           ranks,
@@ -349,6 +365,7 @@ async function main() {
           'CPU s': +m.cpu.toFixed(2),
           'peak RSS MiB': Math.round(m.maxRssKiB / 1024),
           ok: m.status === 0,
+          ...(m.timedOut ? { 'timed out': true } : {}),
         });
       }
     }
