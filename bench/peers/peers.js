@@ -3,7 +3,10 @@
 // of the per-repetition ratios, and writes bench/results/peers.json.
 //
 //   npm run build && node bench/peers/peers.js [--reps 3] [--only coll,pingpong,hello,pi,idle,scale]
-//     [--full] [--scale-ranks 256,1024]   (scale: ~11 MiB per rank, so 1,024 ranks need ~12 GiB free)
+//     [--full] [--scale-ranks 256,1024] [--scale-timeout 900]   (scale: ~11 MiB per rank, so 1,024 ranks need ~12 GiB free)
+//
+// Floors (ours alone, same moment): exchange-floor.js under the 2-rank collectives, floor.js under
+// ping-pong, bare-workers.js under hello.
 //
 // Peers: mpi4py (Debian's python3-mpi4py, built against Open MPI) under `mpiexec.openmpi
 // --oversubscribe`, and the same script under `mpiexec.mpich` when mpi4py really runs there with
@@ -168,15 +171,38 @@ function groups(peer) {
         Object.fromEntries(['allreduce', 'bcast', 'reduce', 'barrier'].map((op) => [label(op), r[op] * 1e6]));
       g.push({
         name: `collectives ${ranks}`,
-        ours: () =>
-          pick(
+        ours: () => {
+          const got = pick(
             ours(here('../jobs/collective-latency.mjs'), ranks, [
               '--iters',
               String(iters),
               '--warmup',
               String(warmup),
             ]),
-          ),
+          );
+          if (ranks !== 2) return got;
+          // The floor at 2 ranks, same moment, same load: two bare threads exchanging one Int32
+          // per call through shared memory, timed the same way (see exchange-floor.js).
+          const all = lastJson(
+            sh(process.execPath, [
+              here('./exchange-floor.js'),
+              '--iters',
+              String(iters),
+              '--warmup',
+              String(warmup),
+            ]),
+          );
+          const floor = all.exchange;
+          // ...and under ping-pong: one copy in and one out through shared memory, busy-polling.
+          for (const [k, v] of Object.entries(all.copy))
+            got[`floor: ping-pong through shared memory, ${k} (µs one-way)`] = v;
+          for (const mode of ['spin', 'spin+await', 'wait', 'waitAsync']) {
+            got[`floor: 2 bare threads, one exchange per call, ${mode} (µs, ${warmup}+${iters})`] =
+              floor[`${mode} (${warmup}+${iters})`];
+            got[`floor: the same, ${mode}, steady (µs, 1000+20000)`] = floor[`${mode} (steady, 1000+20000)`];
+          }
+          return got;
+        },
         peer: () => pick(lastJson(sh(...peer.run(ranks, ['coll', String(iters), String(warmup)]), peer.env))),
       });
     }
@@ -315,7 +341,23 @@ async function main() {
   if (ONLY.includes('scale')) {
     for (const ranks of option('scale-ranks', '256,1024').split(',').map(Number)) {
       for (const job of [['hello'], ['pi']]) {
-        const m = measured(process.execPath, [CLI, 'run', ...job, '--ranks', String(ranks)]);
+        // A run that outlives --scale-timeout (s) is killed and reported, not fatal: the other
+        // sizes still print (the launcher is killed too, so no orphaned job keeps the machine busy).
+        const limit = Number(option('scale-timeout', 900));
+        const m = lastJson(
+          sh(
+            PY,
+            [MEASURE, process.execPath, CLI, 'run', ...job, '--ranks', String(ranks)],
+            {
+              ...process.env,
+              MEASURE_TIMEOUT_S: String(limit),
+            },
+            (limit + 60) * 1000,
+          ),
+        );
+        process.stderr.write(
+          `scale ${job[0]} ${ranks}: ${m.timedOut ? `killed after ${limit} s` : `${m.wall.toFixed(1)} s`}\n`,
+        );
         scale.push({
           job: job[0],
           ranks,
@@ -323,6 +365,7 @@ async function main() {
           'CPU s': +m.cpu.toFixed(2),
           'peak RSS MiB': Math.round(m.maxRssKiB / 1024),
           ok: m.status === 0,
+          ...(m.timedOut ? { 'timed out': true } : {}),
         });
       }
     }
