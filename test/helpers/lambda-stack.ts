@@ -97,3 +97,24 @@ export function useLocalStack(
   };
   return new Proxy({} as LocalStack, { get: (_t, key) => get()[key as keyof LocalStack] });
 }
+
+/**
+ * Points `run()` at `stack` for the whole file: the Lambda endpoint through
+ * AWS_ENDPOINT_URL_LAMBDA, the stack outputs through TSMPI_OUTPUTS_FILE; both restored after.
+ */
+export function useStackEnvironment(stack: LocalStack): void {
+  const saved = { lambda: process.env.AWS_ENDPOINT_URL_LAMBDA, outputs: process.env.TSMPI_OUTPUTS_FILE };
+  beforeAll(() => {
+    process.env.AWS_ENDPOINT_URL_LAMBDA = stack.lambda.url;
+    process.env.TSMPI_OUTPUTS_FILE = stack.outputsFile;
+  });
+  afterAll(() => {
+    for (const [key, value] of [
+      ['AWS_ENDPOINT_URL_LAMBDA', saved.lambda],
+      ['TSMPI_OUTPUTS_FILE', saved.outputs],
+    ] as const) {
+      if (value === undefined) delete process.env[key];
+      else process.env[key] = value;
+    }
+  });
+}

@@ -8,33 +8,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ERR_ABORTED, ERR_TIMEOUT, JobFailedError, MPIError, UsageError } from '../../../sdk/base/errors.js';
 import { resolveJob } from '../../../sdk/launch/job-source.js';
 import { LambdaLauncher, type LambdaLauncherOptions } from '../../../sdk/launch/lambda/lambda-launcher.js';
 import type { LaunchRequest } from '../../../sdk/launch/launcher.js';
 import { type RunOptions, run } from '../../../sdk/run.js';
 import { FIXTURES as SHARED_FIXTURES } from '../../helpers/cli.js';
-import { useLocalStack } from '../../helpers/lambda-stack.js';
+import { useLocalStack, useStackEnvironment } from '../../helpers/lambda-stack.js';
 import { type TraceFile, traceCounts } from '../trace/trace-helpers.js';
 
 const stack = useLocalStack();
 const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
 
-const saved = { lambda: process.env.AWS_ENDPOINT_URL_LAMBDA, outputs: process.env.TSMPI_OUTPUTS_FILE };
-beforeAll(() => {
-  process.env.AWS_ENDPOINT_URL_LAMBDA = stack.lambda.url;
-  process.env.TSMPI_OUTPUTS_FILE = stack.outputsFile;
-});
-afterAll(() => {
-  for (const [key, value] of [
-    ['AWS_ENDPOINT_URL_LAMBDA', saved.lambda],
-    ['TSMPI_OUTPUTS_FILE', saved.outputs],
-  ] as const) {
-    if (value === undefined) delete process.env[key];
-    else process.env[key] = value;
-  }
-});
+useStackEnvironment(stack);
 
 interface Captured {
   lines: { rank: number; line: string }[];

@@ -4,29 +4,16 @@
  * invocations run their ranks in worker threads (`node-worker.mjs`, bundled next to it).
  */
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ERR_TIMEOUT, JobFailedError, type MPIError } from '../../../sdk/base/errors.js';
 import { type RunOptions, run } from '../../../sdk/run.js';
 import { FIXTURES } from '../../helpers/cli.js';
-import { useLocalStack } from '../../helpers/lambda-stack.js';
+import { useLocalStack, useStackEnvironment } from '../../helpers/lambda-stack.js';
 
 const stack = useLocalStack();
 const LAMBDA_FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
 
-const saved = { lambda: process.env.AWS_ENDPOINT_URL_LAMBDA, outputs: process.env.TSMPI_OUTPUTS_FILE };
-beforeAll(() => {
-  process.env.AWS_ENDPOINT_URL_LAMBDA = stack.lambda.url;
-  process.env.TSMPI_OUTPUTS_FILE = stack.outputsFile;
-});
-afterAll(() => {
-  for (const [key, value] of [
-    ['AWS_ENDPOINT_URL_LAMBDA', saved.lambda],
-    ['TSMPI_OUTPUTS_FILE', saved.outputs],
-  ] as const) {
-    if (value === undefined) delete process.env[key];
-    else process.env[key] = value;
-  }
-});
+useStackEnvironment(stack);
 
 function runAws(job: string, ranks: number, ranksPerNode: number, extra: Partial<RunOptions> = {}) {
   const lines: { rank: number; line: string }[] = [];
