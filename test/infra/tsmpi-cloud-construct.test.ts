@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
@@ -10,12 +11,14 @@ import { AccountPrincipal, Role } from 'aws-cdk-lib/aws-iam';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Bucket, type CfnBucket } from 'aws-cdk-lib/aws-s3';
+import { AwsSolutionsChecks } from 'cdk-nag';
 import { buildApp } from 'fauxqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUCKET_PREFIXES, OPTIONAL_STACK_OUTPUTS, STACK_OUTPUTS } from '../../infra/stack-outputs.js';
 import { RANK_QUEUE_ACTIONS, TsmpiCloud } from '../../infra/tsmpi-cloud-construct.js';
 import { defaultQueuePrefix } from '../../infra/tsmpi-cloud-props.js';
 import type { TsmpiCloudStack } from '../../infra/tsmpi-cloud-stack.js';
+import { CFN_LINT_SKIP_REASON, cfnLint } from '../helpers/cfn-lint.js';
 import {
   asArray,
   cdkJsonContext,
@@ -520,6 +523,17 @@ describe('rankFunctionCopies', () => {
     expect(byAction.get('lambda:InvokeFunction')).toEqual(ids.map((id) => `<${id}.Arn>`));
     expect(byAction.get('lambda:GetFunctionConcurrency')).toEqual([`<${ids[0]}.Arn>`]);
     expect(byAction.get('lambda:GetFunctionConfiguration')).toEqual([`<${ids[0]}.Arn>`]);
+  });
+
+  it('is cdk-nag clean', () => {
+    expect(new AwsSolutionsChecks().validateScope(copiesStack).violations).toEqual([]);
+  });
+
+  it('writes a template cfn-lint accepts', async (ctx) => {
+    if (CFN_LINT_SKIP_REASON !== undefined) ctx.skip(CFN_LINT_SKIP_REASON);
+    const file = join(mkdtempSync(join(tmpdir(), 'tsmpi-copies-')), 'Copies.template.json');
+    writeFileSync(file, JSON.stringify(copies.toJSON()));
+    expect(await cfnLint([file])).toEqual([]);
   });
 
   it('with the default of 1, synthesizes exactly the template without the prop', () => {
