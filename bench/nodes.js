@@ -22,6 +22,7 @@
 // function in your account can scale independently of other functions"),
 // https://docs.aws.amazon.com/lambda/latest/dg/scaling-behavior.html ; default account
 // concurrency 1,000, https://docs.aws.amazon.com/lambda/latest/dg/lambda-concurrency.html .
+// `functions` > 1 is the construct's `rankFunctionCopies`, spread as the launcher spreads it.
 //
 // Prints tables and writes bench/results/nodes.json. Figures, never assertions.
 
@@ -255,17 +256,14 @@ for (const ranks of [1000, 10000]) {
       ['default 1,000', 1000],
       ['raised', Math.max(1000, n)],
     ]) {
-      // Spreading over copies of the rank function (each has its own 1,000-per-10-s scaling
-      // bucket): modelled only, no launcher does it yet.
+      // Spreading over copies of the rank function (`rankFunctionCopies`, each with its own
+      // 1,000-per-10-s scaling): planFanOut spreads as the launcher does (round-robin over the
+      // launcher's invocations; tree heads a multiple of the copies, each subtree on its head's copy).
       for (const functions of [1, Math.ceil(n / 1000)]) {
         const fits = n <= conc;
-        const perFunction = Math.ceil(n / functions);
-        const plan = planFanOut(perFunction, { accountConcurrency: conc });
-        // Functions start side by side; the launcher's own Invoke calls are summed over them.
+        const plan = planFanOut(n, { accountConcurrency: conc, functions });
         const chosen = plan.strategy === 'tree' ? plan.tree : plan.client;
-        const allMs = fits
-          ? chosen.allStartedMs + (functions - 1) * chosen.launchMs
-          : Number.POSITIVE_INFINITY;
+        const allMs = fits ? chosen.allStartedMs : Number.POSITIVE_INFINITY;
         const row = {
           ranks,
           ranksPerNode: k,

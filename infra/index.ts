@@ -5,7 +5,13 @@
  * @module tsmpi-cloud/infra
  */
 export { functionAssetDir, functionEntry, packageRoot } from './package-root.js';
-export { BUCKET_PREFIXES, ENV, RANK_ENVIRONMENT, STACK_OUTPUTS } from './stack-outputs.js';
+export {
+  BUCKET_PREFIXES,
+  ENV,
+  OPTIONAL_STACK_OUTPUTS,
+  RANK_ENVIRONMENT,
+  STACK_OUTPUTS,
+} from './stack-outputs.js';
 export {
   LAUNCHER_QUEUE_ACTIONS,
   RANK_MAX_EVENT_AGE,
@@ -19,6 +25,7 @@ export {
   DEFAULT_MEMORY_SIZE,
   DEFAULT_TIMEOUT,
   defaultQueuePrefix,
+  MAX_RANK_FUNCTION_COPIES,
   type ResolvedTsmpiCloudProps,
   type TsmpiCloudProps,
   TsmpiCloudPropsError,

@@ -11,7 +11,13 @@ import { Construct } from 'constructs';
 import { BUCKET_EXPIRY_DAYS } from '../sdk/base/stack-contract.js';
 import { iam5ResourceFinding } from './nag-finding.js';
 import { functionAssetDir } from './package-root.js';
-import { BUCKET_PREFIXES, ENV, RANK_ENVIRONMENT, STACK_OUTPUTS } from './stack-outputs.js';
+import {
+  BUCKET_PREFIXES,
+  ENV,
+  OPTIONAL_STACK_OUTPUTS,
+  RANK_ENVIRONMENT,
+  STACK_OUTPUTS,
+} from './stack-outputs.js';
 import {
   type ResolvedTsmpiCloudProps,
   resolveTsmpiCloudProps,
@@ -90,12 +96,19 @@ export class TsmpiCloud extends Construct {
   /** Every job queue is named `<queuePrefix>-<job>-<rank>`. */
   readonly queuePrefix: string;
   /**
-   * The rank function: one invocation per node of ranks (one rank per vCPU of `memorySize` by
+   * The rank function (copy 0): one invocation per node of ranks (one rank per vCPU of `memorySize` by
    * default; a `NodejsFunction` when `rankEntry` is set).
    */
   readonly rankFunction: LambdaFunctionResource;
   /** Its explicit name, `<queuePrefix>-rank` (known at synth time, so it can appear in its own policy). */
   readonly rankFunctionName: string;
+  /**
+   * Every copy of the rank function (`rankFunctionCopies`), copy 0 (`rankFunction`) first;
+   * copy i > 0 is named `<queuePrefix>-rank-<i>`, construct id `RankFunction<i>`.
+   */
+  readonly rankFunctions: LambdaFunctionResource[];
+  /** Their names, copy 0 first. */
+  readonly rankFunctionNames: string[];
   /** Execution role of the rank function. */
   readonly rankRole: Role;
   readonly rankLogGroup: LogGroup;
@@ -125,6 +138,10 @@ export class TsmpiCloud extends Construct {
     this.settings = settings;
     this.queuePrefix = settings.queuePrefix;
     this.rankFunctionName = `${settings.queuePrefix}-rank`;
+    const copies = settings.rankFunctionCopies;
+    this.rankFunctionNames = Array.from({ length: copies }, (_, i) =>
+      i === 0 ? this.rankFunctionName : `${this.rankFunctionName}-${i}`,
+    );
     const queueArns = stack.formatArn({
       service: 'sqs',
       resource: `${settings.queuePrefix}-*`,
@@ -200,17 +217,20 @@ export class TsmpiCloud extends Construct {
     );
     // Built from the explicit function name rather than `rankFunction.functionArn`: the
     // function depends on its role's policy, so referencing the function here would be a cycle.
-    const rankFunctionArn = stack.formatArn({
-      service: 'lambda',
-      resource: 'function',
-      resourceName: this.rankFunctionName,
-      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-    });
+    // A head invokes its subtree on its own copy: the role may invoke every copy.
+    const rankFunctionArns = this.rankFunctionNames.map((name) =>
+      stack.formatArn({
+        service: 'lambda',
+        resource: 'function',
+        resourceName: name,
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      }),
+    );
     this.rankRole.addToPolicy(
       new PolicyStatement({
         sid: 'InvokeRanks',
         actions: ['lambda:InvokeFunction'],
-        resources: [rankFunctionArn],
+        resources: rankFunctionArns,
       }),
     );
     this.rankLogGroup.grantWrite(this.rankRole);
@@ -233,8 +253,12 @@ export class TsmpiCloud extends Construct {
       },
     );
 
+    // Copies split a reservation evenly (the props check it is at least `copies`).
+    const reservation =
+      settings.reservedConcurrentExecutions === undefined
+        ? undefined
+        : Math.floor(settings.reservedConcurrentExecutions / copies);
     const rankOptions = {
-      functionName: this.rankFunctionName,
       description: `tsmpi-cloud rank (stack ${stack.stackName}): one invocation runs one rank of a job`,
       runtime: Runtime.NODEJS_24_X,
       architecture: Architecture.ARM_64,
@@ -242,9 +266,7 @@ export class TsmpiCloud extends Construct {
       timeout: settings.timeout,
       role: this.rankRole,
       logGroup: this.rankLogGroup,
-      ...(settings.reservedConcurrentExecutions === undefined
-        ? {}
-        : { reservedConcurrentExecutions: settings.reservedConcurrentExecutions }),
+      ...(reservation === undefined ? {} : { reservedConcurrentExecutions: reservation }),
       retryAttempts: 0,
       maxEventAge: RANK_MAX_EVENT_AGE,
       environment: {
@@ -254,21 +276,26 @@ export class TsmpiCloud extends Construct {
         NODE_OPTIONS: '--enable-source-maps',
       },
     };
-    if (settings.rankEntry === undefined) {
-      this.rankFunction = new LambdaFunctionResource(this, 'RankFunction', {
-        ...rankOptions,
-        code: Code.fromAsset(functionAssetDir('rank')),
-        handler: 'index.handler',
-      });
-    } else {
-      assertLocalEsbuild();
-      this.rankFunction = new NodejsFunction(this, 'RankFunction', {
-        ...rankOptions,
-        entry: settings.rankEntry,
-        handler: 'handler',
-        bundling: BUNDLING,
-      });
-    }
+    if (settings.rankEntry !== undefined) assertLocalEsbuild();
+    // Identical copies: same asset (one upload, same hash), role, environment and log group.
+    this.rankFunctions = this.rankFunctionNames.map((functionName, i) => {
+      const id = i === 0 ? 'RankFunction' : `RankFunction${i}`;
+      return settings.rankEntry === undefined
+        ? new LambdaFunctionResource(this, id, {
+            ...rankOptions,
+            functionName,
+            code: Code.fromAsset(functionAssetDir('rank')),
+            handler: 'index.handler',
+          })
+        : new NodejsFunction(this, id, {
+            ...rankOptions,
+            functionName,
+            entry: settings.rankEntry,
+            handler: 'handler',
+            bundling: BUNDLING,
+          });
+    });
+    this.rankFunction = this.rankFunctions[0]!;
 
     // --- Sweeper -----------------------------------------------------------------------------
     this.sweeperLogGroup = new LogGroup(this, 'SweeperLogs', {
@@ -333,6 +360,13 @@ export class TsmpiCloud extends Construct {
     // --- Outputs -----------------------------------------------------------------------------
     this.output(STACK_OUTPUTS.rankFunctionName, this.rankFunction.functionName, 'Name of the rank function');
     this.output(STACK_OUTPUTS.rankFunctionArn, this.rankFunction.functionArn, 'ARN of the rank function');
+    if (copies > 1) {
+      this.output(
+        OPTIONAL_STACK_OUTPUTS.rankFunctionNames,
+        this.rankFunctionNames.join(','),
+        'Names of every copy of the rank function, comma-separated, RankFunctionName first',
+      );
+    }
     this.output(STACK_OUTPUTS.bucketName, this.bucket.bucketName, 'Bucket for job code and large payloads');
     this.output(
       STACK_OUTPUTS.queuePrefix,
@@ -388,6 +422,16 @@ export class TsmpiCloud extends Construct {
         ],
         resourceArns: [this.rankFunction.functionArn],
       }),
+      // The launcher invokes nodes (or tree heads) on every copy; it reads settings of copy 0 only.
+      ...(this.rankFunctions.length > 1
+        ? [
+            Grant.addToPrincipal({
+              grantee,
+              actions: ['lambda:InvokeFunction'],
+              resourceArns: this.rankFunctions.slice(1).map((f) => f.functionArn),
+            }),
+          ]
+        : []),
       Grant.addToPrincipal({ grantee, actions: [...LAUNCHER_QUEUE_ACTIONS], resourceArns: [queueArns] }),
       Grant.addToPrincipal({ grantee, actions: ['s3:ListBucket'], resourceArns: [this.bucket.bucketArn] }),
       Grant.addToPrincipal({

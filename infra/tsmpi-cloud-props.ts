@@ -74,6 +74,22 @@ export interface TsmpiCloudProps {
    */
   readonly reservedConcurrentExecutions?: number;
   /**
+   * How many identical copies of the rank function to deploy, 1 to 10 (same code, role,
+   * environment, memory, timeout and log group). Lambda scales each function on its own ("for
+   * each function, your concurrency scaling rate is 1,000 execution environment instances every
+   * 10 seconds", Lambda developer guide, scaling behavior), so a job of more than 1,000
+   * invocations waits ~10 s per further 1,000 on one function. `run --backend aws` spreads the
+   * invocations it makes round-robin over the copies, and a fan-out tree head invokes its subtree
+   * on its own copy, so the whole job spreads. The account's concurrency is shared by all copies.
+   *
+   * Off by default: the per-function rate is documented, but spreading over copies has not been
+   * measured on AWS. With `reservedConcurrentExecutions` R, each copy reserves floor(R / copies)
+   * (R must be at least `copies`).
+   *
+   * @default 1
+   */
+  readonly rankFunctionCopies?: number;
+  /**
    * The account's concurrent-execution limit in the stack's region (`aws lambda
    * get-account-settings`, `AccountLimit.ConcurrentExecutions`), used to check
    * `reservedConcurrentExecutions` at synth: Lambda keeps at least 100 executions unreserved
@@ -121,7 +137,9 @@ export interface ResolvedTsmpiCloudProps {
   readonly logRetention: RetentionDays;
   /** Undefined: the pre-bundled rank function of the package. */
   readonly rankEntry: string | undefined;
+  /** The total reservation asked for (each copy reserves floor(this / rankFunctionCopies)). */
   readonly reservedConcurrentExecutions: number | undefined;
+  readonly rankFunctionCopies: number;
   readonly accountConcurrency: number;
   readonly removalPolicy: RemovalPolicy;
   readonly accessLogsBucket: IBucket | undefined;
@@ -134,6 +152,8 @@ export const DEFAULT_LOG_RETENTION = RetentionDays.ONE_WEEK;
 export const DEFAULT_ACCOUNT_CONCURRENCY = 1000;
 /** Executions Lambda keeps unreserved in every account and region. */
 export const MIN_UNRESERVED_CONCURRENCY = 100;
+/** The most copies of the rank function a stack may have. */
+export const MAX_RANK_FUNCTION_COPIES = 10;
 
 const KNOWN_KEYS: readonly (keyof TsmpiCloudProps)[] = [
   'queuePrefix',
@@ -143,6 +163,7 @@ const KNOWN_KEYS: readonly (keyof TsmpiCloudProps)[] = [
   'logRetention',
   'rankEntry',
   'reservedConcurrentExecutions',
+  'rankFunctionCopies',
   'accountConcurrency',
   'removalPolicy',
   'accessLogsBucket',
@@ -231,6 +252,19 @@ export function resolveTsmpiCloudProps(props: TsmpiCloudProps, stackName: string
     );
   }
 
+  const copies = props.rankFunctionCopies ?? 1;
+  if (!Number.isInteger(copies) || copies < 1 || copies > MAX_RANK_FUNCTION_COPIES) {
+    throw new TsmpiCloudPropsError(
+      `Expected \`rankFunctionCopies\` to be an integer in [1, ${MAX_RANK_FUNCTION_COPIES}] (identical copies of the rank function), got ${describeValue(props.rankFunctionCopies)}`,
+    );
+  }
+  if (reserved !== undefined && reserved < copies) {
+    throw new TsmpiCloudPropsError(
+      `\`reservedConcurrentExecutions\` ${reserved} is split over ${copies} copies of the rank function (\`rankFunctionCopies\`), ` +
+        `floor(${reserved} / ${copies}) each: reserve at least ${copies}, or leave the reservation unset`,
+    );
+  }
+
   const accountConcurrency = props.accountConcurrency ?? DEFAULT_ACCOUNT_CONCURRENCY;
   if (!Number.isInteger(accountConcurrency) || accountConcurrency < 1) {
     throw new TsmpiCloudPropsError(
@@ -265,6 +299,7 @@ export function resolveTsmpiCloudProps(props: TsmpiCloudProps, stackName: string
     logRetention,
     rankEntry,
     reservedConcurrentExecutions: reserved,
+    rankFunctionCopies: copies,
     accountConcurrency,
     removalPolicy,
     accessLogsBucket: props.accessLogsBucket,

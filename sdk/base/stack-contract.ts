@@ -25,6 +25,17 @@ export const STACK_OUTPUTS = {
   stackName: 'StackName',
 } as const;
 
+/**
+ * Outputs a stack has only in some configurations; a reader must do without them.
+ */
+export const OPTIONAL_STACK_OUTPUTS = {
+  /**
+   * With `rankFunctionCopies` > 1 only: the names of every copy of the rank function,
+   * comma-separated, copy 0 (`RankFunctionName`) first. Absent: one rank function.
+   */
+  rankFunctionNames: 'RankFunctionNames',
+} as const;
+
 /** Every environment variable tsmpi-cloud reads. */
 export const ENV = {
   /** Set by the stack on the rank and sweeper functions: every job queue is `<prefix>-<jobId>-…`. */

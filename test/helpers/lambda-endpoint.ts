@@ -42,6 +42,12 @@ export interface LambdaEndpointOptions {
   /** File URL of the rank function bundle (see `buildRankBundle`). */
   bundleUrl: string;
   functionName: string;
+  /**
+   * Further names served by the same bundle and configuration: copies of the rank function
+   * (`rankFunctionCopies`). Each invocation runs with its own function's AWS_LAMBDA_FUNCTION_NAME
+   * and records it. Concurrency is one pool for all of them.
+   */
+  copyNames?: readonly string[];
   region?: string;
   /** The function's timeout: the countdown of `getRemainingTimeInMillis()`. Default 60 s. */
   timeoutMs?: number;
@@ -69,6 +75,8 @@ export type InvocationOutcome =
 
 export interface Invocation {
   requestId: string;
+  /** The function invoked (`functionName` or one of `copyNames`). */
+  functionName: string;
   event: Record<string, unknown>;
   /** 1 for the first delivery of an event, 2 for the deliberate duplicate. */
   delivery: 1 | 2;
@@ -129,7 +137,8 @@ const { workerData, parentPort } = require('node:worker_threads');
 export async function startLambdaEndpoint(options: LambdaEndpointOptions): Promise<LambdaEndpoint> {
   const region = options.region ?? 'us-east-1';
   const memoryMb = options.memoryMb ?? 1769;
-  const functionArn = `arn:aws:lambda:${region}:000000000000:function:${options.functionName}`;
+  const arnOf = (name: string) => `arn:aws:lambda:${region}:000000000000:function:${name}`;
+  const served = [options.functionName, ...(options.copyNames ?? [])];
   const invocations: Invocation[] = [];
   const waiting: Invocation[] = [];
   const workers = new Set<Worker>();
@@ -179,8 +188,8 @@ export async function startLambdaEndpoint(options: LambdaEndpointOptions): Promi
         timeoutMs: endpoint.timeoutMs,
         memoryMb,
         requestId: inv.requestId,
-        functionName: options.functionName,
-        functionArn,
+        functionName: inv.functionName,
+        functionArn: arnOf(inv.functionName),
       },
       env: {
         PATH: process.env.PATH ?? '',
@@ -189,7 +198,7 @@ export async function startLambdaEndpoint(options: LambdaEndpointOptions): Promi
         AWS_DEFAULT_REGION: region,
         AWS_ACCESS_KEY_ID: 'test',
         AWS_SECRET_ACCESS_KEY: 'test',
-        AWS_LAMBDA_FUNCTION_NAME: options.functionName,
+        AWS_LAMBDA_FUNCTION_NAME: inv.functionName,
         AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(memoryMb),
         AWS_ENDPOINT_URL_LAMBDA: url,
         AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
@@ -232,8 +241,8 @@ export async function startLambdaEndpoint(options: LambdaEndpointOptions): Promi
     while (waiting.length > 0 && running < limit()) void runInvocation(waiting.shift()!);
   }
 
-  function enqueue(event: Record<string, unknown>, delivery: 1 | 2): void {
-    waiting.push({ requestId: randomUUID(), event, delivery, logs: '' });
+  function enqueue(functionName: string, event: Record<string, unknown>, delivery: 1 | 2): void {
+    waiting.push({ requestId: randomUUID(), functionName, event, delivery, logs: '' });
     startWaiting();
   }
 
@@ -260,12 +269,13 @@ export async function startLambdaEndpoint(options: LambdaEndpointOptions): Promi
     if (m === null)
       return sendError(res, 404, 'UnknownOperationException', `no route for ${req.method} ${path}`);
     const [, , name = '', rest = ''] = m;
-    if (name !== options.functionName && name !== functionArn) {
+    const functionName = served.find((f) => name === f || name === arnOf(f));
+    if (functionName === undefined) {
       return sendError(res, 404, 'ResourceNotFoundException', `Function not found: ${name}`);
     }
     const configuration = {
-      FunctionName: options.functionName,
-      FunctionArn: functionArn,
+      FunctionName: functionName,
+      FunctionArn: arnOf(functionName),
       Runtime: 'nodejs24.x',
       Handler: 'index.handler',
       MemorySize: memoryMb,
@@ -315,12 +325,18 @@ export async function startLambdaEndpoint(options: LambdaEndpointOptions): Promi
         return;
       }
       if (type === 'Event') {
-        enqueue(event, 1);
-        if (endpoint.duplicate?.(event) === true) enqueue(event, 2);
+        enqueue(functionName, event, 1);
+        if (endpoint.duplicate?.(event) === true) enqueue(functionName, event, 2);
         res.writeHead(202, { 'x-amzn-requestid': randomUUID() }).end();
         return;
       }
-      const outcome = await runInvocation({ requestId: randomUUID(), event, delivery: 1, logs: '' });
+      const outcome = await runInvocation({
+        requestId: randomUUID(),
+        functionName,
+        event,
+        delivery: 1,
+        logs: '',
+      });
       const headers: Record<string, string> = { 'content-type': 'application/json' };
       if (outcome.kind !== 'returned') headers['x-amz-function-error'] = 'Unhandled';
       res.writeHead(200, headers);

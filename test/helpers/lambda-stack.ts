@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ListQueuesCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll } from 'vitest';
-import { STACK_OUTPUTS } from '../../infra/stack-outputs.js';
+import { OPTIONAL_STACK_OUTPUTS, STACK_OUTPUTS } from '../../infra/stack-outputs.js';
 import { type Fauxqs, startFauxqs } from './fauxqs.js';
 import { buildRankBundle, type RankBundle } from './lambda-bundle.js';
 import { type LambdaEndpoint, type LambdaEndpointOptions, startLambdaEndpoint } from './lambda-endpoint.js';
@@ -34,8 +34,12 @@ export const TEST_PREFIX = 'tsmpi-lt';
  * `beforeAll`; stops everything in `afterAll`.
  */
 export function useLocalStack(
-  options: Partial<Pick<LambdaEndpointOptions, 'timeoutMs' | 'concurrency'>> = {},
+  options: Partial<Pick<LambdaEndpointOptions, 'timeoutMs' | 'concurrency'>> & {
+    /** Copies of the rank function, as `rankFunctionCopies` deploys them (default 1). */
+    copies?: number;
+  } = {},
 ): LocalStack {
+  const { copies = 1, ...endpointOptions } = options;
   let stack: LocalStack | undefined;
   let dir: string | undefined;
   beforeAll(async () => {
@@ -44,10 +48,12 @@ export function useLocalStack(
       buildRankBundle(),
     ]);
     const functionName = `${TEST_PREFIX}-rank`;
+    const copyNames = Array.from({ length: copies - 1 }, (_, i) => `${functionName}-${i + 1}`);
     const lambda = await startLambdaEndpoint({
       bundleUrl: bundle.url,
       functionName,
-      ...options,
+      copyNames,
+      ...endpointOptions,
       environment: {
         TSMPI_QUEUE_PREFIX: TEST_PREFIX,
         TSMPI_BUCKET: fauxqs.bucket,
@@ -67,6 +73,9 @@ export function useLocalStack(
           [STACK_OUTPUTS.queuePrefix]: TEST_PREFIX,
           [STACK_OUTPUTS.region]: 'us-east-1',
           [STACK_OUTPUTS.stackName]: TEST_STACK,
+          ...(copies > 1
+            ? { [OPTIONAL_STACK_OUTPUTS.rankFunctionNames]: [functionName, ...copyNames].join(',') }
+            : {}),
         },
       }),
     );

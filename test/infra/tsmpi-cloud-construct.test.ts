@@ -1,19 +1,24 @@
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { CreateQueueCommand, ListQueuesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import { AccountPrincipal, Role } from 'aws-cdk-lib/aws-iam';
+import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Bucket, type CfnBucket } from 'aws-cdk-lib/aws-s3';
+import { AwsSolutionsChecks } from 'cdk-nag';
 import { buildApp } from 'fauxqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BUCKET_PREFIXES, STACK_OUTPUTS } from '../../infra/stack-outputs.js';
+import { BUCKET_PREFIXES, OPTIONAL_STACK_OUTPUTS, STACK_OUTPUTS } from '../../infra/stack-outputs.js';
 import { RANK_QUEUE_ACTIONS, TsmpiCloud } from '../../infra/tsmpi-cloud-construct.js';
 import { defaultQueuePrefix } from '../../infra/tsmpi-cloud-props.js';
 import type { TsmpiCloudStack } from '../../infra/tsmpi-cloud-stack.js';
+import { CFN_LINT_SKIP_REASON, cfnLint } from '../helpers/cfn-lint.js';
 import {
   asArray,
   cdkJsonContext,
@@ -434,5 +439,105 @@ describe('with every prop set', () => {
         LogFilePrefix: `${defaultQueuePrefix('AccessLogs')}/`,
       },
     });
+  });
+});
+
+describe('rankFunctionCopies', () => {
+  const fnArn = (name: string) =>
+    `arn:<AWS::Partition>:lambda:<AWS::Region>:<AWS::AccountId>:function:${name}`;
+  let copies: Template;
+  let copiesStack: TsmpiCloudStack;
+
+  beforeAll(() => {
+    const synth = synthTsmpiStack('Copies', {
+      tsmpi: { queuePrefix: 'hpc-cp', rankFunctionCopies: 3, reservedConcurrentExecutions: 100 },
+    });
+    copies = synth.template;
+    copiesStack = synth.stack;
+  });
+
+  it('deploys that many identical rank functions, named <prefix>-rank, -rank-1, -rank-2, splitting the reservation', () => {
+    const fns = Object.entries(copies.findResources('AWS::Lambda::Function')).filter(([, f]) =>
+      String(f.Properties.FunctionName).startsWith('hpc-cp-rank'),
+    );
+    expect(fns.map(([, f]) => f.Properties.FunctionName).sort()).toEqual([
+      'hpc-cp-rank',
+      'hpc-cp-rank-1',
+      'hpc-cp-rank-2',
+    ]);
+    const strip = (f: any) => {
+      const { FunctionName: _name, ...rest } = f.Properties;
+      return { ...rest, DependsOn: f.DependsOn };
+    };
+    const first = strip(fns[0]![1]);
+    expect(first.ReservedConcurrentExecutions).toBe(33);
+    for (const [, f] of fns) expect(strip(f)).toEqual(first);
+    expect(copiesStack.tsmpi.rankFunctions).toHaveLength(3);
+    expect(copiesStack.tsmpi.rankFunction).toBe(copiesStack.tsmpi.rankFunctions[0]);
+    expect(copiesStack.tsmpi.rankFunctionNames).toEqual(['hpc-cp-rank', 'hpc-cp-rank-1', 'hpc-cp-rank-2']);
+  });
+
+  it('keeps RankFunctionName (copy 0) and adds RankFunctionNames listing every copy', () => {
+    const outputs = copies.toJSON().Outputs as Record<string, { Value: unknown; Export?: unknown }>;
+    expect(Object.keys(outputs).sort()).toEqual(
+      [...Object.values(STACK_OUTPUTS), OPTIONAL_STACK_OUTPUTS.rankFunctionNames].sort(),
+    );
+    const fns = copies.findResources('AWS::Lambda::Function', {
+      Properties: { FunctionName: 'hpc-cp-rank' },
+    });
+    expect(outputs.RankFunctionName?.Value).toEqual({ Ref: Object.keys(fns)[0] });
+    expect(outputs.RankFunctionNames?.Value).toBe('hpc-cp-rank,hpc-cp-rank-1,hpc-cp-rank-2');
+    expect(outputs.RankFunctionNames?.Export).toBeUndefined();
+  });
+
+  it('lets the ranks (tree heads) invoke every copy, and nothing else', () => {
+    const invoke = policyStatements(copies).filter(({ statement }) => statement.Sid === 'InvokeRanks');
+    expect(invoke).toHaveLength(1);
+    expect(asArray(invoke[0]?.statement.Resource).map(flatten)).toEqual([
+      fnArn('hpc-cp-rank'),
+      fnArn('hpc-cp-rank-1'),
+      fnArn('hpc-cp-rank-2'),
+    ]);
+  });
+
+  it('grantLaunch lets a launcher invoke every copy, and read the settings of copy 0 only', () => {
+    const app = new App({ context: cdkJsonContext() });
+    const s = new Stack(app, 'CopiesLaunch');
+    const tsmpi = new TsmpiCloud(s, 'Tsmpi', { rankEntry: FIXTURE_RANK_ENTRY, rankFunctionCopies: 2 });
+    const role = new Role(s, 'Launcher', { assumedBy: new AccountPrincipal('123456789012') });
+    tsmpi.grantLaunch(role);
+    const t = Template.fromStack(s);
+    const ids = tsmpi.rankFunctions.map((f) => s.resolve(s.getLogicalId(f.node.defaultChild as CfnFunction)));
+    const launcher = policyStatements(t).filter(({ resource }) =>
+      resource.startsWith('LauncherDefaultPolicy'),
+    );
+    const byAction = new Map<string, string[]>();
+    for (const { statement } of launcher) {
+      for (const action of asArray(statement.Action).filter((a) => String(a).startsWith('lambda:'))) {
+        byAction.set(String(action), [
+          ...(byAction.get(String(action)) ?? []),
+          ...asArray(statement.Resource).map(flatten),
+        ]);
+      }
+    }
+    expect(byAction.get('lambda:InvokeFunction')).toEqual(ids.map((id) => `<${id}.Arn>`));
+    expect(byAction.get('lambda:GetFunctionConcurrency')).toEqual([`<${ids[0]}.Arn>`]);
+    expect(byAction.get('lambda:GetFunctionConfiguration')).toEqual([`<${ids[0]}.Arn>`]);
+  });
+
+  it('is cdk-nag clean', () => {
+    expect(new AwsSolutionsChecks().validateScope(copiesStack).violations).toEqual([]);
+  });
+
+  it('writes a template cfn-lint accepts', async (ctx) => {
+    if (CFN_LINT_SKIP_REASON !== undefined) ctx.skip(CFN_LINT_SKIP_REASON);
+    const file = join(mkdtempSync(join(tmpdir(), 'tsmpi-copies-')), 'Copies.template.json');
+    writeFileSync(file, JSON.stringify(copies.toJSON()));
+    expect(await cfnLint([file])).toEqual([]);
+  });
+
+  it('with the default of 1, synthesizes exactly the template without the prop', () => {
+    const one = synthTsmpiStack(STACK, { tsmpi: { rankFunctionCopies: 1 } }).template;
+    expect(one.toJSON()).toEqual(template.toJSON());
   });
 });

@@ -28,6 +28,7 @@ describe('TsmpiCloud props', () => {
       logRetention: 7,
       removalPolicy: RemovalPolicy.DESTROY,
       reservedConcurrentExecutions: undefined,
+      rankFunctionCopies: 1,
       accountConcurrency: 1000,
       accessLogsBucket: undefined,
     });
@@ -93,6 +94,18 @@ describe('TsmpiCloud props', () => {
       'any reservation in an account whose limit is at most 100',
       { reservedConcurrentExecutions: 5, accountConcurrency: 50 },
       /leave 45 of the account's 50 .*Request a higher quota/,
+    ],
+    [
+      'zero copies of the rank function',
+      { rankFunctionCopies: 0 },
+      /`rankFunctionCopies` to be an integer in \[1, 10\].*got `0`/,
+    ],
+    ['eleven copies of the rank function', { rankFunctionCopies: 11 }, /`rankFunctionCopies`.*got `11`/],
+    ['a fractional number of copies', { rankFunctionCopies: 1.5 }, /`rankFunctionCopies`.*got `1\.5`/],
+    [
+      'a reservation smaller than the copies it is split over',
+      { rankFunctionCopies: 4, reservedConcurrentExecutions: 3 },
+      /^`reservedConcurrentExecutions` 3 is split over 4 copies.*reserve at least 4/,
     ],
     [
       'a non-integer account concurrency',

@@ -17,7 +17,7 @@ import {
   type DescribeStacksCommandOutput,
 } from '@aws-sdk/client-cloudformation';
 import { UsageError } from '../../base/errors.js';
-import { ENV, STACK_OUTPUTS } from '../../base/stack-contract.js';
+import { ENV, OPTIONAL_STACK_OUTPUTS, STACK_OUTPUTS } from '../../base/stack-contract.js';
 
 /** The stack name used when none is given. */
 export const DEFAULT_STACK_NAME = 'TsmpiCloud';
@@ -25,7 +25,13 @@ export const DEFAULT_STACK_NAME = 'TsmpiCloud';
 export interface Deployment {
   stackName: string;
   region: string;
+  /** Copy 0 of the rank function (the only one unless the stack has `rankFunctionCopies` > 1). */
   rankFunctionName: string;
+  /**
+   * Every copy of the rank function, copy 0 first (`RankFunctionNames`; just `[rankFunctionName]`
+   * when the stack has one). The launcher spreads the invocations it makes over them round-robin.
+   */
+  rankFunctionNames: string[];
   rankFunctionArn: string;
   bucketName: string;
   queuePrefix: string;
@@ -60,10 +66,24 @@ export function deploymentFromOutputs(
     );
   }
   const get = (k: keyof typeof STACK_OUTPUTS) => outputs[STACK_OUTPUTS[k]] as string;
+  const rankFunctionName = get('rankFunctionName');
+  const names = outputs[OPTIONAL_STACK_OUTPUTS.rankFunctionNames];
+  let rankFunctionNames = [rankFunctionName];
+  if (names !== undefined) {
+    const list = typeof names === 'string' ? names.split(',').map((n) => n.trim()) : [];
+    if (list.length === 0 || list.some((n) => n === '') || list[0] !== rankFunctionName) {
+      throw new DeploymentError(
+        `stack ${stackName} has an invalid ${OPTIONAL_STACK_OUTPUTS.rankFunctionNames} output (${JSON.stringify(names)}): ` +
+          `expected comma-separated function names starting with ${rankFunctionName}; deploy it again with \`npx cdk deploy\``,
+      );
+    }
+    rankFunctionNames = list;
+  }
   return {
     stackName: get('stackName'),
     region: get('region'),
-    rankFunctionName: get('rankFunctionName'),
+    rankFunctionName,
+    rankFunctionNames,
     rankFunctionArn: get('rankFunctionArn'),
     bucketName: get('bucketName'),
     queuePrefix: get('queuePrefix'),

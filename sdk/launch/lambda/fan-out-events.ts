@@ -19,6 +19,11 @@ export interface FanOutEvents {
    */
   ranks: number[];
   eventFor: (rank: number) => RankEvent;
+  /**
+   * The copy of the rank function each of `ranks` is invoked on: round-robin in the order of
+   * `ranks`. A tree head invokes its subtree on its own copy, so the whole job spreads.
+   */
+  functionFor: (rank: number) => string;
 }
 
 /**
@@ -35,6 +40,8 @@ export function fanOutEvents(o: {
   queues: { queueUrls: string[]; controlUrl: string };
   plan: FanOutPlan;
   nodes?: NodePlan;
+  /** Copies of the rank function, copy 0 first (default: one, named `rank`). */
+  functionNames?: readonly string[];
 }): FanOutEvents {
   const { req, jobId, queues, plan } = o;
   const n = req.ranks;
@@ -74,11 +81,15 @@ export function fanOutEvents(o: {
         }))
       : [];
   const spawnOf = new Map(heads.map((h) => [h.head, { from: h.from, to: h.to }]));
+  const ranks =
+    plan.strategy === 'tree'
+      ? heads.map((h) => h.head)
+      : Array.from({ length: nodes.nodes }, (_, node) => nodes.firstRank(node));
+  const names = o.functionNames !== undefined && o.functionNames.length > 0 ? o.functionNames : ['rank'];
+  const copyOf = new Map(ranks.map((r, i) => [r, i % names.length]));
   return {
-    ranks:
-      plan.strategy === 'tree'
-        ? heads.map((h) => h.head)
-        : Array.from({ length: nodes.nodes }, (_, node) => nodes.firstRank(node)),
+    ranks,
+    functionFor: (rank) => names[copyOf.get(rank) ?? 0]!,
     eventFor: (rank) => {
       const spawn = spawnOf.get(rank);
       return spawn === undefined || spawn.from === spawn.to ? fullEvent(rank) : { ...fullEvent(rank), spawn };

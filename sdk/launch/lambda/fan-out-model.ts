@@ -53,6 +53,13 @@ export interface FanOutParameters {
   /** Environments a function adds per scaling step, and the step, ms. */
   scalingStep: number;
   scalingPeriodMs: number;
+  /**
+   * Copies of the rank function the invocations spread over, as the launcher spreads them:
+   * round-robin over the launcher's own invocations (nodes, or tree heads, whose subtrees run on
+   * their head's copy). Each copy scales on its own (the step above is per function); the
+   * account's invoke rate and concurrency are shared.
+   */
+  functions: number;
 }
 
 export const DEFAULT_FAN_OUT_PARAMETERS: Readonly<FanOutParameters> = Object.freeze({
@@ -67,6 +74,7 @@ export const DEFAULT_FAN_OUT_PARAMETERS: Readonly<FanOutParameters> = Object.fre
   accountConcurrency: 1000,
   scalingStep: 1000,
   scalingPeriodMs: 10_000,
+  functions: 1,
 });
 
 export interface FanOutEstimate {
@@ -95,9 +103,14 @@ function invokeTime(n: number, concurrency: number, latencyMs: number, cpuMs: nu
   return Math.max(Math.ceil(n / concurrency) * latencyMs, n * cpuMs, (n / ratePerSecond) * 1000);
 }
 
-/** Extra wait of the last ranks when N exceeds what one scaling step provides. */
+/**
+ * Extra wait of the last ranks when the invocations of one function exceed what one scaling step
+ * provides. Spread round-robin over `functions` copies (and, for a tree, over a multiple of
+ * `functions` heads), the busiest copy gets ceil(n / functions).
+ */
 function scalingDelay(n: number, p: FanOutParameters): number {
-  return Math.floor((n - 1) / p.scalingStep) * p.scalingPeriodMs;
+  const perFunction = Math.ceil(n / Math.max(1, p.functions));
+  return Math.floor((perFunction - 1) / p.scalingStep) * p.scalingPeriodMs;
 }
 
 /** Client fan-out: the launcher invokes every rank. */
@@ -147,8 +160,10 @@ export function planFanOut(
   const p: FanOutParameters = { ...DEFAULT_FAN_OUT_PARAMETERS, ...overrides };
   const client = estimateClientFanOut(n, p);
   let tree: FanOutEstimate | undefined;
-  // A tree needs at least two heads each with at least one rank to invoke.
-  for (let heads = 2; heads * 2 <= n; heads++) {
+  // A tree needs at least two heads each with at least one rank to invoke. Over several copies
+  // of the function, a multiple of their number, so every copy gets the same share.
+  const step = Math.max(1, Math.floor(p.functions));
+  for (let heads = Math.max(2, step); heads * 2 <= n; heads += step) {
     const t = estimateTreeFanOut(n, heads, p);
     if (tree === undefined || t.allStartedMs < tree.allStartedMs) tree = t;
   }

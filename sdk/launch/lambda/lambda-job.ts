@@ -137,7 +137,8 @@ export class LambdaJob {
     addCalls(this.#launcherCalls, { GetAccountSettings: 1, GetFunctionConcurrency: 1 });
     const nodes = new NodePlan(this.#req.ranks, await this.#ranksPerNode(deployment));
     this.#nodes = nodes;
-    checkConcurrency(this.#req.ranks, concurrency, deployment, nodes.ranksPerNode);
+    const copies = deployment.rankFunctionNames.length;
+    checkConcurrency(this.#req.ranks, concurrency, deployment, nodes.ranksPerNode, copies);
     // The launcher (or the tree's heads) invokes nodes: one invocation each.
     const plan = planFanOut(
       nodes.nodes,
@@ -145,6 +146,8 @@ export class LambdaJob {
         latencyMs: concurrency.latencyMs,
         clientConcurrency: o.invokeConcurrency ?? 64,
         accountConcurrency: Math.max(1, concurrency.accountLimit),
+        // The launcher spreads its invocations over the copies (`fanOutEvents`), as modelled.
+        functions: copies,
       },
       o.fanOut === undefined || o.fanOut === 'auto' ? undefined : o.fanOut,
     );

@@ -83,6 +83,10 @@ export class LambdaRun {
       queues,
       plan,
       nodes,
+      functionNames:
+        deployment.rankFunctionNames?.length > 0
+          ? deployment.rankFunctionNames
+          : [deployment.rankFunctionName],
     });
     // Before any rank runs: an event Lambda would refuse fails the launch, not rank 0.
     checkEventPayloads(this.#events);
@@ -257,11 +261,11 @@ export class LambdaRun {
 
   /** Invokes the ranks (or the tree heads); then gives every rank the start timeout to report in. */
   #invoke(): Promise<unknown> {
-    const { clients, deployment } = this.#c;
+    const { clients } = this.#c;
     const events = this.#events;
     return invokeRanks({
       lambda: clients.lambda(),
-      functionName: deployment.rankFunctionName,
+      functionName: events.functionFor,
       ranks: events.ranks,
       eventFor: events.eventFor,
       concurrency: this.#c.invokeConcurrency,

@@ -63,22 +63,32 @@ export async function readConcurrency(
  * Throws {@link ConcurrencyError} with the numbers when `ranks` cannot all run at once: a job
  * whose ranks cannot all start waits forever for the missing ones. With `ranksPerNode` K > 1
  * each invocation runs a node of K ranks: ceil(ranks / K) executions are needed.
+ *
+ * With `copies` > 1 copies of the rank function (`rankFunctionCopies`), `c` is copy 0's: the
+ * unreserved pool is the account's, shared by all copies, so the whole job must fit in it; a
+ * reservation is per copy (the construct gives each the same, floor(R / copies)), and the
+ * busiest copy runs ceil(executions / copies) of them (round-robin, see `planFanOut`).
  */
 export function checkConcurrency(
   ranks: number,
   c: ConcurrencyReport,
   deployment: Pick<Deployment, 'rankFunctionName'>,
   ranksPerNode = 1,
+  copies = 1,
 ): void {
-  const needed = Math.ceil(ranks / ranksPerNode);
+  const total = Math.ceil(ranks / ranksPerNode);
+  const needed = c.reserved === undefined ? total : Math.ceil(total / copies);
   const what =
-    ranksPerNode === 1
-      ? `${ranks} ranks need ${needed} concurrent executions`
-      : `${ranks} ranks on nodes of ${ranksPerNode} need ${needed} concurrent executions`;
+    (ranksPerNode === 1
+      ? `${ranks} ranks need ${total} concurrent executions`
+      : `${ranks} ranks on nodes of ${ranksPerNode} need ${total} concurrent executions`) +
+    (copies > 1 && c.reserved !== undefined
+      ? `, ${needed} on each of ${copies} copies of the rank function`
+      : '');
   const fewer = ranksPerNode === 1 ? 'run fewer ranks' : 'run fewer ranks (or more per node)';
   if (c.reserved !== undefined && needed > c.reserved) {
     throw new ConcurrencyError(
-      `${what}; the rank function ${deployment.rankFunctionName} has a reserved ` +
+      `${what}; the rank function ${deployment.rankFunctionName}${copies > 1 ? ' (each copy)' : ''} has a reserved ` +
         `concurrency of ${c.reserved} (GetFunctionConcurrency): raise or remove its \`reservedConcurrentExecutions\` and ` +
         `deploy again, or ${fewer}`,
       needed,

@@ -17,7 +17,8 @@ export class RankInvokeError extends TsmpiError {
 
 export interface InvokeRanksOptions {
   lambda: LambdaClient;
-  functionName: string;
+  /** The function to invoke: one for every rank, or one per rank (copies of the rank function). */
+  functionName: string | ((rank: number) => string);
   /** The ranks to invoke, in order. */
   ranks: readonly number[];
   /** The event of one rank. */
@@ -46,13 +47,14 @@ export async function invokeRanks(o: InvokeRanksOptions): Promise<number> {
     o.concurrency,
     async (rank) => {
       const payload = utf8.encode(JSON.stringify(o.eventFor(rank)));
+      const functionName = typeof o.functionName === 'string' ? o.functionName : o.functionName(rank);
       try {
         const res = await withRetries(
           () =>
             o.lambda.send(
-              new InvokeCommand({ FunctionName: o.functionName, InvocationType: 'Event', Payload: payload }),
+              new InvokeCommand({ FunctionName: functionName, InvocationType: 'Event', Payload: payload }),
             ),
-          { policy, what: `Invoke ${o.functionName} (rank ${rank})`, signal: o.signal },
+          { policy, what: `Invoke ${functionName} (rank ${rank})`, signal: o.signal },
         );
         if (res.StatusCode !== 202) {
           throw new Error(`Invoke answered HTTP ${res.StatusCode}, not 202 (accepted for async invocation)`);
@@ -63,7 +65,7 @@ export async function invokeRanks(o: InvokeRanksOptions): Promise<number> {
         if (aborted()) return;
         failure ??= new RankInvokeError(
           rank,
-          `could not invoke rank ${rank} (${o.functionName}): ${(err as Error).name}: ${(err as Error).message}`,
+          `could not invoke rank ${rank} (${functionName}): ${(err as Error).name}: ${(err as Error).message}`,
           { cause: err },
         );
       }

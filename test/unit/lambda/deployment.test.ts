@@ -24,6 +24,7 @@ const expected = {
   stackName: 'TsmpiCloud',
   region: 'eu-west-1',
   rankFunctionName: 'tsmpi-ab-rank',
+  rankFunctionNames: ['tsmpi-ab-rank'],
   rankFunctionArn: 'arn:aws:lambda:eu-west-1:1:function:tsmpi-ab-rank',
   bucketName: 'bucket',
   queuePrefix: 'tsmpi-ab',
