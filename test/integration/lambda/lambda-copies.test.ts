@@ -3,30 +3,17 @@
  * names two copies (`RankFunctionNames`), the test Lambda endpoint serves both names with the real
  * rank function bundle and records which one each invocation ran on.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { resolveJob } from '../../../sdk/launch/job-source.js';
 import { LambdaLauncher, type LambdaLauncherOptions } from '../../../sdk/launch/lambda/lambda-launcher.js';
 import { run } from '../../../sdk/run.js';
 import { FIXTURES as SHARED_FIXTURES } from '../../helpers/cli.js';
-import { useLocalStack } from '../../helpers/lambda-stack.js';
+import { useLocalStack, useStackEnvironment } from '../../helpers/lambda-stack.js';
 
 const stack = useLocalStack({ copies: 2 });
 const NAMES = ['tsmpi-lt-rank', 'tsmpi-lt-rank-1'];
 
-const saved = { lambda: process.env.AWS_ENDPOINT_URL_LAMBDA, outputs: process.env.TSMPI_OUTPUTS_FILE };
-beforeAll(() => {
-  process.env.AWS_ENDPOINT_URL_LAMBDA = stack.lambda.url;
-  process.env.TSMPI_OUTPUTS_FILE = stack.outputsFile;
-});
-afterAll(() => {
-  for (const [key, value] of [
-    ['AWS_ENDPOINT_URL_LAMBDA', saved.lambda],
-    ['TSMPI_OUTPUTS_FILE', saved.outputs],
-  ] as const) {
-    if (value === undefined) delete process.env[key];
-    else process.env[key] = value;
-  }
-});
+useStackEnvironment(stack);
 
 async function invocationsSince(from: number) {
   await stack.lambda.idle();
