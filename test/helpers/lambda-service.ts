@@ -135,6 +135,12 @@ export interface LambdaService {
   liveProcesses(): number;
   /** Resolves once nothing is queued, running or waiting for a retry or a duplicate. */
   idle(): Promise<void>;
+  /**
+   * Resolves once a warm environment waits (frozen) for its next invocation, so the next invoke
+   * reuses it; rejects if every environment has died instead. Between an invocation's response and
+   * its environment's next `/next`, Lambda (and so the stand-in) starts a new environment.
+   */
+  warm(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -329,6 +335,7 @@ export async function startLambdaService(options: LambdaServiceOptions): Promise
       if (env.state === 'starting' && env.current === undefined) env.state = 'idle';
       if (env.current !== undefined) deliver(env);
       else freeze(env); // waits, frozen, for its next invocation
+      changed();
       return;
     }
     const m = /^\/2018-06-01\/runtime\/invocation\/([^/]+)\/(response|error)$/.exec(path);
@@ -568,6 +575,22 @@ export async function startLambdaService(options: LambdaServiceOptions): Promise
           }
         };
         events.on('changed', check);
+      });
+    },
+    warm() {
+      return new Promise<void>((resolve, reject) => {
+        const check = () => {
+          const live = environments.filter((e) => e.state !== 'dead');
+          if (live.some((e) => e.state === 'idle' && e.pendingNext !== undefined)) {
+            events.off('changed', check);
+            resolve();
+          } else if (live.length === 0) {
+            events.off('changed', check);
+            reject(new Error('no warm environment: every environment has exited'));
+          }
+        };
+        events.on('changed', check);
+        check();
       });
     },
     async close() {

@@ -55,6 +55,7 @@ describe('the Lambda stand-in', () => {
     if (LAMBDA_STANDIN_SKIP_REASON !== undefined) ctx.skip(LAMBDA_STANDIN_SKIP_REASON);
     const s = await start();
     const a = await invoke(s, { do: 'echo' });
+    await s.warm(); // invoked before it asks for its next event, Lambda would start another
     const b = await invoke(s, { do: 'echo' });
     expect(a.body.served).toBe(1);
     expect(b.body).toMatchObject({ served: 2, pid: a.body.pid, tmp: a.body.tmp });
@@ -84,10 +85,15 @@ describe('the Lambda stand-in', () => {
 
   it('under aws-lambda-ric 4, a rejection left behind by one invocation kills the next in that environment', async (ctx) => {
     if (LAMBDA_STANDIN_SKIP_REASON !== undefined) ctx.skip(LAMBDA_STANDIN_SKIP_REASON);
-    const s = await start();
+    // A function timeout well inside the test's: if the rejection never comes, `hang` ends as
+    // Sandbox.Timedout and the assertion below says so.
+    const s = await start({ timeoutSeconds: 30 });
     expect((await invoke(s, { do: 'reject-later' })).error).toBeNull();
+    // Invoked before the environment asks for its next event, Lambda would start a new one.
+    await s.warm();
     // The environment was frozen before the stray timer fired; it fires on the next thaw.
     const next = await invoke(s, { do: 'hang' });
+    expect(s.invocations[1]?.cold).toBe(false);
     expect(next.body).toMatchObject({ errorType: 'Runtime.ExitError' });
     expect(s.invocations[1]?.logs).toContain('stray rejection');
   });

@@ -97,6 +97,9 @@ describe('a rank on the Lambda stand-in, in one warm environment', () => {
       expect(first.code, first.stderr.slice(-3000)).toBe(0);
       expect(first.out.result).toEqual({ runs: 1, fileWasThere: false });
       const envs = s!.lambda.environmentsStarted();
+      // Until its environment asks for the next event, Lambda would start another one.
+      await s!.lambda.idle();
+      await s!.lambda.warm();
 
       const next = await run('looks-around.ts');
       expect(next.code, next.stderr.slice(-3000)).toBe(0);
@@ -105,6 +108,8 @@ describe('a rank on the Lambda stand-in, in one warm environment', () => {
       expect(`${next.stdout}${next.stderr}`).not.toContain('LATE');
 
       // The same job again in the same environment: a fresh module, an empty temp dir.
+      await s!.lambda.idle();
+      await s!.lambda.warm();
       const again = await run('leaves-a-mess.ts');
       expect(again.code, again.stderr.slice(-3000)).toBe(0);
       expect(again.out.result).toEqual({ runs: 1, fileWasThere: false });
