@@ -11,10 +11,43 @@ import type { LauncherMessage, RankMessage, RankWorkerData, TransportSpec } from
 const WORKER_URL = new URL(
   rankBundleUrl('launch/local/rank-worker.js') ?? new URL('./rank-worker.js', import.meta.url).href,
 );
-/** Node flags ranks inherit, less those that only make sense for the main script (`--input-type` breaks workers). */
-const WORKER_EXEC_ARGV = process.execArgv.filter(
-  (a) => !a.startsWith('--input-type') && a !== '-e' && a !== '--eval',
-);
+/**
+ * Node flags the ranks get. Left to Node (undefined), a worker inherits the process's flags and
+ * Node drops the process-wide ones (V8 flags, `--v8-pool-size`) itself. Only when a flag that
+ * concerns the main script alone is present (`--input-type` breaks workers, `-e`) is a filtered
+ * list passed, and then Node refuses the process-wide ones: see {@link newRankWorker}.
+ */
+const MAIN_SCRIPT_ONLY = (a: string) => a.startsWith('--input-type') || a === '-e' || a === '--eval';
+let workerExecArgv: string[] | undefined = process.execArgv.some(MAIN_SCRIPT_ONLY)
+  ? process.execArgv.filter((a) => !MAIN_SCRIPT_ONLY(a))
+  : undefined;
+
+/**
+ * `new Worker` with {@link workerExecArgv}. An explicit execArgv that names a process-wide flag
+ * (`node --stack-trace-limit=50 -e ...`) makes Node throw ERR_WORKER_INVALID_EXEC_ARGV, naming
+ * the flags; those apply to the whole process anyway, so they are dropped and the list kept.
+ */
+function newRankWorker(options: ConstructorParameters<typeof Worker>[1] & object): Worker {
+  for (;;) {
+    try {
+      return new Worker(WORKER_URL, {
+        ...options,
+        ...(workerExecArgv === undefined ? {} : { execArgv: workerExecArgv }),
+      });
+    } catch (err) {
+      const m = /invalid execArgv flags: (.*)$/.exec(err instanceof Error ? err.message : '');
+      const refused = new Set(m?.[1]?.split(', ') ?? []);
+      const kept = workerExecArgv?.filter((a) => !refused.has(a));
+      if (
+        (err as { code?: string }).code !== 'ERR_WORKER_INVALID_EXEC_ARGV' ||
+        kept === undefined ||
+        kept.length === workerExecArgv?.length
+      )
+        throw err;
+      workerExecArgv = kept;
+    }
+  }
+}
 /** How long a timed-out job's ranks get to say what they are blocked in. */
 const REPORT_GRACE_MS = 1000;
 
@@ -112,11 +145,10 @@ export class ThreadLauncher {
       ...(req.optimize === undefined ? {} : { optimize: req.optimize }),
       ...(req.record === undefined ? {} : { record: req.record }),
     };
-    const worker = new Worker(WORKER_URL, {
+    const worker = newRankWorker({
       workerData,
       stdout: true,
       stderr: true,
-      execArgv: WORKER_EXEC_ARGV,
       ...(req.env === undefined ? {} : { env: { ...process.env, ...req.env } }),
     });
     const thread: RankThread = {
