@@ -42,6 +42,15 @@ describe('run() from code', () => {
     expect(cause.stack).toContain('throws.ts');
   });
 
+  it('a job that fails while loading fails promptly with more ranks than boot at once', async () => {
+    // Workers boot a few at a time: the ranks never spawned must not keep the job waiting.
+    const err = (await run(fixture('throws-at-load.ts'), { ranks: 40, ...quiet }).catch(
+      (e: unknown) => e,
+    )) as JobFailedError;
+    expect(err).toBeInstanceOf(JobFailedError);
+    expect((err.cause as Error).message).toBe('cannot load this job');
+  });
+
   it('abort(code) and timeoutMs fail the job with MPIError causes', async () => {
     const aborted = (await run(fixture('aborts.ts'), { ranks: 3, ...quiet }).catch(
       (e) => e,

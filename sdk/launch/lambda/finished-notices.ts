@@ -40,7 +40,7 @@ export interface FinishedNoticesOptions {
  * Tells Lambda ranks that are still running which ranks have returned, so a receive that only a
  * returned rank could serve fails at once (saying who waits for what from whom) instead of
  * hanging to the job's --timeout or the Lambda deadline: what the thread launchers do with a
- * `peer-done` message, done here over the ranks' queues, because only the launcher hears (on the
+ * `peers-done` message, done here over the ranks' queues, because only the launcher hears (on the
  * control queue) that a Lambda rank returned.
  *
  * Cost: nothing while ranks keep returning. A notice goes out only after `quietMs` without a

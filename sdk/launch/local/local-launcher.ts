@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { LineSplitter } from '../../base/line-splitter.js';
 import type { RankErrorInfo } from '../../base/rank-error-info.js';
@@ -48,6 +49,13 @@ function newRankWorker(options: ConstructorParameters<typeof Worker>[1] & object
     }
   }
 }
+/**
+ * How many workers boot at once. Started all together, n isolates compete for the cores and for
+ * V8's few platform threads (GC and compile helpers, 4 by default, shared by every isolate): the
+ * kernel gives those threads 4/n of the CPU while every isolate waits on them, and 1,024 ranks did
+ * not get past start-up in minutes. Booted workers wait idle for `go`, so only this many compete.
+ */
+const BOOT_WINDOW = Math.max(2, 2 * availableParallelism());
 /** How long a timed-out job's ranks get to say what they are blocked in. */
 const REPORT_GRACE_MS = 1000;
 
@@ -55,8 +63,39 @@ interface RankThread {
   worker: Worker;
   exited: Promise<void>;
   hasExited: boolean;
+  /** It posted `done`: its job returned and it receives nothing more. */
+  done: boolean;
   stdout: LineSplitter;
   stderr: LineSplitter;
+}
+
+/**
+ * Tells the ranks still running which ranks returned and what each sent them, in one message per
+ * rank per event-loop turn. One message per (finished, running) pair was n² postMessages, each
+ * waking a thread: 1M at 1,024 ranks, where `run hello` then took many minutes.
+ */
+class FinishedRanks {
+  readonly #threads: readonly RankThread[];
+  #batch: { rank: number; sentTo: readonly number[] }[] = [];
+
+  constructor(threads: readonly RankThread[]) {
+    this.#threads = threads;
+  }
+
+  push(f: { rank: number; sentTo: readonly number[] }): void {
+    if (this.#batch.push(f) === 1) setImmediate(() => this.#flush());
+  }
+
+  #flush(): void {
+    const batch = this.#batch;
+    this.#batch = [];
+    const ranks = batch.map((f) => f.rank);
+    for (const [i, t] of this.#threads.entries()) {
+      if (t.done || t.hasExited) continue;
+      const m: LauncherMessage = { type: 'peers-done', ranks, sent: batch.map((f) => f.sentTo[i] ?? 0) };
+      t.worker.postMessage(m);
+    }
+  }
 }
 
 /**
@@ -84,6 +123,9 @@ export class ThreadLauncher {
     const transport = this.#transportFor(req.ranks);
     const threads: RankThread[] = [];
     let tTeardown: number | undefined;
+    // Spawned in rank order, at most BOOT_WINDOW booting at a time: threads[rank] is rank's.
+    let nextRank = 0;
+    let booting = 0;
     const post = (m: LauncherMessage) => {
       for (const t of threads) if (!t.hasExited) t.worker.postMessage(m);
     };
@@ -98,6 +140,10 @@ export class ThreadLauncher {
         stop: () => {
           tTeardown = performance.now();
           for (const t of threads) if (!t.hasExited) void t.worker.terminate();
+          // Ranks not yet spawned never will be: nothing of theirs to wait for.
+          const unspawned = threads.length;
+          nextRank = req.ranks;
+          for (let rank = unspawned; rank < req.ranks; rank++) sup.update(rank, { type: 'exited' });
         },
         teardown: async () => {
           tTeardown ??= performance.now();
@@ -110,8 +156,20 @@ export class ThreadLauncher {
       },
     });
     watch?.((rank, err) => sup.fail({ info: describeThrown(rank, err) }));
-    for (let rank = 0; rank < req.ranks; rank++)
-      threads.push(this.#spawn(req, rank, transport, sup, threads));
+    const finished = new FinishedRanks(threads);
+    const spawnMore = () => {
+      while (nextRank < req.ranks && booting < BOOT_WINDOW) {
+        booting++;
+        const rank = nextRank++;
+        threads.push(
+          this.#spawn(req, rank, transport, sup, finished, () => {
+            booting--;
+            spawnMore();
+          }),
+        );
+      }
+    };
+    spawnMore();
     sup.start();
     const run = await sup.outcome;
     const teardownMs = performance.now() - (tTeardown ?? performance.now());
@@ -133,8 +191,16 @@ export class ThreadLauncher {
     rank: number,
     transport: TransportSpec,
     sup: JobSupervisor,
-    threads: readonly RankThread[],
+    finished: FinishedRanks,
+    /** Called once, when the rank has booted (`started`) or exited before that. */
+    booted: () => void,
   ): RankThread {
+    let bootOver = false;
+    const bootEnded = () => {
+      if (bootOver) return;
+      bootOver = true;
+      booted();
+    };
     const workerData: RankWorkerData = {
       rank,
       size: req.ranks,
@@ -155,6 +221,7 @@ export class ThreadLauncher {
       worker,
       exited: Promise.resolve(),
       hasExited: false,
+      done: false,
       stdout: new LineSplitter((line) => sup.update(rank, { type: 'output', stream: 'stdout', line })),
       stderr: new LineSplitter((line) => sup.update(rank, { type: 'output', stream: 'stderr', line })),
     };
@@ -163,15 +230,13 @@ export class ThreadLauncher {
     worker.on('message', (m: RankMessage) => {
       switch (m.type) {
         case 'started':
-          return sup.update(rank, { type: 'started' });
+          sup.update(rank, { type: 'started' });
+          return bootEnded();
         case 'done':
           // The others learn what this rank sent them: a receive only it could serve then fails
           // once all of that has arrived, instead of hanging.
-          for (const [i, t] of threads.entries()) {
-            if (i === rank || t.hasExited) continue;
-            const peerDone: LauncherMessage = { type: 'peer-done', rank, sent: m.sentTo[i] ?? 0 };
-            t.worker.postMessage(peerDone);
-          }
+          thread.done = true;
+          finished.push({ rank, sentTo: m.sentTo });
           return sup.update(rank, { type: 'done', value: m.value, computeMs: m.computeMs, stats: m.stats });
         case 'failed':
           return sup.update(rank, { type: 'failed', error: m.error });
@@ -185,6 +250,7 @@ export class ThreadLauncher {
     thread.exited = new Promise<void>((resolve) =>
       worker.once('exit', (code) => {
         thread.hasExited = true;
+        bootEnded();
         sup.update(rank, {
           type: 'exited',
           // The exit code is the rank's errorcode, as abort(code)'s is.

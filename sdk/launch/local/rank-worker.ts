@@ -47,7 +47,9 @@ const released = new Promise<void>((resolve) => {
 
 port.on('message', (m: LauncherMessage) => {
   if (m.type === 'go') go();
-  if (m.type === 'peer-done') handle.endpoint.peerFinished(m.rank, m.sent);
+  if (m.type === 'peers-done') {
+    for (const [k, rank] of m.ranks.entries()) handle.endpoint.peerFinished(rank, m.sent[k] ?? 0);
+  }
   if (m.type === 'report') {
     post({ type: 'report', rank: data.rank, pending: pendingCallsOf(handle.endpoint) });
   }

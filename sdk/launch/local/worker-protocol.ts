@@ -59,5 +59,8 @@ export type LauncherMessage =
   | { type: 'report' }
   /** Every rank is up: run the job. Ranks start together, so no rank's clock runs while others still boot. */
   | { type: 'go' }
-  /** Rank `rank` returned from its job, having sent this rank `sent` data messages in all. */
-  | { type: 'peer-done'; rank: number; sent: number };
+  /**
+   * These ranks returned from their jobs; `sent[k]` is how many data messages `ranks[k]` sent this
+   * rank in all. Batched: one message per event-loop turn of the launcher, not one per peer.
+   */
+  | { type: 'peers-done'; ranks: number[]; sent: number[] };
