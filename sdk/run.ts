@@ -1,6 +1,7 @@
 import { checkOptions } from './base/check-options.js';
 import { describeValue } from './base/describe-value.js';
 import { UsageError } from './base/errors.js';
+import { LAMBDA_RESERVED_ENV_RULE, lambdaReservedEnvName } from './base/lambda-env.js';
 import type { JobArgs } from './jobs/define-job.js';
 import { resolveJob } from './launch/job-source.js';
 import type { Backend, JobStats, Launcher, OutputSink, Timings } from './launch/launcher.js';
@@ -43,8 +44,10 @@ export interface RunOptions {
    */
   optimize?: 'latency' | 'cost';
   /**
-   * Environment variables set in every rank's `process.env` (mpiexec `-x`), on `local` and `sqs`
-   * (where ranks otherwise see this process's environment); `aws` rejects it for now.
+   * Environment variables set in every rank's `process.env` (mpiexec `-x`), on every backend: on
+   * `local` and `sqs` over this process's environment, on `aws` over the rank function's, for the
+   * job's invocation only (a warm environment's next job does not see them). On `aws`, names
+   * Lambda reserves (`AWS_*`, `LAMBDA_*`, `_HANDLER`, `_X_AMZN_TRACE_ID`) and `TSMPI_*` are refused.
    */
   env?: Record<string, string>;
   /**
@@ -139,11 +142,14 @@ export function checkRunOptions(options: RunOptions): Required<Pick<RunOptions, 
   }
   if (options.env !== undefined) {
     checkEnv(options.env);
-    // Not carried to Lambda invocations yet: refuse rather than run ranks without the variables.
-    if (backend === 'aws' && Object.keys(options.env).length > 0) {
-      throw new UsageError(
-        '`env` (-x/--env) is not supported on the aws backend yet: set the variables in the job arguments, or run on local/sqs',
-      );
+    if (backend === 'aws') {
+      const reserved = Object.keys(options.env).filter(lambdaReservedEnvName);
+      if (reserved.length > 0) {
+        throw new UsageError(
+          `\`env\` (-x/--env) cannot set ${reserved.join(', ')} on the aws backend: ${LAMBDA_RESERVED_ENV_RULE}; ` +
+            'use another name, or pass the value in the job arguments',
+        );
+      }
     }
   }
   if (options.ranksPerNode !== undefined) checkRanksPerNode(options.ranksPerNode, ranks, backend);

@@ -33,7 +33,7 @@ export interface FanOutEvents {
  * the node's first rank and `ranksPerNode`, `plan` counts nodes, and `queues` are the nodes'.
  */
 export function fanOutEvents(o: {
-  req: Pick<LaunchRequest, 'ranks' | 'args' | 'timeoutMs' | 'optimize' | 'record'>;
+  req: Pick<LaunchRequest, 'ranks' | 'args' | 'timeoutMs' | 'optimize' | 'record' | 'env'>;
   jobId: string;
   job: RankJobRef;
   queuePrefix: string;
@@ -61,6 +61,7 @@ export function fanOutEvents(o: {
     ...(req.timeoutMs === undefined ? {} : { deadlineMs: launchedAt + req.timeoutMs }),
     ...(req.optimize === undefined ? {} : { optimize: req.optimize }),
     ...(req.record === undefined ? {} : { record: req.record }),
+    ...(req.env === undefined || Object.keys(req.env).length === 0 ? {} : { env: req.env }),
     ...perNode,
   });
   // Ranks derive their queue URLs from the control queue's: check that holds here.

@@ -46,7 +46,8 @@ const TIMERS = [
  * invocation (`foreign`); `process.exit()` throws a {@link RankExitError} instead of ending the
  * environment; `os.tmpdir()` is a fresh directory, removed afterwards; the timers it starts with
  * the global `setTimeout`/`setInterval`/`setImmediate` are cleared afterwards; the globals it
- * adds (string keys) are deleted afterwards.
+ * adds (string keys) are deleted afterwards; `env` (the job's `-x` variables) is set in
+ * `process.env` and the environment variables as they were are restored afterwards.
  *
  * Not fenced (a job can still reach them): timers from `node:timers` / `node:timers/promises`
  * (their late rejections are contained by the `StrayErrorGuard`), files written by absolute path
@@ -58,6 +59,8 @@ export function enterJobSandbox(o: {
   passThrough: boolean;
   /** Whether the caller is leftover work of an earlier invocation. */
   foreign?: () => boolean;
+  /** Variables set in `process.env` while the job runs (`-x` / `--env`). */
+  env?: Readonly<Record<string, string>>;
 }): JobSandbox {
   const capture = captureOutput(o.onLine, {
     passThrough: o.passThrough,
@@ -68,9 +71,11 @@ export function enterJobSandbox(o: {
     throw new RankExitError(o.rank, code);
   }) as typeof process.exit;
 
-  const hadTmpdir = Object.hasOwn(process.env, 'TMPDIR');
-  const savedTmpdir = process.env.TMPDIR;
+  // The environment as it was, restored on leave: the job's -x variables and whatever it set
+  // itself (TMPDIR included) are gone for the next invocation.
+  const savedEnv = { ...process.env };
   const tmp = mkdtempSync(join(tmpdir(), 'tsmpi-job-'));
+  Object.assign(process.env, o.env);
   process.env.TMPDIR = tmp;
 
   const globalKeys = new Set(Object.getOwnPropertyNames(globalThis));
@@ -114,8 +119,9 @@ export function enterJobSandbox(o: {
       capture.restore();
       process.exit = savedExit;
       for (const [name, original] of saved) g[name] = original;
-      if (hadTmpdir) process.env.TMPDIR = savedTmpdir;
-      else delete process.env.TMPDIR;
+      for (const name of Object.keys(process.env))
+        if (!Object.hasOwn(savedEnv, name)) delete process.env[name];
+      Object.assign(process.env, savedEnv);
       for (const key of Object.getOwnPropertyNames(globalThis)) {
         if (globalKeys.has(key)) continue;
         const d = Object.getOwnPropertyDescriptor(globalThis, key);

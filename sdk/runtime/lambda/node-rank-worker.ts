@@ -74,6 +74,7 @@ export async function runNodeRankWorker(jobApi: Readonly<Record<string, unknown>
     rank,
     onLine: (stream, line) => post({ type: 'output', stream, line }),
     passThrough: data.passThroughOutput,
+    ...(data.event.env === undefined ? {} : { env: data.event.env }),
   });
   const { sqs, s3 } = createSqsClients({
     ...(data.endpoint === undefined ? {} : { endpoint: data.endpoint }),

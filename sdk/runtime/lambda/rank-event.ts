@@ -6,6 +6,7 @@
 
 import { describeValue } from '../../base/describe-value.js';
 import { TsmpiError } from '../../base/errors.js';
+import { LAMBDA_RESERVED_ENV_RULE, lambdaReservedEnvName } from '../../base/lambda-env.js';
 import { jobObjectKey, jobQueueName } from '../../base/stack-contract.js';
 import type { JobArgs } from '../../jobs/define-job.js';
 
@@ -61,6 +62,8 @@ export interface RankEvent {
   ranksPerNode?: number;
   /** `--trace` / `--profile`: record events and return them in the report's stats. */
   record?: { profile: boolean };
+  /** `-x` / `--env`: variables set in `process.env` while the job runs (see `enterJobSandbox`). */
+  env?: Record<string, string>;
 }
 
 /** The event is malformed: the launcher and the deployed function disagree, or someone else invoked it. */
@@ -87,6 +90,7 @@ const KEYS = new Set([
   'optimize',
   'record',
   'ranksPerNode',
+  'env',
 ]);
 const PART = /^[A-Za-z0-9_-]+$/;
 /** Hashes are lowercase hex (16 from `resolveJob`, up to a full SHA-256). */
@@ -215,6 +219,19 @@ export function parseRankEvent(raw: unknown, queuePrefix: string): RankEvent {
   if (rec !== undefined && (rec === null || typeof rec !== 'object' || typeof rec.profile !== 'boolean'))
     fail('record', 'an object { profile: boolean }', e.record);
 
+  let env: Record<string, string> | undefined;
+  if (e.env !== undefined) {
+    const rule = 'an object of strings keyed by variable names';
+    if (e.env === null || typeof e.env !== 'object' || Array.isArray(e.env)) fail('env', rule, e.env);
+    for (const [name, value] of Object.entries(e.env)) {
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name) || typeof value !== 'string')
+        fail(`env.${name}`, rule, value);
+      if (lambdaReservedEnvName(name))
+        fail('env', `free of reserved names (${LAMBDA_RESERVED_ENV_RULE})`, name);
+    }
+    env = e.env as Record<string, string>;
+  }
+
   const out: RankEvent = {
     v: RANK_EVENT_VERSION,
     jobId,
@@ -232,6 +249,7 @@ export function parseRankEvent(raw: unknown, queuePrefix: string): RankEvent {
   if (e.optimize !== undefined) out.optimize = e.optimize as 'latency' | 'cost';
   if (rec !== undefined) out.record = { profile: rec.profile as boolean };
   if (perNode !== undefined) out.ranksPerNode = perNode;
+  if (env !== undefined) out.env = env;
   return out;
 }
 

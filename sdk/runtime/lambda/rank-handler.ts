@@ -217,6 +217,7 @@ export function createRankHandler(deps: RankHandlerDeps) {
       onLine: (stream, line) => reporter.output(stream, line),
       passThrough: deps.passThroughOutput ?? true,
       foreign: () => scope.isForeign(),
+      ...(event.env === undefined ? {} : { env: event.env }),
     });
     const end: InvocationEnd = { status: 'failed', abandoned: false };
     try {

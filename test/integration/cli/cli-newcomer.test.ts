@@ -267,10 +267,10 @@ describe('mpiexec conventions', () => {
     const unset = await cli(['run', job('env-and-output.ts'), '-n', '1', '-x', 'TSMPI_TEST_UNSET_VAR']);
     expect(unset.code).toBe(2);
     expect(unset.stderr).toContain('TSMPI_TEST_UNSET_VAR is not set here; give its value with -x');
-    // Not carried to Lambda yet: refused, not silently dropped.
-    const aws = await cli(['run', 'hello', '-n', '1', '--backend', 'aws', '-x', 'A=1']);
+    // Names Lambda reserves (region, credentials) would point the rank elsewhere: refused.
+    const aws = await cli(['run', 'hello', '-n', '1', '--backend', 'aws', '-x', 'AWS_REGION=eu-west-1']);
     expect(aws.code).toBe(2);
-    expect(aws.stderr).toContain('not supported on the aws backend yet');
+    expect(aws.stderr).toContain('cannot set AWS_REGION on the aws backend: Lambda reserves');
   });
 
   it('--timestamp-output and --tag-output prefix lines; --merge-stderr-to-stdout merges', async () => {

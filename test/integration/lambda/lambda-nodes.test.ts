@@ -62,6 +62,27 @@ describe('run(..., { backend: "aws", ranksPerNode }): a node of ranks per invoca
     await expectCleanEnd(from);
   });
 
+  it('sets -x variables in every rank of every node, one rank per invocation or several, and only for that job', async () => {
+    const job = `${LAMBDA_FIXTURES}env-in-rank.ts`;
+    for (const k of [1, 2]) {
+      const from = stack.lambda.invocations.length;
+      const env = { JOB_COLOR: 'blue', JOB_SIZE: `k${k}` };
+      const withEnv = await runAws(job, 3, k, { env }).p;
+      expect(withEnv.results).toEqual(Array(3).fill({ color: 'blue', size: `k${k}` }));
+      // The event carries them; the next job's ranks (warm environments, where the endpoint
+      // reuses them) see none of them.
+      await stack.lambda.idle();
+      expect(
+        stack.lambda.invocations
+          .slice(from)
+          .every((i) => (i.event as { env?: Record<string, string> }).env?.JOB_COLOR === 'blue'),
+      ).toBe(true);
+      const without = await runAws(job, 3, k).p;
+      expect(without.results).toEqual(Array(3).fill({ color: null, size: null }));
+      await expectCleanEnd(from);
+    }
+  });
+
   it('a receive only a returned rank could serve fails at once, within a node and across nodes', async () => {
     // Rank 0 (node 0) returns; rank 1 (node 0, same node) waits for a second message from it.
     // With --any, rank 1 waits on ANY_SOURCE: ranks 2 (node 1) and 0 must both be known returned.

@@ -23,6 +23,28 @@ describe('enterJobSandbox: what a job leaves in a warm environment is gone for t
     expect(existsSync(sandbox.tmp)).toBe(false);
   });
 
+  it("sets the job's -x variables while it runs; the environment as it was afterwards", () => {
+    process.env.TSMPI_SANDBOX_KEPT = 'before';
+    try {
+      sandbox = enterJobSandbox({
+        rank: 0,
+        onLine: () => {},
+        passThrough: false,
+        env: { JOB_COLOR: 'blue', TSMPI_SANDBOX_KEPT: 'overridden' },
+      });
+      expect(process.env.JOB_COLOR).toBe('blue');
+      expect(process.env.TSMPI_SANDBOX_KEPT).toBe('overridden');
+      process.env.SET_BY_THE_JOB = '1';
+      delete process.env.TSMPI_SANDBOX_KEPT;
+      sandbox.leave();
+      expect(process.env.JOB_COLOR).toBeUndefined();
+      expect(process.env.SET_BY_THE_JOB).toBeUndefined();
+      expect(process.env.TSMPI_SANDBOX_KEPT).toBe('before');
+    } finally {
+      delete process.env.TSMPI_SANDBOX_KEPT;
+    }
+  });
+
   it('clears the timers the job left running, and deletes the globals it added', async () => {
     const fired: string[] = [];
     sandbox = enterJobSandbox({ rank: 0, onLine: () => {}, passThrough: false });

@@ -45,6 +45,7 @@ describe('parseRankEvent', () => {
       deadlineMs: valid.launchedAt + 5000,
       spawn: { from: 2, to: 4 },
       optimize: 'cost',
+      env: { JOB_COLOR: 'blue', _LEADING: '' },
     };
     expect(parseRankEvent(full, PREFIX)).toEqual(full);
   });
@@ -53,6 +54,17 @@ describe('parseRankEvent', () => {
     ['not an object', 'x', /expected an object like/],
     ['another version', { ...valid, v: 2 }, /speaks version 1: deploy the stack again/],
     ['an unknown key (a typo)', { ...valid, rnak: 1 }, /unknown key `rnak`/],
+    [
+      'a variable that is not a string',
+      { ...valid, env: { A: 1 } },
+      /expected `env.A` to be an object of strings/,
+    ],
+    ['a name Lambda reserves', { ...valid, env: { AWS_REGION: 'x' } }, /`env` to be free of reserved names/],
+    [
+      "the stack's own settings",
+      { ...valid, env: { TSMPI_BUCKET: 'x' } },
+      /got `"TSMPI_BUCKET"`|TSMPI_BUCKET/,
+    ],
     [
       'a rank outside the job',
       { ...valid, rank: 4 },
