@@ -2,6 +2,17 @@ import type { CallEvent, FrameEvent, RankTrace } from './rank-trace.js';
 
 /** Numbers kept per frame: kind, time, peer, sequence, tag, bytes. */
 const FRAME_STRIDE = 6;
+/** Numbers kept per call: t0, ts, t1, peer, tag, bytes (NaN: absent). */
+const CALL_NUMS = 6;
+/** Strings kept per call, as indexes into the string table: name, comm, algorithm, site (-1: absent). */
+const CALL_STRS = 4;
+
+/** Doubles a column's capacity, keeping its contents. */
+function grown<A extends Float64Array | Int32Array>(a: A): A {
+  const b = new (a.constructor as new (n: number) => A)(a.length * 2);
+  b.set(a);
+  return b;
+}
 
 /** What a rank records: `trace` keeps every event for the timeline, `profile` adds call sites. */
 export interface RecorderOptions {
@@ -12,24 +23,28 @@ export interface RecorderOptions {
  * One rank's event recorder. Layers hold `Recorder | undefined` and test it once per event, so
  * a rank that does not trace pays one comparison per call site.
  *
- * Invariant: `calls` are in start order; an entry's `t1` is NaN until its call settles (set by
- * the call's completion), so a slice still open when the rank reports is closed at `jobEndMs`.
+ * Invariant: calls are in the order they were recorded (at the end of their synchronous part);
+ * a call's `t1` is NaN until it settles (`callSettled`), so a slice still open when the rank
+ * reports is closed at `jobEndMs`.
+ *
+ * Events are kept in typed-array columns, not as one object each: a traced job records a call and
+ * several frames per MPI call, and live objects made every young-generation GC copy them all
+ * (tracing cost +86% on a 2-rank allreduce loop, against +8% without them). They become event
+ * objects once, in `report()`.
  */
 export class Recorder {
   readonly rank: number;
   readonly sites: boolean;
-  readonly #calls: CallEvent[] = [];
-  /**
-   * Frames in columns, not objects: a rank sends and receives several frames per call, and
-   * keeping each as a live object made every young-generation GC copy them all (tracing cost
-   * +86% on a 2-rank allreduce loop). `#frameNums` holds FRAME_STRIDE numbers per frame,
-   * `#frameCtx` the index of its context in `#contexts`.
-   */
+  #callNums = new Float64Array(CALL_NUMS * 1024);
+  #callStrs = new Int32Array(CALL_STRS * 1024);
+  #callCount = 0;
+  /** FRAME_STRIDE numbers per frame; `#frameCtx`: its context's index in `#strings`. */
   #frameNums = new Float64Array(FRAME_STRIDE * 1024);
   #frameCtx = new Int32Array(1024);
   #frameCount = 0;
-  readonly #contexts: string[] = [];
-  readonly #contextIndex = new Map<string, number>();
+  /** Every distinct string the events name (calls, communicators, algorithms, sites). */
+  readonly #strings: string[] = [];
+  readonly #stringIndex = new Map<string, number>();
   #jobStart = Number.NaN;
   #jobEnd = Number.NaN;
   /** Encoded bytes sent so far: a call's bytes are the difference over its synchronous part. */
@@ -50,9 +65,75 @@ export class Recorder {
     this.#jobEnd = performance.now();
   }
 
-  /** Opens a call slice; the caller fills its end times. */
-  call(e: CallEvent): void {
-    this.#calls.push(e);
+  #intern(str: string | undefined): number {
+    if (str === undefined) return -1;
+    let i = this.#stringIndex.get(str);
+    if (i === undefined) {
+      i = this.#strings.push(str) - 1;
+      this.#stringIndex.set(str, i);
+    }
+    return i;
+  }
+
+  /**
+   * Records a call whose synchronous part is over (`e` is copied, not kept); returns its index
+   * for {@link callSettled} when it completes later (`e.t1` NaN).
+   */
+  call(e: CallEvent): number {
+    const i = this.#callCount++;
+    if (i * CALL_NUMS === this.#callNums.length) {
+      this.#callNums = grown(this.#callNums);
+      this.#callStrs = grown(this.#callStrs);
+    }
+    const o = i * CALL_NUMS;
+    const nums = this.#callNums;
+    nums[o] = e.t0;
+    nums[o + 1] = e.ts;
+    nums[o + 2] = e.t1;
+    nums[o + 3] = e.p ?? Number.NaN;
+    nums[o + 4] = e.tag ?? Number.NaN;
+    nums[o + 5] = e.b ?? Number.NaN;
+    const so = i * CALL_STRS;
+    const strs = this.#callStrs;
+    strs[so] = this.#intern(e.n);
+    strs[so + 1] = this.#intern(e.c);
+    strs[so + 2] = this.#intern(e.a);
+    strs[so + 3] = this.#intern(e.s);
+    return i;
+  }
+
+  /** Call `i` completed at `t1`; `bytes` is its size if the call did not know it when recorded. */
+  callSettled(i: number, t1: number, bytes?: number): void {
+    const o = i * CALL_NUMS;
+    this.#callNums[o + 2] = t1;
+    if (bytes !== undefined && Number.isNaN(this.#callNums[o + 5]!)) this.#callNums[o + 5] = bytes;
+  }
+
+  /** The calls as events, open ones closed at `end`. */
+  #callEvents(end: number): CallEvent[] {
+    const nums = this.#callNums;
+    const strs = this.#callStrs;
+    const out: CallEvent[] = new Array(this.#callCount);
+    for (let i = 0; i < this.#callCount; i++) {
+      const o = i * CALL_NUMS;
+      const so = i * CALL_STRS;
+      const ts = nums[o + 1]!;
+      const t1 = nums[o + 2]!;
+      const e: CallEvent = {
+        n: this.#strings[strs[so]!]!,
+        t0: nums[o]!,
+        ts,
+        t1: Number.isNaN(t1) ? Math.max(end, ts) : t1,
+      };
+      if (!Number.isNaN(nums[o + 3]!)) e.p = nums[o + 3]!;
+      if (!Number.isNaN(nums[o + 4]!)) e.tag = nums[o + 4]!;
+      if (!Number.isNaN(nums[o + 5]!)) e.b = nums[o + 5]!;
+      if (strs[so + 1]! >= 0) e.c = this.#strings[strs[so + 1]!]!;
+      if (strs[so + 2]! >= 0) e.a = this.#strings[strs[so + 2]!]!;
+      if (strs[so + 3]! >= 0) e.s = this.#strings[strs[so + 3]!]!;
+      out[i] = e;
+    }
+    return out;
   }
 
   frameSent(dst: number, seq: number, ctx: string, tag: number, bytes: number): void {
@@ -67,19 +148,10 @@ export class Recorder {
   #frame(kind: 0 | 1, peer: number, seq: number, ctx: string, tag: number, bytes: number): void {
     const i = this.#frameCount++;
     if (i === this.#frameCtx.length) {
-      const nums = new Float64Array(this.#frameNums.length * 2);
-      nums.set(this.#frameNums);
-      this.#frameNums = nums;
-      const ctxs = new Int32Array(this.#frameCtx.length * 2);
-      ctxs.set(this.#frameCtx);
-      this.#frameCtx = ctxs;
+      this.#frameNums = grown(this.#frameNums);
+      this.#frameCtx = grown(this.#frameCtx);
     }
-    let c = this.#contextIndex.get(ctx);
-    if (c === undefined) {
-      c = this.#contexts.push(ctx) - 1;
-      this.#contextIndex.set(ctx, c);
-    }
-    this.#frameCtx[i] = c;
+    this.#frameCtx[i] = this.#intern(ctx);
     const o = i * FRAME_STRIDE;
     const nums = this.#frameNums;
     nums[o] = kind;
@@ -101,7 +173,7 @@ export class Recorder {
         t: nums[o + 1]!,
         p: nums[o + 2]!,
         q: nums[o + 3]!,
-        c: this.#contexts[this.#frameCtx[i]!]!,
+        c: this.#strings[this.#frameCtx[i]!]!,
         tag: nums[o + 4]!,
         b: nums[o + 5]!,
       };
@@ -112,13 +184,12 @@ export class Recorder {
   /** Everything recorded, for the rank's final report. */
   report(): RankTrace {
     const end = Number.isNaN(this.#jobEnd) ? performance.now() : this.#jobEnd;
-    for (const c of this.#calls) if (Number.isNaN(c.t1)) c.t1 = Math.max(end, c.ts);
     return {
       rank: this.rank,
       timeOriginMs: performance.timeOrigin,
       jobStartMs: Number.isNaN(this.#jobStart) ? end : this.#jobStart,
       jobEndMs: end,
-      calls: this.#calls,
+      calls: this.#callEvents(end),
       frames: this.#frameEvents(),
     };
   }

@@ -163,26 +163,31 @@ function wrapComm(): void {
       let out: unknown;
       try {
         out = original.apply(this, args);
-      } finally {
+      } catch (err) {
+        // Thrown synchronously: the slice ends here.
         rec.inCall = false;
-        e.ts = performance.now();
+        e.ts = e.t1 = performance.now();
         rec.call(e);
+        throw err;
       }
+      rec.inCall = false;
+      e.ts = performance.now();
       if (t.log.last !== undefined) e.a = t.log.last;
       const buf = args.find(isTypedArray);
       const sent = rec.bytesSent - sentBefore;
       if (buf !== undefined) e.b = buf.byteLength;
       else if (sent > 0) e.b = sent;
-      if (out instanceof Promise) {
-        const settle = (v: unknown) => {
-          e.t1 = performance.now();
-          if (status !== undefined && e.b === undefined) e.b = status.count;
-          if (v instanceof Comm) adopt(t, v);
-        };
-        out.then(settle, settle);
-      } else {
+      if (!(out instanceof Promise)) {
         e.t1 = e.ts;
+        rec.call(e);
+        return out;
       }
+      const i = rec.call(e);
+      const settle = (v: unknown) => {
+        rec.callSettled(i, performance.now(), status?.count);
+        if (v instanceof Comm) adopt(t, v);
+      };
+      out.then(settle, settle);
       return out;
     };
   }
@@ -217,17 +222,22 @@ function wrapRequest(): void {
       let out: unknown;
       try {
         out = original.apply(this, args);
-      } finally {
+      } catch (err) {
         rec.inCall = false;
-        e.ts = performance.now();
+        e.ts = e.t1 = performance.now();
+        rec.call(e);
+        throw err;
+      }
+      rec.inCall = false;
+      e.ts = performance.now();
+      if (out instanceof Promise) {
+        const i = rec.call(e);
+        const settle = () => rec.callSettled(i, performance.now());
+        out.then(settle, settle);
+      } else {
+        e.t1 = e.ts;
         rec.call(e);
       }
-      if (out instanceof Promise) {
-        const settle = () => {
-          e.t1 = performance.now();
-        };
-        out.then(settle, settle);
-      } else e.t1 = e.ts;
       return out;
     };
   };

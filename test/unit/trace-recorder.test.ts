@@ -24,4 +24,46 @@ describe('Recorder frames (kept in columns, reported as events)', () => {
       Array.from({ length: n / 2 }, (_, j) => 2 * j * 10).reduce((a, b) => a + b, 0),
     );
   });
+
+  it('reports calls as recorded: optional fields only when given, settled ends and sizes, open ones closed at the job end', () => {
+    const rec = new Recorder(0);
+    rec.jobStarted();
+    const n = 1500;
+    const settled: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const e = { n: i % 2 === 0 ? 'allreduce' : 'recv', t0: i, ts: i + 0.5, t1: Number.NaN, c: 'w' };
+      const idx = rec.call(
+        i % 2 === 0 ? { ...e, a: '2-nomial', b: 8 } : { ...e, p: 1, tag: 7, s: 'job.ts:3' },
+      );
+      expect(idx).toBe(i);
+      // Every third call settles; the recv's size comes from its Status; the allreduce keeps its own.
+      if (i % 3 === 0) {
+        rec.callSettled(idx, i + 2, 64);
+        settled.push(i);
+      }
+    }
+    const done = rec.call({ n: 'barrier', t0: 5000, ts: 5001, t1: 5001 });
+    rec.jobEnded();
+    const { calls, jobEndMs } = rec.report();
+    expect(calls).toHaveLength(n + 1);
+    expect(calls[done]).toEqual({ n: 'barrier', t0: 5000, ts: 5001, t1: 5001 });
+    for (const [i, c] of calls.slice(0, n).entries()) {
+      const t1 = settled.includes(i) ? i + 2 : Math.max(jobEndMs, i + 0.5);
+      expect(c).toEqual(
+        i % 2 === 0
+          ? { n: 'allreduce', t0: i, ts: i + 0.5, t1, c: 'w', a: '2-nomial', b: 8 }
+          : {
+              n: 'recv',
+              t0: i,
+              ts: i + 0.5,
+              t1,
+              c: 'w',
+              p: 1,
+              tag: 7,
+              s: 'job.ts:3',
+              ...(i % 3 === 0 ? { b: 64 } : {}),
+            },
+      );
+    }
+  });
 });
