@@ -1,6 +1,6 @@
 // Tracing overhead on the local allreduce benchmark: the mean time of one small allreduce (max
 // over ranks) with recording off, with --trace, with --trace --profile (stack capture per call),
-// and, where /work/main/dist or TSMPI_BASELINE_DIST exists, a build without the hooks at all.
+// and, where TSMPI_BASELINE_DIST names the dist/ of an older build without the hooks, that build.
 // Modes alternate within each round; the median over rounds is reported. Prints a table and
 // writes bench/results/trace-overhead.json. Figures, never assertions.
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -16,10 +16,11 @@ const rounds = Number(process.env.ROUNDS ?? 5);
 const tmp = mkdtempSync(join(tmpdir(), 'tsmpi-trace-bench-'));
 
 const { run } = await import(pathToFileURL(join(here, '..', 'dist', 'sdk', 'index.js')).href);
-const baselineDir = process.env.TSMPI_BASELINE_DIST ?? '/work/main/dist';
-const baseline = existsSync(join(baselineDir, 'sdk', 'index.js'))
-  ? (await import(pathToFileURL(join(baselineDir, 'sdk', 'index.js')).href)).run
-  : undefined;
+const baselineDir = process.env.TSMPI_BASELINE_DIST;
+const baseline =
+  baselineDir !== undefined && existsSync(join(baselineDir, 'sdk', 'index.js'))
+    ? (await import(pathToFileURL(join(baselineDir, 'sdk', 'index.js')).href)).run
+    : undefined;
 
 const modes = {
   ...(baseline ? { 'no hooks (baseline build)': (o) => baseline(job, o) } : {}),
