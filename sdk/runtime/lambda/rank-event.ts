@@ -121,7 +121,10 @@ export function parseRankEvent(raw: unknown, queuePrefix: string): RankEvent {
   const e = raw as Record<string, unknown>;
   for (const key of Object.keys(e)) {
     if (!KEYS.has(key))
-      throw new RankEventError(`rank event: unknown key \`${key}\`; known keys: ${[...KEYS].join(', ')}`);
+      throw new RankEventError(
+        `rank event: unknown key \`${key}\`; known keys: ${[...KEYS].join(', ')}. A launcher newer than the ` +
+          'deployed rank function sends keys it does not know: deploy the stack again with `cdk deploy` from the same tsmpi-cloud version as the CLI',
+      );
   }
   if (e.v !== RANK_EVENT_VERSION) {
     throw new RankEventError(
