@@ -1,7 +1,7 @@
 import { checkOptions } from './base/check-options.js';
 import { describeValue } from './base/describe-value.js';
+import { ENV_NAME, LAMBDA_RESERVED_ENV_RULE, lambdaReservedEnvName } from './base/env-names.js';
 import { UsageError } from './base/errors.js';
-import { LAMBDA_RESERVED_ENV_RULE, lambdaReservedEnvName } from './base/lambda-env.js';
 import type { JobArgs } from './jobs/define-job.js';
 import { resolveJob } from './launch/job-source.js';
 import type { Backend, JobStats, Launcher, OutputSink, Timings } from './launch/launcher.js';
@@ -177,7 +177,7 @@ function checkEnv(env: unknown): void {
     );
   }
   for (const [name, value] of Object.entries(env)) {
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+    if (!ENV_NAME.test(name)) {
       throw new UsageError(
         `Expected \`env\` keys to be variable names (letters, digits, _), got ${describeValue(name)}`,
       );

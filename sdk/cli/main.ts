@@ -1,5 +1,6 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { ENV_NAME } from '../base/env-names.js';
 import { ERR_ABORTED, errorClassName, JobFailedError, UsageError } from '../base/errors.js';
 import { ENV } from '../base/stack-contract.js';
 import { BUILTIN_JOBS } from '../jobs/registry.js';
@@ -81,8 +82,6 @@ function parseTimeout(v: string | undefined): number | undefined {
   }
   return s * 1000;
 }
-
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** `-x VAR` (its value here) and `-x VAR=VALUE`, as mpiexec; later ones win. */
 function parseEnv(specs: string[], env: NodeJS.ProcessEnv): Record<string, string> {

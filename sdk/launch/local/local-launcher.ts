@@ -141,9 +141,9 @@ export class ThreadLauncher {
           tTeardown = performance.now();
           for (const t of threads) if (!t.hasExited) void t.worker.terminate();
           // Ranks not yet spawned never will be: nothing of theirs to wait for.
-          const unspawned = threads.length;
+          const firstUnspawned = threads.length;
           nextRank = req.ranks;
-          for (let rank = unspawned; rank < req.ranks; rank++) sup.update(rank, { type: 'exited' });
+          for (let rank = firstUnspawned; rank < req.ranks; rank++) sup.update(rank, { type: 'exited' });
         },
         teardown: async () => {
           tTeardown ??= performance.now();

@@ -5,8 +5,8 @@
  */
 
 import { describeValue } from '../../base/describe-value.js';
+import { ENV_NAME, LAMBDA_RESERVED_ENV_RULE, lambdaReservedEnvName } from '../../base/env-names.js';
 import { TsmpiError } from '../../base/errors.js';
-import { LAMBDA_RESERVED_ENV_RULE, lambdaReservedEnvName } from '../../base/lambda-env.js';
 import { jobObjectKey, jobQueueName } from '../../base/stack-contract.js';
 import type { JobArgs } from '../../jobs/define-job.js';
 
@@ -227,8 +227,7 @@ export function parseRankEvent(raw: unknown, queuePrefix: string): RankEvent {
     const rule = 'an object of strings keyed by variable names';
     if (e.env === null || typeof e.env !== 'object' || Array.isArray(e.env)) fail('env', rule, e.env);
     for (const [name, value] of Object.entries(e.env)) {
-      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name) || typeof value !== 'string')
-        fail(`env.${name}`, rule, value);
+      if (!ENV_NAME.test(name) || typeof value !== 'string') fail(`env.${name}`, rule, value);
       if (lambdaReservedEnvName(name))
         fail('env', `free of reserved names (${LAMBDA_RESERVED_ENV_RULE})`, name);
     }

@@ -1,3 +1,6 @@
+/** A name `-x` / `run({ env })` accepts for an environment variable: letters, digits and `_`, not starting with a digit. */
+export const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
 /**
  * Environment variables a job may not set in a Lambda rank (`-x` / `run({ env })` on the aws
  * backend). Lambda reserves `_HANDLER`, `_X_AMZN_TRACE_ID`, `AWS_*` (region, credentials, the
