@@ -33,7 +33,7 @@ describe('a rank on the Lambda stand-in, in one warm environment', () => {
   }, 60_000);
 
   /** Runs a job file on one rank; resolves with its --json result and how long the CLI took. */
-  async function run(job: string) {
+  async function run(job: string, extra: string[] = []) {
     const t0 = Date.now();
     const r = await cli(
       [
@@ -48,6 +48,7 @@ describe('a rank on the Lambda stand-in, in one warm environment', () => {
         '--endpoint',
         s!.proxy.endpoint,
         '--json',
+        ...extra,
       ],
       { env: s!.launcherEnv },
     );
@@ -87,6 +88,24 @@ describe('a rank on the Lambda stand-in, in one warm environment', () => {
       expect(await leftovers()).toEqual({ queues: [], objects: [] });
     },
     JOB_LIMIT_MS,
+  );
+
+  it(
+    'sets -x variables for that job only: the next job in the same warm environment sees none',
+    async (ctx) => {
+      if (skip !== undefined) ctx.skip(skip);
+      const withEnv = await run('reads-env.ts', ['-x', 'JOB_COLOR=blue']);
+      expect(withEnv.code, withEnv.stderr.slice(-3000)).toBe(0);
+      expect(withEnv.out.result).toEqual({ color: 'blue' });
+      await s!.lambda.idle();
+      await s!.lambda.warm();
+      const without = await run('reads-env.ts');
+      expect(without.code, without.stderr.slice(-3000)).toBe(0);
+      expect(without.out.result).toEqual({ color: null });
+      expect(s!.lambda.invocations.at(-1)?.cold).toBe(false);
+      expect(await leftovers()).toEqual({ queues: [], objects: [] });
+    },
+    2 * JOB_LIMIT_MS,
   );
 
   it(
