@@ -9,7 +9,8 @@
 // and K = 2, 6, 8 (nodes: shared-memory rings inside, one queue and one router per node); every
 // collective called a few times after a warm-up, SQS calls of all ranks and routers counted
 // (SendMessageBatch + ReceiveMessage + DeleteMessageBatch), divided by the calls. The ranks pick
-// their algorithms as on the sqs backend (the cost model, `latency`; the same with `cost`).
+// their algorithms as on the sqs backend (the cost model: `balanced`, the default; then `latency`
+// and `cost`).
 // `--launcher` also runs `run({ backend: 'sqs', ranksPerNode: 8 })` with 64 worker threads once
 // and reports its queues and calls.
 //
@@ -30,9 +31,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildApp } from 'fauxqs';
-import { better, choose } from '../dist/sdk/collectives/choose.js';
+import { OPTIMIZE_VALUES } from '../dist/sdk/collectives/choose.js';
 import { SQS_PROFILE } from '../dist/sdk/collectives/transport-profile.js';
-import { predictTwoLevel } from '../dist/sdk/collectives/two-level-model.js';
+import { modelPick } from '../dist/sdk/collectives/two-level-model.js';
 import { SUM } from '../dist/sdk/index.js';
 import { planFanOut } from '../dist/sdk/launch/lambda/fan-out-model.js';
 import { openRank } from '../dist/sdk/runtime/run-rank.js';
@@ -64,20 +65,13 @@ const OPS = {
 const out = { model: [], measured: [], launcher: null, startup: [] };
 
 // ---------------------------------------------------------------- the model
-/** What a rank's selection does (select-algorithm.ts): flat, or two levels if the model finds it better. */
+/** What a rank's selection does (select-algorithm.ts): the model's pick over flat and two-level ways. */
 function modelled(collective, size, k, optimize) {
   const shape = { collective, size, bytes: 8 };
-  const flat = choose(SQS_PROFILE, shape, optimize).chosen;
   const plan = new NodePlan(size, k);
-  if (k <= 1 || plan.nodes <= 1) return { ...flat, interHops: flat.hops };
-  const two = predictTwoLevel(
-    SQS_PROFILE,
-    shape,
-    { nodes: plan.nodes, perNode: plan.ranksPerNode },
-    optimize,
-  );
-  const twoWins = better(two, flat, optimize) < 0;
-  return twoWins ? two : { ...flat, interHops: flat.hops };
+  const layout = k <= 1 || plan.nodes <= 1 ? undefined : { nodes: plan.nodes, perNode: plan.ranksPerNode };
+  const p = modelPick(SQS_PROFILE, shape, layout, optimize);
+  return { ...p, interHops: p.interHops ?? p.hops };
 }
 
 const f1 = (x) => (x >= 100 ? x.toFixed(0) : x.toFixed(1));
@@ -89,7 +83,7 @@ for (const size of [64, 1000]) {
   for (const k of KS) {
     const queues = new NodePlan(size, k).nodes;
     for (const collective of COLLECTIVES) {
-      for (const optimize of ['latency', 'cost']) {
+      for (const optimize of OPTIMIZE_VALUES) {
         const p = modelled(collective, size, k, optimize);
         out.model.push({
           ranks: size,
@@ -197,7 +191,7 @@ if (MEASURE || LAUNCHER) {
       console.log(
         `${'K'.padStart(2)} ${'queues'.padStart(6)} ${'optimize'.padEnd(8)} ${'collective'.padEnd(9)} ${'sends'.padStart(6)} ${'recv'.padStart(6)} ${'del'.padStart(6)} ${'total'.padStart(7)}`,
       );
-      for (const optimize of ['latency', 'cost']) {
+      for (const optimize of OPTIMIZE_VALUES) {
         for (const k of KS) {
           for (const r of await measureWorld({ ...fx, s3: undefined }, 64, k, optimize)) {
             out.measured.push(r);

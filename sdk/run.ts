@@ -2,6 +2,7 @@ import { checkOptions } from './base/check-options.js';
 import { describeValue } from './base/describe-value.js';
 import { ENV_NAME, LAMBDA_RESERVED_ENV_RULE, lambdaReservedEnvName } from './base/env-names.js';
 import { UsageError } from './base/errors.js';
+import { OPTIMIZE_VALUES, type Optimize } from './collectives/choose.js';
 import type { JobArgs } from './jobs/define-job.js';
 import { resolveJob } from './launch/job-source.js';
 import type { Backend, JobStats, Launcher, OutputSink, Timings } from './launch/launcher.js';
@@ -42,7 +43,7 @@ export interface RunOptions {
    * How collective algorithms are chosen by the cost model: the fastest (`latency`, the default
    * over SQS) or the cheapest in requests (`cost`). Unset on `local`: fixed binomial trees.
    */
-  optimize?: 'latency' | 'cost';
+  optimize?: Optimize;
   /**
    * Environment variables set in every rank's `process.env` (mpiexec `-x`), on every backend: on
    * `local` and `sqs` over this process's environment, on `aws` over the rank function's, for the
@@ -135,9 +136,9 @@ export function checkRunOptions(options: RunOptions): Required<Pick<RunOptions, 
       `Expected \`profile\` to be true (the MPI profile) or an AWS profile name, got ${describeValue(options.profile)}`,
     );
   }
-  if (options.optimize !== undefined && options.optimize !== 'latency' && options.optimize !== 'cost') {
+  if (options.optimize !== undefined && !OPTIMIZE_VALUES.includes(options.optimize)) {
     throw new UsageError(
-      `Expected \`optimize\` to be 'latency' or 'cost', got ${describeValue(options.optimize)}`,
+      `Expected \`optimize\` to be 'balanced', 'latency' or 'cost', got ${describeValue(options.optimize)}`,
     );
   }
   if (options.env !== undefined) {

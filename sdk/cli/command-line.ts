@@ -97,9 +97,9 @@ export const OPTIONS: readonly OptionSpec[] = [
   {
     name: 'optimize',
     type: 'string',
-    value: 'latency|cost',
+    value: 'balanced|latency|cost',
     commands: ['run'],
-    help: 'how the cost model picks collective algorithms: fastest (default over SQS) or fewest billed requests; the choices appear in --json stats',
+    help: 'how the cost model picks collective algorithms over SQS: balanced (default: the fastest, unless one at most 25% slower needs at most half the billed requests), latency (the fastest) or cost (the fewest billed requests); the choices appear in --json stats',
   },
   {
     name: 'trace',

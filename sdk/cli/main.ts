@@ -3,6 +3,7 @@ import { availableParallelism } from 'node:os';
 import { ENV_NAME } from '../base/env-names.js';
 import { ERR_ABORTED, errorClassName, JobFailedError, UsageError } from '../base/errors.js';
 import { ENV } from '../base/stack-contract.js';
+import { OPTIMIZE_VALUES, type Optimize } from '../collectives/choose.js';
 import { BUILTIN_JOBS } from '../jobs/registry.js';
 import type { Backend } from '../launch/launcher.js';
 import type { MpiProfile } from '../launch/trace/mpi-profile.js';
@@ -280,10 +281,12 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     if (perNode !== undefined) options.ranksPerNode = perNode;
     const optimize = str('optimize');
     if (optimize !== undefined) {
-      if (optimize !== 'latency' && optimize !== 'cost') {
-        throw new UsageError(`Expected --optimize to be latency or cost, got \`${optimize}\``);
+      if (!OPTIMIZE_VALUES.includes(optimize as Optimize)) {
+        throw new UsageError(
+          `Expected --optimize to be balanced, latency or cost, got \`${optimize}\`: balanced (the default) is the fastest algorithm unless one at most 25% slower costs at most half as much`,
+        );
       }
-      options.optimize = optimize;
+      options.optimize = optimize as Optimize;
     }
     const ac = new AbortController();
     options.signal = ac.signal;

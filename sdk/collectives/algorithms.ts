@@ -12,7 +12,16 @@ import { reduce } from './reduce.js';
 import { allreduceReduceScatterAllgather, isSegmentable } from './reduce-scatter-allgather.js';
 import { scanBoth } from './scan.js';
 import { scatter } from './scatter.js';
-import { allreduceTwoLevel, barrierTwoLevel, bcastTwoLevel, reduceTwoLevel } from './two-level.js';
+import {
+  allreduceTwoLevel,
+  allreduceTwoLevelDirect,
+  barrierTwoLevel,
+  barrierTwoLevelDirect,
+  bcastDirect,
+  bcastTwoLevel,
+  NOTHING_OP,
+  reduceTwoLevel,
+} from './two-level.js';
 
 export type CollectiveName =
   | 'bcast'
@@ -56,7 +65,10 @@ export const COLLECTIVES: readonly CollectiveName[] = [
  * - `tree`: barrier as empty reduce (radix) + bcast (radix2).
  * - `prefix`: Hillis–Steele scan with k ports.
  * - `two-level` (bcast, reduce, allreduce, barrier; chosen by the cost model where ranks share
- *   nodes, not an override): flat inside each node, `inter` across one leader per node.
+ *   nodes, not an override): flat inside each node, `inter` across one leader per node. With
+ *   `down: 'direct'` the result goes from the root straight to every rank (one batch per node's
+ *   queue): bcast has no other stage; allreduce and barrier first reduce in two levels, `inter`
+ *   being then the leaders' reduce.
  */
 export type AlgorithmName =
   | 'linear'
@@ -79,6 +91,11 @@ export interface AlgorithmSpec {
   readonly radix2?: number;
   /** `two-level`: the algorithm between the nodes' leaders. */
   readonly inter?: AlgorithmSpec;
+  /**
+   * `two-level`: how the result reaches the ranks. Unset: across the leaders, then inside each
+   * node. `direct`: from the root to every rank at once (see `two-level.ts`).
+   */
+  readonly down?: 'direct';
 }
 
 /** Which algorithms each collective has. */
@@ -153,6 +170,10 @@ export function describeAlgorithm(spec: AlgorithmSpec, size: number): string {
       return `${s.name}(${shape(k, size, false)})`;
     case 'two-level':
       // The leaders' algorithm is labelled at its own size by whoever knows the node count.
+      if (s.down === 'direct')
+        return s.inter === undefined
+          ? 'flat, one batch per node'
+          : `two-level(node: flat; leaders: reduce ${s.inter.name}; result: flat, one batch per node)`;
       return `two-level(node: flat; leaders: ${s.inter === undefined ? 'default' : s.inter.name})`;
   }
 }
@@ -185,6 +206,7 @@ export function runBcast(
 ): Promise<Uint8Array> {
   switch (spec.name) {
     case 'two-level':
+      if (spec.down === 'direct') return bcastDirect(ctx, bytes, root);
       if (ctx.nodes !== undefined)
         return bcastTwoLevel(ctx, ctx.nodes, bytes, root, (c, b, r) => runBcast(c, interOf(spec), b, r));
       return runBcast(ctx, interOf(spec), bytes, root);
@@ -223,9 +245,18 @@ export function runAllreduce(
 ): Promise<unknown> {
   switch (spec.name) {
     case 'two-level':
+      if (ctx.nodes !== undefined && spec.down === 'direct')
+        return allreduceTwoLevelDirect(ctx, ctx.nodes, value, op, (c, v, r) =>
+          runReduce(c, interOf(spec), v, op, r),
+        );
       if (ctx.nodes !== undefined)
         return allreduceTwoLevel(ctx, ctx.nodes, value, op, (c, v) => runAllreduce(c, interOf(spec), v, op));
-      return runAllreduce(ctx, interOf(spec), value, op);
+      return runAllreduce(
+        ctx,
+        spec.down === 'direct' ? { name: 'recursive', radix: 2 } : interOf(spec),
+        value,
+        op,
+      );
     case 'linear':
       return naive.allreduce(ctx, value, op);
     case 'reduce-bcast':
@@ -292,9 +323,13 @@ export function runAlltoall(
 export function runBarrier(ctx: CollectiveContext, spec: AlgorithmSpec): Promise<void> {
   switch (spec.name) {
     case 'two-level':
+      if (ctx.nodes !== undefined && spec.down === 'direct')
+        return barrierTwoLevelDirect(ctx, ctx.nodes, (c, v, r) =>
+          runReduce(c, interOf(spec), v, NOTHING_OP, r),
+        );
       if (ctx.nodes !== undefined)
         return barrierTwoLevel(ctx, ctx.nodes, (c) => runBarrier(c, interOf(spec)));
-      return runBarrier(ctx, interOf(spec));
+      return runBarrier(ctx, spec.down === 'direct' ? { name: 'dissemination', radix: 2 } : interOf(spec));
     case 'linear':
       return naive.barrier(ctx);
     case 'tree':

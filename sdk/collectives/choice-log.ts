@@ -2,7 +2,7 @@ import type { AlgorithmSpec, CollectiveName } from './algorithms.js';
 import type { Prediction } from './predict.js';
 
 /** How an algorithm was picked: by the model (`latency`/`cost`), set by the user, or fixed tuning. */
-export type SelectedBy = 'latency' | 'cost' | 'override' | 'fixed' | 'naive';
+export type SelectedBy = 'balanced' | 'latency' | 'cost' | 'override' | 'fixed' | 'naive';
 
 /** One kind of collective call on one rank: which algorithm ran, what the model predicted, how often. */
 export interface CollectiveRecord {

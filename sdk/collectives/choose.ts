@@ -4,8 +4,25 @@ import { fingerprint, ModelCache } from './model-cache.js';
 import { type Prediction, predict } from './predict.js';
 import type { TransportProfile } from './transport-profile.js';
 
-/** What the model minimizes: the call's time (`latency`) or its money (`cost`). */
-export type Optimize = 'latency' | 'cost';
+/**
+ * What the model minimizes: the call's time (`latency`), its money (`cost`), or its time unless
+ * a call at most `BALANCED_SLACK` slower costs at most `BALANCED_SAVING` of the fastest's money
+ * (`balanced`, the default over SQS).
+ */
+export type Optimize = 'latency' | 'cost' | 'balanced';
+
+/** The objectives, for checks and help. */
+export const OPTIMIZE_VALUES: readonly Optimize[] = ['balanced', 'latency', 'cost'];
+
+/**
+ * `balanced` trades at most 25% more time for at least 2× less money. The fastest allreduce
+ * between n ranks (or node leaders) over SQS is often a one-hop exchange, a message per pair;
+ * reducing to one rank and sending the result back takes a hop more for n/2 times fewer
+ * messages: at 64 ranks, 8 per node, 23% more time for 3× fewer requests.
+ */
+export const BALANCED_SLACK = 0.25;
+/** See `BALANCED_SLACK`: a `balanced` pick other than the fastest costs at most this share of it. */
+export const BALANCED_SAVING = 0.5;
 
 /** The model's pick for one call. */
 export interface Choice {
@@ -66,7 +83,7 @@ export function candidates(shape: CallShape): AlgorithmSpec[] {
 const TIE = 0.02;
 
 /** Orders two predictions as `choose` does: negative when `a` is the better under `optimize`. */
-export function better(a: Prediction, b: Prediction, optimize: Optimize): number {
+export function better(a: Prediction, b: Prediction, optimize: 'latency' | 'cost'): number {
   const [pa, pb, sa, sb] =
     optimize === 'latency' ? [a.timeMs, b.timeMs, a.usd, b.usd] : [a.usd, b.usd, a.timeMs, b.timeMs];
   if (Math.abs(pa - pb) > TIE * Math.max(pa, pb)) return pa - pb;
@@ -76,9 +93,27 @@ export function better(a: Prediction, b: Prediction, optimize: Optimize): number
 }
 
 /**
- * Picks the algorithm for a call: the fastest (`latency`) or the cheapest (`cost`); near-ties
- * (2%) go to the other criterion, then to fewer hops, then by name — so every rank, given the
- * same shape, picks the same algorithm.
+ * `predictions` best first under `optimize`. `latency` and `cost` order by `better`; `balanced`
+ * puts first, by `cost`, those at most `BALANCED_SLACK` slower than the fastest and at most
+ * `BALANCED_SAVING` of its USD, then the rest by `latency` (the fastest first when none is).
+ * Deterministic: every rank given the same predictions orders them alike.
+ */
+export function rank(predictions: readonly Prediction[], optimize: Optimize): Prediction[] {
+  if (optimize !== 'balanced') return [...predictions].sort((a, b) => better(a, b, optimize));
+  const byTime = [...predictions].sort((a, b) => better(a, b, 'latency'));
+  const fastest = byTime[0];
+  if (fastest === undefined) return byTime;
+  const worth = (p: Prediction) =>
+    p.timeMs <= fastest.timeMs * (1 + BALANCED_SLACK) && p.usd <= fastest.usd * BALANCED_SAVING;
+  const traded = byTime.filter(worth).sort((a, b) => better(a, b, 'cost'));
+  return [...traded, ...byTime.filter((p) => !worth(p))];
+}
+
+/**
+ * Picks the algorithm for a call: the fastest (`latency`), the cheapest (`cost`), or the fastest
+ * unless one at most 25% slower costs at most half as much, then the cheapest such (`balanced`); near-ties (2%) go to the other
+ * criterion, then to fewer hops, then by name — so every rank, given the same shape, picks the
+ * same algorithm.
  *
  * @example
  * choose(SQS_PROFILE, { collective: 'allreduce', size: 64, bytes: 8 }, 'latency').chosen.label;
@@ -86,9 +121,10 @@ export function better(a: Prediction, b: Prediction, optimize: Optimize): number
 export function choose(profile: TransportProfile, shape: CallShape, optimize: Optimize): Choice {
   const key = `${fingerprint(profile)}#${shapeKey(fullShape(shape))}#${optimize}`;
   return choiceCache.get(key, () => {
-    const ranked = candidates(shape)
-      .map((c) => predict(profile, shape, c))
-      .sort((a, b) => better(a, b, optimize));
+    const ranked = rank(
+      candidates(shape).map((c) => predict(profile, shape, c)),
+      optimize,
+    );
     return { chosen: ranked[0]!, ranked };
   });
 }

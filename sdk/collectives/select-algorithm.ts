@@ -7,13 +7,12 @@ import {
 } from './algorithms.js';
 import { sizeClass } from './call-shape.js';
 import type { ChoiceLog, SelectedBy } from './choice-log.js';
-import { better, choose } from './choose.js';
 import type { ReduceOp } from './collective-context.js';
 import type { CollectiveTuning } from './collective-tuning.js';
 import { hasSharedNodes, type NodeGroups } from './node-groups.js';
 import { type Prediction, predict } from './predict.js';
 import { isSegmentable } from './reduce-scatter-allgather.js';
-import { predictTwoLevel, TWO_LEVEL_COLLECTIVES } from './two-level-model.js';
+import { modelPick } from './two-level-model.js';
 
 /** What one call knows beyond its collective and payload size: its reduction, operand and root. */
 export interface CallShape {
@@ -86,22 +85,13 @@ export function selectAlgorithm(
     by = 'override';
     prediction = predict(tuning.profile, shape, spec);
   } else if (tuning.optimize !== null) {
-    prediction = choose(tuning.profile, shape, tuning.optimize).chosen;
     // Where ranks share nodes, the model also weighs running in two levels (the same on every
     // rank: the node groups come from the transport's layout, alike everywhere).
-    if (
-      hasSharedNodes(nodes) &&
-      TWO_LEVEL_COLLECTIVES.has(collective) &&
-      (shape.commute || nodes.contiguous)
-    ) {
-      const two = predictTwoLevel(
-        tuning.profile,
-        shape,
-        { nodes: nodes.members.length, perNode: nodes.maxPerNode },
-        tuning.optimize,
-      );
-      if (better(two, prediction, tuning.optimize) < 0) prediction = two;
-    }
+    const layout =
+      hasSharedNodes(nodes) && (shape.commute || nodes.contiguous)
+        ? { nodes: nodes.members.length, perNode: nodes.maxPerNode }
+        : undefined;
+    prediction = modelPick(tuning.profile, shape, layout, tuning.optimize);
     spec = prediction.algorithm;
     by = tuning.optimize;
   } else {

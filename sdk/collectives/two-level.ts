@@ -14,7 +14,9 @@ import { reduce, reduceToTreeRoot } from './reduce.js';
  */
 
 const EMPTY = new Uint8Array(0);
-const NOTHING: ReduceOp = { combine: () => null, commute: true };
+/** The reduction of a barrier: nothing to combine. */
+export const NOTHING_OP: ReduceOp = { combine: () => null, commute: true };
+const NOTHING = NOTHING_OP;
 
 /** `ctx` restricted to `members` (ranks of `ctx`), numbered by their position there. */
 function subContext(ctx: CollectiveContext, members: readonly number[], radix: number): CollectiveContext {
@@ -123,4 +125,49 @@ export async function barrierTwoLevel(
   await reduceToTreeRoot(l.node, null, NOTHING, l.leader);
   if (l.leaders !== undefined) await inter(l.leaders);
   await bcast(l.node, l.node.rank === l.leader ? EMPTY : null, l.leader);
+}
+
+/** `ctx` with a flat tree: the root sends to every other rank itself. */
+function flatWorld(ctx: CollectiveContext): CollectiveContext {
+  return { ...ctx, radix: Math.max(2, ctx.size) };
+}
+
+/**
+ * Bcast straight from the root to every rank. The root sends in one synchronous loop, so what it
+ * sends to the ranks of one node leaves in one batch to that node's queue (`SqsSender` gathers a
+ * turn's sends to one queue), and the node's receiver hands each rank its copy: one hop across
+ * nodes, none inside them, a send call per node.
+ */
+export function bcastDirect(
+  ctx: CollectiveContext,
+  bytes: Uint8Array | null,
+  root: number,
+): Promise<Uint8Array> {
+  return bcast(flatWorld(ctx), bytes, root);
+}
+
+/**
+ * Allreduce: reduce in two levels to rank 0 (inside each node, then across the leaders with
+ * `inter`), then rank 0 sends the result straight to every rank (`bcastDirect`).
+ */
+export async function allreduceTwoLevelDirect(
+  ctx: CollectiveContext,
+  g: NodeGroups,
+  value: unknown,
+  op: ReduceOp,
+  inter: InterReduce,
+): Promise<unknown> {
+  const acc = await reduceTwoLevel(ctx, g, value, op, 0, inter);
+  const bytes = await bcastDirect(ctx, ctx.rank === 0 ? ctx.encode(acc) : null, 0);
+  return ctx.rank === 0 ? acc : ctx.decode(bytes);
+}
+
+/** Barrier: an empty reduce in two levels to rank 0, which then releases every rank directly. */
+export async function barrierTwoLevelDirect(
+  ctx: CollectiveContext,
+  g: NodeGroups,
+  inter: InterReduce,
+): Promise<void> {
+  await reduceTwoLevel(ctx, g, null, NOTHING, 0, inter);
+  await bcastDirect(ctx, ctx.rank === 0 ? EMPTY : null, 0);
 }

@@ -7,6 +7,7 @@ import {
   COLLECTIVES,
   type CollectiveName,
 } from '../collectives/algorithms.js';
+import { OPTIMIZE_VALUES } from '../collectives/choose.js';
 import {
   type CollectiveTuning,
   DEFAULT_TUNING,
@@ -70,10 +71,10 @@ export function updateTuning(current: CollectiveTuning, t: TuningUpdate): Collec
       `setTuning: expected \`allreduce\` to be 'recursive-doubling' or 'reduce-bcast', got ${describeValue(t.allreduce)}`,
     );
   }
-  if (t.optimize !== undefined && t.optimize !== null && t.optimize !== 'latency' && t.optimize !== 'cost') {
+  if (t.optimize !== undefined && t.optimize !== null && !OPTIMIZE_VALUES.includes(t.optimize)) {
     throw new MPIError(
       ERR_ARG,
-      `setTuning: expected \`optimize\` to be 'latency', 'cost' or null, got ${describeValue(t.optimize)}`,
+      `setTuning: expected \`optimize\` to be 'balanced', 'latency', 'cost' or null, got ${describeValue(t.optimize)}`,
     );
   }
   if (

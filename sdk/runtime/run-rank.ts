@@ -24,7 +24,7 @@ export interface RankStats {
 
 /** How a rank's collectives are chosen, from the run's options. */
 export interface RankOptions {
-  /** `--optimize`: the cost model picks the fastest (`latency`) or cheapest (`cost`) algorithms. */
+  /** `--optimize`: how the cost model picks algorithms (`balanced` when unset over SQS). */
   optimize?: Optimize;
   /** Latency injected into the transport's calls (benchmarks): the model then assumes it too. */
   latency?: { p50Ms: number; p99Ms: number };
@@ -66,7 +66,7 @@ export function defaultTuning(
     return {
       radix: Math.max(2, Math.min(size, 8)),
       allreduce: 'reduce-bcast',
-      optimize: options.optimize ?? 'latency',
+      optimize: options.optimize ?? 'balanced',
       profile,
     };
   }

@@ -1,4 +1,5 @@
 import type { RankErrorInfo } from '../../base/rank-error-info.js';
+import type { Optimize } from '../../collectives/choose.js';
 import type { JobArgs } from '../../jobs/define-job.js';
 import type { PendingCallInfo } from '../../runtime/pending-calls.js';
 import type { RankStats } from '../../runtime/run-rank.js';
@@ -12,7 +13,7 @@ export interface RankWorkerData {
   args: JobArgs;
   transport: TransportSpec;
   /** `--optimize`: how the rank's cost model picks collective algorithms. */
-  optimize?: 'latency' | 'cost';
+  optimize?: Optimize;
   /** `--trace` / `--profile`: record events and send them back in the `done` stats. */
   record?: { profile: boolean };
 }

@@ -8,6 +8,7 @@ import { describeValue } from '../../base/describe-value.js';
 import { ENV_NAME, LAMBDA_RESERVED_ENV_RULE, lambdaReservedEnvName } from '../../base/env-names.js';
 import { TsmpiError } from '../../base/errors.js';
 import { jobObjectKey, jobQueueName } from '../../base/stack-contract.js';
+import { OPTIMIZE_VALUES, type Optimize } from '../../collectives/choose.js';
 import type { JobArgs } from '../../jobs/define-job.js';
 
 /** The event version this runtime speaks. A launcher of another version is told to redeploy. */
@@ -52,7 +53,7 @@ export interface RankEvent {
    */
   spawn?: { from: number; to: number };
   /** `--optimize`: how the ranks' cost model picks collective algorithms. */
-  optimize?: 'latency' | 'cost';
+  optimize?: Optimize;
   /**
    * Several ranks per invocation (a node, see `NodePlan`): this invocation runs ranks
    * `rank .. rank + ranksOn(node) - 1` (`rank` is the node's first, a multiple of this), one
@@ -216,8 +217,8 @@ export function parseRankEvent(raw: unknown, queuePrefix: string): RankEvent {
     spawn = { from, to };
   }
 
-  if (e.optimize !== undefined && e.optimize !== 'latency' && e.optimize !== 'cost')
-    fail('optimize', "'latency' or 'cost'", e.optimize);
+  if (e.optimize !== undefined && !OPTIMIZE_VALUES.includes(e.optimize as Optimize))
+    fail('optimize', "'balanced', 'latency' or 'cost'", e.optimize);
   const rec = e.record as { profile?: unknown } | null | undefined;
   if (rec !== undefined && (rec === null || typeof rec !== 'object' || typeof rec.profile !== 'boolean'))
     fail('record', 'an object { profile: boolean }', e.record);
@@ -248,7 +249,7 @@ export function parseRankEvent(raw: unknown, queuePrefix: string): RankEvent {
   if (e.argsCodec !== undefined) out.argsCodec = e.argsCodec as string;
   if (e.deadlineMs !== undefined) out.deadlineMs = e.deadlineMs as number;
   if (spawn !== undefined) out.spawn = spawn;
-  if (e.optimize !== undefined) out.optimize = e.optimize as 'latency' | 'cost';
+  if (e.optimize !== undefined) out.optimize = e.optimize as Optimize;
   if (rec !== undefined) out.record = { profile: rec.profile as boolean };
   if (perNode !== undefined) out.ranksPerNode = perNode;
   if (env !== undefined) out.env = env;

@@ -14,6 +14,12 @@ export interface NagleBatcherOptions<T> {
   /** Sends one batch. Settles every item itself; a rejection is reported to `onError`. */
   flush: (batch: T[]) => Promise<void>;
   onError?: (err: unknown) => void;
+  /**
+   * `true`: items pushed in one synchronous turn (e.g. a collective's loop of sends to the ranks
+   * of one node) leave together: the first batch starts on a microtask, not inside `push`. A lone
+   * item waits only for the code that pushed it to yield. Default `false`: it leaves inside `push`.
+   */
+  gatherTurn?: boolean;
 }
 
 /**
@@ -35,6 +41,8 @@ export class NagleBatcher<T> {
   #inFlight = 0;
   #idleWaiters: (() => void)[] = [];
 
+  #pumpScheduled = false;
+
   constructor(options: NagleBatcherOptions<T>) {
     this.#opts = options;
   }
@@ -51,7 +59,16 @@ export class NagleBatcher<T> {
 
   push(item: T): void {
     this.#queue.push(item);
-    this.#pump();
+    if (this.#opts.gatherTurn !== true) {
+      this.#pump();
+      return;
+    }
+    if (this.#pumpScheduled) return;
+    this.#pumpScheduled = true;
+    queueMicrotask(() => {
+      this.#pumpScheduled = false;
+      this.#pump();
+    });
   }
 
   /** Pushes several items at once: they may leave together even when nothing is in flight. */

@@ -59,7 +59,9 @@ export interface SqsSenderOptions {
 
 /**
  * The sending half of SqsTransport: batches frames per destination queue (SendMessageBatch, 10
- * entries, 1 MiB) without ever delaying a lone frame (see `NagleBatcher`). Frames travel in a
+ * entries, 1 MiB) without ever delaying a lone frame past the turn that sent it (see
+ * `NagleBatcher`): frames sent to one queue in one synchronous turn leave in one request, which
+ * is how a flat broadcast reaches all the ranks of a node (one queue per node) with one send. Frames travel in a
  * Binary message attribute; frames too large for one message go to S3 and a pointer goes through
  * SQS (claim check). Throttling, 5xx and partial batch failures are retried with backoff; `send()`
  * resolves once SQS (and S3) accepted the frame.
@@ -122,6 +124,7 @@ export class SqsSender {
         maxBytes: SQS_MAX_MESSAGE_BYTES - SIZE_HEADROOM_BYTES,
         sizeOf: (o) => this.#sizeOf(o),
         maxInFlight: this.#maxBatchesInFlight,
+        gatherTurn: true,
         flush: (batch) => this.#flushSends(dst, batch),
       });
       this.#senders[dst] = s;

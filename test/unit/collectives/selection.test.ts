@@ -62,7 +62,7 @@ describe('collective selection', () => {
     const coll = stats.collectives as CollectiveSummary[];
     const barrier = coll.find((c) => c.collective === 'barrier' && c.size === 8)!;
     expect(barrier.calls).toBe(3);
-    expect(barrier.selectedBy).toBe('latency');
+    expect(barrier.selectedBy).toBe('balanced');
     expect(barrier.predicted!.timeMs).toBeGreaterThan(0);
     expect(barrier.predicted!.requests).toBeGreaterThan(0);
     expect(barrier.measuredMs).toBeGreaterThanOrEqual(0);
@@ -77,8 +77,8 @@ describe('collective selection', () => {
     expect(coll.every((c) => c.selectedBy === 'cost')).toBe(true);
   });
 
-  it('defaults: the model optimizing latency over SQS (with the injected latency), fixed binomial trees over memory', () => {
-    expect(defaultTuning('sqs', 64)).toMatchObject({ optimize: 'latency', profile: SQS_PROFILE });
+  it('defaults: the model (balanced) over SQS (with the injected latency), fixed binomial trees over memory', () => {
+    expect(defaultTuning('sqs', 64)).toMatchObject({ optimize: 'balanced', profile: SQS_PROFILE });
     expect(defaultTuning('sqs', 64, { optimize: 'cost' }).optimize).toBe('cost');
     expect(defaultTuning('sqs', 64, { latency: { p50Ms: 5, p99Ms: 9 } }).profile?.callLatency).toEqual({
       p50Ms: 5,

@@ -11,7 +11,8 @@ describe('NagleBatcher', () => {
           maxLength: 8,
         }),
         fc.integer({ min: 1, max: 4 }),
-        async (bursts, maxInFlight) => {
+        fc.boolean(),
+        async (bursts, maxInFlight, gatherTurn) => {
           const batches: number[][] = [];
           let inFlight = 0;
           let peak = 0;
@@ -20,6 +21,7 @@ describe('NagleBatcher', () => {
             maxBytes: 1000,
             sizeOf: (x) => x.size,
             maxInFlight,
+            gatherTurn,
             flush: async (batch) => {
               peak = Math.max(peak, ++inFlight);
               batches.push(batch.map((x) => x.seq));
@@ -39,6 +41,10 @@ describe('NagleBatcher', () => {
           // Within one destination, batches leave in push order.
           expect(batches.flat()).toEqual(Array.from({ length: seq }, (_, i) => i));
           expect(peak).toBeLessThanOrEqual(maxInFlight);
+          // Gathering a turn: a burst's first batch takes as many items as fit, not one alone.
+          if (gatherTurn && bursts[0]!.length > 1 && bursts[0]!.every((x) => x > 0 && x <= 100)) {
+            expect(batches[0]!.length).toBe(Math.min(10, bursts[0]!.length));
+          }
         },
       ),
       { numRuns: 150 },

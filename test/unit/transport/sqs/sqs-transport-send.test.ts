@@ -70,10 +70,12 @@ describe('SqsTransport sending', () => {
       .callsFake((input) => acceptAll(input));
     const t = transport(sqs);
     const frames = Array.from({ length: 6 }, (_, i) => new Uint8Array([i, i + 1, i + 2]));
-    await Promise.all(frames.map((f) => t.send(1, f)));
+    await t.send(1, frames[0]!);
+    await Promise.all(frames.slice(1).map((f) => t.send(1, f)));
     const [first, ...rest] = batchesSent(sqsMock);
-    // The first frame went alone; the next five waited for it and went together.
+    // The first frame went alone; the next five, sent in one turn, went together.
     expect(first).toHaveLength(1);
+    expect(rest[0]).toHaveLength(5);
     const failedIds = rest[0]!.filter((_, i) => i % 2 === 1).map((e) => e.Id);
     const resent = rest[1]!;
     expect(resent.map((e) => e.Id)).toEqual(failedIds);
@@ -123,7 +125,7 @@ describe('SqsTransport sending', () => {
     await t.close();
   });
 
-  it('sends a lone frame at once, then batches 10 quick frames to the same queue into one call', async () => {
+  it('sends a lone frame as soon as the sending code yields, then batches 10 frames sent meanwhile into one call', async () => {
     const { sqs, sqsMock } = setup();
     const gate = deferred();
     sqsMock
@@ -135,7 +137,9 @@ describe('SqsTransport sending', () => {
       .callsFake((input) => acceptAll(input));
     const t = transport(sqs);
     const first = t.send(1, new Uint8Array([0]));
-    // Sent synchronously: nothing waits for a timer or for company.
+    // It leaves on the microtask after the sending code's turn: nothing waits for a timer or for company.
+    expect(batchesSent(sqsMock)).toEqual([]);
+    await Promise.resolve();
     expect(batchesSent(sqsMock)).toEqual([[expect.objectContaining({ MessageBody: 'f' })]]);
     const rest = Array.from({ length: 10 }, (_, i) => t.send(1, new Uint8Array([i + 1])));
     gate.resolve();
@@ -157,13 +161,36 @@ describe('SqsTransport sending', () => {
       })
       .callsFake((input) => acceptAll(input));
     const t = transport(sqs);
-    const sends = [1, 2, 3].map((i) => t.send(1, new Uint8Array([i])));
+    const sends = [t.send(1, new Uint8Array([1]))];
+    await Promise.resolve();
+    sends.push(...[2, 3].map((i) => t.send(1, new Uint8Array([i]))));
+    await Promise.resolve();
     expect(batchesSent(sqsMock).map((b) => b.length)).toEqual([1]);
     gate.resolve();
     await Promise.all(sends);
     expect(batchesSent(sqsMock).map((b) => b.length)).toEqual([1, 2]);
     // Frames to another queue never wait for this one.
     await t.send(2, new Uint8Array([4]));
+    await t.close();
+  });
+
+  it('sends the frames one turn sends to a queue in one call per queue (a flat bcast to the ranks of a node)', async () => {
+    const { sqs, sqsMock } = setup();
+    sqsMock.on(SendMessageBatchCommand).callsFake((input) => acceptAll(input));
+    const t = transport(sqs);
+    const sends: Promise<void>[] = [];
+    for (let i = 0; i < 8; i++) sends.push(t.send(1 + (i % 2), new Uint8Array([i])));
+    await Promise.all(sends);
+    const calls = sqsMock.commandCalls(SendMessageBatchCommand).map((c) => ({
+      url: c.args[0].input.QueueUrl,
+      frames: (c.args[0].input.Entries ?? []).map((e) => entryFrame(e)[0]),
+    }));
+    expect(calls).toHaveLength(2);
+    expect(calls.map((c) => c.frames).sort()).toEqual([
+      [0, 2, 4, 6],
+      [1, 3, 5, 7],
+    ]);
+    expect(new Set(calls.map((c) => c.url)).size).toBe(2);
     await t.close();
   });
 
@@ -202,6 +229,7 @@ describe('SqsTransport sending', () => {
       .callsFake((input) => acceptAll(input));
     const t = transport(sqs);
     const sends = [t.send(1, new Uint8Array(1))];
+    await Promise.resolve();
     for (let i = 0; i < 4; i++) sends.push(t.send(1, new Uint8Array(250_000)));
     gate.resolve();
     await Promise.all(sends);
