@@ -40,8 +40,9 @@ export interface RunOptions {
   /** CloudFormation stack name for `aws` (default `TsmpiCloud`). */
   stack?: string;
   /**
-   * How collective algorithms are chosen by the cost model: the fastest (`latency`, the default
-   * over SQS) or the cheapest in requests (`cost`). Unset on `local`: fixed binomial trees.
+   * How the cost model chooses collective algorithms over SQS: `balanced` (the default) takes the
+   * fastest unless one at most 25% slower needs at most half the billed requests; `latency` the
+   * fastest; `cost` the fewest billed requests. Unset on `local`: fixed binomial trees.
    */
   optimize?: Optimize;
   /**

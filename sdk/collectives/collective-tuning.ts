@@ -11,8 +11,9 @@ export interface CollectiveTuning {
   /** Use the naive linear algorithms (test oracles). */
   naive: boolean;
   /**
-   * Let the cost model pick each call's algorithm: the fastest (`latency`) or the cheapest
-   * (`cost`) for this transport, communicator size and payload. `null`: fixed trees of `radix`.
+   * Let the cost model pick each call's algorithm for this transport, communicator size and
+   * payload: the fastest (`latency`), the cheapest (`cost`), or the fastest unless one at most 25%
+   * slower costs at most half as much (`balanced`). `null`: fixed trees of `radix`.
    */
   optimize: Optimize | null;
   /**
