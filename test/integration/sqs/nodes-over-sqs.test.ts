@@ -92,4 +92,34 @@ describe('ranks per node over SQS', () => {
         key,
       ).toBeGreaterThan(0);
   });
+
+  it('a bcast reaches each other node with one SendMessageBatch (its ranks copies gathered), and the direct forms of allreduce and barrier agree with the oracle', async () => {
+    const size = 24;
+    const calls = 10;
+    const { results, transports } = await overSqsNodes(
+      fx,
+      size,
+      8,
+      async (c) => {
+        const got: unknown[] = [];
+        for (let i = 0; i < calls; i++) got.push(await c.bcast(c.rank === 0 ? { i } : null, 0));
+        return got;
+      },
+      { faults: false },
+    );
+    for (const r of results) expect(r).toEqual(Array.from({ length: calls }, (_, i) => ({ i })));
+    // Two other nodes, one send call each per bcast: flat from rank 0, what it sends to a node in
+    // one turn leaves in one batch (a send per rank, or one then the rest, would be 8 or 2).
+    const sends = transports.reduce((n, t) => n + (t.stats().calls?.SendMessageBatch ?? 0), 0);
+    expect(sends).toBe(calls * 2);
+
+    const cost = await overSqsNodes(fx, 19, 8, async (c) => {
+      c.setTuning({ optimize: 'cost' });
+      const sum = await c.allreduce(c.rank + 1, SUM);
+      await c.barrier();
+      const again = await c.allreduce([c.rank, 1], SUM);
+      return { sum, again };
+    });
+    for (const r of cost.results) expect(r).toEqual({ sum: (19 * 20) / 2, again: [(19 * 18) / 2, 19] });
+  });
 });
