@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
+import { UsageError } from '../../base/errors.js';
 import { LineSplitter } from '../../base/line-splitter.js';
 import type { RankErrorInfo } from '../../base/rank-error-info.js';
 import { createMemoryFabric } from '../../transport/memory/memory-transport.js';
@@ -59,19 +60,25 @@ const BOOT_WINDOW = Math.max(2, 2 * availableParallelism());
 /** How long a timed-out job's ranks get to say what they are blocked in. */
 const REPORT_GRACE_MS = 1000;
 
+/** A worker thread and the ranks it runs: `first` .. `first + count - 1`. */
 interface RankThread {
   worker: Worker;
+  first: number;
+  count: number;
   exited: Promise<void>;
   hasExited: boolean;
-  /** It posted `done`: its job returned and it receives nothing more. */
-  done: boolean;
+  /** `done[j]`: rank first + j posted `done`: its job returned and it receives nothing more. */
+  done: boolean[];
+  /** The thread's own streams: its rank's output, or (several ranks) output from outside any rank. */
   stdout: LineSplitter;
   stderr: LineSplitter;
+  /** Output the ranks of a thread of several sent as messages, by rank. */
+  routed: Map<number, { stdout: LineSplitter; stderr: LineSplitter }>;
 }
 
 /**
  * Tells the ranks still running which ranks returned and what each sent them, in one message per
- * rank per event-loop turn. One message per (finished, running) pair was n² postMessages, each
+ * thread per event-loop turn. One message per (finished, running) pair was n² postMessages, each
  * waking a thread: 1M at 1,024 ranks, where `run hello` then took many minutes.
  */
 class FinishedRanks {
@@ -90,25 +97,30 @@ class FinishedRanks {
     const batch = this.#batch;
     this.#batch = [];
     const ranks = batch.map((f) => f.rank);
-    for (const [i, t] of this.#threads.entries()) {
-      if (t.done || t.hasExited) continue;
-      const m: LauncherMessage = { type: 'peers-done', ranks, sent: batch.map((f) => f.sentTo[i] ?? 0) };
+    for (const t of this.#threads) {
+      if (t.hasExited || t.done.every((d) => d)) continue;
+      const sent = batch.map((f) => Array.from({ length: t.count }, (_, j) => f.sentTo[t.first + j] ?? 0));
+      const m: LauncherMessage = { type: 'peers-done', ranks, sent };
       t.worker.postMessage(m);
     }
   }
 }
 
 /**
- * Runs every rank as a worker thread of this process. The first rank to fail (throw, abort, exit,
- * crash) fails the job: every other worker is terminated at once. Messages go over whatever
- * transport `transportFor` describes: shared memory for the local backend, SQS for the sqs backend.
- * This class only turns worker messages and exits into {@link JobSupervisor} updates.
+ * Runs every rank in a worker thread of this process: one rank per thread, or several when
+ * `ranksPerThread` says so for a job's size (each still has its own endpoint, communicator and
+ * job module instance; see `rank-worker.ts`). The first rank to fail (throw, abort, exit, crash)
+ * fails the job: every other worker is terminated at once. Messages go over whatever transport
+ * `transportFor` describes: shared memory for the local backend, SQS for the sqs backend. This
+ * class only turns worker messages and exits into {@link JobSupervisor} updates.
  */
 export class ThreadLauncher {
   readonly #transportFor: (n: number) => TransportSpec;
+  readonly #ranksPerThread: (n: number) => number;
 
-  constructor(transportFor: (n: number) => TransportSpec) {
+  constructor(transportFor: (n: number) => TransportSpec, ranksPerThread: (n: number) => number = () => 1) {
     this.#transportFor = transportFor;
+    this.#ranksPerThread = ranksPerThread;
   }
 
   /**
@@ -121,9 +133,10 @@ export class ThreadLauncher {
   ): Promise<LaunchResult> {
     const t0 = performance.now();
     const transport = this.#transportFor(req.ranks);
+    const per = Math.max(1, Math.min(req.ranks, Math.floor(this.#ranksPerThread(req.ranks))));
     const threads: RankThread[] = [];
     let tTeardown: number | undefined;
-    // Spawned in rank order, at most BOOT_WINDOW booting at a time: threads[rank] is rank's.
+    // Spawned in rank order, at most BOOT_WINDOW booting at a time: threads[w] runs ranks w*per...
     let nextRank = 0;
     let booting = 0;
     const post = (m: LauncherMessage) => {
@@ -141,7 +154,7 @@ export class ThreadLauncher {
           tTeardown = performance.now();
           for (const t of threads) if (!t.hasExited) void t.worker.terminate();
           // Ranks not yet spawned never will be: nothing of theirs to wait for.
-          const firstUnspawned = threads.length;
+          const firstUnspawned = nextRank;
           nextRank = req.ranks;
           for (let rank = firstUnspawned; rank < req.ranks; rank++) sup.update(rank, { type: 'exited' });
         },
@@ -151,6 +164,10 @@ export class ThreadLauncher {
           for (const t of threads) {
             t.stdout.flush();
             t.stderr.flush();
+            for (const r of t.routed.values()) {
+              r.stdout.flush();
+              r.stderr.flush();
+            }
           }
         },
       },
@@ -160,9 +177,11 @@ export class ThreadLauncher {
     const spawnMore = () => {
       while (nextRank < req.ranks && booting < BOOT_WINDOW) {
         booting++;
-        const rank = nextRank++;
+        const first = nextRank;
+        const count = Math.min(per, req.ranks - first);
+        nextRank += count;
         threads.push(
-          this.#spawn(req, rank, transport, sup, finished, () => {
+          this.#spawn(req, first, count, transport, sup, finished, () => {
             booting--;
             spawnMore();
           }),
@@ -185,24 +204,27 @@ export class ThreadLauncher {
     };
   }
 
-  /** Starts the worker of one rank and wires its messages, output and exit to `sup`. */
+  /** Starts the worker of ranks `first` .. `first + count - 1` and wires its messages, output and exit to `sup`. */
   #spawn(
     req: LaunchRequest,
-    rank: number,
+    first: number,
+    count: number,
     transport: TransportSpec,
     sup: JobSupervisor,
     finished: FinishedRanks,
-    /** Called once, when the rank has booted (`started`) or exited before that. */
+    /** Called once, when all its ranks have booted (`started`) or it exited before that. */
     booted: () => void,
   ): RankThread {
     let bootOver = false;
+    let startedRanks = 0;
     const bootEnded = () => {
       if (bootOver) return;
       bootOver = true;
       booted();
     };
     const workerData: RankWorkerData = {
-      rank,
+      rank: first,
+      ...(count === 1 ? {} : { count }),
       size: req.ranks,
       jobUrl: req.job.url,
       jobName: req.job.name,
@@ -217,48 +239,89 @@ export class ThreadLauncher {
       stderr: true,
       ...(req.env === undefined ? {} : { env: { ...process.env, ...req.env } }),
     });
+    const lines = (rank: number, stream: 'stdout' | 'stderr') =>
+      new LineSplitter((line) => sup.update(rank, { type: 'output', stream, line }));
     const thread: RankThread = {
       worker,
+      first,
+      count,
       exited: Promise.resolve(),
       hasExited: false,
-      done: false,
-      stdout: new LineSplitter((line) => sup.update(rank, { type: 'output', stream: 'stdout', line })),
-      stderr: new LineSplitter((line) => sup.update(rank, { type: 'output', stream: 'stderr', line })),
+      done: new Array<boolean>(count).fill(false),
+      stdout: lines(first, 'stdout'),
+      stderr: lines(first, 'stderr'),
+      routed: new Map(),
+    };
+    const routed = (rank: number) => {
+      let r = thread.routed.get(rank);
+      if (r === undefined) {
+        r = { stdout: lines(rank, 'stdout'), stderr: lines(rank, 'stderr') };
+        thread.routed.set(rank, r);
+      }
+      return r;
     };
     worker.stdout.on('data', (chunk: Buffer) => thread.stdout.push(chunk));
     worker.stderr.on('data', (chunk: Buffer) => thread.stderr.push(chunk));
+    let exitedRank: { rank: number; code: number } | undefined;
     worker.on('message', (m: RankMessage) => {
       switch (m.type) {
         case 'started':
-          sup.update(rank, { type: 'started' });
-          return bootEnded();
-        case 'done':
+          sup.update(m.rank, { type: 'started' });
+          if (++startedRanks === count) bootEnded();
+          return;
+        case 'done': {
           // The others learn what this rank sent them: a receive only it could serve then fails
           // once all of that has arrived, instead of hanging.
-          thread.done = true;
-          finished.push({ rank, sentTo: m.sentTo });
-          return sup.update(rank, { type: 'done', value: m.value, computeMs: m.computeMs, stats: m.stats });
+          thread.done[m.rank - first] = true;
+          const r = thread.routed.get(m.rank);
+          r?.stdout.flush();
+          r?.stderr.flush();
+          finished.push({ rank: m.rank, sentTo: m.sentTo });
+          return sup.update(m.rank, { type: 'done', value: m.value, computeMs: m.computeMs, stats: m.stats });
+        }
         case 'failed':
-          return sup.update(rank, { type: 'failed', error: m.error });
+          return sup.update(m.rank, { type: 'failed', error: m.error });
         case 'abort':
-          return sup.update(rank, { type: 'abort', errorcode: m.errorcode });
+          return sup.update(m.rank, { type: 'abort', errorcode: m.errorcode });
         case 'report':
-          return sup.update(rank, { type: 'pending', pending: m.pending });
+          return sup.update(m.rank, { type: 'pending', pending: m.pending });
+        case 'output':
+          return routed(m.rank)[m.stream].push(Buffer.from(m.text));
+        case 'exit':
+          exitedRank = { rank: m.rank, code: m.code };
+          return;
       }
     });
-    worker.on('error', (err) => sup.fail({ info: describeThrown(rank, err) }));
+    worker.on('error', (err) => sup.fail({ info: describeThrown(exitedRank?.rank ?? first, err) }));
+    const exitError = (rank: number, code: number) => ({
+      // The exit code is the rank's errorcode, as abort(code)'s is.
+      message: `rank ${rank} exited with code ${code} before finishing its job (process.exit() in a job ends its rank)`,
+      errorcode: code,
+    });
     thread.exited = new Promise<void>((resolve) =>
       worker.once('exit', (code) => {
         thread.hasExited = true;
         bootEnded();
-        sup.update(rank, {
-          type: 'exited',
-          // The exit code is the rank's errorcode, as abort(code)'s is.
-          error: {
-            message: `rank ${rank} exited with code ${code} before finishing its job (process.exit() in a job ends its rank)`,
-            errorcode: code,
-          },
-        });
+        for (const r of thread.routed.values()) {
+          r.stdout.flush();
+          r.stderr.flush();
+        }
+        // The rank that called process.exit first, then the ranks its thread took with it.
+        if (exitedRank !== undefined)
+          sup.update(exitedRank.rank, { type: 'exited', error: exitError(exitedRank.rank, exitedRank.code) });
+        for (let rank = first; rank < first + count; rank++) {
+          if (rank === exitedRank?.rank) continue;
+          sup.update(rank, {
+            type: 'exited',
+            error:
+              exitedRank === undefined
+                ? exitError(rank, code)
+                : {
+                    message: `rank ${rank} ended with rank ${exitedRank.rank}, which called process.exit(${exitedRank.code}) in the thread they shared`,
+                    errorcode: exitedRank.code,
+                  },
+          });
+        }
         resolve();
       }),
     );
@@ -275,20 +338,47 @@ function describeThrown(rank: number, err: unknown): RankErrorInfo {
   return { rank, message: `rank ${rank} threw a non-Error value: ${String(err)}`, name: 'NonErrorThrown' };
 }
 
-/** The local backend: ranks are worker threads, messages go through shared memory. */
+/**
+ * Ranks per worker thread of a local job of `n` ranks: one while there are no more ranks than
+ * cores, then as many as keep to one thread per core (64 ranks on 2 cores: 2 threads of 32).
+ * A worker thread costs ~40 ms of CPU and ~8 MiB to start whatever it runs, and with more
+ * threads than cores every message between ranks is a thread switch: 64 ranks in 64 threads
+ * spent most of `run hello` booting threads, and an allreduce took 30 ms against 4 ms in 2.
+ * `TSMPI_LOCAL_RANKS_PER_THREAD` (a positive integer) sets it for every job, e.g. 1 for a thread
+ * per rank whatever the size.
+ */
+export function localRanksPerThread(n: number, cores = availableParallelism()): number {
+  const forced = process.env.TSMPI_LOCAL_RANKS_PER_THREAD;
+  if (forced !== undefined && forced !== '') {
+    const k = Number(forced);
+    if (!Number.isInteger(k) || k < 1) {
+      throw new UsageError(
+        `Expected TSMPI_LOCAL_RANKS_PER_THREAD to be a positive integer, got \`${forced}\`: unset it for the default (a thread per core once ranks outnumber cores)`,
+      );
+    }
+    return k;
+  }
+  const threads = Math.max(1, cores);
+  return n <= threads ? 1 : Math.ceil(n / threads);
+}
+
+/** The local backend: ranks run in worker threads, messages go through shared memory. */
 export class LocalLauncher implements Launcher {
   readonly backend = 'local' as const;
   readonly #threads: ThreadLauncher;
 
-  constructor(options: { spinMicros?: number } = {}) {
-    this.#threads = new ThreadLauncher((n) => ({
-      kind: 'memory',
-      // Packed: each worker's copy of the fabric is one buffer, not n (n² in all).
-      fabric: createMemoryFabric(n, {
-        packed: true,
-        ...(options.spinMicros === undefined ? {} : { spinMicros: options.spinMicros }),
+  constructor(options: { spinMicros?: number; ranksPerThread?: number } = {}) {
+    this.#threads = new ThreadLauncher(
+      (n) => ({
+        kind: 'memory',
+        // Packed: each worker's copy of the fabric is one buffer, not n (n² in all).
+        fabric: createMemoryFabric(n, {
+          packed: true,
+          ...(options.spinMicros === undefined ? {} : { spinMicros: options.spinMicros }),
+        }),
       }),
-    }));
+      (n) => options.ranksPerThread ?? localRanksPerThread(n),
+    );
   }
 
   launch(req: LaunchRequest): Promise<LaunchResult> {

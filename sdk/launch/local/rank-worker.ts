@@ -1,14 +1,22 @@
 /**
- * Entry point of one rank's worker thread: attach to the memory fabric, load the job, run it,
+ * Entry point of a worker thread that runs one rank, or several (`ranks` in the worker data, when
+ * a job has many more ranks than cores): attach to the memory fabric, load the job, run it,
  * report. Everything the launcher needs to know arrives as a RankMessage on the parent port.
+ *
+ * Several ranks in one thread run side by side on its event loop, each with its own endpoint,
+ * communicator and instance of the job module (its module state is its own, as in a thread of
+ * its own). What one of them prints is routed to it by an AsyncLocalStorage (see
+ * `rank-output-router.ts`), and `process.exit` ends the rank that called it, as it would in its
+ * own thread: the worker reports that rank and ends.
  */
 import { availableParallelism } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { describeError } from '../../base/rank-error-info.js';
 import { loadJob } from '../../runtime/load-job.js';
 import { pendingCallsOf } from '../../runtime/pending-calls.js';
-import { openRank, runRank } from '../../runtime/run-rank.js';
+import { openRank, type RankHandle, runRank } from '../../runtime/run-rank.js';
 import type { Transport } from '../../transport/transport.js';
+import { routeRankOutput } from './rank-output-router.js';
 import type { LauncherMessage, RankMessage, RankWorkerData, TransportSpec } from './worker-protocol.js';
 
 // Job bundles carry inline source maps: stack traces then name the user's .ts file and line.
@@ -17,28 +25,37 @@ process.setSourceMapsEnabled(true);
 const data = workerData as RankWorkerData;
 const port = parentPort!;
 const post = (m: RankMessage) => port.postMessage(m);
+const ranks = Array.from({ length: data.count ?? 1 }, (_, i) => data.rank + i);
+const shared = ranks.length > 1;
+const router = shared ? routeRankOutput(post) : undefined;
 
-async function makeTransport(spec: TransportSpec): Promise<Transport> {
+async function makeTransport(spec: TransportSpec, rank: number): Promise<Transport> {
   if (spec.kind === 'memory') {
     const { MemoryTransport } = await import('../../transport/memory/memory-transport.js');
-    return new MemoryTransport(spec.fabric as never, data.rank);
+    return new MemoryTransport(spec.fabric as never, rank);
   }
   const { createSqsRankTransport } = await import('./sqs-rank-transport.js');
-  return createSqsRankTransport(spec, data.rank, data.size);
+  return createSqsRankTransport(spec, rank, data.size);
 }
 
-const transport = await makeTransport(data.transport);
-// Ranks here are threads of one process: over SQS the cost model weighs their shared cores.
-const handle = openRank(transport, (errorcode) => post({ type: 'abort', rank: data.rank, errorcode }), {
-  ...(data.optimize === undefined ? {} : { optimize: data.optimize }),
-  ...(data.record === undefined ? {} : { record: data.record }),
-  ...(data.transport.kind === 'sqs'
-    ? {
-        sharedCpus: availableParallelism(),
-        ...(data.transport.latency === undefined ? {} : { latency: data.transport.latency }),
-      }
-    : {}),
-});
+async function open(rank: number): Promise<RankHandle> {
+  const transport = await makeTransport(data.transport, rank);
+  // Ranks here are threads of one process: over SQS the cost model weighs their shared cores.
+  return openRank(transport, (errorcode) => post({ type: 'abort', rank, errorcode }), {
+    ...(data.optimize === undefined ? {} : { optimize: data.optimize }),
+    ...(data.record === undefined ? {} : { record: data.record }),
+    ...(data.transport.kind === 'sqs'
+      ? {
+          sharedCpus: availableParallelism(),
+          ...(data.transport.latency === undefined ? {} : { latency: data.transport.latency }),
+        }
+      : {}),
+  });
+}
+
+const handles: RankHandle[] = [];
+for (const rank of ranks) handles.push(await open(rank));
+const finished = new Array<boolean>(ranks.length).fill(false);
 
 let go: () => void = () => undefined;
 const released = new Promise<void>((resolve) => {
@@ -48,34 +65,58 @@ const released = new Promise<void>((resolve) => {
 port.on('message', (m: LauncherMessage) => {
   if (m.type === 'go') go();
   if (m.type === 'peers-done') {
-    for (const [k, rank] of m.ranks.entries()) handle.endpoint.peerFinished(rank, m.sent[k] ?? 0);
+    for (const [j, handle] of handles.entries()) {
+      if (finished[j]) continue;
+      for (const [k, rank] of m.ranks.entries()) handle.endpoint.peerFinished(rank, m.sent[k]?.[j] ?? 0);
+    }
   }
   if (m.type === 'report') {
-    post({ type: 'report', rank: data.rank, pending: pendingCallsOf(handle.endpoint) });
+    for (const [j, handle] of handles.entries())
+      post({ type: 'report', rank: ranks[j]!, pending: pendingCallsOf(handle.endpoint) });
   }
 });
 
-try {
-  const job = await loadJob(data.jobUrl, data.jobName);
-  post({ type: 'started', rank: data.rank });
-  await released;
-  const outcome = await runRank(handle, job, data.args);
+async function runOne(j: number): Promise<void> {
+  const rank = ranks[j]!;
+  const handle = handles[j]!;
   try {
-    post({
-      type: 'done',
-      rank: data.rank,
-      value: outcome.value,
-      computeMs: outcome.computeMs,
-      stats: outcome.stats,
-      sentTo: outcome.sentTo,
-    });
+    // A rank of a shared thread gets an instance of the job module of its own.
+    const url = shared ? instanceUrl(data.jobUrl, rank) : data.jobUrl;
+    const job = await loadJob(url, data.jobName);
+    post({ type: 'started', rank });
+    await released;
+    const outcome = await runRank(handle, job, data.args);
+    finished[j] = true;
+    try {
+      post({
+        type: 'done',
+        rank,
+        value: outcome.value,
+        computeMs: outcome.computeMs,
+        stats: outcome.stats,
+        sentTo: outcome.sentTo,
+      });
+    } catch (err) {
+      throw new Error(
+        `rank ${rank} returned a value that cannot be sent back to the launcher: ${(err as Error).message}`,
+      );
+    }
   } catch (err) {
-    throw new Error(
-      `rank ${data.rank} returned a value that cannot be sent back to the launcher: ${(err as Error).message}`,
-    );
+    finished[j] = true;
+    post({ type: 'failed', rank, error: describeError(rank, err) });
   }
-} catch (err) {
-  post({ type: 'failed', rank: data.rank, error: describeError(data.rank, err) });
+}
+
+/** `url` with a query naming `rank`, so each rank's import is a module instance of its own. */
+function instanceUrl(url: string, rank: number): string {
+  if (!url.startsWith('file:')) return url;
+  const u = new URL(url);
+  u.searchParams.set('tsmpi-rank', String(rank));
+  return u.href;
+}
+
+try {
+  await Promise.all(ranks.map((rank, j) => (router ? router.run(rank, () => runOne(j)) : runOne(j))));
 } finally {
   port.unref();
 }

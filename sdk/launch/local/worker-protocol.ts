@@ -6,7 +6,10 @@ import type { RankStats } from '../../runtime/run-rank.js';
 
 /** What the launcher hands each rank's worker. */
 export interface RankWorkerData {
+  /** The worker's first rank. */
   rank: number;
+  /** How many ranks the worker runs: `rank` .. `rank + count - 1` (absent: one). */
+  count?: number;
   size: number;
   jobUrl: string;
   jobName: string;
@@ -52,7 +55,11 @@ export type RankMessage =
     }
   | { type: 'failed'; rank: number; error: RankErrorInfo }
   | { type: 'abort'; rank: number; errorcode: number }
-  | { type: 'report'; rank: number; pending: PendingCallInfo[] };
+  | { type: 'report'; rank: number; pending: PendingCallInfo[] }
+  /** What a rank printed, from a worker of several ranks (one rank's output is its thread's streams). */
+  | { type: 'output'; rank: number; stream: 'stdout' | 'stderr'; text: string }
+  /** A rank of a worker of several called `process.exit(code)`: the worker ends next. */
+  | { type: 'exit'; rank: number; code: number };
 
 /** Launcher → rank. */
 export type LauncherMessage =
@@ -61,7 +68,8 @@ export type LauncherMessage =
   /** Every rank is up: run the job. Ranks start together, so no rank's clock runs while others still boot. */
   | { type: 'go' }
   /**
-   * These ranks returned from their jobs; `sent[k]` is how many data messages `ranks[k]` sent this
-   * rank in all. Batched: one message per event-loop turn of the launcher, not one per peer.
+   * These ranks returned from their jobs; `sent[k][j]` is how many data messages `ranks[k]` sent
+   * the worker's j-th rank in all. Batched: one message per event-loop turn of the launcher, not
+   * one per peer.
    */
-  | { type: 'peers-done'; ranks: number[]; sent: number[] };
+  | { type: 'peers-done'; ranks: number[]; sent: number[][] };
