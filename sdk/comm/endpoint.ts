@@ -8,6 +8,7 @@ import { describeCommContext, seqOfTag } from './collective-tag.js';
 import { ANY_SOURCE } from './constants.js';
 import { type Matcher, MatchingEngine } from './matching-engine.js';
 import { type NodeLayout, nodeLayoutOf } from './node-layout.js';
+import { notePollWithoutAwait } from './shared-thread.js';
 
 /**
  * How long a receive busy-polls before it parks: only for a transport that can be polled
@@ -123,6 +124,7 @@ export class Endpoint {
   }
 
   poll(): void {
+    notePollWithoutAwait(this.rank);
     this.channel.poll();
   }
 

@@ -12,6 +12,7 @@
 import { availableParallelism } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { describeError } from '../../base/rank-error-info.js';
+import { shareThread } from '../../comm/shared-thread.js';
 import { loadJob } from '../../runtime/load-job.js';
 import { pendingCallsOf } from '../../runtime/pending-calls.js';
 import { openRank, type RankHandle, runRank } from '../../runtime/run-rank.js';
@@ -28,6 +29,7 @@ const post = (m: RankMessage) => port.postMessage(m);
 const ranks = Array.from({ length: data.count ?? 1 }, (_, i) => data.rank + i);
 const shared = ranks.length > 1;
 const router = shared ? routeRankOutput(post) : undefined;
+if (shared) shareThread(ranks[0]!, ranks[ranks.length - 1]!);
 
 async function makeTransport(spec: TransportSpec, rank: number): Promise<Transport> {
   if (spec.kind === 'memory') {
