@@ -137,24 +137,6 @@ export function twoLevelCandidates(
 }
 
 /**
- * The model's best two-level way for a call under `optimize` (see `twoLevelCandidates`).
- *
- * @example
- * predictTwoLevel(SQS_PROFILE, { collective: 'allreduce', size: 64, bytes: 8 }, { nodes: 8, perNode: 8 }, 'balanced').hops; // 3
- */
-export function predictTwoLevel(
-  profile: TransportProfile,
-  shape: CallShape,
-  layout: NodeShape,
-  optimize: Optimize,
-): TwoLevelPrediction {
-  const all = twoLevelCandidates(profile, shape, layout);
-  const best = rank(all, optimize)[0];
-  if (best === undefined) throw new RangeError(`${shape.collective} has no two-level form`);
-  return best as TwoLevelPrediction;
-}
-
-/**
  * The model's pick for a call on a layout: the one-level candidates, and where ranks share nodes
  * (`layout` given, more than one rank on some node) the two-level ones, ranked together under
  * `optimize`. What every rank computes alike (`selectAlgorithm`) and what the benchmarks print.

@@ -16,7 +16,6 @@ import { reduce, reduceToTreeRoot } from './reduce.js';
 const EMPTY = new Uint8Array(0);
 /** The reduction of a barrier: nothing to combine. */
 export const NOTHING_OP: ReduceOp = { combine: () => null, commute: true };
-const NOTHING = NOTHING_OP;
 
 /** `ctx` restricted to `members` (ranks of `ctx`), numbered by their position there. */
 function subContext(ctx: CollectiveContext, members: readonly number[], radix: number): CollectiveContext {
@@ -122,7 +121,7 @@ export async function barrierTwoLevel(
   inter: InterBarrier,
 ): Promise<void> {
   const l = levels(ctx, g, 0);
-  await reduceToTreeRoot(l.node, null, NOTHING, l.leader);
+  await reduceToTreeRoot(l.node, null, NOTHING_OP, l.leader);
   if (l.leaders !== undefined) await inter(l.leaders);
   await bcast(l.node, l.node.rank === l.leader ? EMPTY : null, l.leader);
 }
@@ -168,6 +167,6 @@ export async function barrierTwoLevelDirect(
   g: NodeGroups,
   inter: InterReduce,
 ): Promise<void> {
-  await reduceTwoLevel(ctx, g, null, NOTHING, 0, inter);
+  await reduceTwoLevel(ctx, g, null, NOTHING_OP, 0, inter);
   await bcastDirect(ctx, ctx.rank === 0 ? EMPTY : null, 0);
 }
