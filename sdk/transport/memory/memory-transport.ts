@@ -3,7 +3,7 @@ import { checkOptions } from '../../base/check-options.js';
 import { describeValue } from '../../base/describe-value.js';
 import type { Transport, TransportStats } from '../transport.js';
 import { AdaptiveSpin } from './adaptive-spin.js';
-import { FramePool } from './frame-pool.js';
+import { FramePool, POOLED_FROM } from './frame-pool.js';
 import { checkSpinMicros, type MemoryFabric } from './memory-fabric.js';
 import { MemoryTransportError } from './memory-transport-error.js';
 import { CONTROL_BYTES, Ring, WRITE_PEER_CLOSED } from './ring.js';
@@ -23,6 +23,14 @@ export interface MemoryTransportOptions {
    * else 0 (then spinning would only steal the CPU from the rank that is to answer).
    */
   spinMicros?: number;
+  /**
+   * A frame to an endpoint of the same fabric open in this thread skips the ring: it is copied
+   * once into the destination's inbox and delivered from a microtask (no atomics, no futex
+   * wake-up, no turn of the event loop). Ranks share threads once they outnumber cores, so most
+   * hops of a collective stay in one thread. Default true; false sends everything through the
+   * rings (for tests of the rings themselves).
+   */
+  sameThreadDirect?: boolean;
 }
 
 // For launchers that take the fabric and the endpoint from one place.
@@ -32,13 +40,30 @@ export { createMemoryFabric, type MemoryFabric, type MemoryFabricOptions } from 
 export const DEFAULT_SPIN_MICROS = 100;
 /** Longest stretch a spinning endpoint holds the thread before yielding to the event loop. */
 const SPIN_SLICE_MS = 0.05;
-const OPTION_KEYS = new Set(['spinMicros']);
+const OPTION_KEYS = new Set(['spinMicros', 'sameThreadDirect']);
+/**
+ * Same-thread deliveries chained through microtasks before one waits for the event loop's next
+ * turn, so ranks of one thread that only talk to each other never starve timers and I/O.
+ */
+const MICROTASK_BURST = 64;
 const RESOLVED: Promise<void> = Promise.resolve();
 /** Period of the keep-alive timer: it never fires in practice, it only holds the loop open. */
 const KEEP_ALIVE_MS = 2 ** 31 - 1;
 
 /** Open endpoints in this thread (module state is per thread): auto-spin needs exactly one. */
 let endpointsInThread = 0;
+/** This thread's open endpoints by fabric (the fabric's arena, or its array of rings), by rank. */
+const threadPeers = new WeakMap<object, (MemoryTransport | undefined)[]>();
+/** Endpoints of this thread with frames in their inbox and a delivery scheduled. */
+let inboxesDue: MemoryTransport[] = [];
+let inboxFlushQueued = false;
+/** Microtask deliveries since the event loop last turned (see MICROTASK_BURST). */
+let burst = 0;
+let burstResetQueued = false;
+const resetBurst = (): void => {
+  burstResetQueued = false;
+  burst = 0;
+};
 
 /** receiving: idle (before start) → spinning ⇄ armed → stopped (after onError) / closed. */
 type Mode = 'idle' | 'spinning' | 'armed' | 'stopped' | 'closed';
@@ -54,6 +79,9 @@ type Mode = 'idle' | 'spinning' | 'armed' | 'stopped' | 'closed';
  *   than the ring go through in chunks. Per (source, destination) frames arrive in send order.
  * - Receiving spins (see `spinMicros`) then parks on `Atomics.waitAsync`; each wake-up drains
  *   everything present and hands the completed frames to `onFrames` in one batch.
+ * - Between endpoints of one fabric open in the same thread (ranks sharing a thread), a frame
+ *   skips the ring (see `sameThreadDirect`): one copy into the destination's inbox, delivered
+ *   after what its ring holds, and only once the ring holds none of the sender's earlier frames.
  * - While started, and while sends wait for space, the endpoint keeps its thread's event loop
  *   alive (as a listening socket does: a pending `Atomics.waitAsync` alone does not on Node 20).
  *   `close()` releases it, so a worker whose work is done exits by itself.
@@ -88,6 +116,14 @@ export class MemoryTransport implements Transport {
   #spinTimer: NodeJS.Immediate | undefined;
   /** The outstanding `waitAsync` on our DATA_SEQ: at most one at a time. */
   #dataWait: Promise<void> | undefined;
+  /** Open endpoints of this fabric in this thread, by rank (undefined: same-thread path off). */
+  readonly #peers: (MemoryTransport | undefined)[] | undefined;
+  /** Frames from endpoints of this thread, delivered after what the ring holds. */
+  #inbox: Uint8Array[] = [];
+  /** Whether this endpoint is in `inboxesDue`. */
+  #inboxDue = false;
+  #directSent = 0;
+  #directReceived = 0;
 
   /** Sends waiting for ring space, per destination. */
   readonly #waiting: SendQueues;
@@ -152,6 +188,13 @@ export class MemoryTransport implements Transport {
     this.#keepAlive = setInterval(() => {}, KEEP_ALIVE_MS);
     this.#keepAlive.unref();
     endpointsInThread++;
+    if (options.sameThreadDirect !== false) {
+      const key = fabric.arena ?? fabric.rings;
+      let peers = threadPeers.get(key);
+      if (peers === undefined) threadPeers.set(key, (peers = []));
+      peers[rank] = this;
+      this.#peers = peers;
+    }
   }
 
   /**
@@ -209,6 +252,12 @@ export class MemoryTransport implements Transport {
     this.#kick();
     let offset = 0;
     if (!this.#waiting.has(dst)) {
+      const peer = this.#peers?.[dst];
+      if (peer !== undefined && this.#ringConsumedBy(dst, peer)) {
+        this.#directSent++;
+        peer.#accept(copyParts(frame, length, peer.#pool.take));
+        return RESOLVED;
+      }
       const ring = this.#ring(dst);
       for (;;) {
         const next = ring.write(this.rank, frame, length, offset);
@@ -222,6 +271,58 @@ export class MemoryTransport implements Transport {
     if (borrowed) frame = [snapshot(frame, length, offset)];
     return this.#waiting.enqueue(dst, frame, length, offset);
   }
+
+  /**
+   * Whether `peer` (open in this thread) has consumed every record we wrote to its ring, so a
+   * frame handed to it directly cannot overtake one of ours still in the ring. Before `peer`
+   * opened, or while sends to it waited for space, our frames went through its ring.
+   */
+  #ringConsumedBy(dst: number, peer: MemoryTransport): boolean {
+    const ring = this.#rings[dst];
+    if (ring === undefined || !ring.wrote) return true;
+    // Signed distance: positions wrap at 2^32. A stale "not yet" only sends through the ring.
+    if (((peer.#own.head - ring.lastWriteEnd) | 0) < 0) return false;
+    ring.wrote = false;
+    return true;
+  }
+
+  /** A frame from an endpoint of this thread: delivered from a microtask (or when we start). */
+  #accept(frame: Uint8Array): void {
+    this.#inbox.push(frame);
+    if (this.#inboxDue || (this.#mode !== 'spinning' && this.#mode !== 'armed')) return;
+    this.#inboxDue = true;
+    inboxesDue.push(this);
+    if (inboxFlushQueued) return;
+    inboxFlushQueued = true;
+    if (burst < MICROTASK_BURST) {
+      burst++;
+      if (!burstResetQueued) {
+        burstResetQueued = true;
+        setImmediate(resetBurst);
+      }
+      queueMicrotask(MemoryTransport.#flushInboxes);
+    } else {
+      setImmediate(MemoryTransport.#flushInboxes);
+    }
+  }
+
+  static readonly #flushInboxes = (): void => {
+    inboxFlushQueued = false;
+    const due = inboxesDue;
+    inboxesDue = [];
+    for (const t of due) {
+      t.#inboxDue = false;
+      if (t.#inbox.length === 0 || (t.#mode !== 'spinning' && t.#mode !== 'armed')) continue;
+      // Never re-entered from onFrames (this runs from a microtask); if it were, try again later.
+      if (t.#delivering) {
+        const frames = t.#inbox;
+        t.#inbox = [];
+        for (const f of frames) t.#accept(f);
+        continue;
+      }
+      t.#deliver();
+    }
+  };
 
   start(onFrames: (frames: Uint8Array[]) => void, onError: (err: Error) => void): void {
     if (typeof onFrames !== 'function' || typeof onError !== 'function') {
@@ -257,6 +358,8 @@ export class MemoryTransport implements Transport {
     if (this.#closing !== undefined) return this.#closing;
     this.#closed = true;
     endpointsInThread--;
+    if (this.#peers?.[this.rank] === this) this.#peers[this.rank] = undefined;
+    this.#inbox = [];
     this.#stopReceiving('closed');
     this.#own.detach();
     const spaceWaits = this.#waiting.close((dst) => this.#closedError(`send to rank ${dst}`));
@@ -287,6 +390,9 @@ export class MemoryTransport implements Transport {
       spinWindowMicros: Math.round(this.#spinPolicy.window() * 1000),
       /** Large frames received into a reused buffer. */
       pooledFrames: this.#pool.reused,
+      /** Frames sent to / received from endpoints of this thread without the ring. */
+      directSent: this.#directSent,
+      directReceived: this.#directReceived,
     };
   }
 
@@ -349,7 +455,7 @@ export class MemoryTransport implements Transport {
     if (this.#mode !== 'spinning') return;
     const own = this.#own;
     let now = performance.now();
-    let ready = own.hasReady();
+    let ready = this.#inbox.length > 0 || own.hasReady();
     if (!ready && now < this.#spinUntil) {
       const sliceEnd = Math.min(this.#spinUntil, now + SPIN_SLICE_MS);
       do {
@@ -381,7 +487,7 @@ export class MemoryTransport implements Transport {
     own.setSleeping(true);
     for (;;) {
       const seq = own.dataSeq();
-      if (own.hasReady()) {
+      if (this.#inbox.length > 0 || own.hasReady()) {
         this.#spin();
         return;
       }
@@ -415,6 +521,13 @@ export class MemoryTransport implements Transport {
       this.#fail(err);
       return false;
     }
+    // After the ring: a same-thread sender's ring frames were consumed before it sent directly.
+    if (this.#inbox.length > 0) {
+      const direct = this.#inbox;
+      this.#inbox = [];
+      this.#directReceived += direct.length;
+      for (const f of direct) frames.push(f);
+    }
     if (frames.length === 0) return false;
     this.#messagesReceived += frames.length;
     for (const f of frames) this.#bytesReceived += f.length;
@@ -438,6 +551,7 @@ export class MemoryTransport implements Transport {
 
   #stopReceiving(mode: 'stopped' | 'closed'): void {
     this.#mode = mode;
+    this.#inbox = [];
     if (this.#spinTimer !== undefined) clearImmediate(this.#spinTimer);
     this.#spinTimer = undefined;
     this.#own.setSleeping(false);
@@ -452,4 +566,20 @@ export class MemoryTransport implements Transport {
     if (this.#mode === 'spinning' || this.#mode === 'armed' || this.#waiting.blocked) this.#keepAlive.ref();
     else this.#keepAlive.unref();
   }
+}
+
+/** One copy of the concatenation of `parts` (`length` bytes), into a buffer from `take`. */
+function copyParts(
+  parts: readonly Uint8Array[],
+  length: number,
+  take: (n: number) => Uint8Array,
+): Uint8Array {
+  if (parts.length === 1 && length <= POOLED_FROM) return parts[0]!.slice();
+  const out = take(length);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
 }

@@ -122,6 +122,12 @@ export class Ring {
   readonly #data: Uint8Array;
   readonly #mask: number;
   readonly #size: number;
+  /**
+   * Producer side, for `MemoryTransport`'s same-thread path: the position just past this view's
+   * last record, and whether one was written since the sender last saw it consumed.
+   */
+  lastWriteEnd = 0;
+  wrote = false;
   // Consumer-side state: only the endpoint that owns the ring drains it.
   #head: number;
   readonly #partial: (Partial | undefined)[] = [];
@@ -208,8 +214,11 @@ export class Ring {
       ctl[e] = total % 2 ** 32;
       ctl[e + 1] = Math.floor(total / 2 ** 32);
     }
-    Atomics.store(ctl, TAIL, (tail + recordBytes) | 0);
+    const end = (tail + recordBytes) | 0;
+    Atomics.store(ctl, TAIL, end);
     Atomics.store(ctl, LOCK, 0);
+    this.lastWriteEnd = end;
+    this.wrote = true;
 
     this.#copyIn(frame, offset, n, (at + HEADER_BYTES + ext) & this.#mask);
     Atomics.store(ctl, w + 1, STATE_READY);
@@ -266,6 +275,11 @@ export class Ring {
   detach(): void {
     Atomics.store(this.#ctl, OWNER, OWNER_CLOSED);
     Atomics.notify(this.#ctl, SPACE_SEQ);
+  }
+
+  /** Consumer side: the position up to which records have been consumed. */
+  get head(): number {
+    return this.#head;
   }
 
   /** Whether the record at head is READY (what a spinning or waking consumer checks). */

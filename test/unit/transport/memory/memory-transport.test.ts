@@ -6,11 +6,19 @@ import { MemoryTransportError } from '../../../../sdk/transport/memory/memory-tr
 import { fillFrame } from '../../../fixtures/memory-transport/frames.mjs';
 
 // All endpoints of these tests live in this one thread (the single-thread use of the transport).
+// Those of 'in one thread' send through the rings (`sameThreadDirect: false`): they test the rings.
+// 'between endpoints of one thread' tests the default, where such frames skip the ring.
 
 const open: MemoryTransport[] = [];
 
-function endpoints(fabric: MemoryFabric, options: { spinMicros?: number } = {}): MemoryTransport[] {
-  const ts = Array.from({ length: fabric.size }, (_, r) => new MemoryTransport(fabric, r, options));
+function endpoints(
+  fabric: MemoryFabric,
+  options: { spinMicros?: number; sameThreadDirect?: boolean } = {},
+): MemoryTransport[] {
+  const ts = Array.from(
+    { length: fabric.size },
+    (_, r) => new MemoryTransport(fabric, r, { sameThreadDirect: false, ...options }),
+  );
   open.push(...ts);
   return ts;
 }
@@ -243,5 +251,139 @@ describe('MemoryTransport in one thread', () => {
     expect(b!.stats()).toMatchObject({ calls: {}, messagesSent: 3, bytesSent: 5003 });
     expect(a!.stats()).toMatchObject({ messagesReceived: 3, bytesReceived: 5003, messagesSent: 0 });
     expect(a!.kind).toBe('memory');
+  });
+});
+
+describe('MemoryTransport between endpoints of one thread (the default: frames skip the ring)', () => {
+  const direct = { sameThreadDirect: true };
+  const sourceOf = (f: Uint8Array) => new DataView(f.buffer, f.byteOffset).getUint32(0, true);
+
+  it('keeps per-pair order when frames went through the ring first (before the receiver opened, or queued for space)', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.tuple(fc.nat(2), fc.nat(2), fc.oneof(fc.nat(16), fc.nat(600), fc.nat(5000))), {
+          minLength: 1,
+          maxLength: 60,
+        }),
+        fc.nat(59),
+        async (plan, opensAt) => {
+          const fabric = createMemoryFabric(3, { ringBytes: 1024 });
+          // Ranks 0 and 1 open at once; rank 2 only after `opensAt` sends: frames to it wait in its ring.
+          const ts: (MemoryTransport | undefined)[] = [
+            new MemoryTransport(fabric, 0, direct),
+            new MemoryTransport(fabric, 1, direct),
+            undefined,
+          ];
+          open.push(ts[0]!, ts[1]!);
+          const sinks: (ReturnType<typeof collect> | undefined)[] = [
+            collect(ts[0]!),
+            collect(ts[1]!),
+            undefined,
+          ];
+          const sent = [0, 1, 2].map(() => [0, 1, 2].map((): Uint8Array[] => []));
+          const sends: Promise<void>[] = [];
+          const openRank2 = () => {
+            ts[2] = new MemoryTransport(fabric, 2, direct);
+            open.push(ts[2]);
+            sinks[2] = collect(ts[2]);
+          };
+          plan.forEach(([src, dst, n], i) => {
+            if (i === opensAt) openRank2();
+            // Rank 2 sends only once open; a frame it would have sent goes from rank 0 instead.
+            const from = src === 2 && ts[2] === undefined ? 0 : src;
+            const frame = fillFrame(from, dst, sent[dst]![from]!.length, Math.max(8, n));
+            sent[dst]![from]!.push(frame);
+            sends.push(ts[from]!.send(dst, frame));
+          });
+          if (ts[2] === undefined) openRank2();
+          await Promise.all(sends);
+          for (let dst = 0; dst < 3; dst++) {
+            await sinks[dst]!.until(sent[dst]!.flat().length);
+            const bySource = [0, 1, 2].map((src) => sinks[dst]!.frames.filter((f) => sourceOf(f) === src));
+            expect(bySource).toEqual(sent[dst]);
+          }
+          await Promise.all(open.splice(0).map((t) => t.close()));
+        },
+      ),
+      { numRuns: 40 },
+    );
+  });
+
+  it("does not let a direct frame overtake its own earlier frame stuck behind another thread's unfinished record", async () => {
+    const fabric = createMemoryFabric(3, { ringBytes: 1024 });
+    // Rank 2 stands for another thread: it writes through rank 1's ring.
+    const t0 = new MemoryTransport(fabric, 0, direct);
+    const t2 = new MemoryTransport(fabric, 2, { sameThreadDirect: false });
+    open.push(t0, t2);
+    await t2.send(1, fillFrame(2, 1, 0, 8));
+    // Its record (first in rank 1's data area: word 64 after 256 control bytes) is still being copied.
+    const words = new Int32Array(fabric.rings[1]!);
+    words[64 + 1] = 0; // state WRITING
+    const a = fillFrame(0, 1, 0, 8);
+    const b = fillFrame(0, 1, 1, 8);
+    await t0.send(1, a); // rank 1 is not open yet: through its ring, behind rank 2's record
+    const t1 = new MemoryTransport(fabric, 1, direct);
+    open.push(t1);
+    const sink = collect(t1);
+    await t0.send(1, b); // rank 1 is open in this thread now, but `a` is still in its ring
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(sink.frames).toEqual([]);
+    Atomics.store(words, 64 + 1, 1); // rank 2's copy is done: READY
+    t1.poll();
+    await sink.until(3);
+    expect(sink.frames.filter((f) => sourceOf(f) === 0)).toEqual([a, b]);
+  });
+
+  it('hands over a copy without the ring, so the sender may reuse its buffer at once', async () => {
+    const [a, b] = endpoints(createMemoryFabric(2), direct);
+    const sink = collect(b!);
+    a!.start(
+      () => {},
+      () => {},
+    );
+    const buf = new Uint8Array([1, 2, 3]);
+    await a!.send(1, buf);
+    buf.fill(9);
+    await a!.sendv(1, [new Uint8Array([4]), buf.subarray(0, 1)]);
+    await sink.until(2);
+    expect(sink.frames).toEqual([new Uint8Array([1, 2, 3]), new Uint8Array([4, 9])]);
+    expect(a!.stats()).toMatchObject({ directSent: 2 });
+    expect(b!.stats()).toMatchObject({ directReceived: 2, messagesReceived: 2, wakeups: 0 });
+  });
+
+  it('rejects a send to a closed endpoint of this thread with PEER_CLOSED', async () => {
+    const [a, b] = endpoints(createMemoryFabric(2), direct);
+    collect(b!);
+    await b!.close();
+    await expect(a!.send(1, new Uint8Array(1))).rejects.toThrow(
+      /Cannot send to rank 1: its memory transport is closed/,
+    );
+  });
+
+  it('lets the event loop turn while two endpoints of this thread only answer each other', async () => {
+    const [a, b] = endpoints(createMemoryFabric(2), direct);
+    const ROUNDS = 1000;
+    let rounds = 0;
+    let roundsWhenLoopTurned: number | undefined;
+    setImmediate(() => (roundsWhenLoopTurned = rounds));
+    const done = new Promise<void>((resolve) => {
+      a!.start(
+        () => {
+          if (++rounds === ROUNDS) resolve();
+          else void a!.send(1, new Uint8Array(1));
+        },
+        () => {},
+      );
+    });
+    b!.start(
+      () => void b!.send(0, new Uint8Array(1)),
+      () => {},
+    );
+    void a!.send(1, new Uint8Array(1));
+    await done;
+    // Deliveries chain through microtasks only so far: then they wait for the next turn.
+    expect(roundsWhenLoopTurned).toBeDefined();
+    expect(roundsWhenLoopTurned!).toBeLessThan(ROUNDS);
+    expect(a!.stats()).toMatchObject({ directSent: ROUNDS, wakeups: 0 });
   });
 });
