@@ -74,7 +74,8 @@ export async function run(job, options) {
 // its `name`, which errors and stack traces show: fail the build instead.
 {
   const { readdirSync, readFileSync } = await import('node:fs');
-  const declared = /^(?:export )?(?:async )?(?:class|function\*?) ([A-Za-z_$][\w$]*)\b|^(?:var|let|const) ([A-Za-z_$][\w$]*) = class\b/gm;
+  const declared =
+    /^(?:export )?(?:async )?(?:class|function\*?) ([A-Za-z_$][\w$]*)\b|^(?:var|let|const) ([A-Za-z_$][\w$]*) = class\b/gm;
   const namesIn = (text) => [...text.matchAll(declared)].map((m) => m[1] ?? m[2]);
   const sources = new Set();
   for (const f of readdirSync(sdk, { recursive: true })) {
@@ -82,9 +83,12 @@ export async function run(job, options) {
   }
   const renamed = [];
   for (const f of readdirSync(outdir).filter((n) => n.endsWith('.js'))) {
-    for (const n of namesIn(readFileSync(path.join(outdir, f), 'utf8'))) if (!sources.has(n)) renamed.push(`${f}: ${n}`);
+    for (const n of namesIn(readFileSync(path.join(outdir, f), 'utf8')))
+      if (!sources.has(n)) renamed.push(`${f}: ${n}`);
   }
   if (renamed.length > 0) {
-    throw new Error(`bundling renamed these classes or functions (their name would change): ${renamed.join(', ')}`);
+    throw new Error(
+      `bundling renamed these classes or functions (their name would change): ${renamed.join(', ')}`,
+    );
   }
 }
