@@ -17,7 +17,7 @@ import { loadJob } from '../../runtime/load-job.js';
 import { pendingCallsOf } from '../../runtime/pending-calls.js';
 import { openRank, type RankHandle, runRank } from '../../runtime/run-rank.js';
 import type { Transport } from '../../transport/transport.js';
-import { routeRankOutput } from './rank-output-router.js';
+import { RANK_QUERY, routeRankOutput } from './rank-output-router.js';
 import type { LauncherMessage, RankMessage, RankWorkerData, TransportSpec } from './worker-protocol.js';
 
 // Job bundles carry inline source maps: stack traces then name the user's .ts file and line.
@@ -113,7 +113,7 @@ async function runOne(j: number): Promise<void> {
 function instanceUrl(url: string, rank: number): string {
   if (!url.startsWith('file:')) return url;
   const u = new URL(url);
-  u.searchParams.set('tsmpi-rank', String(rank));
+  u.searchParams.set(RANK_QUERY, String(rank));
   return u.href;
 }
 
