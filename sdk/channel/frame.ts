@@ -54,14 +54,7 @@ function ctxBytes(ctx: string): Uint8Array {
 export function writeFrame(h: FrameHeader, payload: Uint8Array): Uint8Array {
   const cb = ctxBytes(h.ctx);
   const out = new Uint8Array(HEADER_BYTES + cb.length + payload.length);
-  const dv = new DataView(out.buffer);
-  out[0] = FRAME_VERSION;
-  out[1] = h.kind;
-  dv.setUint16(2, cb.length, true);
-  dv.setUint32(4, h.src, true);
-  dv.setUint32(8, h.seq, true);
-  dv.setInt32(12, h.tag, true);
-  out.set(cb, HEADER_BYTES);
+  writeHead(out, h, cb);
   out.set(payload, HEADER_BYTES + cb.length);
   return out;
 }
@@ -70,15 +63,57 @@ export function writeFrame(h: FrameHeader, payload: Uint8Array): Uint8Array {
 export function writeFrameHead(h: FrameHeader): Uint8Array {
   const cb = ctxBytes(h.ctx);
   const out = new Uint8Array(HEADER_BYTES + cb.length);
-  const dv = new DataView(out.buffer);
+  writeHead(out, h, cb);
+  return out;
+}
+
+/** Header and context id, byte by byte (little-endian): no DataView per frame. */
+function writeHead(out: Uint8Array, h: FrameHeader, cb: Uint8Array): void {
   out[0] = FRAME_VERSION;
   out[1] = h.kind;
-  dv.setUint16(2, cb.length, true);
-  dv.setUint32(4, h.src, true);
-  dv.setUint32(8, h.seq, true);
-  dv.setInt32(12, h.tag, true);
-  out.set(cb, HEADER_BYTES);
-  return out;
+  out[2] = cb.length & 0xff;
+  out[3] = cb.length >>> 8;
+  put32(out, 4, h.src);
+  put32(out, 8, h.seq);
+  put32(out, 12, h.tag);
+  if (cb.length === 1) out[HEADER_BYTES] = cb[0]!;
+  else out.set(cb, HEADER_BYTES);
+}
+
+function put32(out: Uint8Array, at: number, v: number): void {
+  out[at] = v & 0xff;
+  out[at + 1] = (v >>> 8) & 0xff;
+  out[at + 2] = (v >>> 16) & 0xff;
+  out[at + 3] = (v >>> 24) & 0xff;
+}
+
+function get32(b: Uint8Array, at: number): number {
+  return b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16) | (b[at + 3]! << 24);
+}
+
+/** Recently decoded context ids with their bytes: a rank talks on a few contexts, over and over. */
+const CTX_CACHE_SIZE = 8;
+const decodedCtxBytes: Uint8Array[] = [];
+const decodedCtx: string[] = [];
+
+/** The context id at `frame[from, to)`, decoded once per distinct id while it stays in the cache. */
+function readCtx(frame: Uint8Array, from: number, to: number): string {
+  const n = to - from;
+  for (let i = 0; i < decodedCtxBytes.length; i++) {
+    const b = decodedCtxBytes[i]!;
+    if (b.length !== n) continue;
+    let j = 0;
+    while (j < n && b[j] === frame[from + j]) j++;
+    if (j === n) return decodedCtx[i]!;
+  }
+  const ctx = utf8d.decode(frame.subarray(from, to));
+  if (decodedCtxBytes.length === CTX_CACHE_SIZE) {
+    decodedCtxBytes.pop();
+    decodedCtx.pop();
+  }
+  decodedCtxBytes.unshift(frame.slice(from, to));
+  decodedCtx.unshift(ctx);
+  return ctx;
 }
 
 export interface ParsedFrame extends FrameHeader {
@@ -90,16 +125,15 @@ export function readFrame(frame: Uint8Array): ParsedFrame {
   if (frame.length < HEADER_BYTES)
     throw new Error(`malformed frame: ${frame.length} bytes is shorter than a header`);
   if (frame[0] !== FRAME_VERSION) throw new Error(`malformed frame: unknown version ${frame[0]}`);
-  const dv = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
   const kind = frame[1] as FrameKind;
-  const ctxLen = dv.getUint16(2, true);
+  const ctxLen = frame[2]! | (frame[3]! << 8);
   if (HEADER_BYTES + ctxLen > frame.length) throw new Error('malformed frame: context id runs past the end');
   return {
     kind,
-    src: dv.getUint32(4, true),
-    seq: dv.getUint32(8, true),
-    tag: dv.getInt32(12, true),
-    ctx: utf8d.decode(frame.subarray(HEADER_BYTES, HEADER_BYTES + ctxLen)),
+    src: get32(frame, 4) >>> 0,
+    seq: get32(frame, 8) >>> 0,
+    tag: get32(frame, 12),
+    ctx: readCtx(frame, HEADER_BYTES, HEADER_BYTES + ctxLen),
     payload: frame.subarray(HEADER_BYTES + ctxLen),
   };
 }

@@ -1,5 +1,5 @@
 import { bcast } from './bcast.js';
-import type { CollectiveContext, ReduceOp } from './collective-context.js';
+import { type CollectiveContext, type ReduceOp, withRadix } from './collective-context.js';
 import type { NodeGroups } from './node-groups.js';
 import { reduce, reduceToTreeRoot } from './reduce.js';
 
@@ -128,7 +128,7 @@ export async function barrierTwoLevel(
 
 /** `ctx` with a flat tree: the root sends to every other rank itself. */
 function flatWorld(ctx: CollectiveContext): CollectiveContext {
-  return { ...ctx, radix: Math.max(2, ctx.size) };
+  return withRadix(ctx, Math.max(2, ctx.size));
 }
 
 /**

@@ -65,6 +65,13 @@ export class CollectiveRunner {
   readonly #chosen: ChoiceCache = new Map();
   /** The communicator's ranks by node, where some share one (else undefined: all run flat). */
   readonly #nodes: NodeGroups | undefined;
+  /** How timeout reports name the communicator. */
+  readonly #commName: string;
+  /**
+   * Frames that arrived, unexpected, for calls this rank has not made yet: by call number, the
+   * first frame of each other code (usually one entry). Checked and dropped when the call is made.
+   */
+  readonly #ahead = new Map<number, { src: number; code: number }[]>();
 
   constructor(
     ep: Endpoint,
@@ -81,6 +88,9 @@ export class CollectiveRunner {
     this.#progress = progress;
     this.#tuning = { ...DEFAULT_TUNING, ...tuning };
     this.#log = choiceLog(ep);
+    this.#commName = describeCommContext(this.#ctx);
+    // Frames that came before this communicator existed here, then every later unexpected one.
+    for (const msg of ep.matcher.unexpectedIn(this.#ctx)) this.#noteAhead(msg);
     ep.checkCollectives(this.#ctx, (msg) => this.#mismatchOf(msg));
     const nodes = nodeGroupsOf(group.length, (r) => ep.layout.nodeOf(group[r]!));
     this.#nodes = hasSharedNodes(nodes) ? nodes : undefined;
@@ -114,9 +124,11 @@ export class CollectiveRunner {
     this.#seq = (seq + 1) % COLLECTIVE_SEQ_WRAP;
     this.#calls++;
     const tag = collectiveTag(seq, code);
-    const early = this.#earlyMismatch(seq, code);
-    if (early !== undefined) this.#ep.failMismatch(early);
-    const ctx = this.#context(tag, call.label, call.spin);
+    if (this.#ahead.size > 0) {
+      const early = this.#earlyMismatch(seq, code);
+      if (early !== undefined) this.#ep.failMismatch(early);
+    }
+    const ctx = new CallContext(this, tag, call.label, call.spin);
     const t0 = performance.now();
     const run = call.run(ctx, chosen.spec).then(
       (v) => {
@@ -130,29 +142,42 @@ export class CollectiveRunner {
       },
     );
     // Numbered from 1 in what users read.
-    const pending = { comm: describeCommContext(this.#ctx), seq: seq + 1, name: collectiveName(code) };
+    const pending = { comm: this.#commName, seq: seq + 1, name: collectiveName(code) };
     return Request.fromPromise(this.#ep.track(call.label, run, pending), this.#progress);
   }
 
   /** A frame of another collective that arrived before this rank's call `seq` (code `code`). */
   #earlyMismatch(seq: number, code: number): MPIError | undefined {
+    const ahead = this.#ahead.get(seq);
+    if (ahead === undefined) return undefined;
+    this.#ahead.delete(seq);
     if (code === 0) return undefined;
-    for (const msg of this.#ep.matcher.unexpectedIn(this.#ctx)) {
-      if (seqOfTag(msg.tag) !== seq) continue;
-      const theirs = codeOfTag(msg.tag);
-      if (theirs !== 0 && theirs !== code) return this.#mismatch(msg.src, theirs, seq, code);
-    }
-    return undefined;
+    const other = ahead.find((a) => a.code !== code);
+    return other === undefined ? undefined : this.#mismatch(other.src, other.code, seq, code);
   }
 
   /** A frame no receive took: a mismatch if this rank made call `seq` as another collective. */
   #mismatchOf(msg: Envelope): MPIError | undefined {
     const seq = seqOfTag(msg.tag);
     const theirs = codeOfTag(msg.tag);
+    if (theirs === 0) return undefined;
     const back = (this.#seq - 1 - seq + COLLECTIVE_SEQ_WRAP) % COLLECTIVE_SEQ_WRAP;
-    if (theirs === 0 || back >= Math.min(this.#calls, HISTORY)) return undefined;
+    if (back >= Math.min(this.#calls, HISTORY)) {
+      this.#noteAhead(msg);
+      return undefined;
+    }
     const mine = this.#history[seq % HISTORY]!;
     return mine !== 0 && mine !== theirs ? this.#mismatch(msg.src, theirs, seq, mine) : undefined;
+  }
+
+  /** Remembers a frame of a call not made here yet (one entry per code), for `#earlyMismatch`. */
+  #noteAhead(msg: Envelope): void {
+    const code = codeOfTag(msg.tag);
+    if (code === 0) return;
+    const seq = seqOfTag(msg.tag);
+    let ahead = this.#ahead.get(seq);
+    if (ahead === undefined) this.#ahead.set(seq, (ahead = []));
+    if (!ahead.some((a) => a.code === code)) ahead.push({ src: msg.src, code });
   }
 
   #mismatch(src: number, theirs: number, seq: number, mine: number): MPIError {
@@ -165,23 +190,74 @@ export class CollectiveRunner {
     );
   }
 
-  /** A fresh collective call: its own tag, so concurrent non-blocking collectives never mix. */
-  #context(tag: number, label: string, spin: boolean): CollectiveContext {
-    const ep = this.#ep;
-    const ctx = this.#ctx;
-    const group = this.#group;
-    return {
-      rank: this.#rank,
-      size: group.length,
-      radix: this.#tuning.radix,
-      ...(this.#nodes === undefined ? {} : { nodes: this.#nodes }),
-      send: (dst, payload) => ep.send(group[dst]!, ctx, tag, payload),
-      recv: (src) =>
-        ep
-          .receive({ ctx, src: group[src]!, tag, allowed: undefined, call: label }, spin)
-          .then((m) => m.payload),
-      encode,
-      decode,
-    };
+  /** What a call's context needs (see `CallContext`). */
+  get endpoint(): Endpoint {
+    return this.#ep;
+  }
+  get collectiveCtx(): string {
+    return this.#ctx;
+  }
+  get group(): readonly number[] {
+    return this.#group;
+  }
+  get rank(): number {
+    return this.#rank;
+  }
+  get nodes(): NodeGroups | undefined {
+    return this.#nodes;
   }
 }
+
+/**
+ * A fresh collective call: its own tag, so concurrent non-blocking collectives never mix. A class,
+ * not an object of closures: one allocation per call.
+ */
+class CallContext implements CollectiveContext {
+  readonly rank: number;
+  readonly size: number;
+  readonly radix: number;
+  readonly nodes?: NodeGroups;
+  readonly #ep: Endpoint;
+  readonly #ctx: string;
+  readonly #group: readonly number[];
+  readonly #tag: number;
+  readonly #label: string;
+  readonly #spin: boolean;
+
+  constructor(runner: CollectiveRunner, tag: number, label: string, spin: boolean) {
+    this.#ep = runner.endpoint;
+    this.#ctx = runner.collectiveCtx;
+    this.#group = runner.group;
+    this.rank = runner.rank;
+    this.size = this.#group.length;
+    this.radix = runner.tuning.radix;
+    const nodes = runner.nodes;
+    if (nodes !== undefined) this.nodes = nodes;
+    this.#tag = tag;
+    this.#label = label;
+    this.#spin = spin;
+  }
+
+  send(dst: number, payload: Uint8Array): Promise<void> {
+    return this.#ep.send(this.#group[dst]!, this.#ctx, this.#tag, payload);
+  }
+
+  recv(src: number): Promise<Uint8Array> {
+    return this.#ep
+      .receive(
+        { ctx: this.#ctx, src: this.#group[src]!, tag: this.#tag, allowed: undefined, call: this.#label },
+        this.#spin,
+      )
+      .then(payloadOf);
+  }
+
+  encode(value: unknown): Uint8Array {
+    return encode(value);
+  }
+
+  decode(bytes: Uint8Array): unknown {
+    return decode(bytes);
+  }
+}
+
+const payloadOf = (m: Envelope): Uint8Array => m.payload;

@@ -15,6 +15,13 @@ interface PostedRecv extends Matcher {
   resolve(msg: Envelope): void;
 }
 
+/** A posted receive or probe: one object of one shape (no spread: it is made per receive). */
+function posted(m: Matcher, resolve: (msg: Envelope) => void): PostedRecv {
+  const entry: PostedRecv = { ctx: m.ctx, src: m.src, tag: m.tag, allowed: m.allowed, resolve };
+  if (m.call !== undefined) entry.call = m.call;
+  return entry;
+}
+
 function matches(m: Matcher, msg: Envelope): boolean {
   return (
     (m.src === ANY_SOURCE ? m.allowed === undefined || m.allowed(msg.src) : m.src === msg.src) &&
@@ -95,7 +102,7 @@ export class MatchingEngine {
 
   /** Posts a receive: `resolve` runs synchronously when a matching message arrives. */
   post(m: Matcher, resolve: (msg: Envelope) => void): () => void {
-    const entry: PostedRecv = { ...m, resolve };
+    const entry = posted(m, resolve);
     let list = this.#posted.get(m.ctx);
     if (list === undefined) this.#posted.set(m.ctx, (list = []));
     list.push(entry);
@@ -104,7 +111,7 @@ export class MatchingEngine {
 
   /** Posts a probe: `resolve` runs when a matching message arrives (the message stays unexpected). */
   postProbe(m: Matcher, resolve: (msg: Envelope) => void): () => void {
-    const entry: PostedRecv = { ...m, resolve };
+    const entry = posted(m, resolve);
     let list = this.#probes.get(m.ctx);
     if (list === undefined) this.#probes.set(m.ctx, (list = []));
     list.push(entry);

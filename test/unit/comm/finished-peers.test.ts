@@ -77,4 +77,19 @@ describe('collective mismatch', () => {
       /collective mismatch on COMM_WORLD: rank [01] called (bcast|allreduce) \(collective #2\) while rank [01] called (bcast|allreduce) \(#2\)/,
     );
   });
+
+  it('a frame of another collective that arrived before the call fails that call at once', async () => {
+    const run = runWorld(2, async (c) => {
+      if (c.rank === 0) {
+        await c.bcast('v', 0); // eager: its frame reaches rank 1 before rank 1 calls anything
+        await c.send('go', 1, 7);
+        return 'sent';
+      }
+      await c.recv(0, 7); // sent after the bcast frame, so that frame is here now, unexpected
+      return c.reduce(1, SUM, 0);
+    });
+    await expect(run).rejects.toThrow(
+      /collective mismatch on COMM_WORLD: rank 0 called bcast \(collective #1\) while rank 1 called reduce \(#1\)/,
+    );
+  });
 });
