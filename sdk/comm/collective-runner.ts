@@ -65,6 +65,11 @@ export class CollectiveRunner {
   readonly #chosen: ChoiceCache = new Map();
   /** The communicator's ranks by node, where some share one (else undefined: all run flat). */
   readonly #nodes: NodeGroups | undefined;
+  /**
+   * The communicator's ranks by thread, where ranks share threads (else undefined): fixed
+   * collectives then run in two levels, so few hops cross threads (see `selectAlgorithm`).
+   */
+  readonly #threads: NodeGroups | undefined;
   /** How timeout reports name the communicator. */
   readonly #commName: string;
   /**
@@ -94,6 +99,10 @@ export class CollectiveRunner {
     ep.checkCollectives(this.#ctx, (msg) => this.#mismatchOf(msg));
     const nodes = nodeGroupsOf(group.length, (r) => ep.layout.nodeOf(group[r]!));
     this.#nodes = hasSharedNodes(nodes) ? nodes : undefined;
+    const t = ep.transport;
+    const threads =
+      t.threadOf === undefined ? undefined : nodeGroupsOf(group.length, (r) => t.threadOf!(group[r]!));
+    this.#threads = hasSharedNodes(threads) ? threads : undefined;
   }
 
   get tuning(): Readonly<CollectiveTuning> {
@@ -117,6 +126,7 @@ export class CollectiveRunner {
       this.#chosen,
       this.#log,
       this.#nodes,
+      this.#threads,
     );
     const code = collectiveCode(call.label);
     const seq = this.#seq;
@@ -128,7 +138,9 @@ export class CollectiveRunner {
       const early = this.#earlyMismatch(seq, code);
       if (early !== undefined) this.#ep.failMismatch(early);
     }
-    const ctx = new CallContext(this, tag, call.label, call.spin);
+    // A two-level call groups by node where ranks share nodes, else by thread.
+    const groups = chosen.spec.name === 'two-level' ? (this.#nodes ?? this.#threads) : this.#nodes;
+    const ctx = new CallContext(this, tag, call.label, call.spin, groups);
     const t0 = performance.now();
     const run = call.run(ctx, chosen.spec).then(
       (v) => {
@@ -203,9 +215,6 @@ export class CollectiveRunner {
   get rank(): number {
     return this.#rank;
   }
-  get nodes(): NodeGroups | undefined {
-    return this.#nodes;
-  }
 }
 
 /**
@@ -224,14 +233,19 @@ class CallContext implements CollectiveContext {
   readonly #label: string;
   readonly #spin: boolean;
 
-  constructor(runner: CollectiveRunner, tag: number, label: string, spin: boolean) {
+  constructor(
+    runner: CollectiveRunner,
+    tag: number,
+    label: string,
+    spin: boolean,
+    nodes: NodeGroups | undefined,
+  ) {
     this.#ep = runner.endpoint;
     this.#ctx = runner.collectiveCtx;
     this.#group = runner.group;
     this.rank = runner.rank;
     this.size = this.#group.length;
     this.radix = runner.tuning.radix;
-    const nodes = runner.nodes;
     if (nodes !== undefined) this.nodes = nodes;
     this.#tag = tag;
     this.#label = label;

@@ -54,6 +54,13 @@ export interface Transport {
    */
   nodeOf?(rank: number): number;
 
+  /**
+   * Optional: the thread world rank `rank` runs in, where ranks share threads (the local backend
+   * once ranks outnumber cores). A hop between ranks of one thread costs no wake-up, so fixed
+   * collectives run in two levels over threads. The same answer on every rank.
+   */
+  threadOf?(rank: number): number;
+
   /** Stops receiving, flushes nothing further, releases timers, sockets and handles. Idempotent. */
   close(): Promise<void>;
 

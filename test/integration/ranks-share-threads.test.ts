@@ -40,6 +40,31 @@ describe('several ranks per worker thread (local backend)', () => {
     expect(lines).toHaveLength(40);
   });
 
+  it('runs allreduce and barrier in two levels over threads of 8 ranks, in rank order for a non-commutative op', async () => {
+    process.env.TSMPI_LOCAL_RANKS_PER_THREAD = '8';
+    const n = 20; // threads of 8, 8 and 4 ranks
+    const res = await run(fixture('collectives-over-threads.ts'), { ranks: n });
+    const ranks = [...Array(n).keys()];
+    for (const [rank, r] of (res.results as Record<string, unknown>[]).entries()) {
+      const mates = ranks.filter((q) => q % 2 === rank % 2).reverse();
+      expect(r).toEqual({
+        sum: (n * (n - 1)) / 2,
+        order: ranks.join(','),
+        subSum: mates.reduce((a, b) => a + b, 0),
+        subOrder: mates.join(','),
+      });
+    }
+    const { collectives } = res.stats as unknown as {
+      collectives: { collective: string; size: number; algorithm: string }[];
+    };
+    const algorithms = new Set(collectives.map((c) => `${c.collective} ${c.size}: ${c.algorithm}`));
+    // The world's groups by thread are contiguous: both ops go in two levels. The split
+    // communicator's (reverse order) are not: its non-commutative allreduce stays flat.
+    expect(algorithms).toContain('allreduce 20: two-level(node: flat; leaders: recursive)');
+    expect(algorithms).toContain('barrier 20: two-level(node: flat; leaders: dissemination)');
+    expect(algorithms).toContain('allreduce 10: recursive doubling');
+  });
+
   it('process.exit in one rank of a shared thread fails the job naming that rank and its code', async () => {
     const err = await run(fixture('shares-thread.ts'), {
       ranks: 8,

@@ -133,7 +133,7 @@ export class ThreadLauncher {
   ): Promise<LaunchResult> {
     const t0 = performance.now();
     const transport = this.#transportFor(req.ranks);
-    const per = Math.max(1, Math.min(req.ranks, Math.floor(this.#ranksPerThread(req.ranks))));
+    const per = threadShare(req.ranks, this.#ranksPerThread(req.ranks));
     const threads: RankThread[] = [];
     let tTeardown: number | undefined;
     // Spawned in rank order, at most BOOT_WINDOW booting at a time: threads[w] runs ranks w*per...
@@ -362,22 +362,30 @@ export function localRanksPerThread(n: number, cores = availableParallelism()): 
   return n <= threads ? 1 : Math.ceil(n / threads);
 }
 
+/** Ranks per thread as launched: `requested`, floored, within [1, ranks]. */
+function threadShare(ranks: number, requested: number): number {
+  return Math.max(1, Math.min(ranks, Math.floor(requested)));
+}
+
 /** The local backend: ranks run in worker threads, messages go through shared memory. */
 export class LocalLauncher implements Launcher {
   readonly backend = 'local' as const;
   readonly #threads: ThreadLauncher;
 
   constructor(options: { spinMicros?: number; ranksPerThread?: number } = {}) {
+    const perThread = (n: number) => threadShare(n, options.ranksPerThread ?? localRanksPerThread(n));
     this.#threads = new ThreadLauncher(
       (n) => ({
         kind: 'memory',
-        // Packed: each worker's copy of the fabric is one buffer, not n (n² in all).
+        // Packed: each worker's copy of the fabric is one buffer, not n (n² in all). The ranks
+        // per thread let collectives run in two levels, inside threads, then between them.
         fabric: createMemoryFabric(n, {
           packed: true,
+          ranksPerThread: perThread(n),
           ...(options.spinMicros === undefined ? {} : { spinMicros: options.spinMicros }),
         }),
       }),
-      (n) => options.ranksPerThread ?? localRanksPerThread(n),
+      perThread,
     );
   }
 

@@ -27,6 +27,8 @@ export interface MemoryFabric {
   readonly arena?: SharedArrayBuffer;
   /** Job-wide `spinMicros` of every endpoint that does not set its own; absent: automatic. */
   readonly spinMicros?: number;
+  /** Ranks per thread as the launcher places them (rank r in thread floor(r / n)); absent: 1. */
+  readonly ranksPerThread?: number;
 }
 
 export interface MemoryFabricOptions {
@@ -44,12 +46,18 @@ export interface MemoryFabricOptions {
   spinMicros?: number;
   /** All rings in one buffer (`MemoryFabric.arena`) instead of one buffer each. Default false. */
   packed?: boolean;
+  /**
+   * How the launcher places ranks in threads: `n` consecutive ranks per thread (rank r in thread
+   * floor(r / n)), an integer >= 1. Endpoints report it (`threadOf`), and fixed collectives then
+   * run in two levels: inside each thread, then between threads. Default 1.
+   */
+  ranksPerThread?: number;
 }
 
 const DEFAULT_RING_BYTES = 1024 * 1024;
 const DEFAULT_FABRIC_BUDGET = 128 * 1024 * 1024;
 const MIN_DEFAULT_RING_BYTES = 64 * 1024;
-const OPTION_KEYS = new Set(['ringBytes', 'spinMicros', 'packed']);
+const OPTION_KEYS = new Set(['ringBytes', 'spinMicros', 'packed', 'ranksPerThread']);
 /** Largest `spinMicros`: one second. */
 export const MAX_SPIN_MICROS = 1_000_000;
 
@@ -89,6 +97,12 @@ export function createMemoryFabric(size: number, options: MemoryFabricOptions = 
   }
   const spin = options.spinMicros;
   checkSpinMicros(spin);
+  const perThread = options.ranksPerThread;
+  if (perThread !== undefined && (!Number.isInteger(perThread) || perThread < 1)) {
+    throw new RangeError(
+      `Expected \`ranksPerThread\` to be an integer >= 1, got ${describeValue(perThread)}`,
+    );
+  }
   const rings: SharedArrayBuffer[] = [];
   let arena: SharedArrayBuffer | undefined;
   if (options.packed === true) {
@@ -107,6 +121,7 @@ export function createMemoryFabric(size: number, options: MemoryFabricOptions = 
     ringBytes,
     rings,
     ...(arena === undefined ? {} : { arena }),
+    ...(perThread === undefined || perThread === 1 ? {} : { ranksPerThread: perThread }),
   };
   return spin === undefined ? fabric : { ...fabric, spinMicros: spin };
 }

@@ -105,6 +105,7 @@ export class MemoryTransport implements Transport {
   readonly #rings: (Ring | undefined)[];
   readonly #own: Ring;
   readonly #spinPolicy: AdaptiveSpin;
+  readonly #ranksPerThread: number;
 
   #mode: Mode = 'idle';
   #closed = false;
@@ -164,6 +165,7 @@ export class MemoryTransport implements Transport {
     this.#buffers = fabric.rings;
     this.#arena = fabric.arena;
     this.#ringBytes = fabric.ringBytes;
+    this.#ranksPerThread = fabric.ranksPerThread ?? 1;
     this.#rings = new Array(this.size).fill(undefined);
     this.#own = this.#ring(rank);
     if (!this.#own.attach()) {
@@ -206,6 +208,11 @@ export class MemoryTransport implements Transport {
   /** Every rank of the job runs in this process, so all share one node. */
   nodeOf(_rank: number): number {
     return 0;
+  }
+
+  /** The thread rank `rank` runs in, as the launcher placed it (see `ranksPerThread`). */
+  threadOf(rank: number): number {
+    return Math.floor(rank / this.#ranksPerThread);
   }
 
   send(dst: number, frame: Uint8Array): Promise<void> {
