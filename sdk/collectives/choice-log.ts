@@ -41,7 +41,11 @@ export class ChoiceLog {
   last: string | undefined;
 
   /** Counts a call; returns a function to call with its elapsed time once it completes. */
-  record(
+  /**
+   * The record of calls of this kind (made on first use): whoever makes a call counts it there
+   * (`calls`, `elapsedMs`) and sets `last`.
+   */
+  entry(
     collective: CollectiveName,
     size: number,
     bytes: number,
@@ -49,7 +53,7 @@ export class ChoiceLog {
     spec: AlgorithmSpec,
     selectedBy: SelectedBy,
     prediction: Prediction | undefined,
-  ): (elapsedMs: number) => void {
+  ): CollectiveRecord {
     const key = `${collective}|${size}|${bytes}|${label}|${selectedBy}`;
     let r = this.#records.get(key);
     if (r === undefined) {
@@ -75,12 +79,7 @@ export class ChoiceLog {
       };
       this.#records.set(key, r);
     }
-    r.calls++;
-    this.last = label;
-    const rec = r;
-    return (ms) => {
-      rec.elapsedMs += ms;
-    };
+    return r;
   }
 
   list(): CollectiveRecord[] {

@@ -6,7 +6,7 @@ import {
   normalizeAlgorithm,
 } from './algorithms.js';
 import { sizeClass } from './call-shape.js';
-import type { ChoiceLog, SelectedBy } from './choice-log.js';
+import type { ChoiceLog, CollectiveRecord, SelectedBy } from './choice-log.js';
 import type { ReduceOp } from './collective-context.js';
 import type { CollectiveTuning } from './collective-tuning.js';
 import { hasSharedNodes, type NodeGroups } from './node-groups.js';
@@ -21,21 +21,45 @@ export interface CallShape {
   root?: number;
 }
 
-/** One call shape's choice, kept until the tuning changes. */
+/**
+ * One call shape's choice, kept until the tuning changes: the algorithm, and the choice log's
+ * record of such calls, where the caller adds each call's elapsed time once it completes.
+ */
 export interface CachedChoice {
   spec: AlgorithmSpec;
   label: string;
   by: SelectedBy;
   prediction: Prediction | undefined;
+  record: CollectiveRecord;
 }
 
-/** Choices by call shape: the model is consulted once per shape. Clear it when the tuning changes. */
-export type ChoiceCache = Map<string, CachedChoice>;
+/** Choices by call shape (see `shapeKey`): the model is consulted once per shape. Clear it when the tuning changes. */
+export type ChoiceCache = Map<number, CachedChoice>;
 
-/** The algorithm of one call, and the function to call with its elapsed time once it completes. */
-export interface Selection {
-  spec: AlgorithmSpec;
-  done: (ms: number) => void;
+/** The algorithm of one call (counted in the log already), and where its elapsed time goes. */
+export type Selection = CachedChoice;
+
+/** Collective names by number, for `shapeKey` (assigned on first use, alike within a rank). */
+const collectiveKeys = new Map<string, number>();
+
+/** A call shape as one number: no string is built per call. */
+function shapeKey(
+  collective: CollectiveName,
+  bytesClass: number,
+  commute: boolean,
+  rootZero: boolean,
+  segmentable: boolean,
+  elementwise: boolean | undefined,
+): number {
+  let c = collectiveKeys.get(collective);
+  if (c === undefined) collectiveKeys.set(collective, (c = collectiveKeys.size));
+  const e = elementwise === undefined ? 0 : elementwise ? 1 : 2;
+  // bytesClass is a power of two: its log2 fits in 6 bits.
+  return (
+    (((c * 64 + Math.log2(bytesClass)) * 2 + (commute ? 1 : 0)) * 2 + (rootZero ? 1 : 0)) * 6 +
+    (segmentable ? 3 : 0) +
+    e
+  );
 }
 
 /**
@@ -66,11 +90,19 @@ export function selectAlgorithm(
     root: call.root ?? 0,
     segmentable,
   };
-  const key = `${collective}|${shape.bytes}|${shape.commute}|${shape.root === 0}|${segmentable}|${reduceOp?.elementwise}`;
+  const key = shapeKey(
+    collective,
+    shape.bytes,
+    shape.commute,
+    shape.root === 0,
+    segmentable,
+    reduceOp?.elementwise,
+  );
   const hit = cache.get(key);
   if (hit !== undefined) {
-    const done = log.record(collective, n, shape.bytes, hit.label, hit.spec, hit.by, hit.prediction);
-    return { spec: hit.spec, done };
+    hit.record.calls++;
+    log.last = hit.label;
+    return hit;
   }
   let spec: AlgorithmSpec;
   let by: SelectedBy;
@@ -102,9 +134,12 @@ export function selectAlgorithm(
     by = 'fixed';
   }
   const label = prediction?.algorithm.name === 'two-level' ? prediction.label : describeAlgorithm(spec, n);
-  cache.set(key, { spec, label, by, prediction });
-  const done = log.record(collective, n, shape.bytes, label, spec, by, prediction);
-  return { spec, done };
+  const record = log.entry(collective, n, shape.bytes, label, spec, by, prediction);
+  const choice: CachedChoice = { spec, label, by, prediction, record };
+  cache.set(key, choice);
+  record.calls++;
+  log.last = label;
+  return choice;
 }
 
 /**

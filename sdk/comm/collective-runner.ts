@@ -141,21 +141,29 @@ export class CollectiveRunner {
     // A two-level call groups by node where ranks share nodes, else by thread.
     const groups = chosen.spec.name === 'two-level' ? (this.#nodes ?? this.#threads) : this.#nodes;
     const ctx = new CallContext(this, tag, call.label, call.spin, groups);
+    const ep = this.#ep;
+    // Pending for the timeout report until it settles (numbered from 1 in what users read).
+    const pending = ep.trackStart(call.label, {
+      comm: this.#commName,
+      seq: seq + 1,
+      name: collectiveName(code),
+    });
+    const record = chosen.record;
     const t0 = performance.now();
     const run = call.run(ctx, chosen.spec).then(
       (v) => {
-        chosen.done(performance.now() - t0);
+        record.elapsedMs += performance.now() - t0;
+        ep.trackEnd(pending);
         return v;
       },
       (err: unknown) => {
+        ep.trackEnd(pending);
         // A peer that called another collective may have returned already: say that, not what
         // the transport said when this call's frames could not reach it.
-        throw this.#ep.mismatchSoFar() ?? err;
+        throw ep.mismatchSoFar() ?? err;
       },
     );
-    // Numbered from 1 in what users read.
-    const pending = { comm: this.#commName, seq: seq + 1, name: collectiveName(code) };
-    return Request.fromPromise(this.#ep.track(call.label, run, pending), this.#progress);
+    return Request.fromPromise(run, this.#progress);
   }
 
   /** A frame of another collective that arrived before this rank's call `seq` (code `code`). */

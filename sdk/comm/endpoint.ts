@@ -304,12 +304,22 @@ export class Endpoint {
 
   /** Tracks a blocking call for the timeout report while `p` is pending. */
   track<T>(call: string, p: Promise<T>, collective?: PendingCall['collective']): Promise<T> {
+    const entry = this.trackStart(call, collective);
+    const done = () => this.trackEnd(entry);
+    p.then(done, done);
+    return p;
+  }
+
+  /** A call pending from now on, for the timeout report: hand the result to `trackEnd` when it settles. */
+  trackStart(call: string, collective?: PendingCall['collective']): PendingCall {
     const entry: PendingCall = { call, since: Date.now() };
     if (collective !== undefined) entry.collective = collective;
     this.pending.add(entry);
-    const done = () => this.pending.delete(entry);
-    p.then(done, done);
-    return p;
+    return entry;
+  }
+
+  trackEnd(entry: PendingCall): void {
+    this.pending.delete(entry);
   }
 
   /** abort(code) on this rank: tell the launcher and every peer, fail everything pending here. */
