@@ -33,17 +33,17 @@ export interface CachedChoice {
   record: CollectiveRecord;
 }
 
-/** Choices by call shape (see `shapeKey`): the model is consulted once per shape. Clear it when the tuning changes. */
+/** Choices by call shape (see `choiceKey`): the model is consulted once per shape. Clear it when the tuning changes. */
 export type ChoiceCache = Map<number, CachedChoice>;
 
 /** The algorithm of one call (counted in the log already), and where its elapsed time goes. */
 export type Selection = CachedChoice;
 
-/** Collective names by number, for `shapeKey` (assigned on first use, alike within a rank). */
+/** Collective names by number, for `choiceKey` (assigned on first use, alike within a rank). */
 const collectiveKeys = new Map<string, number>();
 
 /** A call shape as one number: no string is built per call. */
-function shapeKey(
+function choiceKey(
   collective: CollectiveName,
   bytesClass: number,
   commute: boolean,
@@ -90,7 +90,7 @@ export function selectAlgorithm(
     root: call.root ?? 0,
     segmentable,
   };
-  const key = shapeKey(
+  const key = choiceKey(
     collective,
     shape.bytes,
     shape.commute,
