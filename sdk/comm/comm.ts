@@ -128,6 +128,9 @@ export class Comm {
     let req: Request<T>;
     try {
       req = start();
+    } catch (err) {
+      // As an async method would: bad arguments reject, they do not throw.
+      return Promise.reject(err);
     } finally {
       this.#blockingCall = false;
     }
@@ -175,16 +178,12 @@ export class Comm {
   }
 
   /** Sends `obj` to `dest` (buffered: resolves once the message is handed off). */
-  async send(obj: unknown, dest: number, tag = 0): Promise<void> {
+  send(obj: unknown, dest: number, tag = 0): Promise<void> {
     return this.#blocking(() => this.isend(obj, dest, tag));
   }
 
   /** Receives a value; fills `status` with its source, tag and size. */
-  async recv<T = any>(
-    source: number = ANY_SOURCE,
-    tag: number = ANY_TAG,
-    status?: Status | null,
-  ): Promise<T> {
+  recv<T = any>(source: number = ANY_SOURCE, tag: number = ANY_TAG, status?: Status | null): Promise<T> {
     return this.#blocking(() => this.irecv<T>(source, tag), status);
   }
 
@@ -253,11 +252,11 @@ export class Comm {
 
   // ---------------------------------------------------------------- buffers, point to point
 
-  async Send(buf: TypedArray, dest: number, tag = 0): Promise<void> {
+  Send(buf: TypedArray, dest: number, tag = 0): Promise<void> {
     return this.#blocking(() => this.Isend(buf, dest, tag));
   }
 
-  async Recv(
+  Recv(
     buf: TypedArray,
     source: number = ANY_SOURCE,
     tag: number = ANY_TAG,
@@ -416,34 +415,34 @@ export class Comm {
     });
   }
 
-  async barrier(): Promise<void> {
+  barrier(): Promise<void> {
     return this.#blocking(() => this.ibarrier());
   }
-  async bcast<T = any>(obj: T, root = 0): Promise<T> {
+  bcast<T = any>(obj: T, root = 0): Promise<T> {
     return this.#blocking(() => this.ibcast(obj, root));
   }
-  async scatter<T = any>(objs: readonly T[] | null | undefined, root = 0): Promise<T> {
+  scatter<T = any>(objs: readonly T[] | null | undefined, root = 0): Promise<T> {
     return this.#blocking(() => this.iscatter(objs, root));
   }
-  async gather<T = any>(obj: T, root = 0): Promise<T[] | null> {
+  gather<T = any>(obj: T, root = 0): Promise<T[] | null> {
     return this.#blocking(() => this.igather(obj, root));
   }
-  async allgather<T = any>(obj: T): Promise<T[]> {
+  allgather<T = any>(obj: T): Promise<T[]> {
     return this.#blocking(() => this.iallgather(obj));
   }
-  async alltoall<T = any>(objs: readonly T[]): Promise<T[]> {
+  alltoall<T = any>(objs: readonly T[]): Promise<T[]> {
     return this.#blocking(() => this.ialltoall(objs));
   }
-  async reduce<T = any>(obj: T, op: Op = SUM, root = 0): Promise<T | null> {
+  reduce<T = any>(obj: T, op: Op = SUM, root = 0): Promise<T | null> {
     return this.#blocking(() => this.ireduce(obj, op, root));
   }
-  async allreduce<T = any>(obj: T, op: Op = SUM): Promise<T> {
+  allreduce<T = any>(obj: T, op: Op = SUM): Promise<T> {
     return this.#blocking(() => this.iallreduce(obj, op));
   }
-  async scan<T = any>(obj: T, op: Op = SUM): Promise<T> {
+  scan<T = any>(obj: T, op: Op = SUM): Promise<T> {
     return this.#blocking(() => this.iscan(obj, op));
   }
-  async exscan<T = any>(obj: T, op: Op = SUM): Promise<T | null> {
+  exscan<T = any>(obj: T, op: Op = SUM): Promise<T | null> {
     return this.#blocking(() => this.iexscan(obj, op));
   }
 
@@ -528,7 +527,7 @@ export class Comm {
    * if (comm.rank === 0) buf.set([1, 2, 3, 4]);
    * await comm.Bcast(buf, 0);
    */
-  async Bcast(buf: TypedArray, root = 0): Promise<void> {
+  Bcast(buf: TypedArray, root = 0): Promise<void> {
     return this.#blocking(() => this.Ibcast(buf, root));
   }
 
@@ -539,12 +538,7 @@ export class Comm {
    * const sums = comm.rank === 0 ? new Float64Array(2) : null;
    * await comm.Reduce(new Float64Array([comm.rank, 1]), sums, SUM, 0);
    */
-  async Reduce(
-    sendbuf: TypedArray | InPlace,
-    recvbuf: TypedArray | null,
-    op: Op = SUM,
-    root = 0,
-  ): Promise<void> {
+  Reduce(sendbuf: TypedArray | InPlace, recvbuf: TypedArray | null, op: Op = SUM, root = 0): Promise<void> {
     return this.#blocking(() => this.Ireduce(sendbuf, recvbuf, op, root));
   }
 
@@ -555,7 +549,7 @@ export class Comm {
    * const v = new Float64Array([comm.rank, 1]);
    * await comm.Allreduce(IN_PLACE, v, SUM); // v = [0 + 1 + ... + (size-1), size]
    */
-  async Allreduce(sendbuf: TypedArray | InPlace, recvbuf: TypedArray, op: Op = SUM): Promise<void> {
+  Allreduce(sendbuf: TypedArray | InPlace, recvbuf: TypedArray, op: Op = SUM): Promise<void> {
     return this.#blocking(() => this.Iallreduce(sendbuf, recvbuf, op));
   }
 
@@ -578,7 +572,7 @@ export class Comm {
    * const all = comm.rank === 0 ? new Int32Array(2 * comm.size) : null;
    * await comm.Gather(new Int32Array([comm.rank, comm.rank]), all, 0);
    */
-  async Gather(sendbuf: TypedArray | InPlace, recvbuf: TypedArray | null, root = 0): Promise<void> {
+  Gather(sendbuf: TypedArray | InPlace, recvbuf: TypedArray | null, root = 0): Promise<void> {
     return this.#blocking(() => this.Igather(sendbuf, recvbuf, root));
   }
 
@@ -610,7 +604,7 @@ export class Comm {
    * const all = comm.rank === 0 ? new Int32Array(counts.reduce((a, b) => a + b)) : null;
    * await comm.Gatherv(new Int32Array(comm.rank + 1).fill(comm.rank), all, counts, null, 0);
    */
-  async Gatherv(
+  Gatherv(
     sendbuf: TypedArray | InPlace,
     recvbuf: TypedArray | null,
     counts: ArrayLike<number> | null,
@@ -638,7 +632,7 @@ export class Comm {
    * const mine = new Float64Array(2);
    * await comm.Scatter(comm.rank === 0 ? new Float64Array(2 * comm.size).fill(7) : null, mine, 0);
    */
-  async Scatter(sendbuf: TypedArray | null, recvbuf: TypedArray | InPlace, root = 0): Promise<void> {
+  Scatter(sendbuf: TypedArray | null, recvbuf: TypedArray | InPlace, root = 0): Promise<void> {
     return this.#blocking(() => this.Iscatter(sendbuf, recvbuf, root));
   }
 
@@ -670,7 +664,7 @@ export class Comm {
    * const mine = new Float64Array(comm.rank);
    * await comm.Scatterv(all, comm.rank === 0 ? counts : null, null, mine, 0);
    */
-  async Scatterv(
+  Scatterv(
     sendbuf: TypedArray | null,
     counts: ArrayLike<number> | null,
     displs: ArrayLike<number> | null,
@@ -700,7 +694,7 @@ export class Comm {
    * all[comm.rank] = comm.rank * 10;
    * await comm.Allgather(IN_PLACE, all); // [0, 10, 20, ...] on every rank
    */
-  async Allgather(sendbuf: TypedArray | InPlace, recvbuf: TypedArray): Promise<void> {
+  Allgather(sendbuf: TypedArray | InPlace, recvbuf: TypedArray): Promise<void> {
     return this.#blocking(() => this.Iallgather(sendbuf, recvbuf));
   }
 
@@ -729,7 +723,7 @@ export class Comm {
    * const all = new Float64Array(counts.reduce((a, b) => a + b, 0));
    * await comm.Allgatherv(new Float64Array(comm.rank % 3).fill(comm.rank), all, counts);
    */
-  async Allgatherv(
+  Allgatherv(
     sendbuf: TypedArray | InPlace,
     recvbuf: TypedArray,
     counts: ArrayLike<number>,
@@ -757,7 +751,7 @@ export class Comm {
    * const into = new Int32Array(comm.size);
    * await comm.Alltoall(out, into); // into[i] = 100 * i + comm.rank
    */
-  async Alltoall(sendbuf: TypedArray | InPlace, recvbuf: TypedArray): Promise<void> {
+  Alltoall(sendbuf: TypedArray | InPlace, recvbuf: TypedArray): Promise<void> {
     return this.#blocking(() => this.Ialltoall(sendbuf, recvbuf));
   }
 
@@ -793,7 +787,7 @@ export class Comm {
    * const into = new Int32Array(comm.size * (comm.rank + 1));
    * await comm.Alltoallv(out, sendcounts, null, into, recvcounts, null);
    */
-  async Alltoallv(
+  Alltoallv(
     sendbuf: TypedArray,
     sendcounts: ArrayLike<number>,
     sdispls: ArrayLike<number> | null,
@@ -884,7 +878,7 @@ export class Comm {
    * const v = new Int32Array([1, comm.rank]);
    * await comm.Scan(IN_PLACE, v, SUM); // [rank + 1, rank * (rank + 1) / 2]
    */
-  async Scan(sendbuf: TypedArray | InPlace, recvbuf: TypedArray, op: Op = SUM): Promise<void> {
+  Scan(sendbuf: TypedArray | InPlace, recvbuf: TypedArray, op: Op = SUM): Promise<void> {
     return this.#blocking(() => this.Iscan(sendbuf, recvbuf, op));
   }
 
@@ -906,7 +900,7 @@ export class Comm {
    * const offset = new Int32Array(1);
    * await comm.Exscan(new Int32Array([myCount]), offset, SUM); // where this rank's items start
    */
-  async Exscan(sendbuf: TypedArray | InPlace, recvbuf: TypedArray, op: Op = SUM): Promise<void> {
+  Exscan(sendbuf: TypedArray | InPlace, recvbuf: TypedArray, op: Op = SUM): Promise<void> {
     return this.#blocking(() => this.Iexscan(sendbuf, recvbuf, op));
   }
 

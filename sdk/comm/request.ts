@@ -108,15 +108,17 @@ export class Request<T = unknown> implements PromiseLike<T> {
   }
 
   /** Waits for completion, fills `status`, returns the value (again, if already reported). */
-  async wait(status?: Status | null): Promise<T> {
-    try {
-      const c = await this.#promise;
-      this.#report(c, status);
-      return c.value;
-    } catch (err) {
-      this.#reported = true;
-      throw err;
-    }
+  wait(status?: Status | null): Promise<T> {
+    return this.#promise.then(
+      (c) => {
+        this.#report(c, status);
+        return c.value;
+      },
+      (err: unknown) => {
+        this.#reported = true;
+        throw err;
+      },
+    );
   }
 
   /** Synchronous: `[true, value]` if complete (reporting it), `[false, undefined]` otherwise. */
