@@ -17,8 +17,12 @@ export async function bcast(
   if (vr !== 0) data = await ctx.recv((parent(vr, k) + root) % size);
   if (data === null) throw new Error('internal: bcast root without data');
   const kids = children(vr, k, size);
-  const sends: Promise<void>[] = [];
-  for (let i = kids.length - 1; i >= 0; i--) sends.push(ctx.send((kids[i]! + root) % size, data));
-  await Promise.all(sends);
+  if (kids.length === 1) {
+    await ctx.send((kids[0]! + root) % size, data);
+  } else if (kids.length > 1) {
+    const sends: Promise<void>[] = [];
+    for (let i = kids.length - 1; i >= 0; i--) sends.push(ctx.send((kids[i]! + root) % size, data));
+    await Promise.all(sends);
+  }
   return data;
 }

@@ -333,10 +333,16 @@ export class Comm {
     checkRoot(root, this.size);
     const bytes = this.rank === root ? encode(obj) : null;
     // Only the root knows the payload's size: choose for a small one.
-    return this.#collective('bcast', NOMINAL_BYTES, { root }, `bcast(root=${root})`, async (ctx, spec) => {
-      const got = await runBcast(ctx, spec, bytes, root);
-      return this.rank === root ? obj : (decode(got) as T);
-    });
+    return this.#collective(
+      'bcast',
+      NOMINAL_BYTES,
+      { root },
+      callLabel('bcast(root=', root, ')'),
+      async (ctx, spec) => {
+        const got = await runBcast(ctx, spec, bytes, root);
+        return this.rank === root ? obj : (decode(got) as T);
+      },
+    );
   }
 
   iscatter<T = any>(objs: readonly T[] | null | undefined, root = 0): Request<T> {
@@ -347,7 +353,7 @@ export class Comm {
       'scatter',
       NOMINAL_BYTES,
       { root },
-      `scatter(root=${root})`,
+      callLabel('scatter(root=', root, ')'),
       async (ctx, spec) => decode(await runScatter(ctx, spec, parts, root)) as T,
     );
   }
@@ -355,10 +361,16 @@ export class Comm {
   igather<T = any>(obj: T, root = 0): Request<T[] | null> {
     checkRoot(root, this.size);
     const mine = encode(obj);
-    return this.#collective('gather', NOMINAL_BYTES, { root }, `gather(root=${root})`, async (ctx, spec) => {
-      const parts = await runGather(ctx, spec, mine, root);
-      return parts === null ? null : parts.map((p) => decode(p) as T);
-    });
+    return this.#collective(
+      'gather',
+      NOMINAL_BYTES,
+      { root },
+      callLabel('gather(root=', root, ')'),
+      async (ctx, spec) => {
+        const parts = await runGather(ctx, spec, mine, root);
+        return parts === null ? null : parts.map((p) => decode(p) as T);
+      },
+    );
   }
 
   iallgather<T = any>(obj: T): Request<T[]> {
@@ -383,7 +395,7 @@ export class Comm {
       'reduce',
       r.bytes,
       shape,
-      `reduce(op=${r.op.name}, root=${root})`,
+      callLabel(`reduce(op=${r.op.name}, root=`, root, ')'),
       async (ctx, spec) => {
         return (await runReduce(ctx, spec, r.own, r.reduceOp, root)) as T | null;
       },
@@ -393,9 +405,15 @@ export class Comm {
   iallreduce<T = any>(obj: T, op: Op = SUM): Request<T> {
     const r = reduceOperand(op, obj, 'allreduce');
     const shape = { reduceOp: r.reduceOp, value: obj };
-    return this.#collective('allreduce', r.bytes, shape, `allreduce(op=${r.op.name})`, async (ctx, spec) => {
-      return (await runAllreduce(ctx, spec, r.own, r.reduceOp)) as T;
-    });
+    return this.#collective(
+      'allreduce',
+      r.bytes,
+      shape,
+      callLabel('allreduce(op=', r.op.name, ')'),
+      async (ctx, spec) => {
+        return (await runAllreduce(ctx, spec, r.own, r.reduceOp)) as T;
+      },
+    );
   }
 
   iscan<T = any>(obj: T, op: Op = SUM): Request<T> {
@@ -976,4 +994,19 @@ export class Comm {
 /** A receive's arguments as reports show them: `source=ANY_SOURCE, tag=5`. */
 function recvArgs(source: number, tag: number): string {
   return `source=${source === ANY_SOURCE ? 'ANY_SOURCE' : source}, tag=${tag === ANY_TAG ? 'ANY_TAG' : tag}`;
+}
+
+/** Labels of calls, made once each: a label is built per call otherwise, and hashed again to find its code. */
+const callLabels = new Map<string, Map<string | number, string>>();
+
+/** `${head}${arg}${tail}`, the same string object each time (up to 4,096 distinct labels per head). */
+function callLabel(head: string, arg: string | number, tail: string): string {
+  let byArg = callLabels.get(head);
+  if (byArg === undefined) callLabels.set(head, (byArg = new Map()));
+  let label = byArg.get(arg);
+  if (label === undefined) {
+    label = `${head}${arg}${tail}`;
+    if (byArg.size < 4096) byArg.set(arg, label);
+  }
+  return label;
 }
