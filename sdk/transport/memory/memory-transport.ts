@@ -295,6 +295,8 @@ export class MemoryTransport implements Transport {
 
   /** A frame from an endpoint of this thread: delivered from a microtask (or when we start). */
   #accept(frame: Uint8Array): void {
+    // A receiver that failed delivers nothing more (as its ring would not): do not hoard frames.
+    if (this.#mode === 'stopped') return;
     this.#inbox.push(frame);
     if (this.#inboxDue || (this.#mode !== 'spinning' && this.#mode !== 'armed')) return;
     this.#inboxDue = true;
