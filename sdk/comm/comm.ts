@@ -337,7 +337,7 @@ export class Comm {
       'bcast',
       NOMINAL_BYTES,
       { root },
-      callLabel('bcast(root=', root, ')'),
+      callLabel('bcast', undefined, root),
       async (ctx, spec) => {
         const got = await runBcast(ctx, spec, bytes, root);
         return this.rank === root ? obj : (decode(got) as T);
@@ -353,7 +353,7 @@ export class Comm {
       'scatter',
       NOMINAL_BYTES,
       { root },
-      callLabel('scatter(root=', root, ')'),
+      callLabel('scatter', undefined, root),
       async (ctx, spec) => decode(await runScatter(ctx, spec, parts, root)) as T,
     );
   }
@@ -365,7 +365,7 @@ export class Comm {
       'gather',
       NOMINAL_BYTES,
       { root },
-      callLabel('gather(root=', root, ')'),
+      callLabel('gather', undefined, root),
       async (ctx, spec) => {
         const parts = await runGather(ctx, spec, mine, root);
         return parts === null ? null : parts.map((p) => decode(p) as T);
@@ -395,7 +395,7 @@ export class Comm {
       'reduce',
       r.bytes,
       shape,
-      callLabel(`reduce(op=${r.op.name}, root=`, root, ')'),
+      callLabel('reduce', r.op.name, root),
       async (ctx, spec) => {
         return (await runReduce(ctx, spec, r.own, r.reduceOp, root)) as T | null;
       },
@@ -409,7 +409,7 @@ export class Comm {
       'allreduce',
       r.bytes,
       shape,
-      callLabel('allreduce(op=', r.op.name, ')'),
+      callLabel('allreduce', r.op.name, undefined),
       async (ctx, spec) => {
         return (await runAllreduce(ctx, spec, r.own, r.reduceOp)) as T;
       },
@@ -996,17 +996,23 @@ function recvArgs(source: number, tag: number): string {
   return `source=${source === ANY_SOURCE ? 'ANY_SOURCE' : source}, tag=${tag === ANY_TAG ? 'ANY_TAG' : tag}`;
 }
 
-/** Labels of calls, made once each: a label is built per call otherwise, and hashed again to find its code. */
-const callLabels = new Map<string, Map<string | number, string>>();
+/** Labels of calls by name, then op, then root, made once each: built per call, a label is hashed again to find its code. */
+const callLabels = new Map<string, Map<string | undefined, Map<number | undefined, string>>>();
 
-/** `${head}${arg}${tail}`, the same string object each time (up to 4,096 distinct labels per head). */
-function callLabel(head: string, arg: string | number, tail: string): string {
-  let byArg = callLabels.get(head);
-  if (byArg === undefined) callLabels.set(head, (byArg = new Map()));
-  let label = byArg.get(arg);
+/**
+ * `name(op=…, root=…)` (either part absent), the same string object each time, up to 4,096
+ * distinct roots per name and op.
+ */
+function callLabel(name: string, op: string | undefined, root: number | undefined): string {
+  let byOp = callLabels.get(name);
+  if (byOp === undefined) callLabels.set(name, (byOp = new Map()));
+  let byRoot = byOp.get(op);
+  if (byRoot === undefined) byOp.set(op, (byRoot = new Map()));
+  let label = byRoot.get(root);
   if (label === undefined) {
-    label = `${head}${arg}${tail}`;
-    if (byArg.size < 4096) byArg.set(arg, label);
+    const args = [op === undefined ? [] : [`op=${op}`], root === undefined ? [] : [`root=${root}`]].flat();
+    label = `${name}(${args.join(', ')})`;
+    if (byRoot.size < 4096) byRoot.set(root, label);
   }
   return label;
 }

@@ -321,15 +321,8 @@ export class MemoryTransport implements Transport {
     inboxesDue = [];
     for (const t of due) {
       t.#inboxDue = false;
-      if (t.#inbox.length === 0 || (t.#mode !== 'spinning' && t.#mode !== 'armed')) continue;
-      // Never re-entered from onFrames (this runs from a microtask); if it were, try again later.
-      if (t.#delivering) {
-        const frames = t.#inbox;
-        t.#inbox = [];
-        for (const f of frames) t.#accept(f);
-        continue;
-      }
-      t.#deliver();
+      // `poll` delivers only while receiving (before start, frames wait for the first step).
+      if (t.#inbox.length > 0) t.poll();
     }
   };
 

@@ -50,37 +50,35 @@ function collect(t: MemoryTransport) {
   };
 }
 
+/** Sends among 3 endpoints: [source, destination, size], small, medium and chunked sizes mixed. */
+const sendPlan = fc.array(fc.tuple(fc.nat(2), fc.nat(2), fc.oneof(fc.nat(16), fc.nat(600), fc.nat(5000))), {
+  minLength: 1,
+  maxLength: 60,
+});
+
 describe('MemoryTransport in one thread', () => {
   it('delivers any mix of frame sizes, through a 1 KiB ring, all-to-all in per-pair order', async () => {
     await fc.assert(
-      fc.asyncProperty(
-        fc.array(fc.tuple(fc.nat(2), fc.nat(2), fc.oneof(fc.nat(16), fc.nat(600), fc.nat(5000))), {
-          minLength: 1,
-          maxLength: 60,
-        }),
-        async (plan) => {
-          const ts = endpoints(createMemoryFabric(3, { ringBytes: 1024 }), { spinMicros: 0 });
-          const sinks = ts.map(collect);
-          // sent[dst][src]: the frames src sent to dst, in order (each >= 8 bytes: it names its source).
-          const sent = [0, 1, 2].map(() => [0, 1, 2].map((): Uint8Array[] => []));
-          const sends = plan.map(([src, dst, n]) => {
-            const frame = fillFrame(src, dst, sent[dst]![src]!.length, Math.max(8, n));
-            sent[dst]![src]!.push(frame);
-            return ts[src]!.send(dst, frame);
-          });
-          await Promise.all(sends);
-          for (let dst = 0; dst < 3; dst++) {
-            await sinks[dst]!.until(sent[dst]!.flat().length);
-            const bySource = [0, 1, 2].map((src) =>
-              sinks[dst]!.frames.filter(
-                (f) => new DataView(f.buffer, f.byteOffset).getUint32(0, true) === src,
-              ),
-            );
-            expect(bySource).toEqual(sent[dst]);
-          }
-          await Promise.all(open.splice(0).map((t) => t.close()));
-        },
-      ),
+      fc.asyncProperty(sendPlan, async (plan) => {
+        const ts = endpoints(createMemoryFabric(3, { ringBytes: 1024 }), { spinMicros: 0 });
+        const sinks = ts.map(collect);
+        // sent[dst][src]: the frames src sent to dst, in order (each >= 8 bytes: it names its source).
+        const sent = [0, 1, 2].map(() => [0, 1, 2].map((): Uint8Array[] => []));
+        const sends = plan.map(([src, dst, n]) => {
+          const frame = fillFrame(src, dst, sent[dst]![src]!.length, Math.max(8, n));
+          sent[dst]![src]!.push(frame);
+          return ts[src]!.send(dst, frame);
+        });
+        await Promise.all(sends);
+        for (let dst = 0; dst < 3; dst++) {
+          await sinks[dst]!.until(sent[dst]!.flat().length);
+          const bySource = [0, 1, 2].map((src) =>
+            sinks[dst]!.frames.filter((f) => new DataView(f.buffer, f.byteOffset).getUint32(0, true) === src),
+          );
+          expect(bySource).toEqual(sent[dst]);
+        }
+        await Promise.all(open.splice(0).map((t) => t.close()));
+      }),
       { numRuns: 25 },
     );
   });
@@ -260,51 +258,44 @@ describe('MemoryTransport between endpoints of one thread (the default: frames s
 
   it('keeps per-pair order when frames went through the ring first (before the receiver opened, or queued for space)', async () => {
     await fc.assert(
-      fc.asyncProperty(
-        fc.array(fc.tuple(fc.nat(2), fc.nat(2), fc.oneof(fc.nat(16), fc.nat(600), fc.nat(5000))), {
-          minLength: 1,
-          maxLength: 60,
-        }),
-        fc.nat(59),
-        async (plan, opensAt) => {
-          const fabric = createMemoryFabric(3, { ringBytes: 1024 });
-          // Ranks 0 and 1 open at once; rank 2 only after `opensAt` sends: frames to it wait in its ring.
-          const ts: (MemoryTransport | undefined)[] = [
-            new MemoryTransport(fabric, 0, direct),
-            new MemoryTransport(fabric, 1, direct),
-            undefined,
-          ];
-          open.push(ts[0]!, ts[1]!);
-          const sinks: (ReturnType<typeof collect> | undefined)[] = [
-            collect(ts[0]!),
-            collect(ts[1]!),
-            undefined,
-          ];
-          const sent = [0, 1, 2].map(() => [0, 1, 2].map((): Uint8Array[] => []));
-          const sends: Promise<void>[] = [];
-          const openRank2 = () => {
-            ts[2] = new MemoryTransport(fabric, 2, direct);
-            open.push(ts[2]);
-            sinks[2] = collect(ts[2]);
-          };
-          plan.forEach(([src, dst, n], i) => {
-            if (i === opensAt) openRank2();
-            // Rank 2 sends only once open; a frame it would have sent goes from rank 0 instead.
-            const from = src === 2 && ts[2] === undefined ? 0 : src;
-            const frame = fillFrame(from, dst, sent[dst]![from]!.length, Math.max(8, n));
-            sent[dst]![from]!.push(frame);
-            sends.push(ts[from]!.send(dst, frame));
-          });
-          if (ts[2] === undefined) openRank2();
-          await Promise.all(sends);
-          for (let dst = 0; dst < 3; dst++) {
-            await sinks[dst]!.until(sent[dst]!.flat().length);
-            const bySource = [0, 1, 2].map((src) => sinks[dst]!.frames.filter((f) => sourceOf(f) === src));
-            expect(bySource).toEqual(sent[dst]);
-          }
-          await Promise.all(open.splice(0).map((t) => t.close()));
-        },
-      ),
+      fc.asyncProperty(sendPlan, fc.nat(59), async (plan, opensAt) => {
+        const fabric = createMemoryFabric(3, { ringBytes: 1024 });
+        // Ranks 0 and 1 open at once; rank 2 only after `opensAt` sends: frames to it wait in its ring.
+        const ts: (MemoryTransport | undefined)[] = [
+          new MemoryTransport(fabric, 0, direct),
+          new MemoryTransport(fabric, 1, direct),
+          undefined,
+        ];
+        open.push(ts[0]!, ts[1]!);
+        const sinks: (ReturnType<typeof collect> | undefined)[] = [
+          collect(ts[0]!),
+          collect(ts[1]!),
+          undefined,
+        ];
+        const sent = [0, 1, 2].map(() => [0, 1, 2].map((): Uint8Array[] => []));
+        const sends: Promise<void>[] = [];
+        const openRank2 = () => {
+          ts[2] = new MemoryTransport(fabric, 2, direct);
+          open.push(ts[2]);
+          sinks[2] = collect(ts[2]);
+        };
+        plan.forEach(([src, dst, n], i) => {
+          if (i === opensAt) openRank2();
+          // Rank 2 sends only once open; a frame it would have sent goes from rank 0 instead.
+          const from = src === 2 && ts[2] === undefined ? 0 : src;
+          const frame = fillFrame(from, dst, sent[dst]![from]!.length, Math.max(8, n));
+          sent[dst]![from]!.push(frame);
+          sends.push(ts[from]!.send(dst, frame));
+        });
+        if (ts[2] === undefined) openRank2();
+        await Promise.all(sends);
+        for (let dst = 0; dst < 3; dst++) {
+          await sinks[dst]!.until(sent[dst]!.flat().length);
+          const bySource = [0, 1, 2].map((src) => sinks[dst]!.frames.filter((f) => sourceOf(f) === src));
+          expect(bySource).toEqual(sent[dst]);
+        }
+        await Promise.all(open.splice(0).map((t) => t.close()));
+      }),
       { numRuns: 40 },
     );
   });
