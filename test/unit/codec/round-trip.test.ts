@@ -132,6 +132,16 @@ describe('codec round trips built-in objects', () => {
     expect(0 in roundTrip([undefined])).toBe(true);
   });
 
+  it('keeps long arrays of numbers exactly, every kind mixed with other values', () => {
+    const kinds = [0.5, -0, Number.NaN, Number.POSITIVE_INFINITY, -7, 300, 2 ** 40, 'x', null, [1.25]];
+    const a = Array.from({ length: 10_000 }, (_, i) => (i % 3 === 0 ? kinds[i % kinds.length] : i / 7));
+    const back = roundTrip(a);
+    expect(back).toHaveLength(a.length);
+    expect(back).toStrictEqual(a);
+    expect(Object.is(a[21], -0) && Object.is(back[21], -0)).toBe(true);
+    expect(back[12]).toBeNaN();
+  });
+
   it('keeps plain objects: keys, their order, undefined values and nesting', () => {
     const o = { b: 1, a: { deep: [true, null] }, 'with space': 'x', 10: 'ten', u: undefined, '': 'empty' };
     const back = roundTrip(o);

@@ -38,6 +38,7 @@ function corpus(): Uint8Array[] {
     -7n,
     // biome-ignore lint/suspicious/noSparseArray: a hole is part of the format under test
     [1, , 3],
+    [0.5, -0, Number.NaN, 1e300, -7, 300, 'x'],
     { a: 1, b: 'x', c: [true, null, undefined] },
     { __proto__x: 1, nested: { deeper: { deepest: [shared, shared] } } },
     new Map<unknown, unknown>([
