@@ -26,6 +26,12 @@ import { type WaitAsyncResult, waitAsync } from './wait-async.js';
  *   producer delays later records but never exposes a partial one.
  * - Records start at multiples of 16, so a 16-byte header never straddles the end of the data
  *   area; payloads may wrap and are copied in two pieces.
+ * - A payload may start up to 7 bytes after its header (the record's `skew`, in its header), so
+ *   that the bulk of its bytes sit at the same address modulo 8 in the ring as in the sender's
+ *   memory. V8 copies into and out of shared memory 8 bytes at a time only when source and
+ *   destination agree modulo 8, and byte by byte otherwise: measured on 1 MiB, 40 against 316 µs.
+ *   The consumer drains a chunked frame into a buffer offset by the first record's skew, so its
+ *   copy out is aligned too.
  * - A frame whose payload exceeds min(cap / 4, 64 KiB) is split into a FIRST record (which
  *   carries the frame's total length) and CONT records. One producer thread writes the records of one
  *   destination strictly in order, so per (source, destination) the records of a frame are
@@ -76,7 +82,7 @@ const DATA_WORD = CONTROL_BYTES >> 2;
 const HEADER_BYTES = 16;
 /** Extra bytes of a FIRST record: the frame's total length as two uint32 (low, high). */
 const EXT_BYTES = 8;
-// Header words: [record length, state, (src << 2) | kind, payload length].
+// Header words: [record length, state, (src << 5) | (skew << 2) | kind, payload length].
 const KIND_WHOLE = 0;
 const KIND_FIRST = 1;
 const KIND_CONT = 2;
@@ -98,6 +104,8 @@ const LOCK_ATTEMPTS = 256;
 const EAGER_FREE_BYTES = 16 * 1024;
 /** Frames up to this size are copied out with `slice`; larger ones into uninitialised memory. */
 const SLICE_COPY_MAX = 512;
+/** Records with a payload this big or bigger are skewed to match the sender's alignment. */
+const ALIGN_FROM = 1024;
 
 /** `write()` results that are not a new offset. */
 export const WRITE_NO_SPACE = -1;
@@ -184,10 +192,12 @@ export class Ring {
     let kind: number;
     let ext = 0;
     let n: number;
+    let skew = 0;
     if (offset === 0 && total <= this.maxChunk) {
       kind = KIND_WHOLE;
       n = total;
-      if (HEADER_BYTES + pad16(n) > free) {
+      if (n >= ALIGN_FROM) skew = skewFor(frame, offset + (n >> 1), offset);
+      if (HEADER_BYTES + pad16(skew + n) > free) {
         Atomics.store(ctl, LOCK, 0);
         return WRITE_NO_SPACE;
       }
@@ -195,18 +205,20 @@ export class Ring {
       kind = offset === 0 ? KIND_FIRST : KIND_CONT;
       ext = offset === 0 ? EXT_BYTES : 0;
       const remaining = total - offset;
-      n = Math.min(remaining, this.maxChunk, ((free - HEADER_BYTES) & ~15) - ext);
+      if (remaining >= ALIGN_FROM)
+        skew = skewFor(frame, offset + (Math.min(remaining, this.maxChunk) >> 1), offset);
+      n = Math.min(remaining, this.maxChunk, ((free - HEADER_BYTES) & ~15) - ext - skew);
       if (n < Math.min(remaining, this.minChunk)) {
         Atomics.store(ctl, LOCK, 0);
         return WRITE_NO_SPACE;
       }
     }
-    const recordBytes = HEADER_BYTES + pad16(ext + n);
+    const recordBytes = HEADER_BYTES + pad16(ext + skew + n);
     const at = tail & this.#mask;
     const w = DATA_WORD + (at >> 2);
     ctl[w] = recordBytes;
     ctl[w + 1] = STATE_WRITING;
-    ctl[w + 2] = (src << 2) | kind;
+    ctl[w + 2] = (src << 5) | (skew << 2) | kind;
     ctl[w + 3] = n;
     if (ext !== 0) {
       // 16-aligned, so both words sit together even when they wrap to the start.
@@ -220,7 +232,7 @@ export class Ring {
     this.lastWriteEnd = end;
     this.wrote = true;
 
-    this.#copyIn(frame, offset, n, (at + HEADER_BYTES + ext) & this.#mask);
+    this.#copyIn(frame, offset, n, (at + HEADER_BYTES + ext + skew) & this.#mask);
     Atomics.store(ctl, w + 1, STATE_READY);
     Atomics.add(ctl, DATA_SEQ, 1);
     if (Atomics.load(ctl, SLEEPING) !== 0) Atomics.notify(ctl, DATA_SEQ);
@@ -331,10 +343,11 @@ export class Ring {
       const meta = ctl[w + 2]!;
       const n = ctl[w + 3]!;
       const kind = meta & 3;
-      const src = meta >>> 2;
+      const skew = (meta >>> 2) & 7;
+      const src = meta >>> 5;
       const ext = kind === KIND_FIRST ? EXT_BYTES : 0;
       if (
-        recordBytes !== HEADER_BYTES + pad16(ext + n) ||
+        recordBytes !== HEADER_BYTES + pad16(ext + skew + n) ||
         n < 0 ||
         recordBytes > ((tail - head) | 0) ||
         src >= this.#size ||
@@ -342,17 +355,18 @@ export class Ring {
       ) {
         throw this.#corrupt(head, `record length ${recordBytes}, payload ${n}, source ${src}, kind ${kind}`);
       }
-      const payloadAt = (at + HEADER_BYTES + ext) & mask;
+      const payloadAt = (at + HEADER_BYTES + ext + skew) & mask;
       if (kind === KIND_WHOLE) {
         if (this.#partial[src] !== undefined) throw this.#corrupt(head, `a whole frame inside a chunked one`);
-        out.push(this.#copyOut(payloadAt, n, take));
+        out.push(this.#copyOut(payloadAt, n, skew, take));
       } else {
         let p = this.#partial[src];
         if (kind === KIND_FIRST) {
           if (p !== undefined) throw this.#corrupt(head, `a new frame inside a chunked one`);
           const e = DATA_WORD + (((at + HEADER_BYTES) & mask) >> 2);
           const total = (ctl[e]! >>> 0) + (ctl[e + 1]! >>> 0) * 2 ** 32;
-          p = { buffer: take(total), filled: 0 };
+          // Offset by the skew, so that frame bytes keep their ring address modulo 8 (see above).
+          p = { buffer: skew === 0 ? take(total) : take(total + skew).subarray(skew), filled: 0 };
           this.#partial[src] = p;
         } else if (p === undefined) {
           throw this.#corrupt(head, `a continuation record without its first record`);
@@ -381,9 +395,9 @@ export class Ring {
     if (Atomics.load(ctl, SPACE_WAITERS) > 0) Atomics.notify(ctl, SPACE_SEQ);
   }
 
-  #copyOut(at: number, n: number, take: (n: number) => Uint8Array): Uint8Array {
+  #copyOut(at: number, n: number, skew: number, take: (n: number) => Uint8Array): Uint8Array {
     if (n <= SLICE_COPY_MAX && at + n <= this.capacity) return this.#data.slice(at, at + n);
-    const frame = take(n);
+    const frame = skew === 0 ? take(n) : take(n + skew).subarray(skew);
     this.#copyInto(at, n, frame, 0);
     return frame;
   }
@@ -401,6 +415,19 @@ export class Ring {
         'Shared memory was overwritten outside the transport; restart the job',
     );
   }
+}
+
+/**
+ * The skew of a record whose payload starts with frame byte `offset`: the distance, modulo 8, that
+ * puts frame byte `probe` (and the rest of the piece of `parts` that holds it) at the same address
+ * modulo 8 as in that piece's memory. A payload without skew starts at a multiple of 8 in the ring.
+ * Assumes ArrayBuffers start at multiples of 8 (V8 allocates them so).
+ */
+function skewFor(parts: readonly Uint8Array[], probe: number, offset: number): number {
+  let start = 0;
+  let i = 0;
+  while (i < parts.length - 1 && probe >= start + parts[i]!.length) start += parts[i++]!.length;
+  return (parts[i]!.byteOffset - start + offset) & 7;
 }
 
 /** Copies `n` bytes, from byte `from` of the concatenation of `parts` on, into `dst` at `at`. */
