@@ -73,6 +73,8 @@ export class Endpoint {
   #started = false;
   /** The busy-poll window of a blocking receive, adapted to how often it catches the message. */
   readonly #spin: AdaptiveSpin;
+  /** When the last `#spinFor` that missed began (`performance.now()`); 0 if the last one did not. */
+  #spunFrom = 0;
   #closed = false;
 
   constructor(transport: Transport, hooks: EndpointHooks = {}) {
@@ -136,7 +138,19 @@ export class Endpoint {
     if (this.#doomed) return Promise.reject(this.#doomed);
     this.channel.poll();
     let now = this.matcher.take(m);
-    if (now === undefined && spin) now = this.#spinFor(m);
+    if (now === undefined && spin) {
+      now = this.#spinFor(m);
+      const from = this.#spunFrom;
+      if (now === undefined && from > 0) {
+        // The spin missed it: tell the window how late it came (see AdaptiveSpin.late).
+        return this.#wait(m, spin, (resolve) =>
+          this.matcher.post(m, (msg) => {
+            this.#spin.late(performance.now() - from);
+            resolve(msg);
+          }),
+        );
+      }
+    }
     if (now !== undefined) return Promise.resolve(now);
     return this.#wait(m, spin, (resolve) => this.matcher.post(m, resolve));
   }
@@ -175,22 +189,37 @@ export class Endpoint {
    * a core of its own (see the constructor), so spinning never steals the CPU a peer needs.
    */
   #spinFor(m: Matcher): Envelope | undefined {
+    this.#spunFrom = 0;
     const window = this.#spin.window();
     if (window === 0) return undefined;
-    const until = performance.now() + window;
-    do {
-      for (let i = 0; i < 32; i++) {
-        if (this.channel.poll()) {
-          const msg = this.matcher.take(m);
-          if (msg !== undefined) {
-            this.#spin.adapt(true);
-            return msg;
-          }
-        }
-      }
-    } while (performance.now() < until && !this.#doomed);
+    const from = performance.now();
+    const msg = this.#pollUntil(m, from + window);
+    if (msg !== undefined) {
+      this.#spin.adapt(true);
+      return msg;
+    }
     // Missed: a peer that answers late (it shares our core) gets a shorter wait next time.
     this.#spin.adapt(false);
+    this.#spunFrom = from;
+    return undefined;
+  }
+
+  /**
+   * The spin's loop, apart from its bookkeeping: V8 compiles a hot loop on the stack (OSR) before
+   * the code after it has run, and code without type feedback deoptimizes when it first runs, so
+   * the less a loop holds the fewer recompiles a rank pays for while it warms up.
+   */
+  #pollUntil(m: Matcher, until: number): Envelope | undefined {
+    const channel = this.channel;
+    const matcher = this.matcher;
+    do {
+      for (let i = 0; i < 32; i++) {
+        if (channel.poll()) {
+          const msg = matcher.take(m);
+          if (msg !== undefined) return msg;
+        }
+      }
+    } while (performance.now() < until && this.#doomed === undefined);
     return undefined;
   }
 

@@ -1,5 +1,9 @@
 /** The window never shrinks below this (unless the cap is lower). */
 const MIN_SPIN_WINDOW_MS = 0.005;
+/** A frame missed by less than this many caps after the spin began counts as late (see `late`). */
+const LATE_CAPS = 2;
+/** Most late signals ignored after full windows kept missing (see `late`). */
+const MAX_LATE_BACKOFF = 1024;
 
 /**
  * How long a receiver polls before it parks: a window within (floor, cap] that doubles when a
@@ -7,15 +11,28 @@ const MIN_SPIN_WINDOW_MS = 0.005;
  * shared with other work) stops stealing the CPU that peer needs. The cap is read at each use (it
  * may change: auto-spin depends on the endpoints open in the thread); a cap of 0 turns spinning off.
  *
+ * Halving alone has a trap: once a slow stretch (JIT warm-up, a burst of other work) has shrunk
+ * the window below the peer's reply time, every reply comes after it, through a wake-up (~20 µs)
+ * instead of the spin (~1 µs), and no catch ever widens it again. So a frame that comes soon
+ * after the window ran out (`late`) restores the full window; if full windows then miss too (the
+ * peer is slow because it shares our core), late signals are ignored for exponentially longer.
+ *
  * @example
  * const spin = new AdaptiveSpin(() => 0.1); // cap: 100 µs
- * const until = performance.now() + spin.window();
- * // ... poll until then; then spin.adapt(caughtSomething)
+ * const from = performance.now();
+ * // ... poll until from + spin.window(); then spin.adapt(caughtSomething)
+ * // ... and when a missed frame comes later: spin.late(performance.now() - from)
  */
 export class AdaptiveSpin {
   readonly #capMs: () => number;
   /** The current window, in (0, cap]. */
   #windowMs = Number.POSITIVE_INFINITY;
+  /** The window was restored by `late` and has not been judged by `adapt` yet. */
+  #restored = false;
+  /** Late signals to ignore after the next restoring window misses. */
+  #backoff = 0;
+  /** Late signals still to ignore. */
+  #ignore = 0;
 
   constructor(capMs: () => number) {
     this.#capMs = capMs;
@@ -33,8 +50,28 @@ export class AdaptiveSpin {
   adapt(caught: boolean): void {
     const cap = this.#capMs();
     if (cap === 0) return;
-    this.#windowMs = caught
-      ? Math.min(cap, this.#windowMs * 2)
-      : Math.max(Math.min(cap, MIN_SPIN_WINDOW_MS), this.#windowMs / 2);
+    if (this.#restored) {
+      this.#restored = false;
+      if (caught) this.#backoff = 0;
+      else this.#ignore = this.#backoff = Math.min(MAX_LATE_BACKOFF, Math.max(1, this.#backoff * 2));
+    }
+    const w = Math.min(cap, this.#windowMs);
+    this.#windowMs = caught ? Math.min(cap, w * 2) : Math.max(Math.min(cap, MIN_SPIN_WINDOW_MS), w / 2);
+  }
+
+  /**
+   * A frame the window missed came `afterMs` after the spin began: if a full window would have
+   * caught it (within LATE_CAPS caps), spin the full window next time, unless restoring has kept
+   * failing lately (then this signal may be ignored).
+   */
+  late(afterMs: number): void {
+    const cap = this.#capMs();
+    if (cap === 0 || afterMs > cap * LATE_CAPS || this.#windowMs >= cap) return;
+    if (this.#ignore > 0) {
+      this.#ignore--;
+      return;
+    }
+    this.#windowMs = cap;
+    this.#restored = true;
   }
 }

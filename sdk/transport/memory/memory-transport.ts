@@ -114,6 +114,8 @@ export class MemoryTransport implements Transport {
   #onError: ((err: Error) => void) | undefined;
   #delivering = false;
   #spinUntil = 0;
+  /** When the current (or last) spinning window began. */
+  #spinFrom = 0;
   #spinTimer: NodeJS.Immediate | undefined;
   /** The outstanding `waitAsync` on our DATA_SEQ: at most one at a time. */
   #dataWait: Promise<void> | undefined;
@@ -340,7 +342,7 @@ export class MemoryTransport implements Transport {
     this.#onError = onError;
     // The first step runs from the event loop: frames that arrived before start() are not
     // delivered from inside start().
-    this.#spinUntil = performance.now() + this.#spinPolicy.window();
+    this.#openWindow(performance.now());
     this.#spin();
     this.#updateKeepAlive();
   }
@@ -438,8 +440,16 @@ export class MemoryTransport implements Transport {
     if (this.#mode !== 'armed' && this.#mode !== 'spinning') return;
     const ms = this.#spinPolicy.window();
     if (ms === 0) return;
-    this.#spinUntil = performance.now() + ms;
+    const now = performance.now();
+    this.#spinFrom = now;
+    this.#spinUntil = now + ms;
     if (this.#mode === 'armed') this.#spin();
+  }
+
+  /** Starts a spinning window at `now`. */
+  #openWindow(now: number): void {
+    this.#spinFrom = now;
+    this.#spinUntil = now + this.#spinPolicy.window();
   }
 
   #spin(): void {
@@ -472,7 +482,10 @@ export class MemoryTransport implements Transport {
       if (this.#mode !== 'spinning') return;
       now = performance.now();
       const ms = this.#spinPolicy.window();
-      if (ms > 0) this.#spinUntil = now + ms;
+      if (ms > 0) {
+        this.#spinFrom = now;
+        this.#spinUntil = now + ms;
+      }
     }
     if (now < this.#spinUntil) {
       this.#spinTimer = setImmediate(this.#spinStep);
@@ -508,7 +521,10 @@ export class MemoryTransport implements Transport {
     this.#dataWait = undefined;
     if (this.#mode !== 'armed') return;
     this.#wakeups++;
-    this.#spinUntil = performance.now() + this.#spinPolicy.window();
+    const now = performance.now();
+    // The window ran out before this frame came: was it just too short? (see AdaptiveSpin.late)
+    this.#spinPolicy.late(now - this.#spinFrom);
+    this.#openWindow(now);
     this.#mode = 'spinning';
     this.#own.setSleeping(false);
     this.#spinStep(true);
