@@ -4,6 +4,7 @@
 //
 //   npm run build && node bench/peers/peers.js [--reps 3] [--only coll,pingpong,hello,pi,idle,scale]
 //     [--full] [--scale-ranks 256,1024] [--scale-timeout 900]   (scale: ~11 MiB per rank, so 1,024 ranks need ~12 GiB free)
+//     [--node PATH]   (our side and its floors on another Node, e.g. 24 as Lambda runs it; default: this one)
 //
 // Floors (ours alone, same moment): exchange-floor.js under the 2-rank collectives, floor.js under
 // ping-pong, bare-workers.js under hello.
@@ -33,6 +34,8 @@ const option = (name, dflt) => {
 const REPS = Number(option('reps', 3));
 const ONLY = option('only', 'coll,pingpong,hello,pi,idle').split(',');
 const FULL = flag('full');
+/** The Node that runs our side (the CLI, the floors). */
+const NODE = option('node', process.execPath);
 
 /** Collective runs: [ranks, iterations, warm-up]. The issue's measure is 1,000 after 100. */
 const COLL = [
@@ -147,7 +150,7 @@ function detectPeers() {
 // ------------------------------------------------------------------ ours
 
 function ours(job, ranks, jobArgs = []) {
-  const out = sh(process.execPath, [CLI, 'run', job, '--ranks', String(ranks), '--json', '--', ...jobArgs]);
+  const out = sh(NODE, [CLI, 'run', job, '--ranks', String(ranks), '--json', '--', ...jobArgs]);
   const r = lastJson(out);
   if (!r.ok) throw new Error(`our ${job} on ${ranks} ranks failed: ${JSON.stringify(r.error)}`);
   return r.result;
@@ -184,13 +187,7 @@ function groups(peer) {
           // The floor at 2 ranks, same moment, same load: two bare threads exchanging one Int32
           // per call through shared memory, timed the same way (see exchange-floor.js).
           const all = lastJson(
-            sh(process.execPath, [
-              here('./exchange-floor.js'),
-              '--iters',
-              String(iters),
-              '--warmup',
-              String(warmup),
-            ]),
+            sh(NODE, [here('./exchange-floor.js'), '--iters', String(iters), '--warmup', String(warmup)]),
           );
           const floor = all.exchange;
           // ...and under ping-pong: one copy in and one out through shared memory, busy-polling.
@@ -214,7 +211,7 @@ function groups(peer) {
       name: 'ping-pong',
       ours: () => {
         // The floor: bare worker threads hopping through shared memory, same moment, same load.
-        const floor = lastJson(sh(process.execPath, [here('./floor.js')]));
+        const floor = lastJson(sh(NODE, [here('./floor.js')]));
         return {
           ...pick(ours(here('../jobs/ping-pong-plan.mjs'), 2, ['--plan', JSON.stringify(PLAN)])),
           'floor: bare threads, one Int32 hop, busy-poll (µs)': floor.spin,
@@ -235,9 +232,9 @@ function groups(peer) {
       name: 'hello 64',
       ours: () => {
         // The floor, same moment, same load: 64 worker threads that load nothing.
-        const floor = measured(process.execPath, [here('./bare-workers.js'), '64']);
+        const floor = measured(NODE, [here('./bare-workers.js'), '64']);
         return {
-          ...pick(measured(process.execPath, [CLI, 'run', 'hello', '--ranks', '64'])),
+          ...pick(measured(NODE, [CLI, 'run', 'hello', '--ranks', '64'])),
           'floor: 64 bare worker threads, whole command: wall (s)': floor.wall,
           'floor: 64 bare worker threads: CPU (s)': floor.cpu,
           'floor: 64 bare worker threads: peak RSS (MiB)': floor.maxRssKiB / 1024,
@@ -253,8 +250,7 @@ function groups(peer) {
     });
     g.push({
       name: 'pi 2',
-      ours: () =>
-        pick(measured(process.execPath, [CLI, 'run', 'pi', '--ranks', '2', '--', '--samples', '1e8'])),
+      ours: () => pick(measured(NODE, [CLI, 'run', 'pi', '--ranks', '2', '--', '--samples', '1e8'])),
       peer: () => pick(measured(...flat(peer.run(2, ['pi', '1e8'])), peer.env)),
     });
   }
@@ -293,6 +289,8 @@ const fmt = (x) =>
 
 async function main() {
   const loadBefore = loadavg()[0];
+  const nodeVersion = sh(NODE, ['--version']).trim();
+  console.log(`ours on Node ${nodeVersion} (${NODE})`);
   const { peers, skipped } = detectPeers();
   for (const line of skipped) console.log(line);
   if (peers.length === 0) console.log('no MPI peer available: measuring ours alone');
@@ -347,7 +345,7 @@ async function main() {
         const m = lastJson(
           sh(
             PY,
-            [MEASURE, process.execPath, CLI, 'run', ...job, '--ranks', String(ranks)],
+            [MEASURE, NODE, CLI, 'run', ...job, '--ranks', String(ranks)],
             {
               ...process.env,
               MEASURE_TIMEOUT_S: String(limit),
@@ -409,7 +407,7 @@ async function main() {
   const out = {
     benchmark: 'peers',
     date: new Date().toISOString(),
-    node: process.version,
+    node: nodeVersion,
     cpu: cpus()[0]?.model ?? 'unknown',
     cores: availableParallelism(),
     loadAverage1m: { before: loadBefore, after: loadavg()[0] },
