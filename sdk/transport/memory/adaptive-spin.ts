@@ -3,7 +3,7 @@ const MIN_SPIN_WINDOW_MS = 0.005;
 /** A frame missed by less than this many caps after the spin began counts as late (see `late`). */
 const LATE_CAPS = 2;
 /** Most late signals ignored after full windows kept missing (see `late`). */
-const MAX_LATE_BACKOFF = 1024;
+const MAX_LATE_BACKOFF = 64;
 
 /**
  * How long a receiver polls before it parks: a window within (floor, cap] that doubles when a

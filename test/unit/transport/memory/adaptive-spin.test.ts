@@ -47,19 +47,19 @@ describe('AdaptiveSpin', () => {
     expect(spin.window()).toBeCloseTo(0.005);
   });
 
-  it('ignores late signals for exponentially longer while restored windows keep missing', () => {
+  it('ignores late signals for exponentially longer (up to 64) while restored windows keep missing', () => {
     // A peer that only answers once we stop spinning (it shares our core) must not make us spin
     // the full window every other message.
     const spin = shrunk();
     const restores: number[] = [];
-    for (let signal = 0; signal < 40; signal++) {
+    for (let signal = 0; signal < 300; signal++) {
       spin.late(0.03);
       if (spin.window() === CAP) restores.push(signal);
       spin.adapt(false); // the restored (or shrunk) window misses again
       for (let i = 0; i < 10; i++) spin.adapt(false);
     }
-    // Restores at signals 0, then after skipping 1, 2, 4, 8, 16 signals.
-    expect(restores).toEqual([0, 2, 5, 10, 19, 36]);
+    // Restores at signals 0, then after skipping 1, 2, 4 ... 64 signals, then every 65th.
+    expect(restores).toEqual([0, 2, 5, 10, 19, 36, 69, 134, 199, 264]);
   });
 
   it('a restored window that catches resets the back-off', () => {
