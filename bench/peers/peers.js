@@ -149,8 +149,8 @@ function detectPeers() {
 
 // ------------------------------------------------------------------ ours
 
-function ours(job, ranks, jobArgs = []) {
-  const out = sh(NODE, [CLI, 'run', job, '--ranks', String(ranks), '--json', '--', ...jobArgs]);
+function ours(job, ranks, jobArgs = [], nodeArgs = []) {
+  const out = sh(NODE, [...nodeArgs, CLI, 'run', job, '--ranks', String(ranks), '--json', '--', ...jobArgs]);
   const r = lastJson(out);
   if (!r.ok) throw new Error(`our ${job} on ${ranks} ranks failed: ${JSON.stringify(r.error)}`);
   return r.result;
@@ -184,6 +184,26 @@ function groups(peer) {
             ]),
           );
           if (ranks !== 2) return got;
+          // What bounds the 2-rank rows: the same job with V8's optimizing compiler off (its
+          // compiles compete with two spinning ranks for 2 cores in the first ~2,000 calls), and
+          // ours in steady state.
+          const noOpt = ours(
+            here('../jobs/collective-latency.mjs'),
+            2,
+            ['--iters', String(iters), '--warmup', String(warmup)],
+            ['--no-opt'],
+          );
+          const steady = ours(here('../jobs/collective-latency.mjs'), 2, [
+            '--iters',
+            '20000',
+            '--warmup',
+            '1000',
+          ]);
+          for (const op of ['allreduce', 'bcast', 'reduce', 'barrier']) {
+            got[`bound: ${op} 2 ranks, V8's optimizing compiler off (--no-opt; µs, ${warmup}+${iters})`] =
+              noOpt[op] * 1e6;
+            got[`bound: ${op} 2 ranks, ours steady (µs, 1000+20000)`] = steady[op] * 1e6;
+          }
           // The floor at 2 ranks, same moment, same load: two bare threads exchanging one Int32
           // per call through shared memory, timed the same way (see exchange-floor.js).
           const all = lastJson(
