@@ -30,16 +30,48 @@ function matches(m: Matcher, msg: Envelope): boolean {
 }
 
 /**
+ * One source's unexpected messages on one context, oldest first, with the number each arrived
+ * as (in the context), so ANY_SOURCE can take the oldest across sources. Two parallel arrays: no
+ * allocation per message.
+ */
+interface SourceQueue {
+  msgs: Envelope[];
+  arrivals: number[];
+}
+
+/** A context's unexpected messages: a queue per source, and the next arrival number. */
+interface ContextQueues {
+  bySrc: Map<number, SourceQueue>;
+  arrivals: number;
+  count: number;
+}
+
+/** The first index in `q` whose message `m` matches by tag (the source matches already), or -1. */
+function firstByTag(m: Matcher, q: SourceQueue): number {
+  const msgs = q.msgs;
+  for (let i = 0; i < msgs.length; i++) {
+    const tag = msgs[i]!.tag;
+    if (m.tag === ANY_TAG ? tag >= 0 : m.tag === tag) return i;
+  }
+  return -1;
+}
+
+/**
  * MPI message matching for one rank.
  *
- * Invariants: `#unexpected[ctx]` holds arrived, unmatched messages in arrival order, and
- * `#posted[ctx]` holds waiting receives in posting order. A message is matched against the oldest
- * matching posted receive; a new receive takes the oldest matching unexpected message. Since the
- * channel releases each source's messages in send order, these two rules give MPI's
- * non-overtaking guarantee. Probes see a message without taking it, and are served first.
+ * Invariants: `#unexpected[ctx]` holds arrived, unmatched messages by source, each source's in
+ * arrival order, and `#posted[ctx]` holds waiting receives in posting order. A message is matched
+ * against the oldest matching posted receive; a new receive takes the oldest matching unexpected
+ * message (of its source; for ANY_SOURCE, the one that arrived first). Since the channel releases
+ * each source's messages in send order, these two rules give MPI's non-overtaking guarantee.
+ * Probes see a message without taking it, and are served first.
+ *
+ * Queues by source keep a receive from one source from scanning what others sent: in a pipeline
+ * of collectives, fast ranks run hundreds of calls ahead, and a single queue made every receive
+ * from a slow one scan all of it.
  */
 export class MatchingEngine {
-  readonly #unexpected = new Map<string, Envelope[]>();
+  readonly #unexpected = new Map<string, ContextQueues>();
   readonly #posted = new Map<string, PostedRecv[]>();
   readonly #probes = new Map<string, PostedRecv[]>();
 
@@ -66,38 +98,77 @@ export class MatchingEngine {
         }
       }
     }
-    let q = this.#unexpected.get(msg.ctx);
-    if (q === undefined) this.#unexpected.set(msg.ctx, (q = []));
-    q.push(msg);
+    let c = this.#unexpected.get(msg.ctx);
+    if (c === undefined) this.#unexpected.set(msg.ctx, (c = { bySrc: new Map(), arrivals: 0, count: 0 }));
+    let q = c.bySrc.get(msg.src);
+    if (q === undefined) c.bySrc.set(msg.src, (q = { msgs: [], arrivals: [] }));
+    q.msgs.push(msg);
+    q.arrivals.push(c.arrivals++);
+    c.count++;
     return false;
   }
 
-  /** The arrived, unmatched messages of `ctx`, oldest first (do not modify). */
+  /** The arrived, unmatched messages of `ctx`, oldest first (a copy). */
   unexpectedIn(ctx: string): readonly Envelope[] {
-    return this.#unexpected.get(ctx) ?? [];
+    const c = this.#unexpected.get(ctx);
+    if (c === undefined || c.count === 0) return [];
+    const all: { msg: Envelope; n: number }[] = [];
+    for (const q of c.bySrc.values())
+      for (let i = 0; i < q.msgs.length; i++) all.push({ msg: q.msgs[i]!, n: q.arrivals[i]! });
+    return all.sort((a, b) => a.n - b.n).map((e) => e.msg);
   }
 
   /** Takes the oldest matching unexpected message, if any. */
   take(m: Matcher): Envelope | undefined {
-    const q = this.#unexpected.get(m.ctx);
-    if (q === undefined) return undefined;
-    for (let i = 0; i < q.length; i++) {
-      const msg = q[i]!;
-      if (matches(m, msg)) {
-        if (i === 0) q.shift();
-        else q.splice(i, 1);
-        return msg;
-      }
+    const i = this.#find(m);
+    if (i < 0) return undefined;
+    const q = this.#found!;
+    const msg = q.msgs[i]!;
+    if (i === 0) {
+      q.msgs.shift();
+      q.arrivals.shift();
+    } else {
+      q.msgs.splice(i, 1);
+      q.arrivals.splice(i, 1);
     }
-    return undefined;
+    this.#unexpected.get(m.ctx)!.count--;
+    return msg;
   }
 
   /** Looks at the oldest matching unexpected message without taking it. */
   peek(m: Matcher): Envelope | undefined {
-    const q = this.#unexpected.get(m.ctx);
-    if (q === undefined) return undefined;
-    for (const msg of q) if (matches(m, msg)) return msg;
-    return undefined;
+    const i = this.#find(m);
+    return i < 0 ? undefined : this.#found!.msgs[i];
+  }
+
+  /** The queue where `#find` found its message. */
+  #found: SourceQueue | undefined;
+
+  /**
+   * Where the oldest unexpected message `m` matches is: its index in its source's queue, which
+   * is left in `#found` (no pair allocated per receive); -1 when there is none.
+   */
+  #find(m: Matcher): number {
+    const c = this.#unexpected.get(m.ctx);
+    if (c === undefined || c.count === 0) return -1;
+    if (m.src !== ANY_SOURCE) {
+      const q = c.bySrc.get(m.src);
+      if (q === undefined) return -1;
+      this.#found = q;
+      return firstByTag(m, q);
+    }
+    let best: SourceQueue | undefined;
+    let bestIndex = -1;
+    for (const [src, q] of c.bySrc) {
+      if (q.msgs.length === 0 || (m.allowed !== undefined && !m.allowed(src))) continue;
+      const i = firstByTag(m, q);
+      if (i >= 0 && (best === undefined || q.arrivals[i]! < best.arrivals[bestIndex]!)) {
+        best = q;
+        bestIndex = i;
+      }
+    }
+    this.#found = best;
+    return bestIndex;
   }
 
   /** Posts a receive: `resolve` runs synchronously when a matching message arrives. */
@@ -129,7 +200,7 @@ export class MatchingEngine {
   counts(): { unexpected: number; posted: number } {
     let unexpected = 0;
     let posted = 0;
-    for (const q of this.#unexpected.values()) unexpected += q.length;
+    for (const c of this.#unexpected.values()) unexpected += c.count;
     for (const q of this.#posted.values()) posted += q.length;
     return { unexpected, posted };
   }

@@ -1,0 +1,93 @@
+import { describe, expect, it } from 'vitest';
+import type { Envelope } from '../../../sdk/channel/channel.js';
+import { ANY_SOURCE, ANY_TAG } from '../../../sdk/comm/constants.js';
+import { type Matcher, MatchingEngine } from '../../../sdk/comm/matching-engine.js';
+
+const msg = (src: number, tag: number, label: string, ctx = 'w'): Envelope => ({
+  src,
+  tag,
+  ctx,
+  payload: new TextEncoder().encode(label),
+});
+const label = (m: Envelope | undefined) =>
+  m === undefined ? undefined : new TextDecoder().decode(m.payload);
+const want = (src: number, tag: number, allowed?: (s: number) => boolean): Matcher => ({
+  ctx: 'w',
+  src,
+  tag,
+  allowed,
+});
+
+describe('MatchingEngine: unexpected messages', () => {
+  it('takes the oldest of a source with that tag, past other tags and other sources', () => {
+    const e = new MatchingEngine();
+    for (const m of [msg(1, 5, 'a'), msg(2, 7, 'b'), msg(1, 7, 'c'), msg(1, 7, 'd'), msg(2, 5, 'e')]) {
+      expect(e.deliver(m)).toBe(false);
+    }
+    expect(label(e.take(want(1, 7)))).toBe('c');
+    expect(label(e.take(want(1, 7)))).toBe('d');
+    expect(e.take(want(1, 7))).toBeUndefined();
+    expect(label(e.take(want(2, 5)))).toBe('e');
+    expect(e.counts().unexpected).toBe(2);
+  });
+
+  it('ANY_SOURCE takes the one that arrived first among the sources, ANY_TAG any user tag', () => {
+    const e = new MatchingEngine();
+    for (const m of [
+      msg(3, 1, 'a'),
+      msg(2, 2, 'b'),
+      msg(1, 2, 'c'),
+      msg(3, -4, 'internal'),
+      msg(2, 1, 'd'),
+    ]) {
+      e.deliver(m);
+    }
+    expect(label(e.take(want(ANY_SOURCE, 2)))).toBe('b');
+    expect(label(e.take(want(ANY_SOURCE, ANY_TAG)))).toBe('a');
+    expect(label(e.take(want(ANY_SOURCE, ANY_TAG)))).toBe('c');
+    expect(label(e.take(want(ANY_SOURCE, ANY_TAG)))).toBe('d');
+    // A negative (internal) tag is never matched by ANY_TAG.
+    expect(e.take(want(ANY_SOURCE, ANY_TAG))).toBeUndefined();
+    expect(label(e.take(want(3, -4)))).toBe('internal');
+  });
+
+  it('ANY_SOURCE skips the sources a communicator does not have', () => {
+    const e = new MatchingEngine();
+    e.deliver(msg(4, 1, 'outside'));
+    e.deliver(msg(5, 1, 'member'));
+    expect(label(e.peek(want(ANY_SOURCE, 1, (s) => s === 5)))).toBe('member');
+    expect(label(e.take(want(ANY_SOURCE, 1, (s) => s === 5)))).toBe('member');
+    expect(e.take(want(ANY_SOURCE, 1, (s) => s === 5))).toBeUndefined();
+  });
+
+  it('peek leaves the message; unexpectedIn lists a context in arrival order', () => {
+    const e = new MatchingEngine();
+    for (const m of [msg(2, 1, 'a'), msg(1, 1, 'b'), msg(2, 1, 'c'), msg(1, 1, 'other', 'x')]) e.deliver(m);
+    expect(label(e.peek(want(1, 1)))).toBe('b');
+    expect(label(e.peek(want(1, 1)))).toBe('b');
+    expect(e.unexpectedIn('w').map(label)).toEqual(['a', 'b', 'c']);
+    expect(e.unexpectedIn('x').map(label)).toEqual(['other']);
+    expect(e.unexpectedIn('none')).toEqual([]);
+    expect(label(e.take(want(2, 1)))).toBe('a');
+    expect(e.unexpectedIn('w').map(label)).toEqual(['b', 'c']);
+  });
+
+  it('a posted receive takes a message before it is kept', () => {
+    const e = new MatchingEngine();
+    const got: string[] = [];
+    e.post(want(1, 3), (m) => got.push(label(m)!));
+    expect(e.deliver(msg(1, 2, 'kept'))).toBe(false);
+    expect(e.deliver(msg(1, 3, 'taken'))).toBe(true);
+    expect(got).toEqual(['taken']);
+    expect(e.counts()).toEqual({ unexpected: 1, posted: 0 });
+  });
+
+  it('a source whose messages run far ahead does not change what another source matches', () => {
+    const e = new MatchingEngine();
+    for (let i = 0; i < 1000; i++) e.deliver(msg(1, 100 + i, `fast ${i}`));
+    e.deliver(msg(2, 100, 'slow'));
+    expect(label(e.take(want(2, 100)))).toBe('slow');
+    for (let i = 0; i < 1000; i++) expect(label(e.take(want(1, 100 + i)))).toBe(`fast ${i}`);
+    expect(e.counts().unexpected).toBe(0);
+  });
+});
