@@ -82,28 +82,17 @@ export function selectAlgorithm(
   const n = size;
   const { reduceOp } = call;
   const segmentable = reduceOp?.elementwise === true && call.value !== undefined && isSegmentable(call.value);
-  const shape = {
-    collective,
-    size: n,
-    bytes: sizeClass(bytes),
-    commute: reduceOp?.commute ?? true,
-    root: call.root ?? 0,
-    segmentable,
-  };
-  const key = choiceKey(
-    collective,
-    shape.bytes,
-    shape.commute,
-    shape.root === 0,
-    segmentable,
-    reduceOp?.elementwise,
-  );
+  const bytesClass = sizeClass(bytes);
+  const commute = reduceOp?.commute ?? true;
+  const root = call.root ?? 0;
+  const key = choiceKey(collective, bytesClass, commute, root === 0, segmentable, reduceOp?.elementwise);
   const hit = cache.get(key);
   if (hit !== undefined) {
     hit.record.calls++;
     log.last = hit.label;
     return hit;
   }
+  const shape = { collective, size: n, bytes: bytesClass, commute, root, segmentable };
   let spec: AlgorithmSpec;
   let by: SelectedBy;
   let prediction: Prediction | undefined;

@@ -20,7 +20,7 @@ import {
   describeCommContext,
   seqOfTag,
 } from './collective-tag.js';
-import type { Endpoint } from './endpoint.js';
+import type { Endpoint, PendingCall } from './endpoint.js';
 import { Request } from './request.js';
 import { updateTuning } from './update-tuning.js';
 
@@ -32,7 +32,10 @@ export interface CollectiveCall<T> {
   shape?: CallShape;
   /** How the call appears in timeout reports, e.g. `bcast(root=0)`. */
   label: string;
-  /** Busy-poll receives: only a blocking call may keep the thread from the caller's computation. */
+  /**
+   * A blocking call, awaited at once: its receives may busy-poll (only a blocking call may keep the
+   * thread from the caller's computation), and its request is only ever waited on.
+   */
   spin: boolean;
   run: (ctx: CollectiveContext, spec: AlgorithmSpec) => Promise<T>;
 }
@@ -74,9 +77,12 @@ export class CollectiveRunner {
   readonly #commName: string;
   /**
    * Frames that arrived, unexpected, for calls this rank has not made yet: by call number, the
-   * first frame of each other code (usually one entry). Checked and dropped when the call is made.
+   * first one's `src * 64 + code` (a number, so the common case of ranks running ahead allocates
+   * nothing per frame). Checked and dropped when the call is made.
    */
-  readonly #ahead = new Map<number, { src: number; code: number }[]>();
+  readonly #ahead = new Map<number, number>();
+  /** For call numbers in `#ahead`: the first frame of each further code (only when peers disagree). */
+  readonly #aheadOthers = new Map<number, { src: number; code: number }[]>();
 
   constructor(
     ep: Endpoint,
@@ -143,11 +149,7 @@ export class CollectiveRunner {
     const ctx = new CallContext(this, tag, call.label, call.spin, groups);
     const ep = this.#ep;
     // Pending for the timeout report until it settles (numbered from 1 in what users read).
-    const pending = ep.trackStart(call.label, {
-      comm: this.#commName,
-      seq: seq + 1,
-      name: collectiveName(code),
-    });
+    const pending = ep.trackEntry(new PendingCollective(call.label, this.#commName, seq + 1, code));
     const record = chosen.record;
     const t0 = performance.now();
     const run = call.run(ctx, chosen.spec).then(
@@ -163,16 +165,21 @@ export class CollectiveRunner {
         throw ep.mismatchSoFar() ?? err;
       },
     );
-    return Request.fromPromise(run, this.#progress);
+    // A blocking call's request is only ever waited on at once (see `Request.forBlockingCall`).
+    return call.spin ? Request.forBlockingCall(run) : Request.fromPromise(run, this.#progress);
   }
 
   /** A frame of another collective that arrived before this rank's call `seq` (code `code`). */
   #earlyMismatch(seq: number, code: number): MPIError | undefined {
-    const ahead = this.#ahead.get(seq);
-    if (ahead === undefined) return undefined;
+    const first = this.#ahead.get(seq);
+    if (first === undefined) return undefined;
     this.#ahead.delete(seq);
+    const others = this.#aheadOthers.size > 0 ? this.#aheadOthers.get(seq) : undefined;
+    if (others !== undefined) this.#aheadOthers.delete(seq);
     if (code === 0) return undefined;
-    const other = ahead.find((a) => a.code !== code);
+    const firstCode = codeOfTag(first);
+    if (firstCode !== code) return this.#mismatch(seqOfTag(first), firstCode, seq, code);
+    const other = others?.find((a) => a.code !== code);
     return other === undefined ? undefined : this.#mismatch(other.src, other.code, seq, code);
   }
 
@@ -195,9 +202,16 @@ export class CollectiveRunner {
     const code = codeOfTag(msg.tag);
     if (code === 0) return;
     const seq = seqOfTag(msg.tag);
-    let ahead = this.#ahead.get(seq);
-    if (ahead === undefined) this.#ahead.set(seq, (ahead = []));
-    if (!ahead.some((a) => a.code === code)) ahead.push({ src: msg.src, code });
+    const first = this.#ahead.get(seq);
+    if (first === undefined) {
+      // The same packing as a tag's (`seq * 64 + code`), with the sender in place of the call number.
+      this.#ahead.set(seq, collectiveTag(msg.src, code));
+      return;
+    }
+    if (codeOfTag(first) === code) return;
+    let others = this.#aheadOthers.get(seq);
+    if (others === undefined) this.#aheadOthers.set(seq, (others = []));
+    if (!others.some((a) => a.code === code)) others.push({ src: msg.src, code });
   }
 
   #mismatch(src: number, theirs: number, seq: number, mine: number): MPIError {
@@ -261,16 +275,18 @@ class CallContext implements CollectiveContext {
   }
 
   send(dst: number, payload: Uint8Array): Promise<void> {
-    return this.#ep.send(this.#group[dst]!, this.#ctx, this.#tag, payload);
+    return handled(this.#ep.send(this.#group[dst]!, this.#ctx, this.#tag, payload));
   }
 
   recv(src: number): Promise<Uint8Array> {
-    return this.#ep
-      .receive(
-        { ctx: this.#ctx, src: this.#group[src]!, tag: this.#tag, allowed: undefined, call: this.#label },
-        this.#spin,
-      )
-      .then(payloadOf);
+    return handled(
+      this.#ep
+        .receive(
+          { ctx: this.#ctx, src: this.#group[src]!, tag: this.#tag, allowed: undefined, call: this.#label },
+          this.#spin,
+        )
+        .then(payloadOf),
+    );
   }
 
   encode(value: unknown): Uint8Array {
@@ -283,3 +299,35 @@ class CallContext implements CollectiveContext {
 }
 
 const payloadOf = (m: Envelope): Uint8Array => m.payload;
+const ignore = (): void => undefined;
+
+/**
+ * `p`, marked as handled: algorithms start several sends and receives and await them in turn, so
+ * when one fails (a mismatch or a failed peer dooms them all) the call fails with the first
+ * error and the others, never awaited, must not surface as unhandled rejections (which end the
+ * process under Node's default, or the Lambda invocation under its runtime's handler).
+ */
+function handled<T>(p: Promise<T>): Promise<T> {
+  p.catch(ignore);
+  return p;
+}
+
+/** A collective call in the timeout report; what it says is built only if a report reads it. */
+class PendingCollective implements PendingCall {
+  readonly since = Date.now();
+  readonly call: string;
+  readonly #comm: string;
+  readonly #seq: number;
+  readonly #code: number;
+
+  constructor(call: string, comm: string, seq: number, code: number) {
+    this.call = call;
+    this.#comm = comm;
+    this.#seq = seq;
+    this.#code = code;
+  }
+
+  get collective(): NonNullable<PendingCall['collective']> {
+    return { comm: this.#comm, seq: this.#seq, name: collectiveName(this.#code) };
+  }
+}

@@ -341,8 +341,11 @@ export class Endpoint {
 
   /** A call pending from now on, for the timeout report: hand the result to `trackEnd` when it settles. */
   trackStart(call: string, collective?: PendingCall['collective']): PendingCall {
-    const entry: PendingCall = { call, since: Date.now() };
-    if (collective !== undefined) entry.collective = collective;
+    return this.trackEntry({ call, since: Date.now(), collective });
+  }
+
+  /** `trackStart` with the entry made by the caller (e.g. one that describes itself lazily). */
+  trackEntry(entry: PendingCall): PendingCall {
     this.pending.add(entry);
     return entry;
   }

@@ -14,6 +14,8 @@ type State<T> =
   | { kind: 'done'; completion: Completion<T> }
   | { kind: 'failed'; error: unknown };
 
+const PENDING = { kind: 'pending' } as const;
+
 /** The value a request completes with: `RequestValue<Request<number>>` is `number`. */
 export type RequestValue<R> = R extends Request<infer V> ? V : never;
 
@@ -38,23 +40,19 @@ export type Progress = () => void;
  * const req = comm.irecv(0, 7); ...; const value = await req.wait(status);
  */
 export class Request<T = unknown> implements PromiseLike<T> {
-  #state: State<T> = { kind: 'pending' };
+  #state: State<T> = PENDING;
   #reported = false;
-  readonly #promise: Promise<Completion<T>>;
+  /** Settles with the completion; made when first awaited (a request nobody waits on makes none). */
+  #promise: Promise<Completion<T>> | undefined;
   readonly #progress: Progress | undefined;
-  #settle!: (c: Completion<T>) => void;
-  #fail!: (e: unknown) => void;
+  #settle: ((c: Completion<T>) => void) | undefined;
+  #fail: ((e: unknown) => void) | undefined;
+  /** Set for a blocking call's request (see `forBlockingCall`): `wait` returns this. */
+  #direct: Promise<T> | undefined;
 
   /** @internal Use the Comm methods to create requests. */
   constructor(progress?: Progress) {
     this.#progress = progress;
-    this.#promise = new Promise<Completion<T>>((resolve, reject) => {
-      this.#settle = resolve;
-      this.#fail = reject;
-    });
-    // A request nobody waits on must not crash the rank with an unhandled rejection on its own;
-    // its error surfaces when it is waited on or tested.
-    this.#promise.catch(() => undefined);
   }
 
   /** @internal A request whose outcome is the given promise's. */
@@ -64,6 +62,17 @@ export class Request<T = unknown> implements PromiseLike<T> {
       (value) => r._complete({ value }),
       (err) => r._error(err),
     );
+    return r;
+  }
+
+  /**
+   * @internal The request of a blocking call, which only `wait()` ever sees (the caller awaits
+   * it at once; no status, no `test`): `wait` returns `p` itself, so a blocking collective costs
+   * no request bookkeeping (promises, closures) per call.
+   */
+  static forBlockingCall<T>(p: Promise<T>): Request<T> {
+    const r = new Request<T>();
+    r.#direct = p;
     return r;
   }
 
@@ -78,14 +87,28 @@ export class Request<T = unknown> implements PromiseLike<T> {
   _complete(c: Completion<T>): void {
     if (this.#state.kind !== 'pending') return;
     this.#state = { kind: 'done', completion: c };
-    this.#settle(c);
+    this.#settle?.(c);
   }
 
   /** @internal */
   _error(err: unknown): void {
     if (this.#state.kind !== 'pending') return;
     this.#state = { kind: 'failed', error: err };
-    this.#fail(err);
+    this.#fail?.(err);
+  }
+
+  /** The completion as a promise, made on first use. */
+  #completion(): Promise<Completion<T>> {
+    if (this.#promise !== undefined) return this.#promise;
+    const s = this.#state;
+    if (s.kind === 'done') this.#promise = Promise.resolve(s.completion);
+    else if (s.kind === 'failed') this.#promise = Promise.reject(s.error);
+    else
+      this.#promise = new Promise<Completion<T>>((resolve, reject) => {
+        this.#settle = resolve;
+        this.#fail = reject;
+      });
+    return this.#promise;
   }
 
   /** @internal Whether the operation has finished (successfully or not), whether or not reported. */
@@ -96,7 +119,8 @@ export class Request<T = unknown> implements PromiseLike<T> {
 
   /** @internal Resolves when finished, without reporting. */
   get _settled(): Promise<unknown> {
-    return this.#promise.then(
+    const p: Promise<unknown> = this.#direct ?? this.#completion();
+    return p.then(
       () => undefined,
       () => undefined,
     );
@@ -109,7 +133,8 @@ export class Request<T = unknown> implements PromiseLike<T> {
 
   /** Waits for completion, fills `status`, returns the value (again, if already reported). */
   wait(status?: Status | null): Promise<T> {
-    return this.#promise.then(
+    if (this.#direct !== undefined) return this.#direct;
+    return this.#completion().then(
       (c) => {
         this.#report(c, status);
         return c.value;

@@ -92,4 +92,29 @@ describe('collective mismatch', () => {
       /collective mismatch on COMM_WORLD: rank 0 called bcast \(collective #1\) while rank 1 called reduce \(#1\)/,
     );
   });
+
+  it('a frame of another collective that arrived second, before the call, fails that call too', async () => {
+    // Rank 2 gets rank 0's reduce frame, then rank 1's gather frame, both for call #1, then calls
+    // reduce: the first frame agrees with it, the second does not.
+    const run = runWorld(3, async (c) => {
+      if (c.rank === 0) {
+        await c.reduce(1, SUM, 2); // eager: straight to the root
+        await c.send('reduced', 2, 7);
+        return 'sent';
+      }
+      if (c.rank === 1) {
+        await c.recv(2, 9); // rank 2 has rank 0's frame by now
+        await c.gather(1, 2);
+        await c.send('gathered', 2, 8);
+        return 'sent';
+      }
+      await c.recv(0, 7);
+      await c.send('go', 1, 9);
+      await c.recv(1, 8);
+      return c.reduce(1, SUM, 2);
+    });
+    await expect(run).rejects.toThrow(
+      /collective mismatch on COMM_WORLD: rank 1 called gather \(collective #1\) while rank 2 called reduce \(#1\)/,
+    );
+  });
 });
