@@ -19,8 +19,10 @@ export interface MemoryTransportOptions {
    * running (cores shared with other work) stops stealing the CPU that peer needs.
    * A number in [0, 1e6]; 0 turns spinning off.
    * Default: the fabric's `spinMicros` if it has one; else 100 (DEFAULT_SPIN_MICROS) if the job
-   * has no more ranks than the machine has cores and this thread runs only one open endpoint;
-   * else 0 (then spinning would only steal the CPU from the rank that is to answer).
+   * has no more threads than the machine has cores (ranks / the fabric's `ranksPerThread`) and
+   * this thread runs no more open endpoints than the fabric places in one; else 0 (then spinning
+   * would only steal the CPU from the rank that is to answer). Endpoints that share a thread spin
+   * in short slices, taking turns.
    */
   spinMicros?: number;
   /**
@@ -40,6 +42,11 @@ export { createMemoryFabric, type MemoryFabric, type MemoryFabricOptions } from 
 export const DEFAULT_SPIN_MICROS = 100;
 /** Longest stretch a spinning endpoint holds the thread before yielding to the event loop. */
 const SPIN_SLICE_MS = 0.05;
+/**
+ * The slice where endpoints share the thread: each spinning endpoint polls only its own ring, so
+ * short slices take turns fast (a frame for one is not kept waiting through another's slice).
+ */
+const SHARED_SPIN_SLICE_MS = 0.002;
 const OPTION_KEYS = new Set(['spinMicros', 'sameThreadDirect']);
 /**
  * Same-thread deliveries chained through microtasks before one waits for the event loop's next
@@ -50,7 +57,7 @@ const RESOLVED: Promise<void> = Promise.resolve();
 /** Period of the keep-alive timer: it never fires in practice, it only holds the loop open. */
 const KEEP_ALIVE_MS = 2 ** 31 - 1;
 
-/** Open endpoints in this thread (module state is per thread): auto-spin needs exactly one. */
+/** Open endpoints in this thread (module state is per thread): see auto-spin in `spinMicros`. */
 let endpointsInThread = 0;
 /** This thread's open endpoints by fabric (the fabric's arena, or its array of rings), by rank. */
 const threadPeers = new WeakMap<object, (MemoryTransport | undefined)[]>();
@@ -178,10 +185,11 @@ export class MemoryTransport implements Transport {
       );
     }
     const explicitMs = spin === undefined ? undefined : spin / 1000;
-    const autoSpin = this.size <= availableParallelism();
-    // Auto-spin needs this endpoint to be the thread's only open one.
+    const perThread = this.#ranksPerThread;
+    const autoSpin = Math.ceil(this.size / perThread) <= availableParallelism();
+    // Auto-spin needs this thread to run no more endpoints than the launcher placed in it.
     this.#spinPolicy = new AdaptiveSpin(
-      () => explicitMs ?? (autoSpin && endpointsInThread === 1 ? DEFAULT_SPIN_MICROS / 1000 : 0),
+      () => explicitMs ?? (autoSpin && endpointsInThread <= perThread ? DEFAULT_SPIN_MICROS / 1000 : 0),
     );
     this.#waiting = new SendQueues(this.size, {
       rank,
@@ -469,7 +477,10 @@ export class MemoryTransport implements Transport {
     let now = performance.now();
     let ready = this.#inbox.length > 0 || own.hasReady();
     if (!ready && now < this.#spinUntil) {
-      const sliceEnd = Math.min(this.#spinUntil, now + SPIN_SLICE_MS);
+      const sliceEnd = Math.min(
+        this.#spinUntil,
+        now + (endpointsInThread > 1 ? SHARED_SPIN_SLICE_MS : SPIN_SLICE_MS),
+      );
       do {
         for (let i = 0; i < 64 && !ready; i++) ready = own.hasReady();
         if (this.#waiting.blocked) this.#waiting.resumeFreed();

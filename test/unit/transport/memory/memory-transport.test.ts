@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createMemoryFabric, type MemoryFabric } from '../../../../sdk/transport/memory/memory-fabric.js';
@@ -376,5 +377,43 @@ describe('MemoryTransport between endpoints of one thread (the default: frames s
     expect(roundsWhenLoopTurned).toBeDefined();
     expect(roundsWhenLoopTurned!).toBeLessThan(ROUNDS);
     expect(a!.stats()).toMatchObject({ directSent: ROUNDS, wakeups: 0 });
+  });
+});
+
+describe('auto-spin: who busy-polls by default', () => {
+  // Spinning pays only where each thread of the job has a core: the launcher places
+  // `ranksPerThread` ranks in each thread, so a job has ceil(size / ranksPerThread) threads.
+  const cores = availableParallelism();
+  const windowOf = (t: MemoryTransport) => t.stats().spinWindowMicros;
+
+  it('spins where the job has no more threads than cores, however many ranks share each', () => {
+    const perThread = 4;
+    const fabric = createMemoryFabric(cores * perThread, { ranksPerThread: perThread });
+    // This thread opens the ranks of one launcher thread.
+    const mine = Array.from({ length: perThread }, (_, r) => new MemoryTransport(fabric, r));
+    open.push(...mine);
+    for (const t of mine) expect(windowOf(t)).toBe(100);
+  });
+
+  it('does not spin where threads outnumber cores', () => {
+    const fabric = createMemoryFabric((cores + 1) * 2, { ranksPerThread: 2 });
+    const mine = [new MemoryTransport(fabric, 0), new MemoryTransport(fabric, 1)];
+    open.push(...mine);
+    for (const t of mine) expect(windowOf(t)).toBe(0);
+  });
+
+  it('stops spinning once the thread opens more endpoints than the fabric places in it', () => {
+    // A fabric of one rank per thread, all of whose endpoints this thread opens (an in-process
+    // world): ranks there answer each other only when the thread is free, so none spins.
+    const fabric = createMemoryFabric(Math.min(2, cores));
+    const first = new MemoryTransport(fabric, 0);
+    open.push(first);
+    expect(windowOf(first)).toBe(100);
+    if (fabric.size > 1) {
+      const second = new MemoryTransport(fabric, 1);
+      open.push(second);
+      expect(windowOf(first)).toBe(0);
+      expect(windowOf(second)).toBe(0);
+    }
   });
 });
