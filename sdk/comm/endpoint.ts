@@ -6,7 +6,7 @@ import { AdaptiveSpin } from '../transport/memory/adaptive-spin.js';
 import type { Transport } from '../transport/transport.js';
 import { describeCommContext, seqOfTag } from './collective-tag.js';
 import { ANY_SOURCE } from './constants.js';
-import { type Matcher, MatchingEngine } from './matching-engine.js';
+import { type Matcher, MatchingEngine, type PostedRecv } from './matching-engine.js';
 import { type NodeLayout, nodeLayoutOf } from './node-layout.js';
 import { notePollWithoutAwait } from './shared-thread.js';
 
@@ -31,10 +31,48 @@ export interface PendingCall {
   collective?: { comm: string; seq: number; name: string };
 }
 
-/** A receive or probe waiting here; `blocking`: the rank awaits it, so it cannot send to itself meanwhile. */
-interface Waiting {
-  m: Matcher;
-  blocking: boolean;
+/**
+ * A receive or probe waiting here: posted to the matching engine as is (one object per wait, no
+ * closures). `blocking`: the rank awaits it, so it cannot send to itself meanwhile.
+ */
+class Waiting implements PostedRecv {
+  readonly ctx: string;
+  readonly src: number;
+  readonly tag: number;
+  readonly allowed: ((worldSrc: number) => boolean) | undefined;
+  readonly call: string | undefined;
+  readonly blocking: boolean;
+  /** When the busy-poll that missed this message began (see AdaptiveSpin.late); 0 if none did. */
+  readonly spunFrom: number;
+  readonly #served: (w: Waiting) => void;
+  #resolve: ((msg: Envelope) => void) | undefined;
+  #reject: ((err: MPIError) => void) | undefined;
+  readonly promise: Promise<Envelope>;
+
+  constructor(m: Matcher, blocking: boolean, spunFrom: number, served: (w: Waiting) => void) {
+    this.ctx = m.ctx;
+    this.src = m.src;
+    this.tag = m.tag;
+    this.allowed = m.allowed;
+    this.call = m.call;
+    this.blocking = blocking;
+    this.spunFrom = spunFrom;
+    this.#served = served;
+    this.promise = new Promise<Envelope>((resolve, reject) => {
+      this.#resolve = resolve;
+      this.#reject = reject;
+    });
+  }
+
+  /** The matching engine found its message. */
+  resolve(msg: Envelope): void {
+    this.#served(this);
+    this.#resolve!(msg);
+  }
+
+  fail(err: MPIError): void {
+    this.#reject!(err);
+  }
 }
 
 /** Looks at a collective frame no receive was waiting for: the mismatch it reveals, if any. */
@@ -60,8 +98,13 @@ export class Endpoint {
   /** Which node each world rank runs on, as the transport declares it. */
   readonly layout: NodeLayout;
   #doomed: MPIError | undefined;
-  /** Posted receives and probes, by the function that fails them. */
-  readonly #waiters = new Map<(err: MPIError) => void, Waiting>();
+  /** Posted receives and probes. */
+  readonly #waiters = new Set<Waiting>();
+  /** A waiting receive was served: it waits no more (and a late one tells the spin how late). */
+  readonly #served = (w: Waiting): void => {
+    this.#waiters.delete(w);
+    if (w.spunFrom > 0) this.#spin.late(performance.now() - w.spunFrom);
+  };
   /**
    * Ranks whose job returned, with how many data messages each sent this rank in all. A receive
    * that only such ranks could satisfy, all of whose messages were released here, never completes.
@@ -138,48 +181,36 @@ export class Endpoint {
     if (this.#doomed) return Promise.reject(this.#doomed);
     this.channel.poll();
     let now = this.matcher.take(m);
+    let spunFrom = 0;
     if (now === undefined && spin) {
       now = this.#spinFor(m);
-      const from = this.#spunFrom;
-      if (now === undefined && from > 0) {
-        // The spin missed it: tell the window how late it came (see AdaptiveSpin.late).
-        return this.#wait(m, spin, (resolve) =>
-          this.matcher.post(m, (msg) => {
-            this.#spin.late(performance.now() - from);
-            resolve(msg);
-          }),
-        );
-      }
+      // If the spin missed it, the window learns how late it came (see AdaptiveSpin.late).
+      spunFrom = this.#spunFrom;
     }
     if (now !== undefined) return Promise.resolve(now);
-    return this.#wait(m, spin, (resolve) => this.matcher.post(m, resolve));
+    return this.#wait(m, spin, false, spunFrom);
   }
 
-  /** Posts `m` (with `post`, which returns its cancel) until it is served or fails. */
-  #wait(
-    m: Matcher,
-    blocking: boolean,
-    post: (resolve: (msg: Envelope) => void) => () => void,
-  ): Promise<Envelope> {
+  /** Posts a receive (or a probe) for `m` until it is served or fails. */
+  #wait(m: Matcher, blocking: boolean, probe: boolean, spunFrom: number): Promise<Envelope> {
     // The job may have been doomed while this call polled (a frame of another collective, an abort).
     if (this.#doomed) return Promise.reject(this.#doomed);
-    return new Promise<Envelope>((resolve, reject) => {
-      const fail = (err: MPIError) => {
-        this.#waiters.delete(fail);
-        cancel();
-        reject(err);
-      };
-      const cancel = post((msg) => {
-        this.#waiters.delete(fail);
-        resolve(msg);
-      });
-      const w: Waiting = { m, blocking };
-      this.#waiters.set(fail, w);
-      if (this.#finished.size > 0) {
-        const err = this.#deadError(w);
-        if (err !== undefined) fail(err);
-      }
-    });
+    const w = new Waiting(m, blocking, spunFrom, this.#served);
+    if (probe) this.matcher.postProbe(w);
+    else this.matcher.post(w);
+    this.#waiters.add(w);
+    if (this.#finished.size > 0) {
+      const err = this.#deadError(w);
+      if (err !== undefined) this.#fail(w, err);
+    }
+    return w.promise;
+  }
+
+  /** Withdraws `w` and rejects it with `err`. */
+  #fail(w: Waiting, err: MPIError): void {
+    this.#waiters.delete(w);
+    this.matcher.cancel(w);
+    w.fail(err);
   }
 
   /**
@@ -229,7 +260,7 @@ export class Endpoint {
     this.channel.poll();
     const now = this.matcher.peek(m);
     if (now !== undefined) return Promise.resolve(now);
-    return this.#wait(m, true, (resolve) => this.matcher.postProbe(m, resolve));
+    return this.#wait(m, true, true, 0);
   }
 
   /**
@@ -260,15 +291,15 @@ export class Endpoint {
   }
 
   #checkDead(): void {
-    for (const [fail, w] of [...this.#waiters]) {
+    for (const w of [...this.#waiters]) {
       const err = this.#deadError(w);
-      if (err !== undefined) fail(err);
+      if (err !== undefined) this.#fail(w, err);
     }
   }
 
   /** Why `w` can never be served, if only finished ranks could serve it and all their messages are in. */
   #deadError(w: Waiting): MPIError | undefined {
-    const { m } = w;
+    const m = w;
     const drained = (r: number) => {
       const sent = this.#finished.get(r);
       return sent !== undefined && this.channel.releasedFrom(r) >= sent;
@@ -371,9 +402,8 @@ export class Endpoint {
   #doom(err: MPIError): void {
     if (this.#doomed) return;
     this.#doomed = err;
-    const waiters = [...this.#waiters.keys()];
-    this.#waiters.clear();
-    for (const w of waiters) w(err);
+    const waiters = [...this.#waiters];
+    for (const w of waiters) this.#fail(w, err);
   }
 
   async close(): Promise<void> {

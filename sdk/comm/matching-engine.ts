@@ -11,15 +11,12 @@ export interface Matcher {
   call?: string;
 }
 
-interface PostedRecv extends Matcher {
+/**
+ * A posted receive or probe: the matcher, and what to call when a message matches. The engine
+ * keeps the caller's object itself (one per receive, of one shape) and never copies it.
+ */
+export interface PostedRecv extends Matcher {
   resolve(msg: Envelope): void;
-}
-
-/** A posted receive or probe: one object of one shape (no spread: it is made per receive). */
-function posted(m: Matcher, resolve: (msg: Envelope) => void): PostedRecv {
-  const entry: PostedRecv = { ctx: m.ctx, src: m.src, tag: m.tag, allowed: m.allowed, resolve };
-  if (m.call !== undefined) entry.call = m.call;
-  return entry;
 }
 
 function matches(m: Matcher, msg: Envelope): boolean {
@@ -171,22 +168,24 @@ export class MatchingEngine {
     return bestIndex;
   }
 
-  /** Posts a receive: `resolve` runs synchronously when a matching message arrives. */
-  post(m: Matcher, resolve: (msg: Envelope) => void): () => void {
-    const entry = posted(m, resolve);
-    let list = this.#posted.get(m.ctx);
-    if (list === undefined) this.#posted.set(m.ctx, (list = []));
+  /** Posts a receive: its `resolve` runs synchronously when a matching message arrives. */
+  post(entry: PostedRecv): void {
+    let list = this.#posted.get(entry.ctx);
+    if (list === undefined) this.#posted.set(entry.ctx, (list = []));
     list.push(entry);
-    return () => this.#remove(this.#posted, entry);
   }
 
-  /** Posts a probe: `resolve` runs when a matching message arrives (the message stays unexpected). */
-  postProbe(m: Matcher, resolve: (msg: Envelope) => void): () => void {
-    const entry = posted(m, resolve);
-    let list = this.#probes.get(m.ctx);
-    if (list === undefined) this.#probes.set(m.ctx, (list = []));
+  /** Posts a probe: its `resolve` runs when a matching message arrives (the message stays unexpected). */
+  postProbe(entry: PostedRecv): void {
+    let list = this.#probes.get(entry.ctx);
+    if (list === undefined) this.#probes.set(entry.ctx, (list = []));
     list.push(entry);
-    return () => this.#remove(this.#probes, entry);
+  }
+
+  /** Withdraws a posted receive or probe that was not served (no-op if it was). */
+  cancel(entry: PostedRecv): void {
+    this.#remove(this.#posted, entry);
+    this.#remove(this.#probes, entry);
   }
 
   #remove(map: Map<string, PostedRecv[]>, entry: PostedRecv): void {

@@ -75,10 +75,21 @@ describe('MatchingEngine: unexpected messages', () => {
   it('a posted receive takes a message before it is kept', () => {
     const e = new MatchingEngine();
     const got: string[] = [];
-    e.post(want(1, 3), (m) => got.push(label(m)!));
+    e.post({ ...want(1, 3), resolve: (m) => got.push(label(m)!) });
     expect(e.deliver(msg(1, 2, 'kept'))).toBe(false);
     expect(e.deliver(msg(1, 3, 'taken'))).toBe(true);
     expect(got).toEqual(['taken']);
+    expect(e.counts()).toEqual({ unexpected: 1, posted: 0 });
+  });
+
+  it('a cancelled receive takes nothing', () => {
+    const e = new MatchingEngine();
+    const got: string[] = [];
+    const entry = { ...want(1, 3), resolve: (m: Envelope) => got.push(label(m)!) };
+    e.post(entry);
+    e.cancel(entry);
+    expect(e.deliver(msg(1, 3, 'kept'))).toBe(false);
+    expect(got).toEqual([]);
     expect(e.counts()).toEqual({ unexpected: 1, posted: 0 });
   });
 
