@@ -25,14 +25,59 @@ const PY = '/usr/bin/python3';
 const PEER_SCRIPT = here('./mpi4py_peer.py');
 const MEASURE = here('./measure.py');
 
+const USAGE = `Usage: node bench/peers/peers.js [options]   (after npm run build)
+
+Runs each measure of issue 10 for tsmpi-cloud and for mpi4py over Open MPI, alternating, and
+prints ours, theirs and the ratio; writes bench/results/peers.json.
+
+Options:
+  --reps N              repetitions of every measure (default 3)
+  --only LIST           comma-separated: coll,pingpong,hello,pi,idle,scale
+                        (default coll,pingpong,hello,pi,idle)
+  --full                64-rank collectives over 1,000 calls instead of 200
+  --scale-ranks LIST    rank counts of the scale runs (default 256,1024; ~11 MiB per rank)
+  --scale-timeout S     seconds before a scale run is stopped (default 900)
+  --node PATH           the Node that runs our side and its floors (default: this one)
+  -h, --help            this text`;
 const argv = process.argv.slice(2);
+const VALUED = new Set(['--reps', '--only', '--scale-ranks', '--scale-timeout', '--node']);
+const FLAGS = new Set(['--full']);
+if (argv.includes('--help') || argv.includes('-h')) {
+  console.log(USAGE);
+  process.exit(0);
+}
+for (let i = 0; i < argv.length; i++) {
+  const a = argv[i];
+  if (FLAGS.has(a)) continue;
+  if (VALUED.has(a) && i + 1 < argv.length) {
+    i++;
+    continue;
+  }
+  console.error(
+    VALUED.has(a)
+      ? `peers.js: ${a} needs a value\n\n${USAGE}`
+      : `peers.js: unknown argument \`${a}\`\n\n${USAGE}`,
+  );
+  process.exit(2);
+}
 const flag = (name) => argv.includes(`--${name}`);
 const option = (name, dflt) => {
   const i = argv.indexOf(`--${name}`);
   return i >= 0 && i + 1 < argv.length ? argv[i + 1] : dflt;
 };
 const REPS = Number(option('reps', 3));
+if (!Number.isInteger(REPS) || REPS < 1) {
+  console.error(`peers.js: --reps must be a positive integer, got \`${option('reps')}\``);
+  process.exit(2);
+}
+const MEASURES = new Set(['coll', 'pingpong', 'hello', 'pi', 'idle', 'scale']);
 const ONLY = option('only', 'coll,pingpong,hello,pi,idle').split(',');
+for (const m of ONLY) {
+  if (!MEASURES.has(m)) {
+    console.error(`peers.js: --only takes ${[...MEASURES].join(', ')}; got \`${m}\``);
+    process.exit(2);
+  }
+}
 const FULL = flag('full');
 /** The Node that runs our side (the CLI, the floors). */
 const NODE = option('node', process.execPath);

@@ -2,6 +2,10 @@
 //   node bench/peers/to-markdown.js [bench/results/peers.json]
 import { readFileSync } from 'node:fs';
 
+if (process.argv[2] === '--help' || process.argv[2] === '-h') {
+  console.log('Usage: node bench/peers/to-markdown.js [peers.json]   (default bench/results/peers.json)');
+  process.exit(0);
+}
 const file = process.argv[2] ?? new URL('../results/peers.json', import.meta.url);
 const r = JSON.parse(readFileSync(file, 'utf8'));
 const f = (x) =>
