@@ -33,6 +33,9 @@ import {
   SqsTransport,
 } from '../dist/sdk/transport/sqs/index.js';
 import { simulate } from '../dist/sim/simulate.js';
+import { helpIfAsked } from './help.js';
+
+helpIfAsked(import.meta.url);
 
 const here = dirname(fileURLToPath(import.meta.url));
 const argv = process.argv.slice(2);

@@ -5,6 +5,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { run } from '../dist/sdk/index.js';
+import { helpIfAsked } from './help.js';
+
+helpIfAsked(import.meta.url);
 
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));
 const quiet = { onOutput: () => {} };

@@ -27,6 +27,9 @@ import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { build } from 'esbuild';
 import { countInsideStreams } from '../dist/sdk/jobs/pi-kernel.js';
 import { DEFAULT_FAN_OUT_PARAMETERS, planFanOut } from '../dist/sdk/launch/lambda/fan-out-model.js';
+import { helpIfAsked } from './help.js';
+
+helpIfAsked(import.meta.url);
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = dirname(here);

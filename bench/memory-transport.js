@@ -7,6 +7,9 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import { helpIfAsked } from './help.js';
+
+helpIfAsked(import.meta.url);
 
 const distModule = new URL('../dist/sdk/transport/memory/memory-transport.js', import.meta.url);
 const KiB = 1024;

@@ -49,6 +49,9 @@ import {
   deleteJobQueues,
   SqsTransport,
 } from '../dist/sdk/transport/sqs/index.js';
+import { helpIfAsked } from './help.js';
+
+helpIfAsked(import.meta.url);
 
 const here = dirname(fileURLToPath(import.meta.url));
 const argv = process.argv.slice(2);

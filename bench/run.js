@@ -2,6 +2,9 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { helpIfAsked } from './help.js';
+
+helpIfAsked(import.meta.url);
 
 const only = process.argv.slice(2);
 const all = [

@@ -19,6 +19,9 @@ import {
   deleteJobQueues,
   SqsTransport,
 } from '../dist/sdk/transport/sqs/index.js';
+import { helpIfAsked } from './help.js';
+
+helpIfAsked(import.meta.url);
 
 const here = dirname(fileURLToPath(import.meta.url));
 const quick = process.argv.includes('--quick');

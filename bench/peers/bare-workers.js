@@ -2,6 +2,9 @@
 // (empty ES modules, their output piped to the parent, as ranks' is), all alive at once, then ended.
 // Run as a whole command like ours (node start-up included): `node bench/peers/bare-workers.js 64`.
 import { isMainThread, parentPort, Worker } from 'node:worker_threads';
+import { helpIfAsked } from '../help.js';
+
+helpIfAsked(import.meta.url);
 
 if (isMainThread) {
   const n = Number(process.argv[2] ?? 64);

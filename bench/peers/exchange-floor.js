@@ -18,6 +18,9 @@
 //    One-way µs = round trip / 2.
 // Prints a JSON line of µs.
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import { helpIfAsked } from '../help.js';
+
+helpIfAsked(import.meta.url);
 
 const argv = process.argv.slice(2);
 const option = (name, dflt) => {

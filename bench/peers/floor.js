@@ -3,6 +3,9 @@
 // (Atomics.load), blocking (Atomics.wait / notify: a futex), and parked on the event loop
 // (Atomics.waitAsync, as a rank that is not spinning). Prints one JSON line of one-way µs.
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import { helpIfAsked } from '../help.js';
+
+helpIfAsked(import.meta.url);
 
 const ROUNDS = { spin: 20_000, wait: 5_000, waitAsync: 5_000 };
 
