@@ -43,10 +43,10 @@ export const DEFAULT_SPIN_MICROS = 100;
 /** Longest stretch a spinning endpoint holds the thread before yielding to the event loop. */
 const SPIN_SLICE_MS = 0.05;
 /**
- * The slice where endpoints share the thread: each spinning endpoint polls only its own ring, so
- * short slices take turns fast (a frame for one is not kept waiting through another's slice).
+ * The slice where endpoints share the thread: one pass over its own ring per turn, so a frame for
+ * one endpoint is never kept waiting through another's slice (they all step in each turn).
  */
-const SHARED_SPIN_SLICE_MS = 0.002;
+const SHARED_SPIN_SLICE_MS = 0;
 const OPTION_KEYS = new Set(['spinMicros', 'sameThreadDirect']);
 /**
  * Same-thread deliveries chained through microtasks before one waits for the event loop's next
@@ -63,6 +63,10 @@ let endpointsInThread = 0;
 const threadPeers = new WeakMap<object, (MemoryTransport | undefined)[]>();
 /** Endpoints of this thread with frames in their inbox and a delivery scheduled. */
 let inboxesDue: MemoryTransport[] = [];
+/** Endpoints of this thread whose spin step runs in the next spin turn (see `#queueSpinStep`). */
+let spinQueue: MemoryTransport[] = [];
+let spareSpinQueue: MemoryTransport[] = [];
+let spinTurnQueued = false;
 let inboxFlushQueued = false;
 /** Microtask deliveries since the event loop last turned (see MICROTASK_BURST). */
 let burst = 0;
@@ -123,7 +127,8 @@ export class MemoryTransport implements Transport {
   #spinUntil = 0;
   /** When the current (or last) spinning window began. */
   #spinFrom = 0;
-  #spinTimer: NodeJS.Immediate | undefined;
+  /** This endpoint's next spin step is queued for the thread's next spin turn. */
+  #spinDue = false;
   /** The outstanding `waitAsync` on our DATA_SEQ: at most one at a time. */
   #dataWait: Promise<void> | undefined;
   /** Open endpoints of this fabric in this thread, by rank (undefined: same-thread path off). */
@@ -463,15 +468,42 @@ export class MemoryTransport implements Transport {
   #spin(): void {
     this.#mode = 'spinning';
     this.#own.setSleeping(false);
-    this.#spinTimer ??= setImmediate(this.#spinStep);
+    this.#queueSpinStep();
   }
+
+  /**
+   * Queues this endpoint's next spin step. Every endpoint of the thread that spins takes its step
+   * in one turn, from one immediate: the endpoints of a thread that runs many ranks cost one
+   * event-loop callback per turn, not one each.
+   */
+  #queueSpinStep(): void {
+    if (this.#spinDue) return;
+    this.#spinDue = true;
+    spinQueue.push(this);
+    if (!spinTurnQueued) {
+      spinTurnQueued = true;
+      setImmediate(MemoryTransport.#spinTurn);
+    }
+  }
+
+  static readonly #spinTurn = (): void => {
+    spinTurnQueued = false;
+    const due = spinQueue;
+    spinQueue = spareSpinQueue;
+    for (const t of due) {
+      if (!t.#spinDue) continue;
+      t.#spinDue = false;
+      t.#spinStep();
+    }
+    due.length = 0;
+    spareSpinQueue = due;
+  };
 
   /**
    * One slice of spinning: deliver if something is READY, else poll until the slice ends. After
    * `woken`, what is READY came through the wait, not the spin: it does not widen the window.
    */
   readonly #spinStep = (woken?: boolean): void => {
-    this.#spinTimer = undefined;
     if (this.#mode !== 'spinning') return;
     const own = this.#own;
     let now = performance.now();
@@ -499,7 +531,7 @@ export class MemoryTransport implements Transport {
       }
     }
     if (now < this.#spinUntil) {
-      this.#spinTimer = setImmediate(this.#spinStep);
+      this.#queueSpinStep();
       return;
     }
     if (!ready) this.#spinPolicy.adapt(false);
@@ -581,8 +613,7 @@ export class MemoryTransport implements Transport {
   #stopReceiving(mode: 'stopped' | 'closed'): void {
     this.#mode = mode;
     this.#inbox = [];
-    if (this.#spinTimer !== undefined) clearImmediate(this.#spinTimer);
-    this.#spinTimer = undefined;
+    this.#spinDue = false;
     this.#own.setSleeping(false);
     // Only this endpoint waits on its own DATA_SEQ: this cancels exactly our wait.
     if (this.#dataWait !== undefined) this.#own.notifyData();
