@@ -490,13 +490,25 @@ export class MemoryTransport implements Transport {
     spinTurnQueued = false;
     const due = spinQueue;
     spinQueue = spareSpinQueue;
-    for (const t of due) {
-      if (!t.#spinDue) continue;
-      t.#spinDue = false;
-      t.#spinStep();
+    let i = 0;
+    try {
+      for (; i < due.length; i++) {
+        const t = due[i]!;
+        if (!t.#spinDue) continue;
+        t.#spinDue = false;
+        t.#spinStep();
+      }
+    } finally {
+      // A step that threw must not strand the endpoints after it: they step in the next turn.
+      for (let j = i + 1; j < due.length; j++) {
+        const t = due[j]!;
+        if (!t.#spinDue) continue;
+        t.#spinDue = false;
+        t.#queueSpinStep();
+      }
+      due.length = 0;
+      spareSpinQueue = due;
     }
-    due.length = 0;
-    spareSpinQueue = due;
   };
 
   /**
