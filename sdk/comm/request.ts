@@ -113,6 +113,8 @@ export class Request<T = unknown> implements PromiseLike<T> {
 
   /** @internal Whether the operation has finished (successfully or not), whether or not reported. */
   get _finished(): boolean {
+    // Its state is never set (see `forBlockingCall`): fail loudly rather than wait for ever.
+    if (this.#direct !== undefined) throw new Error("internal: a blocking call's request is only waited on");
     if (this.#state.kind === 'pending' && this.#progress) this.#progress();
     return this.#state.kind !== 'pending';
   }
