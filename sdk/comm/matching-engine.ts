@@ -71,6 +71,9 @@ export class MatchingEngine {
   readonly #unexpected = new Map<string, ContextQueues>();
   readonly #posted = new Map<string, PostedRecv[]>();
   readonly #probes = new Map<string, PostedRecv[]>();
+  /** Where `#find` found its message: the context's queues and the source's queue. */
+  #foundIn: ContextQueues | undefined;
+  #found: SourceQueue | undefined;
 
   /** A message released by the channel; false when no receive was waiting for it (it is kept). */
   deliver(msg: Envelope): boolean {
@@ -128,7 +131,7 @@ export class MatchingEngine {
       q.msgs.splice(i, 1);
       q.arrivals.splice(i, 1);
     }
-    this.#unexpected.get(m.ctx)!.count--;
+    this.#foundIn!.count--;
     return msg;
   }
 
@@ -138,16 +141,15 @@ export class MatchingEngine {
     return i < 0 ? undefined : this.#found!.msgs[i];
   }
 
-  /** The queue where `#find` found its message. */
-  #found: SourceQueue | undefined;
-
   /**
    * Where the oldest unexpected message `m` matches is: its index in its source's queue, which
-   * is left in `#found` (no pair allocated per receive); -1 when there is none.
+   * is left in `#found` (and its context's in `#foundIn`: no pair allocated per receive); -1 when
+   * there is none.
    */
   #find(m: Matcher): number {
     const c = this.#unexpected.get(m.ctx);
     if (c === undefined || c.count === 0) return -1;
+    this.#foundIn = c;
     if (m.src !== ANY_SOURCE) {
       const q = c.bySrc.get(m.src);
       if (q === undefined) return -1;

@@ -480,10 +480,13 @@ export class MemoryTransport implements Transport {
     if (this.#spinDue) return;
     this.#spinDue = true;
     spinQueue.push(this);
-    if (!spinTurnQueued) {
-      spinTurnQueued = true;
-      setImmediate(MemoryTransport.#spinTurn);
-    }
+    MemoryTransport.#queueSpinTurn();
+  }
+
+  static #queueSpinTurn(): void {
+    if (spinTurnQueued) return;
+    spinTurnQueued = true;
+    setImmediate(MemoryTransport.#spinTurn);
   }
 
   static readonly #spinTurn = (): void => {
@@ -500,11 +503,9 @@ export class MemoryTransport implements Transport {
       }
     } finally {
       // A step that threw must not strand the endpoints after it: they step in the next turn.
-      for (let j = i + 1; j < due.length; j++) {
-        const t = due[j]!;
-        if (!t.#spinDue) continue;
-        t.#spinDue = false;
-        t.#queueSpinStep();
+      if (i + 1 < due.length) {
+        for (let j = i + 1; j < due.length; j++) if (due[j]!.#spinDue) spinQueue.push(due[j]!);
+        MemoryTransport.#queueSpinTurn();
       }
       due.length = 0;
       spareSpinQueue = due;
