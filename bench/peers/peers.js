@@ -262,8 +262,8 @@ function groups(peer) {
             ]),
           );
           // What bounds the 8- and 64-rank rows: both sides in steady state (the same calls after
-          // a long warm-up), and the CPU time V8's optimizing compiler spent during our measure
-          // above, summed over threads (from --trace-opt, in a run of its own).
+          // a long warm-up), and the CPU time V8's optimizing compiler spent in a run of our job
+          // as measured above (start-up included), summed over threads (from --trace-opt).
           if (ranks !== 2) {
             const steady = ours(here('../jobs/collective-latency.mjs'), ranks, [
               '--iters',
@@ -272,13 +272,14 @@ function groups(peer) {
               String(sw),
             ]);
             Object.assign(got, pickSteady(steady));
-            got[`bound: optimizing-compile CPU during the ${ranks}-rank measure (ms, all threads)`] =
-              compileMs(here('../jobs/collective-latency.mjs'), ranks, [
-                '--iters',
-                String(iters),
-                '--warmup',
-                String(warmup),
-              ]);
+            got[
+              `bound: optimizing-compile CPU in our ${ranks}-rank run (ms, all threads, start-up included)`
+            ] = compileMs(here('../jobs/collective-latency.mjs'), ranks, [
+              '--iters',
+              String(iters),
+              '--warmup',
+              String(warmup),
+            ]);
             return got;
           }
           // What bounds the 2-rank rows: the same job with V8's optimizing compiler off (its
