@@ -7,7 +7,9 @@
 //     [--node PATH]   (our side and its floors on another Node, e.g. 24 as Lambda runs it; default: this one)
 //
 // Floors (ours alone, same moment): exchange-floor.js under the 2-rank collectives, floor.js under
-// ping-pong, bare-workers.js under hello.
+// ping-pong, bare-workers.js under hello. Bounds: at 2 ranks ours with V8's optimizing compiler off
+// and in steady state; at 8 and 64 ranks both sides in steady state ("steady:" rows, with ratios)
+// and the CPU time of V8's optimizing compiler in a run of ours (--trace-opt).
 //
 // Peers: mpi4py (Debian's python3-mpi4py, built against Open MPI) under `mpiexec.openmpi
 // --oversubscribe`, and the same script under `mpiexec.mpich` when mpi4py really runs there with
