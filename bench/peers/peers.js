@@ -30,7 +30,8 @@ const MEASURE = here('./measure.py');
 const USAGE = `Usage: node bench/peers/peers.js [options]   (after npm run build)
 
 Runs each measure of issue 10 for tsmpi-cloud and for mpi4py over Open MPI, alternating, and
-prints ours, theirs and the ratio; writes bench/results/peers.json.
+prints ours, theirs and the ratio; writes bench/results/peers.json. The default measures take
+about 2.5 minutes per repetition on 2 cores (most of it the peer's 64-rank steady state).
 
 Options:
   --reps N              repetitions of every measure (default 3)
