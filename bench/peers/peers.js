@@ -31,7 +31,7 @@ const USAGE = `Usage: node bench/peers/peers.js [options]   (after npm run build
 
 Runs each measure of issue 10 for tsmpi-cloud and for mpi4py over Open MPI, alternating, and
 prints ours, theirs and the ratio; writes bench/results/peers.json. The default measures take
-about 2.5 minutes per repetition on 2 cores (most of it the peer's 64-rank steady state).
+about 2 minutes per repetition on 2 cores (a quarter of it the peer's 64-rank steady state).
 
 Options:
   --reps N              repetitions of every measure (default 3)
