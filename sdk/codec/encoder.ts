@@ -424,7 +424,13 @@ export class Encoder {
     this.#varint(n);
     let i = 0;
     try {
-      for (; i < n; i++) {
+      while (i < n) {
+        // Runs of numbers (the common array) in a loop of their own, room made once per chunk.
+        const chunkEnd = Math.min(n, i + NUMBER_CHUNK);
+        this.#ensure(9 * (chunkEnd - i));
+        i = writeNumbers(a, i, chunkEnd, this.#buf, this.#view, this.#pos);
+        this.#pos = numbersEnd;
+        if (i === chunkEnd) continue;
         const x = a[i];
         if (x === undefined && !(i in a)) {
           this.#ensure(1);
@@ -432,6 +438,7 @@ export class Encoder {
         } else {
           this.#value(x);
         }
+        i++;
       }
     } catch (e) {
       if (e instanceof Uncloneable) e.path.push(`[${i}]`);
@@ -579,6 +586,48 @@ export class Encoder {
 }
 
 /** Why `o` cannot be sent, for the objects structured clone refuses; undefined when it can. */
+/** Elements `writeNumbers` takes at most at once (it needs 9 bytes of room for each). */
+const NUMBER_CHUNK = 4096;
+/** Where the last `writeNumbers` stopped writing (a module variable: storing it needs no type feedback). */
+let numbersEnd = 0;
+
+/**
+ * Writes `a[i]`, `a[i + 1]`, ... as `#number` would, up to `n` or the first element that is not a
+ * number (a hole reads as undefined), into `buf` from `p` on; the caller made room for 9 bytes per
+ * element. Returns the index it stopped at and leaves the byte position in `numbersEnd`. A function
+ * of its own whose loop ends with nothing after it but return (see the decoder's `readDoubles`).
+ */
+function writeNumbers(
+  a: readonly unknown[],
+  i: number,
+  n: number,
+  buf: Uint8Array,
+  view: DataView,
+  p: number,
+): number {
+  for (; i < n; i++) {
+    const v = a[i];
+    if (typeof v !== 'number') break;
+    if ((v | 0) === v && (v !== 0 || 1 / v > 0)) {
+      if (v >= -128 && v <= 127) {
+        buf[p] = Tag.INT8;
+        buf[p + 1] = v & 0xff;
+        p += 2;
+      } else {
+        buf[p] = Tag.INT32;
+        view.setInt32(p + 1, v, true);
+        p += 5;
+      }
+    } else {
+      buf[p] = Tag.FLOAT64;
+      view.setFloat64(p + 1, v, true);
+      p += 9;
+    }
+  }
+  numbersEnd = p;
+  return i;
+}
+
 function refusedKind(o: object): Uncloneable | undefined {
   if (types.isPromise(o)) return new Uncloneable('a Promise', `${HINT}; await it and send its value`);
   if (types.isWeakMap(o)) return new Uncloneable('a WeakMap');

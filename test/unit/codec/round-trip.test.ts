@@ -142,6 +142,20 @@ describe('codec round trips built-in objects', () => {
     expect(back[12]).toBeNaN();
   });
 
+  it('keeps holes and other values at the edges of the 4,096-element runs numbers are written in', () => {
+    const a: unknown[] = Array.from({ length: 12_300 }, (_, i) => i - 6000.5);
+    for (const i of [4095, 8192]) delete a[i];
+    for (const i of [4096, 8191, 12_287]) a[i] = `s${i}`;
+    a[4097] = -0;
+    a[12_288] = undefined;
+    const back = roundTrip(a);
+    expect(back).toStrictEqual(a);
+    expect([4095 in back, 8192 in back, 12_288 in back]).toEqual([false, false, true]);
+    expect(Object.is(back[4097], -0)).toBe(true);
+    // The same bytes as one number at a time: INT8 0 is 2 bytes, INT32 300 five, FLOAT64 nine.
+    expect(encode([0, 300, 0.5]).length).toBe(1 + 1 + 1 + 2 + 5 + 9);
+  });
+
   it('keeps plain objects: keys, their order, undefined values and nesting', () => {
     const o = { b: 1, a: { deep: [true, null] }, 'with space': 'x', 10: 'ten', u: undefined, '': 'empty' };
     const back = roundTrip(o);

@@ -23,6 +23,14 @@ describe('codec refuses what cannot be sent, saying what and where', () => {
     expect(refusal(value).message).toBe(`cannot send a function at \`value.config.handlers[2]\`: ${HINT}`);
   });
 
+  it('names the index of a function after a long run of numbers (past a chunk of the fast path)', () => {
+    for (const at of [0, 4095, 4096, 4097, 10_000]) {
+      const a: unknown[] = Array.from({ length: at }, (_, i) => i / 3);
+      a.push(() => 0, 1.5);
+      expect(refusal({ a }).message).toBe(`cannot send a function at \`value.a[${at}]\`: ${HINT}`);
+    }
+  });
+
   it('names the function when it has a name', () => {
     function onTick(): void {}
     expect(refusal({ onTick }).message).toBe(`cannot send a function (onTick) at \`value.onTick\`: ${HINT}`);
