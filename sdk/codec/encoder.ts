@@ -431,7 +431,8 @@ export class Encoder {
         i = writeNumbers(a, i, chunkEnd, this.#buf, this.#view, this.#pos);
         this.#pos = numbersEnd;
         if (i === chunkEnd) continue;
-        const x = a[i];
+        const x = numbersStop;
+        numbersStop = undefined;
         if (x === undefined && !(i in a)) {
           this.#ensure(1);
           this.#buf[this.#pos++] = Tag.HOLE;
@@ -585,17 +586,19 @@ export class Encoder {
   }
 }
 
-/** Why `o` cannot be sent, for the objects structured clone refuses; undefined when it can. */
 /** Elements `writeNumbers` takes at most at once (it needs 9 bytes of room for each). */
 const NUMBER_CHUNK = 4096;
 /** Where the last `writeNumbers` stopped writing (a module variable: storing it needs no type feedback). */
 let numbersEnd = 0;
+/** The element `writeNumbers` stopped at, as it read it (an element is read once: it may be a getter). */
+let numbersStop: unknown;
 
 /**
  * Writes `a[i]`, `a[i + 1]`, ... as `#number` would, up to `n` or the first element that is not a
  * number (a hole reads as undefined), into `buf` from `p` on; the caller made room for 9 bytes per
- * element. Returns the index it stopped at and leaves the byte position in `numbersEnd`. A function
- * of its own whose loop ends with nothing after it but return (see the decoder's `readDoubles`).
+ * element. Returns the index it stopped at, leaves the byte position in `numbersEnd` and the
+ * element it stopped at in `numbersStop`. A function of its own whose loop ends with nothing after
+ * it but return (see the decoder's `readDoubles`).
  */
 function writeNumbers(
   a: readonly unknown[],
@@ -607,7 +610,10 @@ function writeNumbers(
 ): number {
   for (; i < n; i++) {
     const v = a[i];
-    if (typeof v !== 'number') break;
+    if (typeof v !== 'number') {
+      numbersStop = v;
+      break;
+    }
     if ((v | 0) === v && (v !== 0 || 1 / v > 0)) {
       if (v >= -128 && v <= 127) {
         buf[p] = Tag.INT8;
@@ -628,6 +634,7 @@ function writeNumbers(
   return i;
 }
 
+/** Why `o` cannot be sent, for the objects structured clone refuses; undefined when it can. */
 function refusedKind(o: object): Uncloneable | undefined {
   if (types.isPromise(o)) return new Uncloneable('a Promise', `${HINT}; await it and send its value`);
   if (types.isWeakMap(o)) return new Uncloneable('a WeakMap');

@@ -156,6 +156,28 @@ describe('codec round trips built-in objects', () => {
     expect(encode([0, 300, 0.5]).length).toBe(1 + 1 + 1 + 2 + 5 + 9);
   });
 
+  it('reads each array element once, as structured clone does, even one behind a getter', () => {
+    let stringReads = 0;
+    let numberReads = 0;
+    const a: unknown[] = [1, 2, 3, 4];
+    Object.defineProperty(a, 1, {
+      enumerable: true,
+      get: () => {
+        stringReads++;
+        return 'two';
+      },
+    });
+    Object.defineProperty(a, 2, {
+      enumerable: true,
+      get: () => {
+        numberReads++;
+        return 3.5;
+      },
+    });
+    expect(roundTrip(a)).toEqual([1, 'two', 3.5, 4]);
+    expect([stringReads, numberReads]).toEqual([1, 1]);
+  });
+
   it('keeps plain objects: keys, their order, undefined values and nesting', () => {
     const o = { b: 1, a: { deep: [true, null] }, 'with space': 'x', 10: 'ten', u: undefined, '': 'empty' };
     const back = roundTrip(o);
