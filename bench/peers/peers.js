@@ -197,9 +197,21 @@ function detectPeers() {
 
 // ------------------------------------------------------------------ ours
 
+/** The arguments of `node` that run `job` through our CLI on `ranks` ranks, printing JSON. */
+const ourRun = (job, ranks, jobArgs = [], nodeArgs = []) => [
+  ...nodeArgs,
+  CLI,
+  'run',
+  job,
+  '--ranks',
+  String(ranks),
+  '--json',
+  '--',
+  ...jobArgs,
+];
+
 function ours(job, ranks, jobArgs = [], nodeArgs = []) {
-  const out = sh(NODE, [...nodeArgs, CLI, 'run', job, '--ranks', String(ranks), '--json', '--', ...jobArgs]);
-  const r = lastJson(out);
+  const r = lastJson(sh(NODE, ourRun(job, ranks, jobArgs, nodeArgs)));
   if (!r.ok) throw new Error(`our ${job} on ${ranks} ranks failed: ${JSON.stringify(r.error)}`);
   return r.result;
 }
@@ -211,22 +223,16 @@ function ours(job, ranks, jobArgs = [], nodeArgs = []) {
 function compileMs(job, ranks, jobArgs) {
   // The exit status says whether the job ran (trace lines from compile threads may interleave
   // with the JSON line, so it is not parsed).
-  const out = sh(NODE, [
-    '--trace-opt',
-    CLI,
-    'run',
-    job,
-    '--ranks',
-    String(ranks),
-    '--json',
-    '--',
-    ...jobArgs,
-  ]);
+  const out = sh(NODE, ourRun(job, ranks, jobArgs, ['--trace-opt']));
   let ms = 0;
   for (const m of out.matchAll(/\[completed compiling[^\]]*took ([\d.]+), ([\d.]+), ([\d.]+) ms\]/g))
     ms += Number(m[1]) + Number(m[2]) + Number(m[3]);
   return ms;
 }
+
+/** The collective-latency job and its arguments: `iters` timed calls after `warmup`. */
+const LATENCY_JOB = here('../jobs/collective-latency.mjs');
+const latencyArgs = (iters, warmup) => ['--iters', String(iters), '--warmup', String(warmup)];
 
 function measured(cmd, args, env = process.env) {
   const m = lastJson(sh(PY, [MEASURE, cmd, ...args], env));
@@ -256,50 +262,23 @@ function groups(peer) {
       g.push({
         name: `collectives ${ranks}`,
         ours: () => {
-          const got = pick(
-            ours(here('../jobs/collective-latency.mjs'), ranks, [
-              '--iters',
-              String(iters),
-              '--warmup',
-              String(warmup),
-            ]),
-          );
+          const got = pick(ours(LATENCY_JOB, ranks, latencyArgs(iters, warmup)));
           // What bounds the 8- and 64-rank rows: both sides in steady state (the same calls after
           // a long warm-up), and the CPU time V8's optimizing compiler spent in a run of our job
           // as measured above (start-up included), summed over threads (from --trace-opt).
           if (ranks !== 2) {
-            const steady = ours(here('../jobs/collective-latency.mjs'), ranks, [
-              '--iters',
-              String(si),
-              '--warmup',
-              String(sw),
-            ]);
+            const steady = ours(LATENCY_JOB, ranks, latencyArgs(si, sw));
             Object.assign(got, pickSteady(steady));
             got[
               `bound: optimizing-compile CPU in our ${ranks}-rank run (ms, all threads, start-up included)`
-            ] = compileMs(here('../jobs/collective-latency.mjs'), ranks, [
-              '--iters',
-              String(iters),
-              '--warmup',
-              String(warmup),
-            ]);
+            ] = compileMs(LATENCY_JOB, ranks, latencyArgs(iters, warmup));
             return got;
           }
           // What bounds the 2-rank rows: the same job with V8's optimizing compiler off (its
           // compiles compete with two spinning ranks for 2 cores in the first ~2,000 calls), and
           // ours in steady state.
-          const noOpt = ours(
-            here('../jobs/collective-latency.mjs'),
-            2,
-            ['--iters', String(iters), '--warmup', String(warmup)],
-            ['--no-opt'],
-          );
-          const steady = ours(here('../jobs/collective-latency.mjs'), 2, [
-            '--iters',
-            '20000',
-            '--warmup',
-            '1000',
-          ]);
+          const noOpt = ours(LATENCY_JOB, 2, latencyArgs(iters, warmup), ['--no-opt']);
+          const steady = ours(LATENCY_JOB, 2, latencyArgs(20000, 1000));
           for (const op of ['allreduce', 'bcast', 'reduce', 'barrier']) {
             got[`bound: ${op} 2 ranks, V8's optimizing compiler off (--no-opt; µs, ${warmup}+${iters})`] =
               noOpt[op] * 1e6;
@@ -307,9 +286,7 @@ function groups(peer) {
           }
           // The floor at 2 ranks, same moment, same load: two bare threads exchanging one Int32
           // per call through shared memory, timed the same way (see exchange-floor.js).
-          const all = lastJson(
-            sh(NODE, [here('./exchange-floor.js'), '--iters', String(iters), '--warmup', String(warmup)]),
-          );
+          const all = lastJson(sh(NODE, [here('./exchange-floor.js'), ...latencyArgs(iters, warmup)]));
           const floor = all.exchange;
           // ...and under ping-pong: one copy in and one out through shared memory, busy-polling.
           for (const [k, v] of Object.entries(all.copy))
