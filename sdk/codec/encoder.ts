@@ -598,7 +598,9 @@ let numbersStop: unknown;
  * number (a hole reads as undefined), into `buf` from `p` on; the caller made room for 9 bytes per
  * element. Returns the index it stopped at, leaves the byte position in `numbersEnd` and the
  * element it stopped at in `numbersStop`. A function of its own whose loop ends with nothing after
- * it but return (see the decoder's `readDoubles`).
+ * it but return (see the decoder's `readDoubles`). It repeats `#number`'s body on purpose: with the
+ * two sharing one helper function, 8,192 doubles encoded as slowly as before this loop existed
+ * (29.5–31.9 against 25.3–27.5 µs, best of 10, 5 alternated runs).
  */
 function writeNumbers(
   a: readonly unknown[],
