@@ -29,11 +29,38 @@ function matches(m: Matcher, msg: Envelope): boolean {
 /**
  * One source's unexpected messages on one context, oldest first, with the number each arrived
  * as (in the context), so ANY_SOURCE can take the oldest across sources. Two parallel arrays: no
- * allocation per message.
+ * allocation per message. The queue starts at `head`: taking the oldest message moves `head`
+ * instead of shifting the arrays, which copies them whole (V8 cannot always trim an array's
+ * start); a root that runs thousands of calls ahead of its children made every receive O(queue).
  */
 interface SourceQueue {
-  msgs: Envelope[];
+  /** Entries before `head` are taken (cleared, so the messages can be collected). */
+  msgs: (Envelope | undefined)[];
   arrivals: number[];
+  head: number;
+}
+
+/** Taken entries at the front of a queue are dropped once they are this many and half of it. */
+const COMPACT_FROM = 1024;
+
+/** Removes entry `i` (an index at or after `q.head`) from `q`. */
+function removeAt(q: SourceQueue, i: number): void {
+  if (i !== q.head) {
+    q.msgs.splice(i, 1);
+    q.arrivals.splice(i, 1);
+    return;
+  }
+  q.msgs[i] = undefined;
+  const head = i + 1;
+  if (head === q.msgs.length) {
+    q.msgs.length = 0;
+    q.arrivals.length = 0;
+    q.head = 0;
+  } else if (head >= COMPACT_FROM && head * 2 >= q.msgs.length) {
+    q.msgs.splice(0, head);
+    q.arrivals.splice(0, head);
+    q.head = 0;
+  } else q.head = head;
 }
 
 /** A context's unexpected messages: a queue per source, and the next arrival number. */
@@ -46,7 +73,7 @@ interface ContextQueues {
 /** The first index in `q` whose message `m` matches by tag (the source matches already), or -1. */
 function firstByTag(m: Matcher, q: SourceQueue): number {
   const msgs = q.msgs;
-  for (let i = 0; i < msgs.length; i++) {
+  for (let i = q.head; i < msgs.length; i++) {
     const tag = msgs[i]!.tag;
     if (m.tag === ANY_TAG ? tag >= 0 : m.tag === tag) return i;
   }
@@ -101,7 +128,7 @@ export class MatchingEngine {
     let c = this.#unexpected.get(msg.ctx);
     if (c === undefined) this.#unexpected.set(msg.ctx, (c = { bySrc: new Map(), arrivals: 0, count: 0 }));
     let q = c.bySrc.get(msg.src);
-    if (q === undefined) c.bySrc.set(msg.src, (q = { msgs: [], arrivals: [] }));
+    if (q === undefined) c.bySrc.set(msg.src, (q = { msgs: [], arrivals: [], head: 0 }));
     q.msgs.push(msg);
     q.arrivals.push(c.arrivals++);
     c.count++;
@@ -114,7 +141,7 @@ export class MatchingEngine {
     if (c === undefined || c.count === 0) return [];
     const all: { msg: Envelope; n: number }[] = [];
     for (const q of c.bySrc.values())
-      for (let i = 0; i < q.msgs.length; i++) all.push({ msg: q.msgs[i]!, n: q.arrivals[i]! });
+      for (let i = q.head; i < q.msgs.length; i++) all.push({ msg: q.msgs[i]!, n: q.arrivals[i]! });
     return all.sort((a, b) => a.n - b.n).map((e) => e.msg);
   }
 
@@ -124,13 +151,7 @@ export class MatchingEngine {
     if (i < 0) return undefined;
     const q = this.#found!;
     const msg = q.msgs[i]!;
-    if (i === 0) {
-      q.msgs.shift();
-      q.arrivals.shift();
-    } else {
-      q.msgs.splice(i, 1);
-      q.arrivals.splice(i, 1);
-    }
+    removeAt(q, i);
     this.#foundIn!.count--;
     return msg;
   }
@@ -159,7 +180,7 @@ export class MatchingEngine {
     let best: SourceQueue | undefined;
     let bestIndex = -1;
     for (const [src, q] of c.bySrc) {
-      if (q.msgs.length === 0 || (m.allowed !== undefined && !m.allowed(src))) continue;
+      if (q.msgs.length === q.head || (m.allowed !== undefined && !m.allowed(src))) continue;
       const i = firstByTag(m, q);
       if (i >= 0 && (best === undefined || q.arrivals[i]! < best.arrivals[bestIndex]!)) {
         best = q;

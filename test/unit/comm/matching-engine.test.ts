@@ -101,4 +101,53 @@ describe('MatchingEngine: unexpected messages', () => {
     for (let i = 0; i < 1000; i++) expect(label(e.take(want(1, 100 + i)))).toBe(`fast ${i}`);
     expect(e.counts().unexpected).toBe(0);
   });
+
+  it('ANY_SOURCE compares arrival order right after a long queue was compacted', () => {
+    const e = new MatchingEngine();
+    for (let i = 0; i < 3000; i++) e.deliver(msg(1, 0, `early ${i}`));
+    e.deliver(msg(2, 0, 'x'));
+    for (let i = 0; i < 1000; i++) e.deliver(msg(1, 0, `late ${i}`));
+    for (let i = 0; i < 3000; i++) expect(label(e.take(want(1, 0)))).toBe(`early ${i}`);
+    expect(label(e.take(want(ANY_SOURCE, 0)))).toBe('x');
+    expect(label(e.take(want(ANY_SOURCE, 0)))).toBe('late 0');
+  });
+
+  it('a long queue taken from its front while more arrive keeps arrival order, across compactions', () => {
+    // The front moves by an index and the taken entries are dropped in batches (see COMPACT_FROM):
+    // order, peek, tag matches past the front, ANY_SOURCE and unexpectedIn must not see the seams.
+    const e = new MatchingEngine();
+    let sent = 0;
+    let taken = 0;
+    const deliver = (n: number) => {
+      for (let i = 0; i < n; i++, sent++) e.deliver(msg(1, sent, `m${sent}`));
+    };
+    deliver(3000);
+    for (let round = 0; round < 6; round++) {
+      for (let i = 0; i < 700; i++, taken++) {
+        if (i === 0) expect(label(e.peek(want(1, taken)))).toBe(`m${taken}`);
+        expect(label(e.take(want(1, i % 2 === 0 ? taken : ANY_TAG)))).toBe(`m${taken}`);
+      }
+      deliver(500);
+      const listed = e.unexpectedIn('w').map(label);
+      expect(listed.length).toBe(sent - taken);
+      expect(listed[0]).toBe(`m${taken}`);
+      expect(listed.at(-1)).toBe(`m${sent - 1}`);
+    }
+    // A tag deep in the queue is taken out of the middle; the front is still the oldest.
+    expect(label(e.take(want(1, sent - 2)))).toBe(`m${sent - 2}`);
+    e.deliver(msg(2, 0, 'other source'));
+    expect(label(e.take(want(ANY_SOURCE, ANY_TAG)))).toBe(`m${taken}`);
+    taken++;
+    const rest: (string | undefined)[] = [];
+    for (let m = e.take(want(1, ANY_TAG)); m !== undefined; m = e.take(want(1, ANY_TAG))) rest.push(label(m));
+    const expected: string[] = [];
+    for (let i = taken; i < sent; i++) if (i !== sent - 2) expected.push(`m${i}`);
+    expect(rest).toEqual(expected);
+    expect(label(e.take(want(ANY_SOURCE, ANY_TAG)))).toBe('other source');
+    expect(e.counts().unexpected).toBe(0);
+    // An emptied queue starts over.
+    deliver(2);
+    expect(label(e.take(want(1, ANY_TAG)))).toBe(`m${sent - 2}`);
+    expect(label(e.take(want(1, ANY_TAG)))).toBe(`m${sent - 1}`);
+  });
 });
