@@ -3,7 +3,7 @@ import { checkOptions } from '../../base/check-options.js';
 import { describeValue } from '../../base/describe-value.js';
 import type { Transport, TransportStats } from '../transport.js';
 import { AdaptiveSpin } from './adaptive-spin.js';
-import { FramePool, POOLED_FROM } from './frame-pool.js';
+import { FramePool } from './frame-pool.js';
 import { checkSpinMicros, type MemoryFabric } from './memory-fabric.js';
 import { MemoryTransportError } from './memory-transport-error.js';
 import { CONTROL_BYTES, Ring, WRITE_PEER_CLOSED } from './ring.js';
@@ -641,13 +641,16 @@ export class MemoryTransport implements Transport {
   }
 }
 
-/** One copy of the concatenation of `parts` (`length` bytes), into a buffer from `take`. */
+/**
+ * One copy of the concatenation of `parts` (`length` bytes), into a buffer from `take` (small
+ * frames come from a slab: a `slice` of its own would cost an ArrayBuffer when it is read, see
+ * `takeFromSlab`).
+ */
 function copyParts(
   parts: readonly Uint8Array[],
   length: number,
   take: (n: number) => Uint8Array,
 ): Uint8Array {
-  if (parts.length === 1 && length <= POOLED_FROM) return parts[0]!.slice();
   const out = take(length);
   let at = 0;
   for (const p of parts) {
