@@ -15,14 +15,14 @@ import { HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/cli
 import { UsageError } from '../../base/errors.js';
 import { BUCKET_EXPIRY_DAYS, jobObjectKey } from '../../base/stack-contract.js';
 import type { RankJobRef } from '../../runtime/lambda/rank-event.js';
-import { type ResolvedJob, sdkEntryUrl } from '../job-source.js';
+import { loadEsbuild, type ResolvedJob, sdkEntryUrl } from '../job-source.js';
 
 /** The bundle as ranks import it: `tsmpi-cloud` external, everything else inside. */
 export async function retargetJobBundle(
   bundlePath: string,
   runtimeUrl: string = sdkEntryUrl(),
 ): Promise<{ code: Uint8Array; hash: string }> {
-  const esbuild = await import('esbuild');
+  const esbuild = loadEsbuild();
   // The output names its input (a comment, the source map): build from a copy with a fixed name,
   // in a directory of its own, so that an unchanged job gives the same bytes, hash and S3 key.
   const dir = mkdtempSync(join(tmpdir(), 'tsmpi-cloud-ship-'));
