@@ -19,23 +19,25 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildApp } from 'fauxqs';
-import { describeAlgorithm } from '../dist/sdk/collectives/algorithms.js';
-import { NOMINAL_BYTES } from '../dist/sdk/collectives/call-shape.js';
-import { choose } from '../dist/sdk/collectives/choose.js';
-import { predict } from '../dist/sdk/collectives/predict.js';
-import { SQS_PROFILE, withProfile } from '../dist/sdk/collectives/transport-profile.js';
-import { SUM } from '../dist/sdk/index.js';
-import { openRank } from '../dist/sdk/runtime/run-rank.js';
-import {
-  createJobQueues,
-  createSqsClients,
-  deleteJobQueues,
-  SqsTransport,
-} from '../dist/sdk/transport/sqs/index.js';
-import { simulate } from '../dist/sim/simulate.js';
-import { helpIfAsked } from './help.js';
+import { fromDist, helpIfAsked } from './help.js';
 
 helpIfAsked(import.meta.url);
+// The build is imported after `--help` is handled, so `--help` works before `npm run build`.
+const { describeAlgorithm } = await fromDist(import.meta.url, '../dist/sdk/collectives/algorithms.js');
+const { NOMINAL_BYTES } = await fromDist(import.meta.url, '../dist/sdk/collectives/call-shape.js');
+const { choose } = await fromDist(import.meta.url, '../dist/sdk/collectives/choose.js');
+const { predict } = await fromDist(import.meta.url, '../dist/sdk/collectives/predict.js');
+const { SQS_PROFILE, withProfile } = await fromDist(
+  import.meta.url,
+  '../dist/sdk/collectives/transport-profile.js',
+);
+const { SUM } = await fromDist(import.meta.url, '../dist/sdk/index.js');
+const { openRank } = await fromDist(import.meta.url, '../dist/sdk/runtime/run-rank.js');
+const { createJobQueues, createSqsClients, deleteJobQueues, SqsTransport } = await fromDist(
+  import.meta.url,
+  '../dist/sdk/transport/sqs/index.js',
+);
+const { simulate } = await fromDist(import.meta.url, '../dist/sim/simulate.js');
 
 const here = dirname(fileURLToPath(import.meta.url));
 const argv = process.argv.slice(2);

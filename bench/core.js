@@ -4,10 +4,11 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { run } from '../dist/sdk/index.js';
-import { helpIfAsked } from './help.js';
+import { fromDist, helpIfAsked } from './help.js';
 
 helpIfAsked(import.meta.url);
+// The build is imported after `--help` is handled, so `--help` works before `npm run build`.
+const { run } = await fromDist(import.meta.url, '../dist/sdk/index.js');
 
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));
 const quiet = { onOutput: () => {} };

@@ -1,6 +1,6 @@
 // `--help` for the benchmark scripts: prints the comment block that opens the script (what it
 // measures, how to run it, its options) and exits, instead of starting a run.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { isMainThread } from 'node:worker_threads';
 
@@ -17,4 +17,20 @@ export function helpIfAsked(scriptUrl) {
   }
   console.log(header.join('\n').trim() || `node ${path}`);
   process.exit(0);
+}
+
+/**
+ * Imports `rel`, a module of the build (`../dist/...`, relative to the script at `scriptUrl`).
+ * Scripts call it after `helpIfAsked`, so `--help` works before `npm run build`; without a build
+ * it says what to do instead of failing to resolve a path.
+ */
+export async function fromDist(scriptUrl, rel) {
+  const url = new URL(rel, scriptUrl);
+  if (!existsSync(fileURLToPath(url))) {
+    console.error(
+      `${fileURLToPath(url)} is missing: run \`npm run build\` first (benchmarks run the built code).`,
+    );
+    process.exit(2);
+  }
+  return import(url.href);
 }

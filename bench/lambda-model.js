@@ -25,11 +25,15 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { build } from 'esbuild';
-import { countInsideStreams } from '../dist/sdk/jobs/pi-kernel.js';
-import { DEFAULT_FAN_OUT_PARAMETERS, planFanOut } from '../dist/sdk/launch/lambda/fan-out-model.js';
-import { helpIfAsked } from './help.js';
+import { fromDist, helpIfAsked } from './help.js';
 
 helpIfAsked(import.meta.url);
+// The build is imported after `--help` is handled, so `--help` works before `npm run build`.
+const { countInsideStreams } = await fromDist(import.meta.url, '../dist/sdk/jobs/pi-kernel.js');
+const { DEFAULT_FAN_OUT_PARAMETERS, planFanOut } = await fromDist(
+  import.meta.url,
+  '../dist/sdk/launch/lambda/fan-out-model.js',
+);
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = dirname(here);

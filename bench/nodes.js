@@ -31,27 +31,25 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildApp } from 'fauxqs';
-import { OPTIMIZE_VALUES } from '../dist/sdk/collectives/choose.js';
-import { SQS_PROFILE } from '../dist/sdk/collectives/transport-profile.js';
-import { modelPick } from '../dist/sdk/collectives/two-level-model.js';
-import { SUM } from '../dist/sdk/index.js';
-import { planFanOut } from '../dist/sdk/launch/lambda/fan-out-model.js';
-import { openRank } from '../dist/sdk/runtime/run-rank.js';
-import { NodePlan } from '../dist/sdk/transport/node/node-plan.js';
-import {
-  createNodeFabrics,
-  createSqsNodeRank,
-  createSqsNodeRouter,
-} from '../dist/sdk/transport/node/sqs-nodes.js';
-import {
-  createJobQueues,
-  createSqsClients,
-  deleteJobQueues,
-  SqsTransport,
-} from '../dist/sdk/transport/sqs/index.js';
-import { helpIfAsked } from './help.js';
+import { fromDist, helpIfAsked } from './help.js';
 
 helpIfAsked(import.meta.url);
+// The build is imported after `--help` is handled, so `--help` works before `npm run build`.
+const { OPTIMIZE_VALUES } = await fromDist(import.meta.url, '../dist/sdk/collectives/choose.js');
+const { SQS_PROFILE } = await fromDist(import.meta.url, '../dist/sdk/collectives/transport-profile.js');
+const { modelPick } = await fromDist(import.meta.url, '../dist/sdk/collectives/two-level-model.js');
+const { SUM } = await fromDist(import.meta.url, '../dist/sdk/index.js');
+const { planFanOut } = await fromDist(import.meta.url, '../dist/sdk/launch/lambda/fan-out-model.js');
+const { openRank } = await fromDist(import.meta.url, '../dist/sdk/runtime/run-rank.js');
+const { NodePlan } = await fromDist(import.meta.url, '../dist/sdk/transport/node/node-plan.js');
+const { createNodeFabrics, createSqsNodeRank, createSqsNodeRouter } = await fromDist(
+  import.meta.url,
+  '../dist/sdk/transport/node/sqs-nodes.js',
+);
+const { createJobQueues, createSqsClients, deleteJobQueues, SqsTransport } = await fromDist(
+  import.meta.url,
+  '../dist/sdk/transport/sqs/index.js',
+);
 
 const here = dirname(fileURLToPath(import.meta.url));
 const argv = process.argv.slice(2);

@@ -13,15 +13,14 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { buildApp } from 'fauxqs';
-import {
-  createJobQueues,
-  createSqsClients,
-  deleteJobQueues,
-  SqsTransport,
-} from '../dist/sdk/transport/sqs/index.js';
-import { helpIfAsked } from './help.js';
+import { fromDist, helpIfAsked } from './help.js';
 
 helpIfAsked(import.meta.url);
+// The build is imported after `--help` is handled, so `--help` works before `npm run build`.
+const { createJobQueues, createSqsClients, deleteJobQueues, SqsTransport } = await fromDist(
+  import.meta.url,
+  '../dist/sdk/transport/sqs/index.js',
+);
 
 const here = dirname(fileURLToPath(import.meta.url));
 const quick = process.argv.includes('--quick');
