@@ -3,6 +3,7 @@ import {
   countInside,
   countInsideStreams,
   loadWasmKernel,
+  STREAMS_PER_RANK,
   seedState,
   streamState,
 } from '../../sdk/jobs/pi-kernel.js';
@@ -39,6 +40,17 @@ describe('the pi kernel', () => {
     expect(Math.abs(mean)).toBeLessThan(0.6);
     expect(sd).toBeGreaterThan(0.6);
     expect(sd).toBeLessThan(1.5);
+  });
+
+  it('the SIMD kernel, called in chunks, counts what the scalar kernel counts on each of its streams', () => {
+    // 4 lanes of m steps each (m spans several of the kernel's 2^18-step calls, and a partial one),
+    // plus a remainder of 3 on the fifth stream of the rank.
+    const m = 3 * 2 ** 18 + 5;
+    const stream = 2;
+    const base = stream * STREAMS_PER_RANK;
+    let scalar = countInside(3, streamState(21, base + 4));
+    for (let lane = 0; lane < 4; lane++) scalar += countInside(m, streamState(21, base + lane));
+    expect(countInsideStreams(4 * m + 3, 21, stream)).toBe(scalar);
   });
 
   it('never starts from the all-zero state', () => {
