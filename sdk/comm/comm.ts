@@ -179,12 +179,68 @@ export class Comm {
 
   /** Sends `obj` to `dest` (buffered: resolves once the message is handed off). */
   send(obj: unknown, dest: number, tag = 0): Promise<void> {
-    return this.#blocking(() => this.isend(obj, dest, tag));
+    try {
+      checkDest(dest, this.size);
+      checkSendTag(tag);
+      return this.#sendNow(obj, dest, tag);
+    } catch (err) {
+      // As an async method would: bad arguments reject, they do not throw.
+      return Promise.reject(err);
+    }
   }
 
   /** Receives a value; fills `status` with its source, tag and size. */
   recv<T = any>(source: number = ANY_SOURCE, tag: number = ANY_TAG, status?: Status | null): Promise<T> {
-    return this.#blocking(() => this.irecv<T>(source, tag), status);
+    try {
+      checkSource(source, this.size);
+      checkRecvTag(tag);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.#receiveNow<T>(source, tag, `recv(${recvArgs(source, tag)})`, status, decodeAs);
+  }
+
+  /**
+   * The blocking send after its checks: the endpoint's own promise, no Request (a blocking call's
+   * request is only ever waited on, so it would cost a Request, its promises and closures per
+   * message for nothing).
+   */
+  #sendNow(obj: unknown, dest: number, tag: number): Promise<void> {
+    if (dest === PROC_NULL) return RESOLVED;
+    return this.#ep.sendParts(this.#group[dest]!, this.#ctx, tag, encodeParts(obj));
+  }
+
+  /**
+   * The blocking receive after its checks (see `#sendNow`): busy-polls briefly where that pays,
+   * tracks the call for the timeout report, converts the payload, fills `status`.
+   */
+  #receiveNow<T>(
+    source: number,
+    tag: number,
+    call: string,
+    status: Status | null | undefined,
+    convert: (payload: Uint8Array) => T,
+  ): Promise<T> {
+    if (source === PROC_NULL) {
+      fillStatus(status, PROC_NULL, ANY_TAG, 0);
+      return Promise.resolve(null as T);
+    }
+    const ep = this.#ep;
+    const entry = ep.trackStart(call);
+    return ep.receive(this.#matcher(source, tag, call), true).then(
+      (msg) => {
+        ep.trackEnd(entry);
+        const value = convert(msg.payload);
+        // `convert` copied what it kept (decode and the buffer copies do): the frame is free.
+        ep.release(msg.payload);
+        if (status != null) fillStatus(status, this.#fromWorld[msg.src]!, msg.tag, msg.payload.length);
+        return value;
+      },
+      (err: unknown) => {
+        ep.trackEnd(entry);
+        throw err;
+      },
+    );
   }
 
   isend(obj: unknown, dest: number, tag = 0): Request<void> {
@@ -198,7 +254,7 @@ export class Comm {
   irecv<T = any>(source: number = ANY_SOURCE, tag: number = ANY_TAG): Request<T> {
     checkSource(source, this.size);
     checkRecvTag(tag);
-    return this.#startRecv<T>(source, tag, `recv(${recvArgs(source, tag)})`, (b) => decode(b) as T);
+    return this.#startRecv<T>(source, tag, `recv(${recvArgs(source, tag)})`, decodeAs);
   }
 
   /** Sends and receives at once (no deadlock when two ranks exchange). */
@@ -253,7 +309,14 @@ export class Comm {
   // ---------------------------------------------------------------- buffers, point to point
 
   Send(buf: TypedArray, dest: number, tag = 0): Promise<void> {
-    return this.#blocking(() => this.Isend(buf, dest, tag));
+    try {
+      checkBuffer(buf, 'Send', 'buf');
+      checkDest(dest, this.size);
+      checkSendTag(tag);
+      return this.#sendNow(buf, dest, tag);
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
   Recv(
@@ -262,7 +325,16 @@ export class Comm {
     tag: number = ANY_TAG,
     status?: Status | null,
   ): Promise<void> {
-    return this.#blocking(() => this.Irecv(buf, source, tag), status);
+    try {
+      checkBuffer(buf, 'Recv', 'buf');
+      checkSource(source, this.size);
+      checkRecvTag(tag);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.#receiveNow<void>(source, tag, `Recv(${recvArgs(source, tag)})`, status, (b) =>
+      receiveInto(buf, b),
+    );
   }
 
   Isend(buf: TypedArray, dest: number, tag = 0): Request<void> {
@@ -274,12 +346,7 @@ export class Comm {
     checkBuffer(buf, 'Recv', 'buf');
     checkSource(source, this.size);
     checkRecvTag(tag);
-    return this.#startRecv<void>(source, tag, `Recv(${recvArgs(source, tag)})`, (b) => {
-      // A message that is one TypedArray is copied straight from the frame, without decoding.
-      const v = viewOf(b);
-      if (v === undefined) copyInto(buf, asBuffer(decode(b), 'Recv'), 'Recv');
-      else copyBytesInto(buf, b.subarray(v.offset, v.offset + v.byteLength), v.name, 'Recv');
-    });
+    return this.#startRecv<void>(source, tag, `Recv(${recvArgs(source, tag)})`, (b) => receiveInto(buf, b));
   }
 
   /**
@@ -989,6 +1056,17 @@ export class Comm {
   async Abort(errorcode = 1): Promise<never> {
     return this.abort(errorcode);
   }
+}
+
+const RESOLVED: Promise<void> = Promise.resolve();
+
+const decodeAs = <T>(payload: Uint8Array): T => decode(payload) as T;
+
+/** Copies a received message into `buf`: one TypedArray straight from the frame, else decoded first. */
+function receiveInto(buf: TypedArray, b: Uint8Array): void {
+  const v = viewOf(b);
+  if (v === undefined) copyInto(buf, asBuffer(decode(b), 'Recv'), 'Recv');
+  else copyBytesInto(buf, b.subarray(v.offset, v.offset + v.byteLength), v.name, 'Recv');
 }
 
 /** A receive's arguments as reports show them: `source=ANY_SOURCE, tag=5`. */

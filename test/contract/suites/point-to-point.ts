@@ -216,6 +216,9 @@ export function pointToPointContract(world: ContractWorld): void {
         expect(fn.message).toContain('cb');
         expect((await rejection(c.send(Symbol('s'), 0))).errorClass).toBe(ERR_TYPE);
         expect((await rejection(c.Send([1, 2] as unknown as Float64Array, 0))).errorClass).toBe(ERR_TYPE);
+        expect((await rejection(c.Send(new Float64Array(1), 5))).errorClass).toBe(ERR_RANK);
+        expect((await rejection(c.Recv([1, 2] as unknown as Float64Array, 0))).errorClass).toBe(ERR_TYPE);
+        expect((await rejection(c.Recv(new Float64Array(1), 0, -3))).errorClass).toBe(ERR_TAG);
       });
     });
   });
