@@ -11,6 +11,7 @@ import {
 } from '../collectives/collective-tuning.js';
 import { hasSharedNodes, type NodeGroups, nodeGroupsOf } from '../collectives/node-groups.js';
 import { type CallShape, type ChoiceCache, selectAlgorithm } from '../collectives/select-algorithm.js';
+import { SENT } from '../transport/transport.js';
 import {
   COLLECTIVE_SEQ_WRAP,
   codeOfTag,
@@ -275,17 +276,16 @@ class CallContext implements CollectiveContext {
   }
 
   send(dst: number, payload: Uint8Array): Promise<void> {
-    return handled(this.#ep.send(this.#group[dst]!, this.#ctx, this.#tag, payload));
+    const p = this.#ep.send(this.#group[dst]!, this.#ctx, this.#tag, payload);
+    // A frame handed off at once (SENT) cannot fail: nothing to mark.
+    return p === SENT ? p : handled(p);
   }
 
   recv(src: number): Promise<Uint8Array> {
-    return handled(
-      this.#ep
-        .receive(
-          { ctx: this.#ctx, src: this.#group[src]!, tag: this.#tag, allowed: undefined, call: this.#label },
-          this.#spin,
-        )
-        .then(payloadOf),
+    // Marks its own rejection as handled (see `handled`).
+    return this.#ep.receivePayload(
+      { ctx: this.#ctx, src: this.#group[src]!, tag: this.#tag, allowed: undefined, call: this.#label },
+      this.#spin,
     );
   }
 
@@ -298,7 +298,6 @@ class CallContext implements CollectiveContext {
   }
 }
 
-const payloadOf = (m: Envelope): Uint8Array => m.payload;
 const ignore = (): void => undefined;
 
 /**

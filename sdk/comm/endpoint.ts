@@ -45,11 +45,19 @@ class Waiting implements PostedRecv {
   /** When the busy-poll that missed this message began (see AdaptiveSpin.late); 0 if none did. */
   readonly spunFrom: number;
   readonly #served: (w: Waiting) => void;
-  #resolve: ((msg: Envelope) => void) | undefined;
+  /** Settles with the payload alone, and its rejection is handled (see `Endpoint.receivePayload`). */
+  readonly #payloadOnly: boolean;
+  #resolve: ((msg: Envelope | Uint8Array) => void) | undefined;
   #reject: ((err: MPIError) => void) | undefined;
-  readonly promise: Promise<Envelope>;
+  readonly promise: Promise<Envelope | Uint8Array>;
 
-  constructor(m: Matcher, blocking: boolean, spunFrom: number, served: (w: Waiting) => void) {
+  constructor(
+    m: Matcher,
+    blocking: boolean,
+    spunFrom: number,
+    served: (w: Waiting) => void,
+    payloadOnly: boolean,
+  ) {
     this.ctx = m.ctx;
     this.src = m.src;
     this.tag = m.tag;
@@ -58,7 +66,8 @@ class Waiting implements PostedRecv {
     this.blocking = blocking;
     this.spunFrom = spunFrom;
     this.#served = served;
-    this.promise = new Promise<Envelope>((resolve, reject) => {
+    this.#payloadOnly = payloadOnly;
+    this.promise = new Promise<Envelope | Uint8Array>((resolve, reject) => {
       this.#resolve = resolve;
       this.#reject = reject;
     });
@@ -67,12 +76,23 @@ class Waiting implements PostedRecv {
   /** The matching engine found its message. */
   resolve(msg: Envelope): void {
     this.#served(this);
-    this.#resolve!(msg);
+    this.#resolve!(this.#payloadOnly ? msg.payload : msg);
   }
 
   fail(err: MPIError): void {
+    // Marked handled when it fails, not per receive: most receives never fail.
+    if (this.#payloadOnly) this.promise.catch(ignore);
     this.#reject!(err);
   }
+}
+
+const ignore = (): void => undefined;
+
+/** A rejected promise already marked as handled (see `Endpoint.receivePayload`). */
+function handledRejection<T>(err: unknown): Promise<T> {
+  const p = Promise.reject<T>(err);
+  p.catch(ignore);
+  return p;
 }
 
 /** Looks at a collective frame no receive was waiting for: the mismatch it reveals, if any. */
@@ -179,23 +199,46 @@ export class Endpoint {
    */
   receive(m: Matcher, spin = false): Promise<Envelope> {
     if (this.#doomed) return Promise.reject(this.#doomed);
-    this.channel.poll();
-    let now = this.matcher.take(m);
-    let spunFrom = 0;
-    if (now === undefined && spin) {
-      now = this.#spinFor(m);
-      // If the spin missed it, the window learns how late it came (see AdaptiveSpin.late).
-      spunFrom = this.#spunFrom;
-    }
+    const now = this.#takeNow(m, spin);
     if (now !== undefined) return Promise.resolve(now);
-    return this.#wait(m, spin, false, spunFrom);
+    return this.#wait(m, spin, false, this.#spunFrom, false) as Promise<Envelope>;
+  }
+
+  /**
+   * `receive` for collectives: resolves with the payload alone, and a rejection never counts as
+   * unhandled (an algorithm starts several receives and awaits them in turn; when one fails the
+   * call fails with the first error and the others are never awaited). One promise per receive.
+   */
+  receivePayload(m: Matcher, spin = false): Promise<Uint8Array> {
+    if (this.#doomed) return handledRejection(this.#doomed);
+    const now = this.#takeNow(m, spin);
+    if (now !== undefined) return Promise.resolve(now.payload);
+    return this.#wait(m, spin, false, this.#spunFrom, true) as Promise<Uint8Array>;
+  }
+
+  /**
+   * The matching message if it is here already, or arrives while a blocking call (`spin`)
+   * busy-polls for it (see `#spinFor`). When it returns undefined, `#spunFrom` says when a spin
+   * that missed began (0 if none did), so the window learns how late the message came.
+   */
+  #takeNow(m: Matcher, spin: boolean): Envelope | undefined {
+    this.channel.poll();
+    this.#spunFrom = 0;
+    const now = this.matcher.take(m);
+    return now === undefined && spin ? this.#spinFor(m) : now;
   }
 
   /** Posts a receive (or a probe) for `m` until it is served or fails. */
-  #wait(m: Matcher, blocking: boolean, probe: boolean, spunFrom: number): Promise<Envelope> {
+  #wait(
+    m: Matcher,
+    blocking: boolean,
+    probe: boolean,
+    spunFrom: number,
+    payloadOnly: boolean,
+  ): Promise<Envelope | Uint8Array> {
     // The job may have been doomed while this call polled (a frame of another collective, an abort).
-    if (this.#doomed) return Promise.reject(this.#doomed);
-    const w = new Waiting(m, blocking, spunFrom, this.#served);
+    if (this.#doomed) return payloadOnly ? handledRejection(this.#doomed) : Promise.reject(this.#doomed);
+    const w = new Waiting(m, blocking, spunFrom, this.#served, payloadOnly);
     if (probe) this.matcher.postProbe(w);
     else this.matcher.post(w);
     this.#waiters.add(w);
@@ -260,7 +303,7 @@ export class Endpoint {
     this.channel.poll();
     const now = this.matcher.peek(m);
     if (now !== undefined) return Promise.resolve(now);
-    return this.#wait(m, true, true, 0);
+    return this.#wait(m, true, true, 0, false) as Promise<Envelope>;
   }
 
   /**

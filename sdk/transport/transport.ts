@@ -1,4 +1,11 @@
 /**
+ * What `send` (or `sendv`) may return when it handed the frame off before returning: one shared,
+ * resolved promise, so a caller that must mark every send promise as handled (collectives) can
+ * tell it needs nothing.
+ */
+export const SENT: Promise<void> = Promise.resolve();
+
+/**
  * The Transport interface: how one rank's frames reach another rank.
  *
  * A transport moves opaque byte frames between the ranks of one job. It may batch, delay,

@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { checkOptions } from '../../base/check-options.js';
 import { describeValue } from '../../base/describe-value.js';
-import type { Transport, TransportStats } from '../transport.js';
+import { SENT, type Transport, type TransportStats } from '../transport.js';
 import { AdaptiveSpin } from './adaptive-spin.js';
 import { FramePool } from './frame-pool.js';
 import { checkSpinMicros, type MemoryFabric } from './memory-fabric.js';
@@ -53,7 +53,6 @@ const OPTION_KEYS = new Set(['spinMicros', 'sameThreadDirect']);
  * turn, so ranks of one thread that only talk to each other never starve timers and I/O.
  */
 const MICROTASK_BURST = 64;
-const RESOLVED: Promise<void> = Promise.resolve();
 /** Period of the keep-alive timer: it never fires in practice, it only holds the loop open. */
 const KEEP_ALIVE_MS = 2 ** 31 - 1;
 
@@ -278,7 +277,7 @@ export class MemoryTransport implements Transport {
       if (peer !== undefined && this.#ringConsumedBy(dst, peer)) {
         this.#directSent++;
         peer.#accept(copyParts(frame, length, peer.#pool.take));
-        return RESOLVED;
+        return SENT;
       }
       const ring = this.#ring(dst);
       for (;;) {
@@ -286,7 +285,7 @@ export class MemoryTransport implements Transport {
         if (next === WRITE_PEER_CLOSED) return Promise.reject(this.#peerClosedError(dst));
         if (next < 0) break;
         offset = next;
-        if (offset === length) return RESOLVED;
+        if (offset === length) return SENT;
       }
     }
     // It waits: keep a private copy of what is left of a borrowed frame.
