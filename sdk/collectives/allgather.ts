@@ -1,6 +1,5 @@
 import { bcast } from './bcast.js';
-import type { CollectiveContext } from './collective-context.js';
-import { withRadix } from './collective-context.js';
+import { allSent, type CollectiveContext, withRadix } from './collective-context.js';
 import { gather } from './gather.js';
 import { effectiveRadix } from './knomial-tree.js';
 import { packParts, unpackParts } from './pack.js';
@@ -45,7 +44,7 @@ export async function allgatherBruck(
       recvs.push(ctx.recv((rank + j * d) % size));
     }
     const got = await Promise.all(recvs);
-    await Promise.all(sends);
+    await allSent(sends);
     for (const g of got) held.push(...unpackParts(g));
   }
   const out = new Array<Uint8Array>(size);

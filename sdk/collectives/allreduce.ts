@@ -1,6 +1,5 @@
 import { bcast } from './bcast.js';
-import type { CollectiveContext, ReduceOp } from './collective-context.js';
-import { withRadix } from './collective-context.js';
+import { allSent, type CollectiveContext, type ReduceOp, withRadix } from './collective-context.js';
 import { foldedToOld, oldToFolded, recursivePlan } from './recursive-plan.js';
 import { reduceToTreeRoot } from './reduce.js';
 
@@ -48,7 +47,7 @@ export async function allreduceRecursive(
         const v = p === undefined ? acc : ctx.decode(await p);
         combined = d === 0 ? v : op.combine(combined, v);
       }
-      await Promise.all(sends);
+      await allSent(sends);
       acc = combined;
       stride *= r;
     }

@@ -1,4 +1,4 @@
-import type { CollectiveContext } from './collective-context.js';
+import { allSent, type CollectiveContext } from './collective-context.js';
 import { effectiveRadix } from './knomial-tree.js';
 import { packParts, unpackParts } from './pack.js';
 
@@ -51,7 +51,7 @@ export async function alltoallBruck(
         slot[i] = got[n]!;
       });
     }
-    await Promise.all(sends);
+    await allSent(sends);
   }
   const out = new Array<Uint8Array>(size);
   for (let i = 0; i < size; i++) out[(rank - i + size) % size] = slot[i]!;

@@ -1,4 +1,4 @@
-import type { CollectiveContext } from './collective-context.js';
+import { allSent, type CollectiveContext } from './collective-context.js';
 import { children, effectiveRadix, parent } from './knomial-tree.js';
 
 /**
@@ -22,7 +22,7 @@ export async function bcast(
   } else if (kids.length > 1) {
     const sends: Promise<void>[] = [];
     for (let i = kids.length - 1; i >= 0; i--) sends.push(ctx.send((kids[i]! + root) % size, data));
-    await Promise.all(sends);
+    await allSent(sends);
   }
   return data;
 }

@@ -1,3 +1,4 @@
+import { SENT } from '../transport/transport.js';
 import type { NodeGroups } from './node-groups.js';
 
 /**
@@ -44,4 +45,14 @@ export function withRadix(ctx: CollectiveContext, radix: number): CollectiveCont
     encode: (v) => ctx.encode(v),
     decode: (b) => ctx.decode(b),
   };
+}
+
+/**
+ * Waits for `sends`, as `Promise.all` would, but only where one of them is still in flight: a
+ * send the transport handed off at once returns SENT (shared memory, nearly always), and then
+ * there is nothing to wait for and no `Promise.all` to allocate.
+ */
+export function allSent(sends: readonly Promise<void>[]): Promise<unknown> | undefined {
+  for (const p of sends) if (p !== SENT) return Promise.all(sends);
+  return undefined;
 }

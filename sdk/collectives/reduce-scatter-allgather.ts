@@ -1,4 +1,4 @@
-import type { CollectiveContext, ReduceOp } from './collective-context.js';
+import { allSent, type CollectiveContext, type ReduceOp } from './collective-context.js';
 import { foldedToOld, oldToFolded, recursivePlan } from './recursive-plan.js';
 
 type Sliceable = { length: number; slice(start: number, end: number): Sliceable };
@@ -102,7 +102,7 @@ export async function allreduceReduceScatterAllgather(
         const v = p === undefined ? pack(held, keep) : ctx.decode(await p);
         combined = d === 0 ? v : op.combine(combined, v);
       }
-      await Promise.all(sends);
+      await allSent(sends);
       const next = new Map<number, Sliceable>();
       unpack(combined as Sliceable, keep, next);
       held = next;
@@ -124,7 +124,7 @@ export async function allreduceReduceScatterAllgather(
         recvs.push({ ids: ids.map((b) => b + (d - mine) * stride), p: ctx.recv(peer) });
       }
       for (const { ids: theirs, p } of recvs) unpack(ctx.decode(await p) as Sliceable, theirs, held);
-      await Promise.all(sends);
+      await allSent(sends);
     }
     acc = pack(
       held,

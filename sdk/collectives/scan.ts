@@ -1,4 +1,4 @@
-import type { CollectiveContext, ReduceOp } from './collective-context.js';
+import { allSent, type CollectiveContext, type ReduceOp } from './collective-context.js';
 
 /**
  * Hillis–Steele scan with k ports: in the round of distance D (1, k, k², ...) every rank sends its
@@ -38,7 +38,7 @@ export async function scanBoth(
       hasExcl = true;
       incl = op.combine(left, incl);
     }
-    await Promise.all(sends);
+    await allSent(sends);
   }
   return { inclusive: incl, exclusive: hasExcl ? excl : undefined };
 }

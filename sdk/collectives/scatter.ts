@@ -1,4 +1,4 @@
-import type { CollectiveContext } from './collective-context.js';
+import { allSent, type CollectiveContext } from './collective-context.js';
 import { children, effectiveRadix, parent, subtreeEnd } from './knomial-tree.js';
 import { packParts, unpackParts } from './pack.js';
 
@@ -29,6 +29,6 @@ export async function scatter(
     const slice = mineAndBelow.slice(c - vr, subtreeEnd(c, k, size) - vr);
     sends.push(ctx.send((c + root) % size, packParts(slice)));
   }
-  await Promise.all(sends);
+  await allSent(sends);
   return mineAndBelow[0]!;
 }
