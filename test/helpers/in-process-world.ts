@@ -1,6 +1,7 @@
+import { afterEach } from 'vitest';
 import type { CollectiveTuning } from '../../sdk/collectives/collective-tuning.js';
 import type { Comm } from '../../sdk/comm/comm.js';
-import { openRank } from '../../sdk/runtime/run-rank.js';
+import { openRank, type RankHandle } from '../../sdk/runtime/run-rank.js';
 import { FaultyTransport } from '../../sdk/transport/faulty/faulty-transport.js';
 import { createLoopbackTransports } from '../../sdk/transport/loopback/loopback-transport.js';
 import { createMemoryFabric } from '../../sdk/transport/memory/memory-fabric.js';
@@ -56,6 +57,22 @@ export async function runWorld<T>(
   } finally {
     await Promise.all(handles.map((h) => h.endpoint.close()));
   }
+}
+
+/**
+ * For tests that drive ranks' endpoints by hand: `open(n)` opens n ranks over loopback transports
+ * in this thread; their endpoints are closed after each test. Call at the top of a test file.
+ */
+export function loopbackRanksPerTest(): (n: number) => RankHandle[] {
+  let handles: RankHandle[] = [];
+  afterEach(async () => {
+    await Promise.all(handles.map((h) => h.endpoint.close()));
+    handles = [];
+  });
+  return (n) => {
+    handles = createLoopbackTransports(n).map((t) => openRank(t));
+    return handles;
+  };
 }
 
 /** Every (size, root) pair of the contract matrix. */

@@ -1,18 +1,8 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ANY_SOURCE, MPIError, SUM } from '../../../sdk/index.js';
-import { openRank, type RankHandle } from '../../../sdk/runtime/run-rank.js';
-import { createLoopbackTransports } from '../../../sdk/transport/loopback/loopback-transport.js';
-import { runWorld } from '../../helpers/in-process-world.js';
+import { loopbackRanksPerTest, runWorld } from '../../helpers/in-process-world.js';
 
-let handles: RankHandle[] = [];
-const world = (n: number) => {
-  handles = createLoopbackTransports(n).map((t) => openRank(t));
-  return handles;
-};
-afterEach(async () => {
-  await Promise.all(handles.map((h) => h.endpoint.close()));
-  handles = [];
-});
+const world = loopbackRanksPerTest();
 
 describe('a receive only returned ranks could serve', () => {
   it('completes while the returned rank still has messages in flight, fails once all arrived', async () => {

@@ -1,17 +1,8 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MPIError } from '../../../sdk/index.js';
-import { openRank, type RankHandle } from '../../../sdk/runtime/run-rank.js';
-import { createLoopbackTransports } from '../../../sdk/transport/loopback/loopback-transport.js';
+import { loopbackRanksPerTest } from '../../helpers/in-process-world.js';
 
-let handles: RankHandle[] = [];
-const world = (n: number) => {
-  handles = createLoopbackTransports(n).map((t) => openRank(t));
-  return handles;
-};
-afterEach(async () => {
-  await Promise.all(handles.map((h) => h.endpoint.close()));
-  handles = [];
-});
+const world = loopbackRanksPerTest();
 
 /** Unhandled rejections seen while `body` runs (and a turn of the event loop after it). */
 async function unhandledDuring(body: () => Promise<void>): Promise<unknown[]> {
