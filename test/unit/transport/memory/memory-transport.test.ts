@@ -125,6 +125,31 @@ describe('MemoryTransport in one thread', () => {
     ]);
   });
 
+  it('thousands of sends queued behind a full ring go through in order, and close() rejects the rest', async () => {
+    // 5,000 queued frames: the queue is taken from its front past its compaction point (1,024)
+    // several times while new sends keep joining its back.
+    const [a, b] = endpoints(createMemoryFabric(2, { ringBytes: 1024 }));
+    const n = 5000;
+    const sends = Array.from({ length: n }, (_, seq) => b!.send(0, fillFrame(1, 0, seq, 64)));
+    expect(b!.stats().queuedSends).toBeGreaterThan(n - 20);
+    const sink = collect(a!);
+    const more = Array.from({ length: 100 }, (_, i) => b!.send(0, fillFrame(1, 0, n + i, 64)));
+    await Promise.all([...sends, ...more]);
+    await sink.until(n + 100);
+    const seqs = sink.frames.map((f) => new DataView(f.buffer, f.byteOffset).getUint32(4, true));
+    expect(seqs).toEqual(Array.from({ length: n + 100 }, (_, i) => i));
+    // A second backlog, abandoned: closing rejects every send still queued, the first one included.
+    await a!.close();
+    const [, d] = endpoints(createMemoryFabric(2, { ringBytes: 1024 }));
+    const stuck = Array.from({ length: 3000 }, (_, seq) => d!.send(0, fillFrame(1, 0, seq, 64)));
+    const outcomes = Promise.allSettled(stuck);
+    await d!.close();
+    const settled = await outcomes;
+    const rejected = settled.filter((r) => r.status === 'rejected');
+    expect(rejected.length).toBeGreaterThan(2900);
+    expect(settled.slice(-rejected.length).every((r) => r.status === 'rejected')).toBe(true);
+  });
+
   it('close() rejects sends still waiting for space with a CLOSED error and is idempotent', async () => {
     const [, b] = endpoints(createMemoryFabric(2, { ringBytes: 1024 }));
     const big = expect(b!.send(0, new Uint8Array(10_000))).rejects.toMatchObject({
