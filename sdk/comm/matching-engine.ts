@@ -1,3 +1,4 @@
+import { FrontQueue } from '../base/front-queue.js';
 import type { Envelope } from '../channel/channel.js';
 import { ANY_SOURCE, ANY_TAG } from './constants.js';
 
@@ -28,39 +29,20 @@ function matches(m: Matcher, msg: Envelope): boolean {
 
 /**
  * One source's unexpected messages on one context, oldest first, with the number each arrived
- * as (in the context), so ANY_SOURCE can take the oldest across sources. Two parallel arrays: no
- * allocation per message. The queue starts at `head`: taking the oldest message moves `head`
- * instead of shifting the arrays, which copies them whole (V8 cannot always trim an array's
- * start); a root that runs thousands of calls ahead of its children made every receive O(queue).
+ * as (in the context), so ANY_SOURCE can take the oldest across sources. Two queues in lockstep
+ * (same indices): no allocation per message. Taken from the front by an index (see FrontQueue):
+ * a root that runs thousands of calls ahead of its children made every receive O(queue) with
+ * `shift`.
  */
 interface SourceQueue {
-  /** Entries before `head` are taken (cleared, so the messages can be collected). */
-  msgs: (Envelope | undefined)[];
-  arrivals: number[];
-  head: number;
+  msgs: FrontQueue<Envelope>;
+  arrivals: FrontQueue<number>;
 }
 
-/** Taken entries at the front of a queue are dropped once they are this many and half of it. */
-const COMPACT_FROM = 1024;
-
-/** Removes entry `i` (an index at or after `q.head`) from `q`. */
+/** Removes entry `i` (in [start, end)) from `q`. */
 function removeAt(q: SourceQueue, i: number): void {
-  if (i !== q.head) {
-    q.msgs.splice(i, 1);
-    q.arrivals.splice(i, 1);
-    return;
-  }
-  q.msgs[i] = undefined;
-  const head = i + 1;
-  if (head === q.msgs.length) {
-    q.msgs.length = 0;
-    q.arrivals.length = 0;
-    q.head = 0;
-  } else if (head >= COMPACT_FROM && head * 2 >= q.msgs.length) {
-    q.msgs.splice(0, head);
-    q.arrivals.splice(0, head);
-    q.head = 0;
-  } else q.head = head;
+  q.msgs.removeAt(i);
+  q.arrivals.removeAt(i);
 }
 
 /** A context's unexpected messages: a queue per source, and the next arrival number. */
@@ -73,8 +55,8 @@ interface ContextQueues {
 /** The first index in `q` whose message `m` matches by tag (the source matches already), or -1. */
 function firstByTag(m: Matcher, q: SourceQueue): number {
   const msgs = q.msgs;
-  for (let i = q.head; i < msgs.length; i++) {
-    const tag = msgs[i]!.tag;
+  for (let i = msgs.start, end = msgs.end; i < end; i++) {
+    const tag = msgs.at(i).tag;
     if (m.tag === ANY_TAG ? tag >= 0 : m.tag === tag) return i;
   }
   return -1;
@@ -96,7 +78,8 @@ function firstByTag(m: Matcher, q: SourceQueue): number {
  */
 export class MatchingEngine {
   readonly #unexpected = new Map<string, ContextQueues>();
-  readonly #posted = new Map<string, PostedRecv[]>();
+  /** Posted receives by context, oldest first (served from the front by an index, see FrontQueue). */
+  readonly #posted = new Map<string, FrontQueue<PostedRecv>>();
   readonly #probes = new Map<string, PostedRecv[]>();
   /** Where `#find` found its message: the context's queues and the source's queue. */
   #foundIn: ContextQueues | undefined;
@@ -116,10 +99,10 @@ export class MatchingEngine {
     }
     const posted = this.#posted.get(msg.ctx);
     if (posted !== undefined) {
-      for (let i = 0; i < posted.length; i++) {
-        const r = posted[i]!;
+      for (let i = posted.start, end = posted.end; i < end; i++) {
+        const r = posted.at(i);
         if (matches(r, msg)) {
-          posted.splice(i, 1);
+          posted.removeAt(i);
           r.resolve(msg);
           return true;
         }
@@ -128,7 +111,7 @@ export class MatchingEngine {
     let c = this.#unexpected.get(msg.ctx);
     if (c === undefined) this.#unexpected.set(msg.ctx, (c = { bySrc: new Map(), arrivals: 0, count: 0 }));
     let q = c.bySrc.get(msg.src);
-    if (q === undefined) c.bySrc.set(msg.src, (q = { msgs: [], arrivals: [], head: 0 }));
+    if (q === undefined) c.bySrc.set(msg.src, (q = { msgs: new FrontQueue(), arrivals: new FrontQueue() }));
     q.msgs.push(msg);
     q.arrivals.push(c.arrivals++);
     c.count++;
@@ -141,7 +124,7 @@ export class MatchingEngine {
     if (c === undefined || c.count === 0) return [];
     const all: { msg: Envelope; n: number }[] = [];
     for (const q of c.bySrc.values())
-      for (let i = q.head; i < q.msgs.length; i++) all.push({ msg: q.msgs[i]!, n: q.arrivals[i]! });
+      for (let i = q.msgs.start; i < q.msgs.end; i++) all.push({ msg: q.msgs.at(i), n: q.arrivals.at(i) });
     return all.sort((a, b) => a.n - b.n).map((e) => e.msg);
   }
 
@@ -150,7 +133,7 @@ export class MatchingEngine {
     const i = this.#find(m);
     if (i < 0) return undefined;
     const q = this.#found!;
-    const msg = q.msgs[i]!;
+    const msg = q.msgs.at(i);
     removeAt(q, i);
     this.#foundIn!.count--;
     return msg;
@@ -159,7 +142,7 @@ export class MatchingEngine {
   /** Looks at the oldest matching unexpected message without taking it. */
   peek(m: Matcher): Envelope | undefined {
     const i = this.#find(m);
-    return i < 0 ? undefined : this.#found!.msgs[i];
+    return i < 0 ? undefined : this.#found!.msgs.at(i);
   }
 
   /**
@@ -180,9 +163,9 @@ export class MatchingEngine {
     let best: SourceQueue | undefined;
     let bestIndex = -1;
     for (const [src, q] of c.bySrc) {
-      if (q.msgs.length === q.head || (m.allowed !== undefined && !m.allowed(src))) continue;
+      if (q.msgs.size === 0 || (m.allowed !== undefined && !m.allowed(src))) continue;
       const i = firstByTag(m, q);
-      if (i >= 0 && (best === undefined || q.arrivals[i]! < best.arrivals[bestIndex]!)) {
+      if (i >= 0 && (best === undefined || q.arrivals.at(i) < best.arrivals.at(bestIndex))) {
         best = q;
         bestIndex = i;
       }
@@ -194,7 +177,7 @@ export class MatchingEngine {
   /** Posts a receive: its `resolve` runs synchronously when a matching message arrives. */
   post(entry: PostedRecv): void {
     let list = this.#posted.get(entry.ctx);
-    if (list === undefined) this.#posted.set(entry.ctx, (list = []));
+    if (list === undefined) this.#posted.set(entry.ctx, (list = new FrontQueue()));
     list.push(entry);
   }
 
@@ -207,15 +190,12 @@ export class MatchingEngine {
 
   /** Withdraws a posted receive or probe that was not served (no-op if it was). */
   cancel(entry: PostedRecv): void {
-    this.#remove(this.#posted, entry);
-    this.#remove(this.#probes, entry);
-  }
-
-  #remove(map: Map<string, PostedRecv[]>, entry: PostedRecv): void {
-    const list = map.get(entry.ctx);
-    if (list === undefined) return;
-    const i = list.indexOf(entry);
-    if (i >= 0) list.splice(i, 1);
+    const posted = this.#posted.get(entry.ctx);
+    const i = posted === undefined ? -1 : posted.indexOf(entry);
+    if (i >= 0) posted!.removeAt(i);
+    const probes = this.#probes.get(entry.ctx);
+    const j = probes === undefined ? -1 : probes.indexOf(entry);
+    if (j >= 0) probes!.splice(j, 1);
   }
 
   /** Counts for the timeout report and for tests. */
@@ -223,7 +203,7 @@ export class MatchingEngine {
     let unexpected = 0;
     let posted = 0;
     for (const c of this.#unexpected.values()) unexpected += c.count;
-    for (const q of this.#posted.values()) posted += q.length;
+    for (const q of this.#posted.values()) posted += q.size;
     return { unexpected, posted };
   }
 }

@@ -1,3 +1,4 @@
+import { FrontQueue } from '../../base/front-queue.js';
 import type { MemoryTransportError } from './memory-transport-error.js';
 import { allocate, type Ring, WRITE_LOCK_BUSY, WRITE_NO_SPACE, WRITE_PEER_CLOSED } from './ring.js';
 
@@ -9,54 +10,6 @@ interface QueuedSend {
   offset: number;
   readonly resolve: () => void;
   readonly reject: (err: Error) => void;
-}
-
-/** Taken entries at the front of a queue are dropped once they are this many and half of it. */
-const COMPACT_FROM = 1024;
-
-/**
- * One destination's waiting sends, oldest first. The oldest is taken by moving `head`, not with
- * `Array.shift`, which copies the queue: a rank that had queued 40,000 sends behind a full ring
- * spent half its CPU in `shift` while they drained.
- */
-class SendFifo {
-  /** Entries before `head` are taken (cleared, so their frames can be collected). */
-  #items: (QueuedSend | undefined)[] = [];
-  #head = 0;
-
-  get size(): number {
-    return this.#items.length - this.#head;
-  }
-
-  /** The oldest waiting send, if any. */
-  get first(): QueuedSend | undefined {
-    return this.#items[this.#head];
-  }
-
-  push(q: QueuedSend): void {
-    this.#items.push(q);
-  }
-
-  /** Drops the oldest (the queue must not be empty). */
-  dropFirst(): void {
-    const items = this.#items;
-    items[this.#head++] = undefined;
-    if (this.#head === items.length) {
-      items.length = 0;
-      this.#head = 0;
-    } else if (this.#head >= COMPACT_FROM && this.#head * 2 >= items.length) {
-      items.splice(0, this.#head);
-      this.#head = 0;
-    }
-  }
-
-  /** Empties the queue; returns what it held, oldest first. */
-  takeAll(): QueuedSend[] {
-    const all = this.#items.slice(this.#head) as QueuedSend[];
-    this.#items.length = 0;
-    this.#head = 0;
-    return all;
-  }
 }
 
 /** What the queues need from their endpoint. */
@@ -79,7 +32,8 @@ export interface SendQueuesHost {
  */
 export class SendQueues {
   readonly #host: SendQueuesHost;
-  readonly #queues: (SendFifo | undefined)[];
+  /** Per destination: its waiting sends, oldest first (taken from the front by an index). */
+  readonly #queues: (FrontQueue<QueuedSend> | undefined)[];
   readonly #blocked = new Set<number>();
   /** Per destination: the outstanding `waitAsync` on its SPACE_SEQ, at most one. */
   readonly #spaceWaits: (Promise<void> | undefined)[];
@@ -112,7 +66,7 @@ export class SendQueues {
   /** Queues a frame whose first `offset` bytes are in `dst`'s ring; resolves once all are. */
   enqueue(dst: number, frame: readonly Uint8Array[], length: number, offset: number): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      const q = this.#queues[dst] ?? (this.#queues[dst] = new SendFifo());
+      const q = this.#queues[dst] ?? (this.#queues[dst] = new FrontQueue<QueuedSend>());
       q.push({ frame, length, offset, resolve, reject });
       this.queuedSends++;
       if (q.size === 1) {
@@ -172,7 +126,7 @@ export class SendQueues {
         if (next === q.length) break;
       }
       if (queue.first !== q) break;
-      queue.dropFirst();
+      queue.removeAt(queue.start);
       q.resolve();
     }
     this.#blocked.delete(dst);

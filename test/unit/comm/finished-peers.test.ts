@@ -22,6 +22,17 @@ describe('a receive only returned ranks could serve', () => {
     );
   });
 
+  it('receives posted before the messages: all served but the one too many, which fails when the last arrives', async () => {
+    const [r0, r1] = world(2);
+    const n = 2000;
+    const posted = Array.from({ length: n + 1 }, () => r1!.comm.irecv(0, 5));
+    r1!.endpoint.peerFinished(0, n);
+    for (let i = 0; i < n; i++) await r0!.comm.send(i, 1, 5);
+    const values = await Promise.all(posted.slice(0, n).map((r) => r.wait()));
+    expect(values).toEqual(Array.from({ length: n }, (_, i) => i));
+    await expect(posted[n]!.wait()).rejects.toThrow(/it sent rank 1 2000 messages, all received/);
+  });
+
   it('fails a receive already waiting when its source returns with nothing more for it', async () => {
     const [, r1] = world(2);
     const waiting = r1!.comm.recv(0, 9);

@@ -82,6 +82,28 @@ describe('MatchingEngine: unexpected messages', () => {
     expect(e.counts()).toEqual({ unexpected: 1, posted: 0 });
   });
 
+  it('thousands of posted receives are served in posting order, past a cancelled one and a tag match deeper in', () => {
+    // The posted list is served from its front by an index; this crosses its compaction point.
+    const e = new MatchingEngine();
+    const got: [number, string][] = [];
+    const entries = Array.from({ length: 3000 }, (_, i) => ({
+      ...want(1, i === 2500 ? 9 : 3),
+      resolve: (m: Envelope) => got.push([i, label(m)!]),
+    }));
+    for (const entry of entries) e.post(entry);
+    e.cancel(entries[1500]!);
+    expect(e.deliver(msg(1, 9, 'nine'))).toBe(true);
+    for (let k = 0; k < 2998; k++) expect(e.deliver(msg(1, 3, `m${k}`))).toBe(true);
+    expect(e.deliver(msg(1, 3, 'unexpected'))).toBe(false);
+    const served = got.filter(([i]) => i !== 2500);
+    expect(got.find(([i]) => i === 2500)).toEqual([2500, 'nine']);
+    expect(served.map(([i]) => i)).toEqual(
+      Array.from({ length: 3000 }, (_, i) => i).filter((i) => i !== 1500 && i !== 2500),
+    );
+    expect(served.map(([, l]) => l)).toEqual(Array.from({ length: 2998 }, (_, k) => `m${k}`));
+    expect(e.counts()).toEqual({ unexpected: 1, posted: 0 });
+  });
+
   it('a cancelled receive takes nothing', () => {
     const e = new MatchingEngine();
     const got: string[] = [];
