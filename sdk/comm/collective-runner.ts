@@ -21,7 +21,7 @@ import {
   describeCommContext,
   seqOfTag,
 } from './collective-tag.js';
-import type { Endpoint, PendingCall } from './endpoint.js';
+import { type Endpoint, handled, type PendingCall } from './endpoint.js';
 import { Request } from './request.js';
 import { updateTuning } from './update-tuning.js';
 
@@ -296,19 +296,6 @@ class CallContext implements CollectiveContext {
   decode(bytes: Uint8Array): unknown {
     return decode(bytes);
   }
-}
-
-const ignore = (): void => undefined;
-
-/**
- * `p`, marked as handled: algorithms start several sends and receives and await them in turn, so
- * when one fails (a mismatch or a failed peer dooms them all) the call fails with the first
- * error and the others, never awaited, must not surface as unhandled rejections (which end the
- * process under Node's default, or the Lambda invocation under its runtime's handler).
- */
-function handled<T>(p: Promise<T>): Promise<T> {
-  p.catch(ignore);
-  return p;
 }
 
 /** A collective call in the timeout report; what it says is built only if a report reads it. */

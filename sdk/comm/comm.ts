@@ -18,6 +18,7 @@ import { NOMINAL_BYTES } from '../collectives/call-shape.js';
 import type { CollectiveContext } from '../collectives/collective-context.js';
 import type { CollectiveTuning, TuningUpdate } from '../collectives/collective-tuning.js';
 import type { CallShape } from '../collectives/select-algorithm.js';
+import { SENT } from '../transport/transport.js';
 import { bufferArg, typedArg } from './buffer-args.js';
 import { asBuffer, copyBytesInto, copyInto } from './buffer-copy.js';
 import type { BufferPlan } from './buffer-plan.js';
@@ -201,12 +202,12 @@ export class Comm {
   }
 
   /**
-   * The blocking send after its checks: the endpoint's own promise, no Request (a blocking call's
-   * request is only ever waited on, so it would cost a Request, its promises and closures per
-   * message for nothing).
+   * A send after its checks: the endpoint's own promise. The blocking calls return it as is, no
+   * Request (a blocking call's request is only ever waited on, so it would cost a Request, its
+   * promises and closures per message for nothing).
    */
   #sendNow(obj: unknown, dest: number, tag: number): Promise<void> {
-    if (dest === PROC_NULL) return RESOLVED;
+    if (dest === PROC_NULL) return SENT;
     return this.#ep.sendParts(this.#group[dest]!, this.#ctx, tag, encodeParts(obj));
   }
 
@@ -247,8 +248,7 @@ export class Comm {
     checkDest(dest, this.size);
     checkSendTag(tag);
     if (dest === PROC_NULL) return Request.completed<void>({ value: undefined });
-    const parts = encodeParts(obj);
-    return Request.fromPromise(this.#ep.sendParts(this.#group[dest]!, this.#ctx, tag, parts), this.#progress);
+    return Request.fromPromise(this.#sendNow(obj, dest, tag), this.#progress);
   }
 
   irecv<T = any>(source: number = ANY_SOURCE, tag: number = ANY_TAG): Request<T> {
@@ -1057,8 +1057,6 @@ export class Comm {
     return this.abort(errorcode);
   }
 }
-
-const RESOLVED: Promise<void> = Promise.resolve();
 
 const decodeAs = <T>(payload: Uint8Array): T => decode(payload) as T;
 

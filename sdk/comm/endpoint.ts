@@ -81,19 +81,26 @@ class Waiting implements PostedRecv {
 
   fail(err: MPIError): void {
     // Marked handled when it fails, not per receive: most receives never fail.
-    if (this.#payloadOnly) this.promise.catch(ignore);
+    if (this.#payloadOnly) handled(this.promise);
     this.#reject!(err);
   }
 }
 
 const ignore = (): void => undefined;
 
-/** A rejected promise already marked as handled (see `Endpoint.receivePayload`). */
-function handledRejection<T>(err: unknown): Promise<T> {
-  const p = Promise.reject<T>(err);
+/**
+ * `p`, marked as handled: collective algorithms start several sends and receives and await them
+ * in turn, so when one fails (a mismatch or a failed peer dooms them all) the call fails with the
+ * first error and the others, never awaited, must not surface as unhandled rejections (which end
+ * the process under Node's default, or the Lambda invocation under its runtime's handler).
+ */
+export function handled<T>(p: Promise<T>): Promise<T> {
   p.catch(ignore);
   return p;
 }
+
+/** A rejected promise already marked as handled (see `Endpoint.receivePayload`). */
+const handledRejection = <T>(err: unknown): Promise<T> => handled(Promise.reject<T>(err));
 
 /** Looks at a collective frame no receive was waiting for: the mismatch it reveals, if any. */
 export type CollectiveCheck = (msg: Envelope) => MPIError | undefined;
