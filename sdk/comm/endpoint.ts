@@ -130,7 +130,11 @@ export class Endpoint {
   /** A waiting receive was served: it waits no more (and a late one tells the spin how late). */
   readonly #served = (w: Waiting): void => {
     this.#waiters.delete(w);
-    if (w.spunFrom > 0) this.#spin.late(performance.now() - w.spunFrom);
+    if (w.spunFrom > 0) {
+      // When the message came, not when this thread woke to it (see AdaptiveSpin.late).
+      const arrived = this.channel.transport.arrivedAt?.() ?? performance.now();
+      this.#spin.late(arrived - w.spunFrom);
+    }
   };
   /**
    * Ranks whose job returned, with how many data messages each sent this rank in all. A receive

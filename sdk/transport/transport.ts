@@ -56,6 +56,13 @@ export interface Transport {
   poll?(): boolean;
 
   /**
+   * Optional: while `onFrames` runs with frames that woke a parked receiver, when they arrived
+   * (this thread's `performance.now()`), earlier than now by the wake-up's latency; otherwise
+   * undefined. A caller that busy-polled and missed them judges by it how late they really were.
+   */
+  arrivedAt?(): number | undefined;
+
+  /**
    * Optional: the node world rank `rank` runs on (ranks of one node share memory; see
    * `comm.splitType`). The same answer on every rank. Absent: one rank per node.
    */

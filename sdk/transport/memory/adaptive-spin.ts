@@ -12,7 +12,7 @@ const MAX_LATE_BACKOFF = 64;
  * may change: auto-spin depends on the endpoints open in the thread); a cap of 0 turns spinning off.
  *
  * Halving alone has a trap: once a slow stretch (JIT warm-up, a burst of other work) has shrunk
- * the window below the peer's reply time, every reply comes after it, through a wake-up (~20 µs)
+ * the window below the peer's reply time, every reply comes after it, through a wake-up (30-50 µs)
  * instead of the spin (~1 µs), and no catch ever widens it again. So a frame that comes soon
  * after the window ran out (`late`) restores the full window; if full windows then miss too (the
  * peer is slow because it shares our core), late signals are ignored for exponentially longer.
@@ -21,7 +21,7 @@ const MAX_LATE_BACKOFF = 64;
  * const spin = new AdaptiveSpin(() => 0.1); // cap: 100 µs
  * const from = performance.now();
  * // ... poll until from + spin.window(); then spin.adapt(caughtSomething)
- * // ... and when a missed frame comes later: spin.late(performance.now() - from)
+ * // ... and when a missed frame comes later: spin.late(arrivedAt - from)
  */
 export class AdaptiveSpin {
   readonly #capMs: () => number;
@@ -60,7 +60,9 @@ export class AdaptiveSpin {
   }
 
   /**
-   * A frame the window missed came `afterMs` after the spin began: if a full window would have
+   * A frame the window missed came `afterMs` after the spin began (when it came: a parked
+   * receiver wakes tens of µs after that, and counting those made replies to two parked ranks look
+   * later than they were; see `Ring.wokenAt`). If a full window would have
    * caught it (within LATE_CAPS caps), spin the full window next time, unless restoring has kept
    * failing lately (then this signal may be ignored).
    */

@@ -8,6 +8,7 @@ import { checkSpinMicros, type MemoryFabric } from './memory-fabric.js';
 import { MemoryTransportError } from './memory-transport-error.js';
 import { CONTROL_BYTES, Ring, WRITE_PEER_CLOSED } from './ring.js';
 import { SendQueues, snapshot } from './send-queues.js';
+import { sharedMicros } from './shared-clock.js';
 
 export interface MemoryTransportOptions {
   /**
@@ -128,6 +129,8 @@ export class MemoryTransport implements Transport {
   #spinFrom = 0;
   /** This endpoint's next spin step is queued for the thread's next spin turn. */
   #spinDue = false;
+  /** While frames that woke this endpoint are delivered: when they came (see `arrivedAt`). */
+  #arrivedAt: number | undefined;
   /** The outstanding `waitAsync` on our DATA_SEQ: at most one at a time. */
   #dataWait: Promise<void> | undefined;
   /** Open endpoints of this fabric in this thread, by rank (undefined: same-thread path off). */
@@ -578,12 +581,29 @@ export class MemoryTransport implements Transport {
     this.#wakeups++;
     const now = performance.now();
     // The window ran out before this frame came: was it just too short? (see AdaptiveSpin.late)
-    this.#spinPolicy.late(now - this.#spinFrom);
+    // Judged by when the frame came, which the waking producer stamped: our own wake-up takes
+    // 30-50 µs on a VM, and counting it made every reply look late once both sides slept.
+    const stamped = this.#own.wokenAt();
+    const arrived =
+      stamped === undefined
+        ? now
+        : Math.min(now, this.#spinFrom + ((stamped - sharedMicros(this.#spinFrom)) | 0) / 1000);
+    this.#spinPolicy.late(arrived - this.#spinFrom);
     this.#openWindow(now);
     this.#mode = 'spinning';
     this.#own.setSleeping(false);
-    this.#spinStep(true);
+    this.#arrivedAt = arrived;
+    try {
+      this.#spinStep(true);
+    } finally {
+      this.#arrivedAt = undefined;
+    }
   };
+
+  /** See `Transport.arrivedAt`. */
+  arrivedAt(): number | undefined {
+    return this.#arrivedAt;
+  }
 
   /** Drains the ring and hands completed frames to `onFrames`. Returns whether any were. */
   #deliver(): boolean {

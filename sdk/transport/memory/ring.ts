@@ -1,6 +1,7 @@
 import { Buffer } from 'node:buffer';
 import { SLAB_FRAME_MAX, takeFromSlab } from './frame-slab.js';
 import { MemoryTransportError } from './memory-transport-error.js';
+import { sharedMicros } from './shared-clock.js';
 import { type WaitAsyncResult, waitAsync } from './wait-async.js';
 
 /*
@@ -51,6 +52,9 @@ import { type WaitAsyncResult, waitAsync } from './wait-async.js';
  *   producer's SLEEPING load (so the producer notifies) and its wait either sees the changed
  *   value or is registered before the notify; if it read DATA_SEQ after the add, it also sees
  *   READY. A consumer that is spinning keeps SLEEPING = 0, so producers skip the notify.
+ *   The first producer to notify after the consumer set SLEEPING stamps WOKEN_AT with the time
+ *   (compare-and-swap from NOT_WOKEN, which setting SLEEPING restores): the consumer wakes tens
+ *   of µs later and needs to know when the frame came, not when it woke (see AdaptiveSpin.late).
  * - Producers short of space sleep on SPACE_SEQ: they add 1 to SPACE_WAITERS, read SPACE_SEQ,
  *   retry the claim, and only then wait while SPACE_SEQ is unchanged. The consumer stores HEAD,
  *   adds 1 to SPACE_SEQ, and notifies if SPACE_WAITERS > 0.
@@ -67,6 +71,7 @@ const LOCK = 0;
 const TAIL = 1;
 const DATA_SEQ = 2;
 const SPACE_WAITERS = 3;
+const WOKEN_AT = 4;
 // Consumer-written line.
 const HEAD = 16;
 const SLEEPING = 17;
@@ -92,6 +97,8 @@ const STATE_READY = 1;
 const OWNER_NONE = 0;
 const OWNER_OPEN = 1;
 const OWNER_CLOSED = 2;
+/** WOKEN_AT when no producer has notified since the consumer last went to sleep. */
+const NOT_WOKEN = -(2 ** 31);
 
 /**
  * Largest chunk of a big frame. Smaller chunks let the consumer start copying out sooner and let
@@ -144,6 +151,7 @@ export class Ring {
     const ctl = new Int32Array(sab, offset, CONTROL_BYTES >> 2);
     ctl[CAPACITY] = capacity;
     ctl[SIZE] = size;
+    ctl[WOKEN_AT] = NOT_WOKEN;
     Atomics.store(ctl, MAGIC, MAGIC_VALUE);
   }
 
@@ -234,7 +242,12 @@ export class Ring {
     this.#copyIn(frame, offset, n, (at + HEADER_BYTES + ext + skew) & this.#mask);
     Atomics.store(ctl, w + 1, STATE_READY);
     Atomics.add(ctl, DATA_SEQ, 1);
-    if (Atomics.load(ctl, SLEEPING) !== 0) Atomics.notify(ctl, DATA_SEQ);
+    if (Atomics.load(ctl, SLEEPING) !== 0) {
+      // The first producer to wake a sleeping consumer stamps when (see `wokenAt`).
+      const now = sharedMicros();
+      Atomics.compareExchange(ctl, WOKEN_AT, NOT_WOKEN, now === NOT_WOKEN ? now + 1 : now);
+      Atomics.notify(ctl, DATA_SEQ);
+    }
     return offset + n;
   }
 
@@ -309,7 +322,18 @@ export class Ring {
 
   /** Tells producers whether to notify DATA_SEQ after each record. */
   setSleeping(sleeping: boolean): void {
+    if (sleeping) Atomics.store(this.#ctl, WOKEN_AT, NOT_WOKEN);
     Atomics.store(this.#ctl, SLEEPING, sleeping ? 1 : 0);
+  }
+
+  /**
+   * When the first record written since the consumer last went to sleep woke it (`sharedMicros`),
+   * or undefined if none did (the wait was ended by `notifyData`, or has not been woken yet). The
+   * consumer runs some tens of µs after that notify; this is when the frame was there.
+   */
+  wokenAt(): number | undefined {
+    const at = Atomics.load(this.#ctl, WOKEN_AT);
+    return at === NOT_WOKEN ? undefined : at;
   }
 
   /** Waits until a producer notifies, unless DATA_SEQ moved past `seq`. */

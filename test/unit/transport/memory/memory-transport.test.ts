@@ -263,6 +263,32 @@ describe('MemoryTransport in one thread', () => {
     expect(a!.poll()).toBe(false);
   });
 
+  it('while delivering frames that woke it, says when they arrived (not when it woke); otherwise undefined', async () => {
+    const [a, b] = endpoints(createMemoryFabric(2, { ringBytes: 1024 }), { spinMicros: 0 });
+    const seen: (number | undefined)[] = [];
+    let delivered: () => void = () => {};
+    const arrived = new Promise<void>((resolve) => (delivered = resolve));
+    a!.start(
+      () => {
+        seen.push(a!.arrivedAt());
+        delivered();
+      },
+      () => {},
+    );
+    // Spinning off: a's first spin step, queued by start(), parks it; this immediate runs after it.
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(a!.arrivedAt()).toBeUndefined();
+    const before = performance.now();
+    await b!.send(0, new Uint8Array(8));
+    const sent = performance.now();
+    await arrived;
+    expect(a!.stats().wakeups).toBe(1);
+    // Stamped by the sender inside send(): within the call, give or take the clock's 1 µs grain.
+    expect(seen[0]).toBeGreaterThanOrEqual(before - 0.002);
+    expect(seen[0]).toBeLessThanOrEqual(sent + 0.002);
+    expect(a!.arrivedAt()).toBeUndefined();
+  });
+
   it('counts frames and bytes sent and received', async () => {
     const [a, b] = endpoints(createMemoryFabric(2, { ringBytes: 1024 }));
     const sink = collect(a!);
