@@ -39,3 +39,21 @@ describe('Ring wake-up stamp (wokenAt)', () => {
     expect(consumer.wokenAt()).toBeUndefined();
   });
 });
+
+describe('Ring chunking', () => {
+  it('sends a 64 KiB payload with its frame header as one record, and chunks what is bigger than 65 KiB', () => {
+    const { consumer, producer } = ringPair(1024 * 1024);
+    expect(producer.maxChunk).toBe(65 * 1024);
+    const header = new Uint8Array(96);
+    const payload = new Uint8Array(64 * 1024).fill(7);
+    const total = header.length + payload.length;
+    expect(producer.write(1, [header, payload], total, 0)).toBe(total);
+    const out: Uint8Array[] = [];
+    expect(consumer.drain(out)).toBe(1);
+    expect(out.map((f) => f.length)).toEqual([total]);
+    expect(out[0]![total - 1]).toBe(7);
+
+    const big = 65 * 1024 + 1;
+    expect(producer.write(1, frame(big), big, 0)).toBe(65 * 1024); // the FIRST record; 1 byte left
+  });
+});
