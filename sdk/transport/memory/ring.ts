@@ -104,7 +104,7 @@ const NOT_WOKEN = -(2 ** 31);
  * Largest chunk of a big frame. Smaller chunks let the consumer start copying out sooner and let
  * the producer continue as soon as a little space is free (a 1 MiB frame through a 1 MiB ring:
  * 256 KiB chunks made the producer wait for space ~2x longer); per-chunk overhead is < 1 µs.
- * 64 KiB and 1 KiB: room for a frame's header beside a 64 KiB payload, which as two records (64
+ * 65 KiB, not 64: room for a frame's header beside a 64 KiB payload, which as two records (64
  * KiB and a few bytes) cost a second wake-up whenever the consumer's window ran out in between.
  */
 const MAX_CHUNK_BYTES = 65 * 1024;
