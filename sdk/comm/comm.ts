@@ -120,11 +120,11 @@ export class Comm {
   #blockingCall = false;
 
   /**
-   * Starts an operation as a blocking call and waits for it. Receives started by a blocking call
-   * may busy-poll the transport briefly (where ranks have a core each); those of the `I*` methods
-   * never do, so they return at once.
+   * Starts a collective as a blocking call and waits for it. Its receives may busy-poll the
+   * transport briefly (where ranks have a core each); those of the `I*` methods never do, so they
+   * return at once. (Blocking point-to-point calls skip the Request: see `#sendNow`.)
    */
-  #blocking<T>(start: () => Request<T>, status?: Status | null): Promise<T> {
+  #blocking<T>(start: () => Request<T>): Promise<T> {
     this.#blockingCall = true;
     let req: Request<T>;
     try {
@@ -135,7 +135,7 @@ export class Comm {
     } finally {
       this.#blockingCall = false;
     }
-    return req.wait(status);
+    return req.wait();
   }
 
   #matcher(source: number, tag: number, call: string): Matcher {
@@ -155,7 +155,8 @@ export class Comm {
       req._complete({ value: null as T, source: PROC_NULL, tag: ANY_TAG, count: 0 });
       return req;
     }
-    const p = this.#ep.receive(this.#matcher(source, tag, call), this.#blockingCall);
+    // Only `irecv`/`Irecv` start receives here: non-blocking, so they never busy-poll.
+    const p = this.#ep.receive(this.#matcher(source, tag, call), false);
     this.#ep.track(call, p);
     p.then(
       (msg) => {
