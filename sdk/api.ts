@@ -52,4 +52,4 @@ export { Request } from './comm/request.js';
 export { Status } from './comm/status.js';
 export type { Job, JobArgs, JobFunction } from './jobs/define-job.js';
 export { defineJob } from './jobs/define-job.js';
-export type { Transport, TransportStats } from './transport/transport.js';
+export type { FramePlacement, FramePlacer, Transport, TransportStats } from './transport/transport.js';

@@ -1,5 +1,5 @@
 import type { Recorder } from '../base/trace-recorder.js';
-import type { Transport } from '../transport/transport.js';
+import type { FramePlacement, Transport } from '../transport/transport.js';
 import { FrameKind, type ParsedFrame, readFrame, writeFrame, writeFrameHead } from './frame.js';
 
 /** One delivered message, in per-source order, exactly once. */
@@ -8,7 +8,22 @@ export interface Envelope {
   /** World rank of the sender. */
   src: number;
   tag: number;
+  /** The message's bytes (codec), or of a placed message only those before `placed.bytes`. */
   payload: Uint8Array;
+  /**
+   * Set when the message's last bytes went straight into the buffer of the receive that `place`
+   * chose (see `ChannelHandlers.place`): what `place` returned. The message is for that receive.
+   */
+  placed?: PlacedBody | undefined;
+}
+
+/**
+ * Where a message's last bytes go: payload bytes [payloadOffset, payloadOffset + bytes.length),
+ * which must run to the end of the payload, into `bytes`.
+ */
+export interface PlacedBody {
+  readonly bytes: Uint8Array;
+  readonly payloadOffset: number;
 }
 
 export interface ChannelHandlers {
@@ -20,6 +35,20 @@ export interface ChannelHandlers {
   onPeerFinished?(src: number, sent: number): void;
   /** The transport failed for good. */
   onError(err: Error): void;
+  /**
+   * Optional: a large data message from `src` is starting to arrive, the next one from `src` in
+   * order; `payloadHead` holds its first payload bytes (maybe not all of its codec header), and
+   * the payload will be `payloadLength` bytes. Returning a `PlacedBody` binds the message to a
+   * receive of the handler's choosing: its last bytes go straight there, and `onMessage` gets it
+   * with `placed` set. Only transports with `setPlacer` ask.
+   */
+  place?(
+    ctx: string,
+    src: number,
+    tag: number,
+    payloadHead: Uint8Array,
+    payloadLength: number,
+  ): PlacedBody | undefined;
 }
 
 export interface ChannelStats {
@@ -55,6 +84,8 @@ export class Channel {
   #failed: Error | undefined;
   /** Records each data frame sent and released, when the rank traces. */
   #rec: Recorder | undefined;
+  /** Frames placed by `#place` and not yet in, by the head buffer the transport will deliver. */
+  readonly #placed = new Map<Uint8Array, PlacedBody>();
 
   constructor(transport: Transport, handlers: ChannelHandlers) {
     this.#transport = transport;
@@ -74,6 +105,7 @@ export class Channel {
   }
 
   start(): void {
+    if (this.#handlers.place !== undefined) this.#transport.setPlacer?.(this.#place);
     this.#transport.start(
       (frames) => {
         for (const f of frames) this.#receive(f);
@@ -156,6 +188,36 @@ export class Channel {
     return { ...this.#stats };
   }
 
+  /**
+   * The transport's placer (see `Transport.setPlacer`): a data frame that is the next from its
+   * source may go where `handlers.place` says. Its head (frame header and the payload bytes
+   * before the placed ones) comes back through `#receive` as the frame, and is matched to its
+   * placement there.
+   */
+  readonly #place = (src: number, first: Uint8Array, total: number): FramePlacement | undefined => {
+    if (this.#failed !== undefined || src >= this.#nextRecv.length) return undefined;
+    let f: ParsedFrame;
+    try {
+      f = readFrame(first);
+    } catch {
+      return undefined; // #receive reports it when the whole frame is in
+    }
+    const early = this.#early[src];
+    if (
+      f.kind !== FrameKind.Data ||
+      f.src !== src ||
+      f.seq !== this.#nextRecv[src] ||
+      (early !== undefined && early.size > 0)
+    )
+      return undefined;
+    const payloadStart = first.length - f.payload.length;
+    const body = this.#handlers.place!(f.ctx, src, f.tag, f.payload, total - payloadStart);
+    if (body === undefined) return undefined;
+    const head = new Uint8Array(payloadStart + body.payloadOffset);
+    this.#placed.set(head, body);
+    return { head, body: body.bytes };
+  };
+
   #receive(frame: Uint8Array): void {
     let f: ParsedFrame;
     try {
@@ -163,6 +225,20 @@ export class Channel {
     } catch (err) {
       this.#handlers.onError(err as Error);
       return;
+    }
+    let placed: PlacedBody | undefined;
+    if (this.#placed.size > 0 && (placed = this.#placed.get(frame)) !== undefined) {
+      this.#placed.delete(frame);
+      // Its seq was the next from its source when `#place` saw it, and the transport delivers
+      // nothing from that source in between: it is released like any frame in order.
+      if (f.seq !== this.#nextRecv[f.src]) {
+        this.#handlers.onError(
+          new Error(
+            `placed frame ${f.seq} from rank ${f.src} came out of order (expected ${this.#nextRecv[f.src]})`,
+          ),
+        );
+        return;
+      }
     }
     if (f.kind === FrameKind.Abort) {
       const code =
@@ -207,7 +283,7 @@ export class Channel {
     }
     // Advance before releasing, so a re-entrant poll() from a handler sees a consistent state.
     this.#nextRecv[src] = expected + 1;
-    this.#release(f);
+    this.#release(f, placed);
     const early = this.#early[src];
     if (early === undefined || early.size === 0) return;
     for (let next = expected + 1, g = early.get(next); g !== undefined; g = early.get(next)) {
@@ -217,10 +293,13 @@ export class Channel {
     }
   }
 
-  #release(f: ParsedFrame): void {
+  #release(f: ParsedFrame, placed?: PlacedBody): void {
     this.#stats.messagesDelivered++;
-    if (this.#rec !== undefined) this.#rec.frameReceived(f.src, f.seq, f.ctx, f.tag, f.payload.length);
-    this.#handlers.onMessage({ ctx: f.ctx, src: f.src, tag: f.tag, payload: f.payload });
+    if (this.#rec !== undefined) {
+      const bytes = f.payload.length + (placed === undefined ? 0 : placed.bytes.length);
+      this.#rec.frameReceived(f.src, f.seq, f.ctx, f.tag, bytes);
+    }
+    this.#handlers.onMessage({ ctx: f.ctx, src: f.src, tag: f.tag, payload: f.payload, placed });
   }
 }
 

@@ -55,13 +55,17 @@ export function encodeParts(value: unknown): Uint8Array[] {
 
 /**
  * Where the element bytes of a message that is a single TypedArray lie, without copying them:
- * `undefined` for any other message (decode it then). Checks nothing beyond the header.
+ * `undefined` for any other message (decode it then). Checks nothing beyond the header. `bytes`
+ * may be only the first bytes of a message of `total` bytes (its header must be in them).
  *
  * @example
  * const v = viewOf(bytes); // { name: 'Float64Array', offset: 4, byteLength: 8192 }
  */
-export function viewOf(bytes: Uint8Array): { name: string; offset: number; byteLength: number } | undefined {
-  return topLevelView(bytes);
+export function viewOf(
+  bytes: Uint8Array,
+  total = bytes.length,
+): { name: string; offset: number; byteLength: number } | undefined {
+  return topLevelView(bytes, total);
 }
 
 /**

@@ -484,10 +484,12 @@ export class Decoder {
 
 /**
  * The location of the element bytes when `bytes` is a whole message holding one TypedArray (not a
- * DataView) of a kind this runtime has, on a little-endian host; otherwise undefined.
+ * DataView) of a kind this runtime has, on a little-endian host; otherwise undefined. With
+ * `total`, `bytes` is the start of a message of that many bytes.
  */
 export function topLevelView(
   bytes: Uint8Array,
+  total = bytes.length,
 ): { name: string; offset: number; byteLength: number } | undefined {
   if (!LITTLE_ENDIAN_HOST || bytes.length < 4 || bytes[0] !== VERSION || bytes[1] !== Tag.VIEW)
     return undefined;
@@ -504,6 +506,6 @@ export function topLevelView(
     if (b < 0x80) break;
     scale *= 0x80;
   }
-  if (p + n !== bytes.length || n % VIEW_ELEMENT_SIZES[kind]! !== 0) return undefined;
+  if (p + n !== total || n % VIEW_ELEMENT_SIZES[kind]! !== 0) return undefined;
   return { name, offset: p, byteLength: n };
 }

@@ -1,5 +1,6 @@
 import { describeValue } from '../base/describe-value.js';
 import { ERR_ARG, MPIError } from '../base/errors.js';
+import type { Envelope } from '../channel/channel.js';
 import { decode, encode, encodeParts, viewOf } from '../codec/codec.js';
 import {
   type AlgorithmSpec,
@@ -138,37 +139,46 @@ export class Comm {
     return req.wait();
   }
 
-  #matcher(source: number, tag: number, call: string): Matcher {
+  /** What a receive waits for; `into`: the buffer of a `Recv`/`Irecv` (see `Matcher.into`). */
+  #matcher(source: number, tag: number, call: string, into?: TypedArray): Matcher {
     return {
       ctx: this.#ctx,
       src: source === ANY_SOURCE ? ANY_SOURCE : this.#group[source]!,
       tag,
       allowed: this.#allowed,
       call,
+      into,
     };
   }
 
   /** Receives a raw message; the request's completion carries source, tag and byte count. */
-  #startRecv<T>(source: number, tag: number, call: string, convert: (payload: Uint8Array) => T): Request<T> {
+  #startRecv<T>(
+    source: number,
+    tag: number,
+    call: string,
+    convert: (payload: Uint8Array) => T,
+    into?: TypedArray,
+  ): Request<T> {
     const req = new Request<T>(this.#progress);
     if (source === PROC_NULL) {
       req._complete({ value: null as T, source: PROC_NULL, tag: ANY_TAG, count: 0 });
       return req;
     }
     // Only `irecv`/`Irecv` start receives here: non-blocking, so they never busy-poll.
-    const p = this.#ep.receive(this.#matcher(source, tag, call), false);
+    const p = this.#ep.receive(this.#matcher(source, tag, call, into), false);
     this.#ep.track(call, p);
     p.then(
       (msg) => {
         try {
-          const value = convert(msg.payload);
+          // A placed message is in `into` already (see `Matcher.into`).
+          const value = msg.placed === undefined ? convert(msg.payload) : (undefined as T);
           // `convert` copied what it kept (decode and the buffer copies do): the frame is free.
           this.#ep.release(msg.payload);
           req._complete({
             value,
             source: this.#fromWorld[msg.src]!,
             tag: msg.tag,
-            count: msg.payload.length,
+            count: payloadLength(msg),
           });
         } catch (err) {
           req._error(err);
@@ -222,6 +232,7 @@ export class Comm {
     call: string,
     status: Status | null | undefined,
     convert: (payload: Uint8Array) => T,
+    into?: TypedArray,
   ): Promise<T> {
     if (source === PROC_NULL) {
       fillStatus(status, PROC_NULL, ANY_TAG, 0);
@@ -229,13 +240,14 @@ export class Comm {
     }
     const ep = this.#ep;
     const entry = ep.trackStart(call);
-    return ep.receive(this.#matcher(source, tag, call), true).then(
+    return ep.receive(this.#matcher(source, tag, call, into), true).then(
       (msg) => {
         ep.trackEnd(entry);
-        const value = convert(msg.payload);
+        // A placed message is in `into` already (see `Matcher.into`).
+        const value = msg.placed === undefined ? convert(msg.payload) : (undefined as T);
         // `convert` copied what it kept (decode and the buffer copies do): the frame is free.
         ep.release(msg.payload);
-        if (status != null) fillStatus(status, this.#fromWorld[msg.src]!, msg.tag, msg.payload.length);
+        if (status != null) fillStatus(status, this.#fromWorld[msg.src]!, msg.tag, payloadLength(msg));
         return value;
       },
       (err: unknown) => {
@@ -333,8 +345,13 @@ export class Comm {
     } catch (err) {
       return Promise.reject(err);
     }
-    return this.#receiveNow<void>(source, tag, `Recv(${recvArgs(source, tag)})`, status, (b) =>
-      receiveInto(buf, b),
+    return this.#receiveNow<void>(
+      source,
+      tag,
+      `Recv(${recvArgs(source, tag)})`,
+      status,
+      (b) => receiveInto(buf, b),
+      buf,
     );
   }
 
@@ -347,7 +364,13 @@ export class Comm {
     checkBuffer(buf, 'Recv', 'buf');
     checkSource(source, this.size);
     checkRecvTag(tag);
-    return this.#startRecv<void>(source, tag, `Recv(${recvArgs(source, tag)})`, (b) => receiveInto(buf, b));
+    return this.#startRecv<void>(
+      source,
+      tag,
+      `Recv(${recvArgs(source, tag)})`,
+      (b) => receiveInto(buf, b),
+      buf,
+    );
   }
 
   /**
@@ -1060,6 +1083,10 @@ export class Comm {
 }
 
 const decodeAs = <T>(payload: Uint8Array): T => decode(payload) as T;
+
+/** A received message's payload size in bytes, placed or not (see `Envelope.placed`). */
+const payloadLength = (msg: Envelope): number =>
+  msg.payload.length + (msg.placed === undefined ? 0 : msg.placed.bytes.length);
 
 /** Copies a received message into `buf`: one TypedArray straight from the frame, else decoded first. */
 function receiveInto(buf: TypedArray, b: Uint8Array): void {

@@ -1,11 +1,14 @@
 import { availableParallelism } from 'node:os';
 import { ERR_ABORTED, ERR_COMM, ERR_OTHER, MPIError } from '../base/errors.js';
 import { ENV } from '../base/stack-contract.js';
-import { Channel, type Envelope } from '../channel/channel.js';
+import { Channel, type Envelope, type PlacedBody } from '../channel/channel.js';
+import { viewOf } from '../codec/codec.js';
+import { typedArrayName } from '../codec/typed-array.js';
 import { AdaptiveSpin } from '../transport/memory/adaptive-spin.js';
 import type { Transport } from '../transport/transport.js';
+import type { TypedArray } from './check.js';
 import { describeCommContext, seqOfTag } from './collective-tag.js';
-import { ANY_SOURCE } from './constants.js';
+import { ANY_SOURCE, ANY_TAG } from './constants.js';
 import { type Matcher, MatchingEngine, type PostedRecv } from './matching-engine.js';
 import { type NodeLayout, nodeLayoutOf } from './node-layout.js';
 import { notePollWithoutAwait } from './shared-thread.js';
@@ -41,6 +44,7 @@ class Waiting implements PostedRecv {
   readonly tag: number;
   readonly allowed: ((worldSrc: number) => boolean) | undefined;
   readonly call: string | undefined;
+  readonly into: TypedArray | undefined;
   readonly blocking: boolean;
   /** When the busy-poll that missed this message began (see AdaptiveSpin.late); 0 if none did. */
   readonly spunFrom: number;
@@ -63,6 +67,7 @@ class Waiting implements PostedRecv {
     this.tag = m.tag;
     this.allowed = m.allowed;
     this.call = m.call;
+    this.into = m.into;
     this.blocking = blocking;
     this.spunFrom = spunFrom;
     this.#served = served;
@@ -87,6 +92,24 @@ class Waiting implements PostedRecv {
 }
 
 const ignore = (): void => undefined;
+
+/**
+ * A receive whose message is arriving straight into its buffer (see `Endpoint.#place`): bound to
+ * that message, out of the matching engine's reach. `waiting` is the posted receive, or undefined
+ * while the blocking receive that it belongs to still busy-polls (then `arrived` takes the message).
+ */
+class Reservation implements PlacedBody {
+  readonly bytes: Uint8Array;
+  readonly payloadOffset: number;
+  waiting: Waiting | undefined;
+  arrived: Envelope | undefined;
+
+  constructor(bytes: Uint8Array, payloadOffset: number, waiting: Waiting | undefined) {
+    this.bytes = bytes;
+    this.payloadOffset = payloadOffset;
+    this.waiting = waiting;
+  }
+}
 
 /**
  * `p`, marked as handled: collective algorithms start several sends and receives and await them
@@ -149,6 +172,10 @@ export class Endpoint {
   readonly #spin: AdaptiveSpin;
   /** When the last `#spinFor` that missed began (`performance.now()`); 0 if the last one did not. */
   #spunFrom = 0;
+  /** The blocking receive busy-polling now, if its message may be placed (see `#place`). */
+  #spinTarget: Matcher | undefined;
+  /** A message placed for `#spinTarget`: the receive that spins takes it, or waits for it. */
+  #spinReserved: Reservation | undefined;
   #closed = false;
 
   constructor(transport: Transport, hooks: EndpointHooks = {}) {
@@ -159,8 +186,10 @@ export class Endpoint {
     this.#spin = new AdaptiveSpin(() => capMs);
     this.#hooks = hooks;
     this.channel = new Channel(transport, {
+      place: (ctx, src, tag, head, length) => this.#place(ctx, src, tag, head, length),
       onMessage: (msg) => {
-        if (!this.matcher.deliver(msg)) {
+        if (msg.placed !== undefined) this.#placedArrived(msg);
+        else if (!this.matcher.deliver(msg)) {
           const check = this.#collectiveChecks.get(msg.ctx);
           if (check !== undefined) {
             const err = check(msg);
@@ -245,6 +274,61 @@ export class Endpoint {
     return now === undefined && spin ? this.#spinFor(m) : now;
   }
 
+  /**
+   * Where a large message starting to arrive goes (see `ChannelHandlers.place`): into the buffer
+   * of the receive it will match, when that is a `Recv`/`Irecv` whose buffer is of the message's
+   * TypedArray kind and holds it all, so it is copied once (from shared memory to that buffer)
+   * instead of twice. The receive it matches is the oldest posted one that matches, as in
+   * `MatchingEngine.deliver` (it is withdrawn and bound to the message); or, with none posted,
+   * the blocking receive busy-polling now if it names its source (then every message it could
+   * match sooner, earlier ones from that source, has been delivered and missed it). Anything
+   * else (a probe would see it, a decode, a type or size error to report) goes the usual way.
+   */
+  #place(ctx: string, src: number, tag: number, head: Uint8Array, length: number): PlacedBody | undefined {
+    if (this.#doomed !== undefined) return undefined;
+    const posted = this.matcher.firstPosted(ctx, src, tag);
+    let into: TypedArray | undefined;
+    if (posted === null) return undefined;
+    if (posted !== undefined) {
+      if (!(posted instanceof Waiting) || posted.into === undefined) return undefined;
+      into = posted.into;
+    } else {
+      const t = this.#spinTarget;
+      if (
+        t === undefined ||
+        this.#spinReserved !== undefined ||
+        t.ctx !== ctx ||
+        t.src !== src ||
+        !(t.tag === ANY_TAG ? tag >= 0 : t.tag === tag)
+      ) {
+        return undefined;
+      }
+      into = t.into;
+    }
+    const v = into === undefined ? undefined : viewOf(head, length);
+    if (v === undefined || v.name !== typedArrayName(into!) || v.byteLength > into!.byteLength)
+      return undefined;
+    const r = new Reservation(
+      new Uint8Array(into!.buffer, into!.byteOffset, v.byteLength),
+      v.offset,
+      undefined,
+    );
+    if (posted !== undefined) {
+      this.matcher.cancel(posted);
+      r.waiting = posted;
+    } else {
+      this.#spinReserved = r;
+    }
+    return r;
+  }
+
+  /** A placed message is all in: it goes to the receive it was bound to. */
+  #placedArrived(msg: Envelope): void {
+    const r = msg.placed as Reservation;
+    if (r.waiting !== undefined) r.waiting.resolve(msg);
+    else r.arrived = msg;
+  }
+
   /** Posts a receive (or a probe) for `m` until it is served or fails. */
   #wait(
     m: Matcher,
@@ -253,10 +337,15 @@ export class Endpoint {
     spunFrom: number,
     payloadOnly: boolean,
   ): Promise<Envelope | Uint8Array> {
+    // A message placed for this receive while it busy-polled (see `#place`) is arriving.
+    const reserved = this.#spinReserved;
+    this.#spinReserved = undefined;
     // The job may have been doomed while this call polled (a frame of another collective, an abort).
     if (this.#doomed) return payloadOnly ? handledRejection(this.#doomed) : Promise.reject(this.#doomed);
     const w = new Waiting(m, blocking, spunFrom, this.#served, payloadOnly);
-    if (probe) this.matcher.postProbe(w);
+    // Bound to its message, not posted: nothing else may match it.
+    if (reserved !== undefined) reserved.waiting = w;
+    else if (probe) this.matcher.postProbe(w);
     else this.matcher.post(w);
     this.#waiters.add(w);
     if (this.#finished.size > 0) {
@@ -284,7 +373,9 @@ export class Endpoint {
     const window = this.#spin.window();
     if (window === 0) return undefined;
     const from = performance.now();
+    this.#spinTarget = m.into !== undefined && m.src !== ANY_SOURCE ? m : undefined;
     const msg = this.#pollUntil(m, from + window);
+    this.#spinTarget = undefined;
     if (msg !== undefined) {
       this.#spin.adapt(true);
       return msg;
@@ -306,8 +397,13 @@ export class Endpoint {
     do {
       for (let i = 0; i < 32; i++) {
         if (channel.poll()) {
-          const msg = matcher.take(m);
-          if (msg !== undefined) return msg;
+          // A message placed for this receive is its message (see `#place`): wait for that one.
+          const r = this.#spinReserved;
+          const msg = r === undefined ? matcher.take(m) : r.arrived;
+          if (msg !== undefined) {
+            this.#spinReserved = undefined;
+            return msg;
+          }
         }
       }
     } while (performance.now() < until && this.#doomed === undefined);

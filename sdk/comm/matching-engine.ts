@@ -1,5 +1,6 @@
 import { FrontQueue } from '../base/front-queue.js';
 import type { Envelope } from '../channel/channel.js';
+import type { TypedArray } from './check.js';
 import { ANY_SOURCE, ANY_TAG } from './constants.js';
 
 /** A receive or probe waiting for a message. `src` is a world rank or ANY_SOURCE; `allowed` limits ANY_SOURCE to a communicator's members. */
@@ -10,6 +11,11 @@ export interface Matcher {
   allowed: ((worldSrc: number) => boolean) | undefined;
   /** The call waiting, as reports name it (`recv(source=0, tag=5)`); absent for internal receives. */
   call?: string;
+  /**
+   * The buffer of a `Recv`/`Irecv`: a large message of the same TypedArray kind that fits may be
+   * written straight into it as it arrives (see `Endpoint`'s placement). Absent otherwise.
+   */
+  into?: TypedArray | undefined;
 }
 
 /**
@@ -20,7 +26,7 @@ export interface PostedRecv extends Matcher {
   resolve(msg: Envelope): void;
 }
 
-function matches(m: Matcher, msg: Envelope): boolean {
+function matches(m: Matcher, msg: { readonly src: number; readonly tag: number }): boolean {
   return (
     (m.src === ANY_SOURCE ? m.allowed === undefined || m.allowed(msg.src) : m.src === msg.src) &&
     (m.tag === ANY_TAG ? msg.tag >= 0 : m.tag === msg.tag)
@@ -172,6 +178,23 @@ export class MatchingEngine {
     }
     this.#found = best;
     return bestIndex;
+  }
+
+  /**
+   * The posted receive a message of (`ctx`, `src`, `tag`) arriving now would go to, left posted;
+   * null when a probe would see the message first; undefined when no receive waits for it.
+   */
+  firstPosted(ctx: string, src: number, tag: number): PostedRecv | null | undefined {
+    const arrival = { src, tag };
+    const probes = this.#probes.get(ctx);
+    if (probes !== undefined) for (const p of probes) if (matches(p, arrival)) return null;
+    const posted = this.#posted.get(ctx);
+    if (posted === undefined) return undefined;
+    for (let i = posted.start, end = posted.end; i < end; i++) {
+      const r = posted.at(i);
+      if (matches(r, arrival)) return r;
+    }
+    return undefined;
   }
 
   /** Posts a receive: its `resolve` runs synchronously when a matching message arrives. */

@@ -63,6 +63,13 @@ export interface Transport {
   arrivedAt?(): number | undefined;
 
   /**
+   * Optional: lets the layer above choose where large incoming frames land, so a receive that is
+   * already waiting gets the bytes in its own buffer with one copy, not two (see `FramePlacer`).
+   * A transport that has this calls `placer` when a frame too big for one piece starts to arrive.
+   */
+  setPlacer?(placer: FramePlacer): void;
+
+  /**
    * Optional: the node world rank `rank` runs on (ranks of one node share memory; see
    * `comm.splitType`). The same answer on every rank. Absent: one rank per node.
    */
@@ -96,3 +103,23 @@ export interface TransportStats {
   /** Other transport-specific counters. */
   [key: string]: unknown;
 }
+
+/**
+ * Where the bytes of one incoming frame go, instead of a buffer of the transport's own: frame
+ * bytes [0, head.length) into `head`, the rest into `body` (frame byte head.length + i into
+ * body[i]). When the last byte is in, the transport delivers `head` to `onFrames` as the frame,
+ * in the frame's place among the others; nothing is delivered for a frame that never completes.
+ */
+export interface FramePlacement {
+  readonly head: Uint8Array;
+  readonly body: Uint8Array;
+}
+
+/**
+ * Asked when a frame of `total` bytes from rank `src` starts to arrive, once every earlier frame
+ * from `src` has been delivered (frames from one source reach `onFrames` in the order they came,
+ * placed or not); `first` holds the frame's first bytes (as many as
+ * the transport has at once: a frame header may not be all there). Returns undefined to let the
+ * transport buffer the frame as usual. `first` is only valid during the call.
+ */
+export type FramePlacer = (src: number, first: Uint8Array, total: number) => FramePlacement | undefined;

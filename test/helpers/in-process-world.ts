@@ -9,7 +9,12 @@ import { MemoryTransport } from '../../sdk/transport/memory/memory-transport.js'
 import type { Transport } from '../../sdk/transport/transport.js';
 import { type ContractWorld, everyRoot, WORLD_SIZES } from '../contract/contract-world.js';
 
-export type TransportKind = 'loopback' | 'faulty' | 'memory';
+/**
+ * `memory`: the default backend's transport, all ranks in this thread, so frames between them skip
+ * the rings (`sameThreadDirect`); `memory-rings`: the same through the shared-memory rings, as
+ * between worker threads (chunking, waiting for space, frames placed in `Recv` buffers).
+ */
+export type TransportKind = 'loopback' | 'faulty' | 'memory' | 'memory-rings';
 
 export { WORLD_SIZES };
 
@@ -30,11 +35,13 @@ const MEMORY_RING_BYTES = 1024;
 
 function transportsOf(size: number, options: WorldOptions): Transport[] {
   if (options.transports !== undefined) return options.transports;
-  if (options.transport === 'memory') {
+  if (options.transport === 'memory' || options.transport === 'memory-rings') {
     // All endpoints in this thread, each on its own shared-memory ring: the transport's
-    // single-thread use (see its tests), with the same rings, framing and wake-ups as in workers.
+    // single-thread use (see its tests); with `memory-rings`, the same rings, framing and
+    // wake-ups as in workers.
     const fabric = createMemoryFabric(size, { ringBytes: MEMORY_RING_BYTES });
-    return Array.from({ length: size }, (_, rank) => new MemoryTransport(fabric, rank));
+    const sameThreadDirect = options.transport === 'memory';
+    return Array.from({ length: size }, (_, rank) => new MemoryTransport(fabric, rank, { sameThreadDirect }));
   }
   const loopback = createLoopbackTransports(size);
   if (options.transport !== 'faulty') return loopback;
@@ -86,6 +93,7 @@ const NAMES: Record<TransportKind, string> = {
   loopback: 'loopback',
   faulty: 'faulty(loopback)',
   memory: 'memory',
+  'memory-rings': 'memory (rings)',
 };
 
 /** The contract suite's world over an in-process transport: every size, every root, everything. */

@@ -1,7 +1,13 @@
 import { availableParallelism } from 'node:os';
 import { checkOptions } from '../../base/check-options.js';
 import { describeValue } from '../../base/describe-value.js';
-import { SENT, type Transport, type TransportStats } from '../transport.js';
+import {
+  type FramePlacement,
+  type FramePlacer,
+  SENT,
+  type Transport,
+  type TransportStats,
+} from '../transport.js';
 import { AdaptiveSpin } from './adaptive-spin.js';
 import { FramePool } from './frame-pool.js';
 import { checkSpinMicros, type MemoryFabric } from './memory-fabric.js';
@@ -146,6 +152,9 @@ export class MemoryTransport implements Transport {
   readonly #waiting: SendQueues;
   readonly #keepAlive: NodeJS.Timeout;
   readonly #pool = new FramePool();
+  /** Where large frames may go instead of the pool (see `setPlacer`). */
+  #placer: FramePlacer | undefined;
+  #placedFrames = 0;
 
   #messagesSent = 0;
   #bytesSent = 0;
@@ -263,6 +272,26 @@ export class MemoryTransport implements Transport {
   release(frame: Uint8Array): void {
     this.#pool.release(frame);
   }
+
+  /**
+   * Asks `placer` where each chunked frame goes as it starts to come (see `Transport.setPlacer`):
+   * a placed frame is copied once, from the ring into the placement, instead of into a pooled
+   * buffer and from there wherever the receiver wanted it. Frames of this thread's other
+   * endpoints (`sameThreadDirect`) and frames small enough for one ring record are not offered.
+   */
+  setPlacer(placer: FramePlacer): void {
+    this.#placer = placer;
+  }
+
+  /** `#placer`, counted: a placed frame's body bytes never pass through `#deliver`. */
+  readonly #place = (src: number, first: Uint8Array, total: number): FramePlacement | undefined => {
+    const placed = this.#placer!(src, first, total);
+    if (placed !== undefined) {
+      this.#placedFrames++;
+      this.#bytesReceived += placed.body.length;
+    }
+    return placed;
+  };
 
   #send(dst: number, frame: readonly Uint8Array[], length: number, borrowed: boolean): Promise<void> {
     if (!Number.isInteger(dst) || dst < 0 || dst >= this.size) {
@@ -409,6 +438,8 @@ export class MemoryTransport implements Transport {
       spinWindowMicros: Math.round(this.#spinPolicy.window() * 1000),
       /** Large frames received into a reused buffer. */
       pooledFrames: this.#pool.reused,
+      /** Large frames received straight into the buffer of a waiting receive (see `setPlacer`). */
+      placedFrames: this.#placedFrames,
       /** Frames sent to / received from endpoints of this thread without the ring. */
       directSent: this.#directSent,
       directReceived: this.#directReceived,
@@ -609,7 +640,7 @@ export class MemoryTransport implements Transport {
   #deliver(): boolean {
     const frames: Uint8Array[] = [];
     try {
-      this.#own.drain(frames, this.#pool.take);
+      this.#own.drain(frames, this.#pool.take, this.#placer === undefined ? undefined : this.#place);
     } catch (err) {
       this.#fail(err);
       return false;

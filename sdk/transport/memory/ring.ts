@@ -1,4 +1,5 @@
 import { Buffer } from 'node:buffer';
+import type { FramePlacer } from '../transport.js';
 import { SLAB_FRAME_MAX, takeFromSlab } from './frame-slab.js';
 import { MemoryTransportError } from './memory-transport-error.js';
 import { sharedMicros } from './shared-clock.js';
@@ -120,10 +121,20 @@ export const WRITE_NO_SPACE = -1;
 export const WRITE_LOCK_BUSY = -2;
 export const WRITE_PEER_CLOSED = -3;
 
+/**
+ * A chunked frame part way in: its bytes go to `buffer` (the whole frame), or, when the frame was
+ * placed (see `drain`'s `place`), frame bytes [0, buffer.length) to `buffer` and the rest to `body`.
+ */
 interface Partial {
   buffer: Uint8Array;
+  body: Uint8Array | undefined;
+  /** The frame's length. */
+  total: number;
   filled: number;
 }
+
+/** Most bytes of a placed frame's first record shown to the placer (frame and codec headers). */
+const PLACE_PEEK_BYTES = 256;
 
 const pad16 = (n: number): number => (n + 15) & ~15;
 
@@ -353,8 +364,12 @@ export class Ring {
    * its own ArrayBuffer) to `out`, and frees their space. Returns the number of records consumed.
    * Throws MemoryTransportError('CORRUPT') on a record that breaks the ring's invariants; the
    * ring is unusable afterwards.
+   *
+   * `place`, when given, is asked where a chunked frame goes as its first record comes, if no
+   * frame is in `out` yet (so every earlier frame of its source has been delivered); a frame it
+   * places is copied straight into the placement's buffers and appended as its `head`.
    */
-  drain(out: Uint8Array[], take: (n: number) => Uint8Array = allocate): number {
+  drain(out: Uint8Array[], take: (n: number) => Uint8Array = allocate, place?: FramePlacer): number {
     const ctl = this.#ctl;
     const mask = this.#mask;
     const tail = Atomics.load(ctl, TAIL);
@@ -390,16 +405,26 @@ export class Ring {
           if (p !== undefined) throw this.#corrupt(head, `a new frame inside a chunked one`);
           const e = DATA_WORD + (((at + HEADER_BYTES) & mask) >> 2);
           const total = (ctl[e]! >>> 0) + (ctl[e + 1]! >>> 0) * 2 ** 32;
-          // Offset by the skew, so that frame bytes keep their ring address modulo 8 (see above).
-          p = { buffer: skew === 0 ? take(total) : take(total + skew).subarray(skew), filled: 0 };
+          const placed =
+            place !== undefined && out.length === 0
+              ? place(src, this.#peek(payloadAt, Math.min(n, PLACE_PEEK_BYTES)), total)
+              : undefined;
+          if (placed !== undefined && placed.head.length + placed.body.length === total) {
+            p = { buffer: placed.head, body: placed.body, total, filled: 0 };
+          } else {
+            // Offset by the skew, so that frame bytes keep their ring address modulo 8 (see above).
+            const buffer = skew === 0 ? take(total) : take(total + skew).subarray(skew);
+            p = { buffer, body: undefined, total, filled: 0 };
+          }
           this.#partial[src] = p;
         } else if (p === undefined) {
           throw this.#corrupt(head, `a continuation record without its first record`);
         }
-        if (p.filled + n > p.buffer.length) throw this.#corrupt(head, `chunks longer than their frame`);
-        this.#copyInto(payloadAt, n, p.buffer, p.filled);
+        if (p.filled + n > p.total) throw this.#corrupt(head, `chunks longer than their frame`);
+        if (p.body === undefined) this.#copyInto(payloadAt, n, p.buffer, p.filled);
+        else this.#copyPlaced(payloadAt, n, p);
         p.filled += n;
-        if (p.filled === p.buffer.length) {
+        if (p.filled === p.total) {
           out.push(p.buffer);
           this.#partial[src] = undefined;
         }
@@ -424,6 +449,25 @@ export class Ring {
     const frame = skew === 0 ? take(n) : take(n + skew).subarray(skew);
     this.#copyInto(at, n, frame, 0);
     return frame;
+  }
+
+  /** `n` bytes at ring offset `at`: a view where they do not wrap, else a copy. */
+  #peek(at: number, n: number): Uint8Array {
+    if (at + n <= this.capacity) return this.#data.subarray(at, at + n);
+    const out = new Uint8Array(n);
+    this.#copyInto(at, n, out, 0);
+    return out;
+  }
+
+  /** The next `n` bytes of placed frame `p`, from ring offset `at`: head bytes first, then body. */
+  #copyPlaced(at: number, n: number, p: Partial): void {
+    const split = p.buffer.length;
+    let k = 0;
+    if (p.filled < split) {
+      k = Math.min(n, split - p.filled);
+      this.#copyInto(at, k, p.buffer, p.filled);
+    }
+    if (k < n) this.#copyInto((at + k) & this.#mask, n - k, p.body!, p.filled + k - split);
   }
 
   #copyInto(at: number, n: number, dst: Uint8Array, dstOffset: number): void {

@@ -176,6 +176,46 @@ export function pointToPointContract(world: ContractWorld): void {
       expect(got[1]).toEqual(['before', 0, len, len, true, 'after']);
     });
 
+    it('large buffer receives posted before their messages get them whole, in posting order, at any offset; mismatches still fail', async () => {
+      // Posted first, so a transport that can place a message in its receive's buffer as it
+      // comes (shared-memory rings) does: order, offsets, a buffer's tail and errors must hold.
+      const n = 5000;
+      const got = await world.run(2, async (c) => {
+        const values = (k: number) => Float64Array.from({ length: n }, (_, i) => i + k / 8);
+        if (c.rank === 0) {
+          await c.recv(1, 9); // rank 1 has posted its receives
+          for (const k of [1, 2, 3]) await c.Send(values(k), 1, 7);
+          await c.Send(new Uint8Array(n).fill(5), 1, 8);
+          await c.Send(values(4), 1, 8); // into an Int32Array: ERR_TYPE
+          await c.Send(values(5), 1, 8); // into a shorter buffer: ERR_TRUNCATE
+          return null;
+        }
+        const backing = new ArrayBuffer(8 * (3 * n + 2));
+        const bufs = [0, 1, 2].map((j) => new Float64Array(backing, 8 * (j * n + 1), n));
+        const reqs = bufs.map((b) => c.Irecv(b, 0, 7));
+        const odd = new Uint8Array(n + 8);
+        const oddReq = c.Irecv(odd.subarray(3, 3 + n + 2), 0, 8);
+        const typeReq = c.Irecv(new Int32Array(2 * n), 0, 8);
+        const shortReq = c.Irecv(new Float64Array(n - 1), 0, 8);
+        await c.send('posted', 0, 9);
+        const st = new Status();
+        await reqs[0]!.wait(st);
+        await Request.waitall(reqs.slice(1));
+        await oddReq.wait();
+        const errors = [await rejection(typeReq.wait()), await rejection(shortReq.wait())];
+        const wrong = bufs.map((b, j) => b.filter((v, i) => v !== i + (j + 1) / 8).length);
+        const whole = new Float64Array(backing);
+        return [
+          wrong,
+          st.count >= 8 * n,
+          [whole[0], whole[3 * n + 1]],
+          [odd[2], odd[3], odd[n + 2], odd[n + 3], odd[n + 4]],
+          errors.map((e) => e.errorClass),
+        ];
+      });
+      expect(got[1]).toEqual([[0, 0, 0], true, [0, 0], [0, 5, 5, 0, 0], [ERR_TYPE, ERR_TRUNCATE]]);
+    });
+
     it('Send/Recv carry TypedArrays into the receive buffer; a larger buffer keeps its tail, a smaller one is ERR_TRUNCATE', async () => {
       const got = await world.run(2, async (c) => {
         if (c.rank === 0) {

@@ -57,3 +57,78 @@ describe('Ring chunking', () => {
     expect(producer.write(1, frame(big), big, 0)).toBe(65 * 1024); // the FIRST record; 1 byte left
   });
 });
+
+describe('Ring placement (drain with a placer)', () => {
+  /** A frame of `n` bytes whose byte i is (i * 7 + 3) & 255, as one piece. */
+  const patterned = (n: number): Uint8Array => Uint8Array.from({ length: n }, (_, i) => (i * 7 + 3) & 255);
+
+  /** Writes all of `f` from `src`, draining whenever the ring is full; returns what drain gave. */
+  function pass(
+    consumer: Ring,
+    producer: Ring,
+    src: number,
+    f: Uint8Array,
+    place: Parameters<Ring['drain']>[2],
+  ): Uint8Array[] {
+    const out: Uint8Array[] = [];
+    for (let at = 0; at < f.length; ) {
+      const next = producer.write(src, [f], f.length, at);
+      if (next < 0) consumer.drain(out, undefined, place);
+      else at = next;
+    }
+    consumer.drain(out, undefined, place);
+    return out;
+  }
+
+  it('copies a chunked frame into the placement, head then body, across the ring wrapping, and hands back the head', () => {
+    const { consumer, producer } = ringPair(1024); // chunks of at most 256 bytes
+    const asked: { src: number; first: number[]; total: number }[] = [];
+    const placements: { head: Uint8Array; body: Uint8Array }[] = [];
+    const place = (src: number, first: Uint8Array, total: number) => {
+      asked.push({ src, first: Array.from(first.subarray(0, 4)), total });
+      const p = { head: new Uint8Array(21), body: new Uint8Array(total - 21) };
+      placements.push(p);
+      return p;
+    };
+    // A small frame first moves the ring's positions, so later records wrap around its end.
+    expect(pass(consumer, producer, 1, patterned(100), place).map((f) => f.length)).toEqual([100]);
+    for (const n of [3000, 1500]) {
+      const f = patterned(n);
+      const out = pass(consumer, producer, 1, f, place);
+      const p = placements.at(-1)!;
+      expect(out).toHaveLength(1);
+      expect(out[0]).toBe(p.head);
+      expect(Array.from(p.head)).toEqual(Array.from(f.subarray(0, 21)));
+      expect(Array.from(p.body)).toEqual(Array.from(f.subarray(21)));
+    }
+    // Asked once per chunked frame (not for the small one), with its first bytes and length.
+    expect(asked).toEqual([
+      { src: 1, first: [3, 10, 17, 24], total: 3000 },
+      { src: 1, first: [3, 10, 17, 24], total: 1500 },
+    ]);
+  });
+
+  it('buffers the frame as usual when the placer declines or a frame is already waiting in `out`', () => {
+    const { consumer, producer } = ringPair(4096); // chunks of at most 1 KiB
+    let asked = 0;
+    const decline = () => {
+      asked++;
+      return undefined;
+    };
+    const f = patterned(2500);
+    const out = pass(consumer, producer, 1, f, decline);
+    expect(asked).toBe(1);
+    expect(out).toHaveLength(1);
+    expect(Array.from(out[0]!)).toEqual(Array.from(f));
+
+    // A whole frame ahead of a chunked one in the same drain: the chunked one is not offered.
+    const small = patterned(10);
+    expect(producer.write(1, [small], 10, 0)).toBe(10);
+    expect(producer.write(1, [f], f.length, 0)).toBe(1024);
+    const both: Uint8Array[] = [];
+    consumer.drain(both, undefined, () => {
+      throw new Error('asked with a frame in out');
+    });
+    expect(both.map((x) => x.length)).toEqual([10]);
+  });
+});
