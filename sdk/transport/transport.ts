@@ -65,7 +65,7 @@ export interface Transport {
   /**
    * Optional: lets the layer above choose where large incoming frames land, so a receive that is
    * already waiting gets the bytes in its own buffer with one copy, not two (see `FramePlacer`).
-   * A transport that has this calls `placer` when a frame too big for one piece starts to arrive.
+   * A transport that has this calls `placer` when a large frame starts to arrive.
    */
   setPlacer?(placer: FramePlacer): void;
 

@@ -277,7 +277,8 @@ export class MemoryTransport implements Transport {
    * Asks `placer` where each chunked frame goes as it starts to come (see `Transport.setPlacer`):
    * a placed frame is copied once, from the ring into the placement, instead of into a pooled
    * buffer and from there wherever the receiver wanted it. Frames of this thread's other
-   * endpoints (`sameThreadDirect`) and frames small enough for one ring record are not offered.
+   * endpoints (`sameThreadDirect`) and frames under 16 KiB that fit one ring record are not
+   * offered (see `Ring.drain`).
    */
   setPlacer(placer: FramePlacer): void {
     this.#placer = placer;

@@ -1,5 +1,5 @@
 import { Buffer } from 'node:buffer';
-import type { FramePlacer } from '../transport.js';
+import type { FramePlacement, FramePlacer } from '../transport.js';
 import { SLAB_FRAME_MAX, takeFromSlab } from './frame-slab.js';
 import { MemoryTransportError } from './memory-transport-error.js';
 import { sharedMicros } from './shared-clock.js';
@@ -135,6 +135,11 @@ interface Partial {
 
 /** Most bytes of a placed frame's first record shown to the placer (frame and codec headers). */
 const PLACE_PEEK_BYTES = 256;
+/**
+ * Frames of one record are offered to the placer from this size on: below it, asking (parsing the
+ * frame header, looking up the receive) costs about what the copy it saves does.
+ */
+const PLACE_WHOLE_FROM = 16 * 1024;
 
 const pad16 = (n: number): number => (n + 15) & ~15;
 
@@ -365,9 +370,10 @@ export class Ring {
    * Throws MemoryTransportError('CORRUPT') on a record that breaks the ring's invariants; the
    * ring is unusable afterwards.
    *
-   * `place`, when given, is asked where a chunked frame goes as its first record comes, if no
-   * frame is in `out` yet (so every earlier frame of its source has been delivered); a frame it
-   * places is copied straight into the placement's buffers and appended as its `head`.
+   * `place`, when given, is asked where a frame goes as its first record comes (a frame of one
+   * record only from PLACE_WHOLE_FROM bytes on), if no frame is in `out` yet (so every earlier
+   * frame of its source has been delivered); a frame it places is copied straight into the
+   * placement's buffers and appended as its `head`.
    */
   drain(out: Uint8Array[], take: (n: number) => Uint8Array = allocate, place?: FramePlacer): number {
     const ctl = this.#ctl;
@@ -398,7 +404,16 @@ export class Ring {
       const payloadAt = (at + HEADER_BYTES + ext + skew) & mask;
       if (kind === KIND_WHOLE) {
         if (this.#partial[src] !== undefined) throw this.#corrupt(head, `a whole frame inside a chunked one`);
-        out.push(this.#copyOut(payloadAt, n, skew, take));
+        const placed =
+          place !== undefined && n >= PLACE_WHOLE_FROM && out.length === 0
+            ? place(src, this.#peek(payloadAt, PLACE_PEEK_BYTES), n)
+            : undefined;
+        if (placed === undefined) out.push(this.#copyOut(payloadAt, n, skew, take));
+        else {
+          checkPlacement(placed, n);
+          this.#copyPlaced(payloadAt, n, { buffer: placed.head, body: placed.body, total: n, filled: 0 });
+          out.push(placed.head);
+        }
       } else {
         let p = this.#partial[src];
         if (kind === KIND_FIRST) {
@@ -409,7 +424,8 @@ export class Ring {
             place !== undefined && out.length === 0
               ? place(src, this.#peek(payloadAt, Math.min(n, PLACE_PEEK_BYTES)), total)
               : undefined;
-          if (placed !== undefined && placed.head.length + placed.body.length === total) {
+          if (placed !== undefined) {
+            checkPlacement(placed, total);
             p = { buffer: placed.head, body: placed.body, total, filled: 0 };
           } else {
             // Offset by the skew, so that frame bytes keep their ring address modulo 8 (see above).
@@ -481,6 +497,15 @@ export class Ring {
       'CORRUPT',
       `Ring corrupted at position ${head >>> 0}: ${what}. ` +
         'Shared memory was overwritten outside the transport; restart the job',
+    );
+  }
+}
+
+/** A placement of a `total`-byte frame must hold exactly that many bytes. */
+function checkPlacement(p: FramePlacement, total: number): void {
+  if (p.head.length + p.body.length !== total) {
+    throw new RangeError(
+      `Expected a placement of ${total} bytes, got ${p.head.length} + ${p.body.length} (a bug in the placer)`,
     );
   }
 }

@@ -108,6 +108,37 @@ describe('Ring placement (drain with a placer)', () => {
     ]);
   });
 
+  it('offers a frame of one record from 16 KiB on, and copies it straight into the placement', () => {
+    const { consumer, producer } = ringPair(1024 * 1024);
+    const sizes: number[] = [];
+    let placement: { head: Uint8Array; body: Uint8Array } | undefined;
+    const place = (_src: number, first: Uint8Array, total: number) => {
+      sizes.push(total);
+      expect(first.length).toBe(256);
+      placement = { head: new Uint8Array(40), body: new Uint8Array(total - 40) };
+      return placement;
+    };
+    const below = patterned(16 * 1024 - 1);
+    expect(Array.from(pass(consumer, producer, 1, below, place)[0]!)).toEqual(Array.from(below));
+    const f = patterned(20_000);
+    const out = pass(consumer, producer, 1, f, place);
+    expect(sizes).toEqual([20_000]);
+    expect(out).toEqual([placement!.head]);
+    expect(Array.from(placement!.head)).toEqual(Array.from(f.subarray(0, 40)));
+    expect(Array.from(placement!.body)).toEqual(Array.from(f.subarray(40)));
+  });
+
+  it('a placement of the wrong size is a bug, and says so', () => {
+    const { consumer, producer } = ringPair(1024 * 1024);
+    const wrong = (_src: number, _first: Uint8Array, total: number) => ({
+      head: new Uint8Array(10),
+      body: new Uint8Array(total - 11),
+    });
+    expect(() => pass(consumer, producer, 1, patterned(20_000), wrong)).toThrow(
+      'Expected a placement of 20000 bytes, got 10 + 19989',
+    );
+  });
+
   it('buffers the frame as usual when the placer declines or a frame is already waiting in `out`', () => {
     const { consumer, producer } = ringPair(4096); // chunks of at most 1 KiB
     let asked = 0;
