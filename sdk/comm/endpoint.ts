@@ -92,6 +92,8 @@ class Waiting implements PostedRecv {
 }
 
 const ignore = (): void => undefined;
+/** Most steps of `#whilePeerReads` (each up to the spin's cap). */
+const MAX_READING_STEPS = 64;
 
 /**
  * A receive whose message is arriving straight into its buffer (see `Endpoint.#place`): bound to
@@ -374,7 +376,8 @@ export class Endpoint {
     if (window === 0) return undefined;
     const from = performance.now();
     this.#spinTarget = m.into !== undefined && m.src !== ANY_SOURCE ? m : undefined;
-    const msg = this.#pollUntil(m, from + window);
+    let msg = this.#pollUntil(m, from + window);
+    if (msg === undefined) msg = this.#whilePeerReads(m);
     this.#spinTarget = undefined;
     if (msg !== undefined) {
       this.#spin.adapt(true);
@@ -383,6 +386,29 @@ export class Endpoint {
     // Missed: a peer that answers late (it shares our core) gets a shorter wait next time.
     this.#spin.adapt(false);
     this.#spunFrom = from;
+    return undefined;
+  }
+
+  /**
+   * After the window missed: while the rank this one last sent to is still reading what it sent
+   * (a large message, see `Transport.readingSent`), its answer cannot have come yet, and parking
+   * now would add a wake-up to it. So poll on in steps of the full cap while that reading moves
+   * (it stops when the reader is not running: a core shared with us), and one step more once it
+   * has read everything.
+   */
+  #whilePeerReads(m: Matcher): Envelope | undefined {
+    const t = this.channel.transport;
+    let at = t.readingSent?.();
+    if (at === undefined) return undefined;
+    const step = this.#spin.cap();
+    for (let i = 0; i < MAX_READING_STEPS && this.#doomed === undefined; i++) {
+      const msg = this.#pollUntil(m, performance.now() + step);
+      if (msg !== undefined) return msg;
+      const next = t.readingSent!();
+      if (next === undefined) return this.#pollUntil(m, performance.now() + step);
+      if (next === at) return undefined;
+      at = next;
+    }
     return undefined;
   }
 

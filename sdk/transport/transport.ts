@@ -63,6 +63,14 @@ export interface Transport {
   arrivedAt?(): number | undefined;
 
   /**
+   * Optional: while the rank this endpoint last sent to has much of it still to read (a large
+   * frame part way through), how far its reading has got: a position that moves as it reads.
+   * Undefined once little or nothing is left. A receiver waiting for that rank's answer knows
+   * the answer cannot come sooner, and that the rank is running while the position moves.
+   */
+  readingSent?(): number | undefined;
+
+  /**
    * Optional: lets the layer above choose where large incoming frames land, so a receive that is
    * already waiting gets the bytes in its own buffer with one copy, not two (see `FramePlacer`).
    * A transport that has this calls `placer` when a large frame starts to arrive.

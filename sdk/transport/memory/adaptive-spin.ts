@@ -46,6 +46,11 @@ export class AdaptiveSpin {
     return this.#windowMs;
   }
 
+  /** The cap now, in ms (0: spinning is off). */
+  cap(): number {
+    return this.#capMs();
+  }
+
   /** A frame came within the window (`caught`: widen) or the window ran out (narrow). */
   adapt(caught: boolean): void {
     const cap = this.#capMs();

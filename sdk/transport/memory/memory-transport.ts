@@ -45,6 +45,8 @@ export interface MemoryTransportOptions {
 // For launchers that take the fabric and the endpoint from one place.
 export { createMemoryFabric, type MemoryFabric, type MemoryFabricOptions } from './memory-fabric.js';
 
+/** `readingSent` reports a reader only while this many bytes we sent it, or more, are unread. */
+const READING_FROM = 16 * 1024;
 /** Spinning budget when `spinMicros` is not given and spinning pays (see the option). */
 export const DEFAULT_SPIN_MICROS = 100;
 /** Longest stretch a spinning endpoint holds the thread before yielding to the event loop. */
@@ -161,6 +163,8 @@ export class MemoryTransport implements Transport {
   #messagesReceived = 0;
   #bytesReceived = 0;
   #wakeups = 0;
+  /** The rank of the last `send`, -1 before the first (see `readingSent`). */
+  #lastDst = -1;
   #spinDeliveries = 0;
 
   constructor(fabric: MemoryFabric, rank: number, options: MemoryTransportOptions = {}) {
@@ -303,6 +307,7 @@ export class MemoryTransport implements Transport {
     if (this.#closed) return Promise.reject(this.#closedError(`send to rank ${dst}`));
     this.#messagesSent++;
     this.#bytesSent += length;
+    this.#lastDst = dst;
     this.#kick();
     let offset = 0;
     if (!this.#waiting.has(dst)) {
@@ -631,6 +636,15 @@ export class MemoryTransport implements Transport {
       this.#arrivedAt = undefined;
     }
   };
+
+  /** See `Transport.readingSent`: the last destination's HEAD while our records are unread. */
+  readingSent(): number | undefined {
+    const dst = this.#lastDst;
+    const ring = dst < 0 ? undefined : this.#rings[dst];
+    if (ring === undefined) return undefined;
+    const head = ring.consumedPosition();
+    return ((ring.lastWriteEnd - head) | 0) >= READING_FROM || this.#waiting.has(dst) ? head : undefined;
+  }
 
   /** See `Transport.arrivedAt`. */
   arrivedAt(): number | undefined {

@@ -269,6 +269,11 @@ export class Ring {
     return offset + n;
   }
 
+  /** Producer side: the consumer's position (HEAD): records before it have been read. */
+  consumedPosition(): number {
+    return Atomics.load(this.#ctl, HEAD);
+  }
+
   /** Announces (+1) or withdraws (-1) a producer waiting for space. */
   addSpaceWaiter(delta: 1 | -1): void {
     Atomics.add(this.#ctl, SPACE_WAITERS, delta);

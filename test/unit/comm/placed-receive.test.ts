@@ -1,93 +1,20 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ENV } from '../../../sdk/base/stack-contract.js';
-import { FrameKind, writeFrameHead } from '../../../sdk/channel/frame.js';
-import { encodeParts } from '../../../sdk/codec/codec.js';
+import { describe, expect, it } from 'vitest';
 import { ERR_OTHER, ERR_TRUNCATE, ERR_TYPE, MPIError, Status } from '../../../sdk/index.js';
-import { openRank, type RankHandle } from '../../../sdk/runtime/run-rank.js';
-import {
-  type FramePlacement,
-  type FramePlacer,
-  SENT,
-  type Transport,
-} from '../../../sdk/transport/transport.js';
+import type { FramePlacement } from '../../../sdk/transport/transport.js';
+import { frameOf, scriptedRankPerTest } from '../../helpers/scripted-transport.js';
 
 // Receives whose message is placed straight into their buffer (`Transport.setPlacer`), driven by
 // hand: rank 1 of 2 over a transport whose every poll() runs the next scripted step, so the
 // moment a frame starts and ends arriving is chosen exactly, even while a `Recv` busy-polls.
 
-class ScriptedTransport implements Transport {
-  readonly rank = 1;
-  readonly size = 2;
-  readonly kind = 'memory';
-  placer: FramePlacer | undefined;
-  onFrames: ((frames: Uint8Array[]) => void) | undefined;
-  /** What the next poll() calls do, in turn (afterwards polls deliver nothing). */
-  readonly steps: (() => boolean)[] = [];
-
-  setPlacer(placer: FramePlacer): void {
-    this.placer = placer;
-  }
-  start(onFrames: (frames: Uint8Array[]) => void): void {
-    this.onFrames = onFrames;
-  }
-  poll(): boolean {
-    return this.steps.shift()?.() ?? false;
-  }
-  send(): Promise<void> {
-    return SENT;
-  }
-  async close(): Promise<void> {}
-
-  /** A frame starts to arrive from rank 0: the placement the placer chose, its bytes copied in. */
-  begin(frame: Uint8Array): FramePlacement | undefined {
-    const p = this.placer!(0, frame.subarray(0, 256), frame.length);
-    if (p !== undefined) {
-      p.head.set(frame.subarray(0, p.head.length));
-      p.body.set(frame.subarray(p.head.length));
-    }
-    return p;
-  }
-}
-
-/** Data frame `seq` from rank 0 on the world communicator, holding `value`. */
-function frameOf(seq: number, tag: number, value: unknown): Uint8Array {
-  const parts = [writeFrameHead({ kind: FrameKind.Data, src: 0, seq, tag, ctx: 'w' }), ...encodeParts(value)];
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
 const ramp = (n: number, from = 0) => Float64Array.from({ length: n }, (_, i) => from + i * 0.5);
 const nothing = () => false;
 
-let t: ScriptedTransport;
-let rank: RankHandle;
-const savedSpin = process.env[ENV.recvSpinUs];
-
-function open(spinMicros: number): RankHandle {
-  process.env[ENV.recvSpinUs] = String(spinMicros);
-  t = new ScriptedTransport();
-  rank = openRank(t);
-  return rank;
-}
-
-beforeEach(() => {
-  delete process.env[ENV.recvSpinUs];
-});
-
-afterEach(async () => {
-  if (savedSpin === undefined) delete process.env[ENV.recvSpinUs];
-  else process.env[ENV.recvSpinUs] = savedSpin;
-  await rank.endpoint.close();
-});
+const open = scriptedRankPerTest();
 
 describe('a message placed straight into the buffer of its receive', () => {
   it('a blocking Recv that busy-polls gets the message placed for it while it polls', async () => {
-    const { comm } = open(10_000_000); // the spin ends when its message is in, not by time
+    const { comm, t } = open(10_000_000); // the spin ends when its message is in, not by time
     const sent = ramp(2000, 1);
     const frame = frameOf(0, 5, sent);
     let placed: FramePlacement | undefined;
@@ -117,7 +44,7 @@ describe('a message placed straight into the buffer of its receive', () => {
   });
 
   it('a blocking Recv whose spin ends first waits for its placed message, and nothing else takes its place', async () => {
-    const { comm } = open(1);
+    const { comm, t } = open(1);
     const first = ramp(3000, 7);
     const frame = frameOf(0, 5, first);
     let placed: FramePlacement | undefined;
@@ -138,7 +65,7 @@ describe('a message placed straight into the buffer of its receive', () => {
   });
 
   it('a posted Irecv is bound to the message when it starts; a later Irecv gets the message after it', async () => {
-    const { comm } = open(0);
+    const { comm, t } = open(0);
     const a = new Float64Array(1000);
     const b = new Float64Array(1000);
     const ra = comm.Irecv(a, 0, 9);
@@ -158,7 +85,7 @@ describe('a message placed straight into the buffer of its receive', () => {
   });
 
   it('is not placed where the usual path has something to say: wrong type, too long, a probe, a lowercase recv', async () => {
-    const { comm } = open(0);
+    const { comm, t } = open(0);
     const longer = frameOf(0, 1, ramp(100));
     const short = comm.Irecv(new Float64Array(99), 0, 1);
     expect(t.begin(longer)).toBeUndefined();
@@ -187,7 +114,7 @@ describe('a message placed straight into the buffer of its receive', () => {
   });
 
   it('a receive bound to a message that never completes fails with the job', async () => {
-    const { comm, endpoint } = open(0);
+    const { comm, endpoint, t } = open(0);
     const r = comm.Irecv(new Float64Array(1000), 0, 1);
     expect(t.begin(frameOf(0, 1, ramp(1000)))).toBeDefined();
     endpoint.failMismatch(new MPIError(ERR_OTHER, 'stop'));

@@ -125,6 +125,28 @@ describe('MemoryTransport in one thread', () => {
     ]);
   });
 
+  it('readingSent: where the last destination has got in reading, while 16 KiB or more of ours is unread', async () => {
+    const [a, b] = endpoints(createMemoryFabric(2, { ringBytes: 256 * 1024 }));
+    expect(b!.readingSent()).toBeUndefined(); // nothing sent yet
+    await b!.send(0, fillFrame(1, 0, 0, 100));
+    expect(b!.readingSent()).toBeUndefined(); // unread, but small
+    await b!.send(0, fillFrame(1, 0, 1, 40_000));
+    const before = b!.readingSent();
+    expect(before).toBeTypeOf('number');
+    const sink = collect(a!);
+    expect(a!.poll()).toBe(true);
+    expect(b!.readingSent()).toBeUndefined(); // all read
+    // A queued send counts as unread however small: the reader has a full ring to get through.
+    const big = [0, 1, 2, 3, 4].map((seq) => b!.send(0, fillFrame(1, 0, 2 + seq, 60_000)));
+    expect(b!.stats()).toMatchObject({ queuedSends: 1 });
+    const stuck = b!.readingSent();
+    expect(stuck).toBeTypeOf('number');
+    expect(stuck).not.toBe(before); // the reader's position moved with the first read
+    await Promise.all(big);
+    await sink.until(7);
+    expect(b!.readingSent()).toBeUndefined();
+  });
+
   it('thousands of sends queued behind a full ring go through in order, and close() rejects the rest', async () => {
     // 5,000 queued frames: the queue is taken from its front past its compaction point (1,024)
     // several times while new sends keep joining its back.
