@@ -36,6 +36,11 @@ Examples:
   tsmpi-cloud run hello --ranks 4 --backend sqs --endpoint http://127.0.0.1:4566
   tsmpi-cloud run pi --ranks 64 --backend aws --stack TsmpiCloud
 
+On Linux, where every rank has a core (--backend local, --ranks N at most the number of cores), the
+threads Node started before the run (V8's optimizing compiles and background GC) run at nice 10, so
+that the ranks win the cores during their first thousands of calls; TSMPI_BACKGROUND_NICE=0..19
+sets the value (0: leave them be).
+
 Exit status: 0 success, 1 the job failed, 2 bad usage; 130/143/129 when SIGINT/SIGTERM/SIGHUP
 stopped it (every signal stops the ranks and deletes the job's queues and objects; a third exits at once).`;
 

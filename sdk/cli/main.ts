@@ -6,6 +6,7 @@ import { ENV } from '../base/stack-contract.js';
 import { OPTIMIZE_VALUES, type Optimize } from '../collectives/choose.js';
 import { BUILTIN_JOBS } from '../jobs/registry.js';
 import type { Backend } from '../launch/launcher.js';
+import { backgroundNiceness, lowerBackgroundThreads } from '../launch/local/background-threads.js';
 import type { MpiProfile } from '../launch/trace/mpi-profile.js';
 import { MAX_RANKS, type RunOptions, type RunResult, run } from '../run.js';
 import { parseJobArgs } from '../runtime/parse-job-args.js';
@@ -159,6 +160,9 @@ function listJobs(io: Io, json: boolean): number {
 }
 
 /** Runs the CLI; returns the exit status. */
+/** For the CLI's own entry point, before it starts anything (see background-threads.ts). */
+export { noteBackgroundThreads } from '../launch/local/background-threads.js';
+
 export async function main(argv: string[], io: Io = defaultIo): Promise<number> {
   let verbose = argv.includes('--verbose') || argv.includes('-v');
   let json = false;
@@ -246,6 +250,10 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       ranks = Math.min(availableParallelism(), MAX_RANKS);
     }
     ranksCount = ranks;
+    // Where every rank has a core, V8's background threads (its optimizing compiles) yield to
+    // the ranks' (see background-threads.ts); only threads the CLI's own start-up noted.
+    const niceness =
+      backend === 'local' && ranks <= availableParallelism() ? backgroundNiceness(process.env) : 0;
     const timeoutMs = parseTimeout(str('timeout'));
     const args = parseJobArgs(line.jobArgv);
     checkBuiltinArgs(job, args, line.jobArgv);
@@ -291,6 +299,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     const ac = new AbortController();
     options.signal = ac.signal;
     interrupts = handleInterrupts({ stderr: io.stderr, stop: () => ac.abort() });
+    if (niceness > 0) lowerBackgroundThreads(niceness);
     let res: RunResult;
     try {
       res = await run(job, options);
