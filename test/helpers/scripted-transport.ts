@@ -9,6 +9,7 @@ import {
   SENT,
   type Transport,
 } from '../../sdk/transport/transport.js';
+import { joinBytes } from './bytes.js';
 
 /**
  * Rank 1 of 2 over a transport driven by hand: every poll() runs the next scripted step, so a
@@ -56,14 +57,10 @@ export class ScriptedTransport implements Transport {
 
 /** Data frame `seq` from rank 0 on the world communicator, holding `value`. */
 export function frameOf(seq: number, tag: number, value: unknown): Uint8Array {
-  const parts = [writeFrameHead({ kind: FrameKind.Data, src: 0, seq, tag, ctx: 'w' }), ...encodeParts(value)];
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return joinBytes([
+    writeFrameHead({ kind: FrameKind.Data, src: 0, seq, tag, ctx: 'w' }),
+    ...encodeParts(value),
+  ]);
 }
 
 /**

@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { FramePool, POOLED_FROM } from '../../../../sdk/transport/memory/frame-pool.js';
 import { createMemoryFabric } from '../../../../sdk/transport/memory/memory-fabric.js';
 import { MemoryTransport } from '../../../../sdk/transport/memory/memory-transport.js';
+import { joinBytes } from '../../../helpers/bytes.js';
 
 const open: MemoryTransport[] = [];
 afterEach(async () => {
@@ -24,16 +25,6 @@ function pair(ringBytes: number): [MemoryTransport, MemoryTransport, Uint8Array[
   return [a, b, got];
 }
 
-const join = (parts: Uint8Array[]): Uint8Array => {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-};
-
 describe('MemoryTransport.sendv (a frame given as pieces)', () => {
   it('delivers the concatenation of any pieces, chunked or not, in order', async () => {
     await fc.assert(
@@ -46,7 +37,7 @@ describe('MemoryTransport.sendv (a frame given as pieces)', () => {
           const [a, , got] = pair(1024);
           await Promise.all(frames.map((parts) => a.sendv(1, parts)));
           while (got.length < frames.length) await new Promise((r) => setImmediate(r));
-          expect(got).toEqual(frames.map(join));
+          expect(got).toEqual(frames.map((f) => joinBytes(f)));
         },
       ),
       { numRuns: 30 },
@@ -93,7 +84,7 @@ describe("MemoryTransport ring records keep the sender's alignment", () => {
           for (let i = 0; i < size; i++) piece[i] = (i * 31) & 0xff;
           await a.sendv(1, [head, piece]);
           while (got.length < 1) await new Promise((r) => setImmediate(r));
-          expect(got[0]!.bytes).toEqual(join([head, piece]));
+          expect(got[0]!.bytes).toEqual(joinBytes([head, piece]));
           expect((got[0]!.mod + headBytes) & 7).toBe(byteOffset);
         },
       ),
