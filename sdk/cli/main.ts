@@ -159,10 +159,10 @@ function listJobs(io: Io, json: boolean): number {
   return 0;
 }
 
-/** Runs the CLI; returns the exit status. */
 /** For the CLI's own entry point, before it starts anything (see background-threads.ts). */
 export { noteBackgroundThreads } from '../launch/local/background-threads.js';
 
+/** Runs the CLI; returns the exit status. */
 export async function main(argv: string[], io: Io = defaultIo): Promise<number> {
   let verbose = argv.includes('--verbose') || argv.includes('-v');
   let json = false;
