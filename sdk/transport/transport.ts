@@ -126,8 +126,8 @@ export interface FramePlacement {
 /**
  * Asked when a frame of `total` bytes from rank `src` starts to arrive, once every earlier frame
  * from `src` has been delivered (frames from one source reach `onFrames` in the order they came,
- * placed or not); `first` holds the frame's first bytes (as many as
- * the transport has at once: a frame header may not be all there). Returns undefined to let the
- * transport buffer the frame as usual. `first` is only valid during the call.
+ * placed or not); `first` holds the frame's first bytes (as many as the transport has at once: a
+ * frame header may not be all there). Returns undefined to let the transport buffer the frame as
+ * usual. `first` is only valid during the call.
  */
 export type FramePlacer = (src: number, first: Uint8Array, total: number) => FramePlacement | undefined;

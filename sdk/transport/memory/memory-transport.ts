@@ -278,7 +278,7 @@ export class MemoryTransport implements Transport {
   }
 
   /**
-   * Asks `placer` where each chunked frame goes as it starts to come (see `Transport.setPlacer`):
+   * Asks `placer` where each large frame goes as it starts to come (see `Transport.setPlacer`):
    * a placed frame is copied once, from the ring into the placement, instead of into a pooled
    * buffer and from there wherever the receiver wanted it. Frames of this thread's other
    * endpoints (`sameThreadDirect`) and frames under 16 KiB that fit one ring record are not
@@ -637,7 +637,10 @@ export class MemoryTransport implements Transport {
     }
   };
 
-  /** See `Transport.readingSent`: the last destination's HEAD while our records are unread. */
+  /**
+   * See `Transport.readingSent`: the last destination's HEAD (its reading position) while 16 KiB
+   * or more of what we wrote to it is unread, or sends to it wait for space in its ring.
+   */
   readingSent(): number | undefined {
     const dst = this.#lastDst;
     const ring = dst < 0 ? undefined : this.#rings[dst];
