@@ -176,14 +176,17 @@ describe('run(..., { backend: "aws", ranksPerNode }): a node of ranks per invoca
 
   it('--timeout stops every rank of every node and says what each was waiting in', async () => {
     const from = stack.lambda.invocations.length;
-    const err = await runAws(`${FIXTURES}hangs.ts`, 4, 2, { timeoutMs: 1_500 }).p.then(
+    // 8 s, not less: every node must have started its ranks (cold stand-in invocations, worker
+    // threads, the job over S3) and each rank be blocked before it fires. At 1.5 s a loaded 2-core
+    // CI machine reported every rank as "had not started".
+    const err = await runAws(`${FIXTURES}hangs.ts`, 4, 2, { timeoutMs: 8_000 }).p.then(
       () => undefined,
       (e: unknown) => e,
     );
     expect(err).toBeInstanceOf(JobFailedError);
     const cause = (err as JobFailedError).cause as MPIError;
     expect(cause.errorClass).toBe(ERR_TIMEOUT);
-    expect(cause.message).toMatch(/^the job timed out after 1\.5 s:/);
+    expect(cause.message).toMatch(/^the job timed out after 8\.0 s:/);
     expect(cause.message).toMatch(/rank 0: waiting in recv/);
     for (const r of [1, 2, 3]) expect(cause.message).toMatch(new RegExp(`rank ${r}: waiting in bcast`));
     await expectCleanEnd(from);
