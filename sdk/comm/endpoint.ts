@@ -106,10 +106,9 @@ class Reservation implements PlacedBody {
   waiting: Waiting | undefined;
   arrived: Envelope | undefined;
 
-  constructor(bytes: Uint8Array, payloadOffset: number, waiting: Waiting | undefined) {
+  constructor(bytes: Uint8Array, payloadOffset: number) {
     this.bytes = bytes;
     this.payloadOffset = payloadOffset;
-    this.waiting = waiting;
   }
 }
 
@@ -289,38 +288,25 @@ export class Endpoint {
   #place(ctx: string, src: number, tag: number, head: Uint8Array, length: number): PlacedBody | undefined {
     if (this.#doomed !== undefined) return undefined;
     const posted = this.matcher.firstPosted(ctx, src, tag);
-    let into: TypedArray | undefined;
     if (posted === null) return undefined;
-    if (posted !== undefined) {
-      if (!(posted instanceof Waiting) || posted.into === undefined) return undefined;
-      into = posted.into;
-    } else {
-      const t = this.#spinTarget;
-      if (
-        t === undefined ||
-        this.#spinReserved !== undefined ||
-        t.ctx !== ctx ||
-        t.src !== src ||
-        !(t.tag === ANY_TAG ? tag >= 0 : t.tag === tag)
-      ) {
-        return undefined;
-      }
-      into = t.into;
-    }
-    const v = into === undefined ? undefined : viewOf(head, length);
-    if (v === undefined || v.name !== typedArrayName(into!) || v.byteLength > into!.byteLength)
+    // The receive it goes to: the oldest posted one that matches, else the blocking one polling.
+    const t = posted ?? (this.#spinReserved === undefined ? this.#spinTarget : undefined);
+    if (t === undefined || t.into === undefined) return undefined;
+    if (
+      posted === undefined &&
+      (t.ctx !== ctx || t.src !== src || !(t.tag === ANY_TAG ? tag >= 0 : t.tag === tag))
+    )
       return undefined;
-    const r = new Reservation(
-      new Uint8Array(into!.buffer, into!.byteOffset, v.byteLength),
-      v.offset,
-      undefined,
-    );
-    if (posted !== undefined) {
+    const into = t.into;
+    const v = viewOf(head, length);
+    if (v === undefined || v.name !== typedArrayName(into) || v.byteLength > into.byteLength)
+      return undefined;
+    const r = new Reservation(new Uint8Array(into.buffer, into.byteOffset, v.byteLength), v.offset);
+    if (posted === undefined) this.#spinReserved = r;
+    else if (posted instanceof Waiting) {
       this.matcher.cancel(posted);
       r.waiting = posted;
-    } else {
-      this.#spinReserved = r;
-    }
+    } else return undefined; // this endpoint posts only Waitings
     return r;
   }
 

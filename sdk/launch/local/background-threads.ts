@@ -37,19 +37,16 @@ export function noteBackgroundThreads(): void {
  * their first thousands of calls (each rank parks and wakes, 40-60 µs a time, while its peer
  * waits), and short jobs are all first calls. At a lower priority the compiles still run
  * whenever a core is free. Only lowers (an unprivileged process cannot raise it back), only
- * noted threads, never rank threads. Returns how many threads it changed.
+ * noted threads, never rank threads.
  */
-export function lowerBackgroundThreads(niceness: number): number {
-  let changed = 0;
+export function lowerBackgroundThreads(niceness: number): void {
   for (const tid of noted) {
     try {
       setPriority(tid, niceness);
-      changed++;
     } catch {
       // The thread is gone, or not ours to change: it keeps its priority.
     }
   }
-  return changed;
 }
 
 /**
