@@ -60,6 +60,11 @@ export interface AwsRulesProxy {
   rules: AwsRules;
   /** What each rule did, by name (`young-queue`, `deleted-recently`, `s3-403`, `slow-down`, `throttled`, `duplicate`). */
   readonly fired: Map<string, number>;
+  /**
+   * Makes every copy still waiting for its `duplicateDelayMs` due now (a test's clock: a copy
+   * shown to come late, then delivered, without waiting out the delay). Returns how many.
+   */
+  releaseDuplicates(): number;
   close(): Promise<void>;
 }
 
@@ -77,6 +82,14 @@ export async function startAwsRulesProxy(
     endpoint: '',
     rules: { youngQueueMs: 1000, deletedRecentlyMs: 60_000, duplicateDelayMs: 2000, ...rules },
     fired: new Map(),
+    releaseDuplicates: () => {
+      let n = 0;
+      for (const list of duplicates.values()) {
+        for (const d of list) d.due = 0;
+        n += list.length;
+      }
+      return n;
+    },
     close: async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -136,13 +136,23 @@ describe.each(emulators)('the AWS rules layer ($emulator)', ({ emulator, skip })
     if (skip !== undefined) ctx.skip(skip);
     const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: name('dup') }));
     proxy.rules.duplicate = (_q, body) => body === 'twice';
-    proxy.rules.duplicateDelayMs = 0;
+    // Late: not on the next receive, which gets what was sent after it, but some time later.
+    proxy.rules.duplicateDelayMs = 3_600_000;
+    const fired = () => proxy.fired.get('duplicate') ?? 0;
+    const firedBefore = fired();
     await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: 'twice' }));
     const first = await sqs.send(new ReceiveMessageCommand({ QueueUrl, WaitTimeSeconds: 5 }));
     const m = first.Messages?.[0];
     expect(m?.Body).toBe('twice');
     await sqs.send(new DeleteMessageCommand({ QueueUrl, ReceiptHandle: m?.ReceiptHandle }));
     proxy.rules.duplicate = undefined;
+    await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: 'next' }));
+    const next = await sqs.send(new ReceiveMessageCommand({ QueueUrl, WaitTimeSeconds: 5 }));
+    expect(next.Messages?.map((x) => x.Body)).toEqual(['next']);
+    await sqs.send(new DeleteMessageCommand({ QueueUrl, ReceiptHandle: next.Messages?.[0]?.ReceiptHandle }));
+    expect(fired()).toBe(firedBefore);
+    // The delay has passed.
+    expect(proxy.releaseDuplicates()).toBe(1);
     const again = await sqs.send(new ReceiveMessageCommand({ QueueUrl, WaitTimeSeconds: 1 }));
     expect(again.Messages?.map((x) => [x.MessageId, x.Body])).toEqual([[m?.MessageId, 'twice']]);
     await sqs.send(new DeleteMessageCommand({ QueueUrl, ReceiptHandle: again.Messages?.[0]?.ReceiptHandle }));

@@ -73,6 +73,7 @@ describe('shipping a job bundle behind the AWS rules layer (fauxqs)', () => {
 
   it('a rank whose bundle is gone (403 without s3:ListBucket) says it expired or was deleted, and what to do', async () => {
     const workDir = mkdtempSync(join(tmpdir(), 'tsmpi-ship-rules-'));
+    const forbidden = proxy.fired.get('s3-403') ?? 0;
     try {
       const err = await loadShippedJob({
         s3: clients.s3,
@@ -87,6 +88,8 @@ describe('shipping a job bundle behind the AWS rules layer (fauxqs)', () => {
       );
       expect((err as Error).message).toMatch(/lifecycle rule expires jobs\/ after 2 days/);
       expect((err as Error).message).toMatch(/run the job again/);
+      // What the rank met was AWS's answer, 403, not the emulator's 404.
+      expect(proxy.fired.get('s3-403')).toBe(forbidden + 1);
     } finally {
       rmSync(workDir, { recursive: true, force: true });
     }

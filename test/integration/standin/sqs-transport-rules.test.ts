@@ -81,7 +81,7 @@ async function job(size: number): Promise<{ jobId: string; queueUrls: string[] }
 }
 
 describe('SqsTransport behind the AWS rules layer (fauxqs)', () => {
-  it('drops a redelivered S3 pointer whose object it already delivered and deleted, without fetching it (403 without s3:ListBucket)', async () => {
+  it('drops a redelivered S3 pointer whose object it already delivered and deleted, without fetching it (a GET would answer 403 without s3:ListBucket)', async () => {
     const { jobId, queueUrls } = await job(2);
     const pointers: string[] = [];
     proxy.rules.duplicate = (_queue, body) => {
@@ -89,6 +89,7 @@ describe('SqsTransport behind the AWS rules layer (fauxqs)', () => {
       return false;
     };
     const { ts, inboxes } = transports(jobId, queueUrls);
+    const forbidden = proxy.fired.get('s3-403') ?? 0;
     await ts[0]!.send(1, makeFrame(0, 1, 0, LARGE));
     await inboxes[1]!.until(1);
     await vi.waitFor(() => expect(ts[1]!.stats().calls.DeleteObject).toBe(1), { timeout: 20_000 });
@@ -107,6 +108,8 @@ describe('SqsTransport behind the AWS rules layer (fauxqs)', () => {
     expect(ts[1]!.stats().stalePointers).toBe(1);
     expect(ts[1]!.stats().calls.GetObject).toBe(1);
     expect(inboxes[1]!.distinct.size).toBe(1);
+    // Not fetched: a GET of the deleted object would have met AWS's 403, not the emulator's 404.
+    expect(proxy.fired.get('s3-403') ?? 0).toBe(forbidden);
   });
 
   it('fails loudly, naming the permissions to check, on a 403 for a payload not yet delivered', async () => {
