@@ -28,12 +28,12 @@ import {
   startLambdaService,
 } from './lambda-service.js';
 import { startMoto } from './moto.js';
+import { OTHER_NODE } from './other-node.js';
 import { REGION, type SynthesizedStack, synthesizeStack } from './synthesized-stack.js';
 
-const DEFAULT_NODE24 = join(tmpdir(), 'tsmpi-node24/node_modules/.bin/node');
 const DEFAULT_RIC = join(tmpdir(), 'tsmpi-lambda-ric/node_modules/aws-lambda-ric');
 
-export const NODE24 = process.env.TSMPI_OTHER_NODE ?? DEFAULT_NODE24;
+export const NODE24 = OTHER_NODE;
 export const LAMBDA_RIC = process.env.TSMPI_LAMBDA_RIC ?? DEFAULT_RIC;
 
 function nodeMajor(bin: string): number | undefined {
