@@ -200,6 +200,9 @@ function spellings(commands: readonly Command[]): string[] {
   ]);
 }
 
+/** Every spelling of `run`'s options (`--ranks`, `-n`, ...). */
+export const RUN_OPTIONS: readonly string[] = spellings(['run']);
+
 /**
  * Splits argv into command, options and job arguments. A string option takes the next word as its
  * value even when it starts with a dash (`--ranks -1` is then a bad value, not a parse error). An
@@ -284,7 +287,7 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
     const own = spellings(command === undefined ? ALL : [command]);
     let hint = suggest(spelling, own);
     if (command === 'run' && !out.dashDash) {
-      hint += `${hint === '' ? ';' : ','} job arguments go after \`--\`, e.g. \`tsmpi-cloud run ${out.positionals[0] ?? '<job>'} -- ${(strayTail ?? unknown).join(' ')}\``;
+      hint += `${hint === '' ? '; job arguments go' : ' If it is a job argument, it goes'} after \`--\`, e.g. \`tsmpi-cloud run ${out.positionals[0] ?? '<job>'} -- ${(strayTail ?? unknown).join(' ')}\``;
     }
     throw new UsageError(
       `unknown option \`${spelling}\`${where}${hint} (see \`tsmpi-cloud ${command ?? ''}${command === undefined ? '' : ' '}--help\`)`,

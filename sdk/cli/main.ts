@@ -1,7 +1,8 @@
-import { mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { ENV_NAME } from '../base/env-names.js';
-import { ERR_ABORTED, errorClassName, JobFailedError, UsageError } from '../base/errors.js';
+import { ERR_ABORTED, ERR_TIMEOUT, errorClassName, JobFailedError, UsageError } from '../base/errors.js';
 import { ENV } from '../base/stack-contract.js';
 import { OPTIMIZE_VALUES, type Optimize } from '../collectives/choose.js';
 import { BUILTIN_JOBS } from '../jobs/registry.js';
@@ -10,7 +11,13 @@ import { backgroundNiceness, lowerBackgroundThreads } from '../launch/local/back
 import type { MpiProfile } from '../launch/trace/mpi-profile.js';
 import { MAX_RANKS, type RunOptions, type RunResult, run } from '../run.js';
 import { parseJobArgs } from '../runtime/parse-job-args.js';
-import { COMMANDS, type Command, checkBackendOptions, parseCommandLine } from './command-line.js';
+import {
+  COMMANDS,
+  type Command,
+  checkBackendOptions,
+  parseCommandLine,
+  RUN_OPTIONS,
+} from './command-line.js';
 import { didYouMean } from './did-you-mean.js';
 import { helpText } from './help.js';
 import { handleInterrupts, type Interrupts } from './interrupts.js';
@@ -28,8 +35,34 @@ interface Io {
   stderrIsTTY?: boolean;
 }
 
+/**
+ * Whether stdout's reader has gone (`tsmpi-cloud run ... | head -3`): what is written then fails
+ * with EPIPE (Node ignores SIGPIPE), which is no error of ours. Writes stop, a run is stopped as
+ * an interrupt stops it (ranks, queues, objects), and the CLI exits 141 (128 + SIGPIPE) quietly,
+ * as a Unix tool killed by SIGPIPE does.
+ */
+const stdoutState: { gone: boolean; watched: boolean; onGone: (() => void) | undefined } = {
+  gone: false,
+  watched: false,
+  onGone: undefined,
+};
+const SIGPIPE_STATUS = 141;
+
+function watchStdout(): void {
+  if (stdoutState.watched) return;
+  stdoutState.watched = true;
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+    if (stdoutState.gone) return;
+    stdoutState.gone = true;
+    stdoutState.onGone?.();
+  });
+}
+
 const defaultIo: Io = {
-  stdout: (s) => process.stdout.write(s),
+  stdout: (s) => {
+    if (!stdoutState.gone) process.stdout.write(s);
+  },
   stderr: (s) => process.stderr.write(s),
   stderrIsTTY: process.stderr.isTTY === true,
 };
@@ -124,11 +157,43 @@ function checkBuiltinArgs(job: string, args: Record<string, unknown>, jobArgv: s
     if (!names.includes(key)) {
       const given = jobArgv.find((a) => camelOf(a) === key) ?? `--${kebab(key)}`;
       const close = didYouMean(kebab(key), names.map(kebab));
+      const ofRun = RUN_OPTIONS.includes(`--${kebab(key)}`)
+        ? `; \`--${kebab(key)}\` is an option of \`run\`: put it before \`--\``
+        : '';
       throw new UsageError(
-        `unknown job argument \`${given}\` for ${job}${close === undefined ? '' : `; did you mean \`--${close}\`?`} (${takes})`,
+        `unknown job argument \`${given}\` for ${job}${close === undefined ? '' : `; did you mean \`--${close}\`?`}${ofRun} (${takes})`,
       );
     }
   }
+  try {
+    BUILTIN_JOBS[job]!.checkArgs?.(args);
+  } catch (err) {
+    throw new UsageError(`${(err as Error).message} (${takes})`);
+  }
+}
+
+/** A built-in job run on fewer ranks than it needs (`send-recv` on 1): a usage error before launch. */
+function checkBuiltinRanks(job: string, ranks: number): void {
+  const min = BUILTIN_JOBS[job]?.minRanks;
+  if (min !== undefined && ranks < min) {
+    throw new UsageError(
+      `${job} needs at least ${min} ranks, got ${ranks}: e.g. \`tsmpi-cloud run ${job} --ranks ${min}\``,
+    );
+  }
+}
+
+/**
+ * A job name that is neither built in nor a path but close to a built-in name (`helo`): a usage
+ * error that names the likely one (other names go on to the full message of `run`).
+ */
+function checkJobName(job: string): void {
+  const names = Object.keys(BUILTIN_JOBS);
+  if (names.includes(job) || /[./\\:]/.test(job)) return;
+  const close = didYouMean(job, names);
+  if (close === undefined) return;
+  throw new UsageError(
+    `unknown job \`${job}\`; did you mean \`${close}\`? (built-in jobs: ${names.join(', ')}; see \`tsmpi-cloud list\`, or pass a path to a .ts/.js file)`,
+  );
 }
 
 function kebab(s: string): string {
@@ -165,11 +230,14 @@ export { noteBackgroundThreads } from '../launch/local/background-threads.js';
 /** Runs the CLI; returns the exit status. */
 export async function main(argv: string[], io: Io = defaultIo): Promise<number> {
   let verbose = argv.includes('--verbose') || argv.includes('-v');
-  let json = false;
+  // Read before parsing, so that a usage error the parser finds is reported as JSON too.
+  const ours = argv.includes('--') ? argv.slice(0, argv.indexOf('--')) : argv;
+  let json = ours.includes('--json');
   let backendName: string | null = null;
   let ranksCount: number | null = null;
   /** Set for a run: a run a signal stopped exits 128 + its number, as shells expect. */
   let interrupts: Interrupts | undefined;
+  if (io === defaultIo) watchStdout();
   try {
     const line = parseCommandLine(argv);
     const { values, command, positionals } = line;
@@ -227,6 +295,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     }
     const [job, ...extra] = positionals;
     if (job === undefined) throw new UsageError('missing <job>: e.g. `tsmpi-cloud run pi --ranks 4`');
+    checkJobName(job);
     if (extra.length > 0) {
       throw new UsageError(
         `unexpected argument \`${extra[0]}\`: job arguments go after \`--\`, e.g. \`tsmpi-cloud run ${job} -- ${extra.join(' ')}\``,
@@ -250,6 +319,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       ranks = Math.min(availableParallelism(), MAX_RANKS);
     }
     ranksCount = ranks;
+    checkBuiltinRanks(job, ranks);
     // Where every rank has a core, V8's background threads (its optimizing compiles) yield to
     // the ranks' (see background-threads.ts); only threads the CLI's own start-up noted.
     const niceness =
@@ -262,8 +332,15 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     const outputDir = str('output-filename');
     if (outputDir !== undefined) {
       if (outputDir.trim() === '') throw new UsageError('Expected --output-filename to be a folder, got ``');
+      if (existsSync(outputDir) && !statSync(outputDir).isDirectory()) {
+        throw new UsageError(
+          `Expected --output-filename to be a folder, got \`${outputDir}\`, a file: give a folder (made if missing) for one output file per rank`,
+        );
+      }
       mkdirSync(outputDir, { recursive: true });
     }
+    const trace = str('trace');
+    if (trace !== undefined) checkTracePath(trace);
     const output = rankOutput({
       tag: flag('tag-output'),
       timestamp: flag('timestamp-output'),
@@ -281,7 +358,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     if (str('region') !== undefined) options.region = str('region')!;
     if (str('aws-profile') !== undefined) options.awsProfile = str('aws-profile')!;
     if (flag('profile')) options.profile = true;
-    if (str('trace') !== undefined) options.trace = str('trace')!;
+    if (trace !== undefined) options.trace = trace;
     if (str('stack') !== undefined) options.stack = str('stack')!;
     // run() has no option for it: the aws launcher reads the outputs file from the environment.
     if (str('outputs-file') !== undefined) process.env[ENV.outputsFile] = str('outputs-file')!;
@@ -299,15 +376,18 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     const ac = new AbortController();
     options.signal = ac.signal;
     interrupts = handleInterrupts({ stderr: io.stderr, stop: () => ac.abort() });
+    if (io === defaultIo) stdoutState.onGone = () => ac.abort();
     if (niceness > 0) lowerBackgroundThreads(niceness);
     let res: RunResult;
     try {
       res = await run(job, options);
     } finally {
       interrupts.dispose();
+      stdoutState.onGone = undefined;
       progress?.done();
       output.close();
     }
+    if (io === defaultIo && stdoutState.gone) return SIGPIPE_STATUS;
     if (json) io.stdout(`${toJson(res)}\n`);
     if (res.stats.profile !== undefined) {
       const { formatProfile } = await import('../launch/trace/mpi-profile.js');
@@ -315,10 +395,20 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     }
     return interrupts.exitStatus ?? 0;
   } catch (err) {
+    // The reader of stdout went away: the run was stopped for it, nobody is there to read why.
+    if (io === defaultIo && stdoutState.gone) return interrupts?.exitStatus ?? SIGPIPE_STATUS;
     const status = report(err, { json, verbose, io, backend: backendName, ranks: ranksCount });
+    if (err instanceof JobFailedError && ours.some((a) => a === '--trace' || a.startsWith('--trace='))) {
+      io.stderr(
+        'tsmpi-cloud: no trace was written: ranks hand in their events when they return, and this job did not finish\n',
+      );
+    }
     return interrupts?.exitStatus ?? status;
   }
 }
+
+/** The message of a job stopped by a signal (see JobSupervisor). */
+const INTERRUPTED = /^the job was interrupted \(signal received\)/;
 
 interface ReportContext {
   json: boolean;
@@ -351,7 +441,10 @@ function report(err: unknown, ctx: ReportContext): number {
   }
   if (err instanceof JobFailedError) {
     const cause = err.cause as Error & { errorClass?: number; errorcode?: number };
-    const error: Record<string, unknown> = { rank: err.rank, message: cause.message };
+    // A timeout or a signal stops the job whole: no rank failed (`run()`'s error still names the
+    // first rank that had not finished), so the report names none.
+    const stopped = cause.errorClass === ERR_TIMEOUT || INTERRUPTED.test(cause.message);
+    const error: Record<string, unknown> = { rank: stopped ? null : err.rank, message: cause.message };
     if (typeof cause.errorClass === 'number') {
       error.errorClass = cause.errorClass;
       error.errorClassName = errorClassName(cause.errorClass);
@@ -363,6 +456,10 @@ function report(err: unknown, ctx: ReportContext): number {
     // A failed job always exits 1 (API.md); the rank's own code is shown, and carried in --json.
     const kind = cause.errorClass === ERR_ABORTED ? 'abort code' : 'exit code';
     const what = error.errorcode !== undefined ? ` (${kind} ${error.errorcode})` : '';
+    if (stopped) {
+      io.stderr(`tsmpi-cloud: ${cause.message}\n`);
+      return 1;
+    }
     io.stderr(`tsmpi-cloud: the job failed on rank ${err.rank}${what}: ${cause.message}\n`);
     if (verbose && cause.stack) io.stderr(`${cause.stack}\n`);
     else if (!json) io.stderr('(run with --verbose for the stack trace)\n');
@@ -374,6 +471,26 @@ function report(err: unknown, ctx: ReportContext): number {
   io.stderr(`tsmpi-cloud: ${message}\n`);
   if (verbose && e?.stack) io.stderr(`${e.stack}\n`);
   return 1;
+}
+
+/**
+ * `--trace FILE`, checked before the run (a trace that cannot be written would be found only
+ * after the job): a path in an existing folder, not a folder itself.
+ */
+function checkTracePath(file: string): void {
+  if (file.trim() === '')
+    throw new UsageError('Expected --trace to be a file path, e.g. --trace trace.json, got ``');
+  if (existsSync(file) && statSync(file).isDirectory()) {
+    throw new UsageError(
+      `Expected --trace to be a file path, got \`${file}\`, a folder: e.g. --trace ${join(file, 'trace.json')}`,
+    );
+  }
+  const dir = dirname(resolve(file));
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+    throw new UsageError(
+      `Cannot write the trace to \`${file}\`: folder \`${dir}\` does not exist; make it first, or choose another path`,
+    );
+  }
 }
 
 /** `--ranks-per-node K`: a whole number >= 1, or undefined when not given. */

@@ -1,9 +1,17 @@
+import type { JobArgs } from './define-job.js';
+import { positiveIntArg } from './job-args.js';
+
 /** A built-in job: its module (relative to this folder), what it does and the job arguments it takes. */
 export interface BuiltinJob {
   module: string;
   description: string;
   /** Job arguments by (camelCase) name → their value's placeholder; any other is rejected by the CLI. */
   args: Record<string, string>;
+  /**
+   * Throws, saying what is wrong, for argument values the job would refuse: the CLI checks them
+   * before it starts any rank (the job checks them again, for `run()`).
+   */
+  checkArgs?: (args: JobArgs) => void;
   minRanks?: number;
 }
 
@@ -13,12 +21,23 @@ const PI_ARGS = {
   details: '(also print the error, seed and sampling rate)',
 };
 
+function checkPiArgs(args: JobArgs): void {
+  positiveIntArg(args, 'samples', 1);
+  positiveIntArg(args, 'seed', 1);
+  if (args.details !== undefined && args.details !== true) {
+    throw new Error(
+      `Expected job argument \`--details\` to be given alone (a flag), got \`--details ${String(args.details)}\``,
+    );
+  }
+}
+
 /** The built-in jobs. */
 export const BUILTIN_JOBS: Record<string, BuiltinJob> = {
   pi: {
     module: './pi.js',
     description: 'Monte Carlo pi, counts summed with reduce (--samples N, default 1e7)',
     args: PI_ARGS,
+    checkArgs: checkPiArgs,
   },
   hello: { module: './hello.js', description: 'every rank prints "Hello from process R out of N"', args: {} },
   'send-recv': {
@@ -42,6 +61,7 @@ export const BUILTIN_JOBS: Record<string, BuiltinJob> = {
     module: './pi-nonblocking.js',
     description: 'Monte Carlo pi with a non-blocking Ireduce into a buffer (--samples N)',
     args: PI_ARGS,
+    checkArgs: checkPiArgs,
   },
 };
 

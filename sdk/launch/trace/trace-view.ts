@@ -14,8 +14,9 @@ export async function writeTraceView(file: string, out = `${file}.html`): Promis
   try {
     text = await readFile(file, 'utf8');
   } catch (err) {
+    const isDir = (err as NodeJS.ErrnoException).code === 'EISDIR';
     throw new UsageError(
-      `cannot read trace file \`${file}\`: ${(err as Error).message}; write one with \`run --trace ${file}\``,
+      `cannot read trace file \`${file}\`: ${(err as Error).message}${isDir ? '; give the trace file in it' : `; write one with \`run --trace ${file}\``}`,
     );
   }
   let trace: unknown;
@@ -33,7 +34,13 @@ export async function writeTraceView(file: string, out = `${file}.html`): Promis
       `\`${file}\` has no traceEvents array: give a file written by \`tsmpi-cloud run --trace FILE\``,
     );
   }
-  await writeFile(out, traceViewHtml(JSON.stringify(trace)));
+  try {
+    await writeFile(out, traceViewHtml(JSON.stringify(trace)));
+  } catch (err) {
+    throw new UsageError(
+      `cannot write the page \`${out}\`: ${(err as Error).message}; choose another path with -o`,
+    );
+  }
   return out;
 }
 

@@ -1,0 +1,113 @@
+/**
+ * What the CLI finds wrong before it starts a rank (exit 2, one paragraph, JSON under --json),
+ * and how it reports what stops a job whole (a timeout, a reader of stdout that went away).
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { BIN, cli, FIXTURES } from '../../helpers/cli.js';
+
+describe('the CLI checks before launch', () => {
+  it('a usage error the parser finds still prints one JSON object under --json', async () => {
+    for (const args of [
+      ['run', 'pi', '--json', '--rnaks', '2'],
+      ['--json', 'frob'],
+      ['run', 'pi', '--json', '--ranks'],
+    ]) {
+      const r = await cli(args);
+      expect(r.code).toBe(2);
+      const lines = r.stdout.trim().split('\n');
+      expect(lines).toHaveLength(1);
+      expect(JSON.parse(lines[0]!)).toMatchObject({ ok: false, error: { rank: null, usage: true } });
+    }
+  });
+
+  it('names the built-in job a mistyped name most likely meant', async () => {
+    const r = await cli(['run', 'helo', '--ranks', '2']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('unknown job `helo`; did you mean `hello`?');
+  });
+
+  it('refuses a built-in job on fewer ranks than it needs, and argument values it would refuse', async () => {
+    const few = await cli(['run', 'send-recv', '--ranks', '1']);
+    expect(few.code).toBe(2);
+    expect(few.stderr).toContain('send-recv needs at least 2 ranks, got 1');
+    for (const bad of [
+      ['--samples', '0'],
+      ['--samples', 'abc'],
+      ['--seed', '-5'],
+      ['--details', '5'],
+    ]) {
+      const r = await cli(['run', 'pi', '--ranks', '2', '--', ...bad]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain(`job argument \`${bad[0]}\``);
+      expect(r.stderr).not.toContain('failed on rank');
+    }
+  });
+
+  it('says that an option of run given after `--` goes before it', async () => {
+    const r = await cli(['run', 'hello', '--', '--ranks', '4']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('`--ranks` is an option of `run`: put it before `--`');
+  });
+
+  it('refuses a --trace path it could not write, and an --output-filename that is a file, before the job runs', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tsmpi-before-launch-'));
+    const noFolder = await cli(['run', 'hello', '--ranks', '2', '--trace', join(dir, 'missing', 't.json')]);
+    expect(noFolder.code).toBe(2);
+    expect(noFolder.stderr).toContain('does not exist');
+    expect(noFolder.stdout).not.toContain('Hello from process');
+    const folder = await cli(['run', 'hello', '--ranks', '2', '--trace', dir]);
+    expect(folder.code).toBe(2);
+    expect(folder.stderr).toContain('a folder');
+    const file = await cli(['run', 'hello', '--ranks', '2', '--output-filename', BIN]);
+    expect(file.code).toBe(2);
+    expect(file.stderr).toContain('Expected --output-filename to be a folder');
+  });
+});
+
+describe('the CLI reports', () => {
+  it('a result that contains itself under --json, as a success with [Circular] where it repeats', async () => {
+    const r = await cli(['run', `${FIXTURES}returns-cycle.ts`, '--ranks', '2', '--json']);
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.ok).toBe(true);
+    expect(out.results).toEqual([
+      { rank: 0, self: '[Circular]' },
+      { rank: 1, self: '[Circular]' },
+    ]);
+  });
+
+  it('a timeout as the job timing out, not as a rank failing; says no trace was written', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tsmpi-before-launch-'));
+    const trace = join(dir, 't.json');
+    const r = await cli(['run', `${FIXTURES}hangs.ts`, '--ranks', '2', '--timeout', '5', '--trace', trace]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^tsmpi-cloud: the job timed out after 5\.0 s:/m);
+    expect(r.stderr).not.toContain('failed on rank');
+    expect(r.stderr).toContain('no trace was written');
+    expect(existsSync(trace)).toBe(false);
+    const json = await cli(['run', `${FIXTURES}hangs.ts`, '--ranks', '2', '--timeout', '5', '--json']);
+    expect(JSON.parse(json.stdout).error).toMatchObject({ rank: null, errorClassName: 'ERR_TIMEOUT' });
+  });
+
+  it('stops the run quietly, exit 141 as SIGPIPE would, when the reader of stdout goes away', async () => {
+    const child = spawn(process.execPath, [BIN, 'run', `${FIXTURES}floods.ts`, '--ranks', '2'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d));
+    // Read the first line, then close the pipe, as `| head -1` does.
+    await new Promise<void>((resolve) => {
+      child.stdout.once('data', () => {
+        child.stdout.destroy();
+        resolve();
+      });
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(code).toBe(141);
+    expect(stderr).not.toMatch(/EPIPE|Unhandled|at /);
+  });
+});
