@@ -430,8 +430,8 @@ export class Comm {
       { root },
       callLabel('bcast', undefined, root),
       async (ctx, spec) => {
-        const got = await runBcast(ctx, spec, bytes, root);
-        return this.rank === root ? obj : (decode(got) as T);
+        // The root too gets a copy (decoded from what it sent), as mpi4py's root unpickles.
+        return decode(await runBcast(ctx, spec, bytes, root)) as T;
       },
     );
   }

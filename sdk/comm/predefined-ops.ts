@@ -168,3 +168,16 @@ export const ELEMENTWISE_OPS: ReadonlySet<Op> = new Set([
   BOR,
   BXOR,
 ]);
+
+/** The logical ops: their result is the operands' truthiness, whatever the operands are. */
+export const LOGIC_OPS: ReadonlySet<Op> = new Set([LAND, LOR, LXOR]);
+
+/**
+ * An operand of a logical op as its truth values (booleans for scalars and plain arrays, 1/0 in
+ * TypedArrays), in place for arrays: what the op makes of it when it combines it with others,
+ * so a reduction over one operand (one rank; rank 0 of a scan) gives what it gives over many.
+ */
+export function truthOf(own: unknown): unknown {
+  return LOR.apply(own, own);
+}
+

@@ -4,7 +4,7 @@ import { decode, encode } from '../codec/codec.js';
 import { NOMINAL_BYTES } from '../collectives/call-shape.js';
 import type { ReduceOp } from '../collectives/collective-context.js';
 import { Op } from './op.js';
-import { ELEMENTWISE_OPS } from './predefined-ops.js';
+import { ELEMENTWISE_OPS, LOGIC_OPS, truthOf } from './predefined-ops.js';
 
 /** One reduction call's operand, checked and ready for the collective algorithms. */
 export interface ReduceOperand<T> {
@@ -24,7 +24,9 @@ export interface ReduceOperand<T> {
 export function reduceOperand<T>(op: unknown, obj: T, call: string): ReduceOperand<T> {
   const o = asOp(op, call);
   o.check(obj);
-  return { op: o, reduceOp: toReduceOp(o), own: privateCopy(obj), bytes: operandBytes(obj, o) };
+  const copy = privateCopy(obj);
+  const own = LOGIC_OPS.has(o) ? (truthOf(copy) as T) : copy;
+  return { op: o, reduceOp: toReduceOp(o), own, bytes: operandBytes(obj, o) };
 }
 
 /** `op` as the collective algorithms see it. */

@@ -4,6 +4,9 @@ import {
   ERR_COUNT,
   ERR_OP,
   ERR_ROOT,
+  LAND,
+  LOR,
+  LXOR,
   MAX,
   MAXLOC,
   MIN,
@@ -137,6 +140,40 @@ export function collectivesContract(world: ContractWorld): void {
           opts,
         );
         expect(got[0]).toEqual([size - 1, 0]);
+      }
+    });
+
+    it('LAND, LOR and LXOR give booleans whatever the size, one rank and scan’s rank 0 included', async () => {
+      for (const size of world.sizes) {
+        const got = await world.run(
+          size,
+          async (c) => [
+            await c.allreduce(5, LAND),
+            await c.allreduce(c.rank === 0 ? 2 : 0, LOR),
+            await c.allreduce(3, LXOR),
+            await c.scan(7, LAND),
+            await c.allreduce([4, 0], LOR),
+            Array.from(await c.allreduce(new Int32Array([9, 0]), LAND)),
+          ],
+          opts,
+        );
+        const xor = size % 2 === 1;
+        for (const r of got) expect(r).toEqual([true, true, xor, true, [true, false], [1, 0]]);
+      }
+    });
+
+    it('bcast gives the root a copy of its value too, as every received value is', async () => {
+      for (const size of world.sizes) {
+        const got = await world.run(
+          size,
+          async (c) => {
+            const mine = { list: [c.rank] };
+            const value = await c.bcast(c.rank === 0 ? mine : null, 0);
+            return [value === mine, value];
+          },
+          opts,
+        );
+        for (const r of got) expect(r).toEqual([false, { list: [0] }]);
       }
     });
 
