@@ -35,7 +35,11 @@ function rankOnStack(): number | undefined {
     Error.prepareStackTrace = prepare;
     Error.stackTraceLimit = limit;
   }
-  if (!Array.isArray(sites)) return undefined;
+  return Array.isArray(sites) ? rankOfSites(sites) : undefined;
+}
+
+/** The rank of the first frame of job code (its module URL names the rank), if any. */
+function rankOfSites(sites: readonly NodeJS.CallSite[]): number | undefined {
   for (const site of sites) {
     const file = site.getFileName();
     if (file === undefined || file === null) continue;
@@ -43,6 +47,31 @@ function rankOnStack(): number | undefined {
     if (m !== null) return Number(m[1]);
   }
   return undefined;
+}
+
+/**
+ * The rank whose job code raised `err` (its first job frame, async frames included), for an error
+ * nothing handled, which reaches the thread with no rank on the stack. Found while the error's
+ * stack is formatted, on its first read, by wrapping Node's own formatter (which source-maps the
+ * frames, so the stack reads as it would have); undefined when the stack was read before, when
+ * this Node has no formatter to wrap (it is a function from Node 20.x on), or when no job frame
+ * is on it.
+ */
+export function rankOfError(err: unknown): number | undefined {
+  if (!(err instanceof Error)) return undefined;
+  const format = Error.prepareStackTrace;
+  if (typeof format !== 'function') return undefined;
+  let rank: number | undefined;
+  Error.prepareStackTrace = (e, sites) => {
+    rank = rankOfSites(sites);
+    return format(e, sites);
+  };
+  try {
+    void err.stack;
+  } finally {
+    Error.prepareStackTrace = format;
+  }
+  return rank;
 }
 
 /**

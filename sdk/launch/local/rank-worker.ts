@@ -17,7 +17,7 @@ import { loadJob } from '../../runtime/load-job.js';
 import { pendingCallsOf } from '../../runtime/pending-calls.js';
 import { openRank, type RankHandle, runRank } from '../../runtime/run-rank.js';
 import type { Transport } from '../../transport/transport.js';
-import { RANK_QUERY, routeRankOutput } from './rank-output-router.js';
+import { RANK_QUERY, rankOfError, routeRankOutput } from './rank-output-router.js';
 import type { LauncherMessage, RankMessage, RankWorkerData, TransportSpec } from './worker-protocol.js';
 
 // Job bundles carry inline source maps: stack traces then name the user's .ts file and line.
@@ -29,7 +29,18 @@ const post = (m: RankMessage) => port.postMessage(m);
 const ranks = Array.from({ length: data.count ?? 1 }, (_, i) => data.rank + i);
 const shared = ranks.length > 1;
 const router = shared ? routeRankOutput(post) : undefined;
-if (shared) shareThread(ranks[0]!, ranks[ranks.length - 1]!);
+if (shared) {
+  shareThread(ranks[0]!, ranks[ranks.length - 1]!);
+  // An error nothing handles (thrown in a job's timer, a rejection nobody awaits) would end the
+  // thread, and the launcher could only blame the thread's first rank: report it as the failure
+  // of the rank whose code raised it, and let the launcher stop the job as for any failed rank.
+  const stray = (err: unknown) => {
+    const rank = rankOfError(err) ?? ranks[0]!;
+    post({ type: 'failed', rank, error: describeError(rank, err) });
+  };
+  process.on('uncaughtException', stray);
+  process.on('unhandledRejection', stray);
+}
 
 async function makeTransport(spec: TransportSpec, rank: number): Promise<Transport> {
   if (spec.kind === 'memory') {

@@ -93,6 +93,36 @@ describe('the CLI reports', () => {
     expect(JSON.parse(json.stdout).error).toMatchObject({ rank: null, errorClassName: 'ERR_TIMEOUT' });
   });
 
+  it('an error nothing handles, in a thread of several ranks, as the failure of the rank that raised it', async () => {
+    for (const kind of ['timer', 'reject']) {
+      for (const r of [1, 3]) {
+        const res = await cli(
+          [
+            'run',
+            `${FIXTURES}stray-error.ts`,
+            '--ranks',
+            '4',
+            '--json',
+            '--',
+            '--r',
+            String(r),
+            '--kind',
+            kind,
+          ],
+          {
+            env: { TSMPI_LOCAL_RANKS_PER_THREAD: '2' },
+          },
+        );
+        expect(res.code).toBe(1);
+        const error = JSON.parse(res.stdout).error;
+        expect(error.rank).toBe(r);
+        expect(error.message).toMatch(new RegExp(`by rank ${r}$`));
+        // The stack still names the job's own source file (source-mapped), not its bundle.
+        expect(error.stack).toContain('stray-error.ts');
+      }
+    }
+  });
+
   it('stops the run quietly, exit 141 as SIGPIPE would, when the reader of stdout goes away', async () => {
     const child = spawn(process.execPath, [BIN, 'run', `${FIXTURES}floods.ts`, '--ranks', '2'], {
       stdio: ['ignore', 'pipe', 'pipe'],
