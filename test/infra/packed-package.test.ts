@@ -11,7 +11,7 @@
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
@@ -130,6 +130,26 @@ describe('the packed package in a fresh CDK app', () => {
     expect(files).toContain('dist/functions/rank/index.mjs');
     expect(files).toContain('dist/functions/sweeper/index.mjs');
     expect(files.filter((f) => f.startsWith('functions/'))).toEqual([]);
+  });
+
+  it('ships source maps that carry their sources, and not the repository’s own CDK app (it imports a devDependency)', (ctx) => {
+    if (skipReason !== undefined) ctx.skip(skipReason);
+    const files = JSON.parse(readFileSync(join(dir, 'files.json'), 'utf8')) as string[];
+    expect(files.filter((f) => f.startsWith('dist/infra/app.'))).toEqual([]);
+    const shipped = new Set(files);
+    const pkg = join(app, 'node_modules/tsmpi-cloud');
+    const unreadable: string[] = [];
+    for (const f of files.filter((x) => x.endsWith('.js.map'))) {
+      const map = JSON.parse(readFileSync(join(pkg, f), 'utf8')) as {
+        sources: string[];
+        sourcesContent?: unknown[];
+      };
+      map.sources.forEach((source, i) => {
+        const inPackage = shipped.has(join(dirname(f), source));
+        if (!inPackage && typeof map.sourcesContent?.[i] !== 'string') unreadable.push(`${f}: ${source}`);
+      });
+    }
+    expect(unreadable).toEqual([]);
   });
 
   it('synthesizes with the lock file npm wrote: pre-bundled functions, the repository asset hashes', async (ctx) => {
