@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -94,6 +94,58 @@ export async function resolveJob(job: string | URL, options: { cwd?: string } = 
   return bundleJobFile(file, job);
 }
 
+/**
+ * Where a module of a job was, kept through bundling. A job and the packages it imports become
+ * one file in a temporary folder, so `import.meta.url` (and `import.meta.dirname`/`filename`) of
+ * a job module, and `__dirname`/`__filename` of a CommonJS package (bundled as ESM, where they do
+ * not exist), would not name the module's own file: reading a file next to the job, or a package
+ * loading its own data, would fail. esbuild's `define` turns each such global reference into an
+ * identifier (in the syntax tree: strings and comments are untouched, and a module's own
+ * `const __dirname` is left alone), and this plugin declares those identifiers at the top of
+ * each module that mentions them, with that module's original location. The declarations go on
+ * the module's first line (after a shebang or a "use strict" directive), so line numbers, and
+ * with them stack traces, stay true. On --backend aws these are paths of the launching machine.
+ */
+const LOCATION_DEFINES: Record<string, string> = {
+  'import.meta.url': '__tsmpiMetaUrl',
+  'import.meta.dirname': '__tsmpiMetaDirname',
+  'import.meta.filename': '__tsmpiMetaFilename',
+  __dirname: '__tsmpiDirname',
+  __filename: '__tsmpiFilename',
+};
+const MENTIONS_LOCATION = /import\s*\.\s*meta|__dirname|__filename/;
+const LOADERS: Record<string, 'ts' | 'tsx' | 'jsx' | 'js'> = {
+  '.ts': 'ts',
+  '.mts': 'ts',
+  '.cts': 'ts',
+  '.tsx': 'tsx',
+  '.jsx': 'jsx',
+  '.js': 'js',
+  '.mjs': 'js',
+  '.cjs': 'js',
+};
+/** A shebang line, then a directive prologue's "use strict": the declarations go after them. */
+const PROLOGUE = /^(#![^\n]*\n)?(\s*(['"])use strict\3;?)?/;
+
+const whereItWas: import('esbuild').Plugin = {
+  name: 'tsmpi-cloud-module-location',
+  setup(build) {
+    build.onLoad({ filter: /\.(m|c)?(j|t)sx?$/ }, (a) => {
+      const loader = LOADERS[path.extname(a.path)];
+      if (loader === undefined) return undefined;
+      const text = readFileSync(a.path, 'utf8');
+      if (!MENTIONS_LOCATION.test(text)) return undefined;
+      const declare =
+        `var __tsmpiMetaUrl = ${JSON.stringify(pathToFileURL(a.path).href)}, ` +
+        `__tsmpiMetaFilename = ${JSON.stringify(a.path)}, ` +
+        `__tsmpiMetaDirname = ${JSON.stringify(path.dirname(a.path))}, ` +
+        '__tsmpiFilename = __tsmpiMetaFilename, __tsmpiDirname = __tsmpiMetaDirname;';
+      const head = PROLOGUE.exec(text)?.[0] ?? '';
+      return { contents: `${head}${declare}${text.slice(head.length)}`, loader };
+    });
+  },
+};
+
 async function bundleJobFile(file: string, display: string): Promise<ResolvedJob> {
   const esbuild = loadEsbuild();
   const entryUrl = sdkEntryUrl();
@@ -116,7 +168,10 @@ async function bundleJobFile(file: string, display: string): Promise<ResolvedJob
       banner: {
         js: "import { createRequire as __tsmpiCreateRequire } from 'node:module'; const require = __tsmpiCreateRequire(import.meta.url);",
       },
+      // Each module's own location (see `whereItWas`): the bundle is a temporary file.
+      define: LOCATION_DEFINES,
       plugins: [
+        whereItWas,
         {
           name: 'tsmpi-cloud-runtime',
           setup(build) {
