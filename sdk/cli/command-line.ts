@@ -134,7 +134,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     name: 'json',
     type: 'boolean',
     commands: ['run', 'list', 'doctor'],
-    help: 'print one JSON object on stdout (run: { ok, backend, ranks, result, results, timings, stats, error? }; rank output goes to stderr)',
+    help: 'print one JSON object on stdout (run: { ok, backend, ranks, result, results, timings, stats, error? }, rank output then goes to stderr; list: the jobs; doctor: { ok, checks })',
   },
   {
     name: 'tag-output',

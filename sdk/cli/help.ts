@@ -44,7 +44,7 @@ sets the value (0: leave them be).
 Exit status: 0 success, 1 the job failed, 2 bad usage; 130/143/129 when SIGINT/SIGTERM/SIGHUP
 stopped it (every signal stops the ranks and deletes the job's queues and objects; a third exits at once).`;
 
-const LIST = `tsmpi-cloud list — the built-in jobs, one per line (name, description, job arguments)
+const LIST = `tsmpi-cloud list — the built-in jobs: name and description, then the job arguments each takes
 
 Usage:
   tsmpi-cloud list [--json]
@@ -89,7 +89,7 @@ const GLOBAL = (
 Usage:
   tsmpi-cloud run <job> [--ranks N] [options] [-- job arguments]
   tsmpi-cloud list [--json]
-  tsmpi-cloud doctor [--stack S] [--region R] [--aws-profile P] [--outputs-file F] [--ranks N]
+  tsmpi-cloud doctor [--stack S] [--region R] [--aws-profile P] [--outputs-file F] [--ranks N] [--json]
   tsmpi-cloud trace view FILE [-o OUT]
   tsmpi-cloud help <command> | <command> --help
   tsmpi-cloud --help | --version (-V, or -v alone)

@@ -107,7 +107,8 @@ function parseRanks(v: string | undefined, spelled = '--ranks'): number | undefi
 function parseTimeout(v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
   const s = Number(v);
-  if (v.trim() === '' || !Number.isFinite(s) || s <= 0) {
+  // Decimal only: Number() would also take `0x10` as 16 s.
+  if (!/^\s*(\d+\.?\d*|\.\d+)(e[+-]?\d+)?\s*$/i.test(v) || !Number.isFinite(s) || s <= 0) {
     throw new UsageError(`Expected --timeout to be a positive number of seconds, got \`${v}\``);
   }
   if (s > MAX_TIMEOUT_SECONDS) {
@@ -219,8 +220,13 @@ function listJobs(io: Io, json: boolean): number {
     return 0;
   }
   const width = Math.max(...Object.keys(BUILTIN_JOBS).map((k) => k.length));
-  for (const [name, j] of Object.entries(BUILTIN_JOBS))
+  for (const [name, j] of Object.entries(BUILTIN_JOBS)) {
     io.stdout(`${name.padEnd(width)}  ${j.description}\n`);
+    for (const [arg, what] of Object.entries(j.args)) {
+      io.stdout(`${' '.repeat(width)}    --${kebab(arg)} ${what}\n`);
+    }
+    if (j.minRanks !== undefined) io.stdout(`${' '.repeat(width)}    (needs at least ${j.minRanks} ranks)\n`);
+  }
   return 0;
 }
 
@@ -238,6 +244,10 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
   /** Set for a run: a run a signal stopped exits 128 + its number, as shells expect. */
   let interrupts: Interrupts | undefined;
   if (io === defaultIo) watchStdout();
+  // `export AWS_REGION=` means unset to a shell user; the AWS SDK would take "" as a region.
+  for (const name of ['AWS_REGION', 'AWS_DEFAULT_REGION', 'AWS_PROFILE']) {
+    if (process.env[name] === '') delete process.env[name];
+  }
   try {
     const line = parseCommandLine(argv);
     const { values, command, positionals } = line;
@@ -254,8 +264,10 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       if (about !== undefined && !COMMANDS.includes(about as Command)) {
         throw new UsageError(`no help for \`${about}\`: commands are run, list, doctor, trace`);
       }
-      io.stdout(`${helpText(VERSION, about as Command | undefined)}\n`);
-      return command === undefined && !flag('help') ? 2 : 0;
+      // Asked for: stdout, exit 0. No command at all: a usage error, so the help goes to stderr.
+      const asked = command !== undefined || flag('help');
+      (asked ? io.stdout : io.stderr)(`${helpText(VERSION, about as Command | undefined)}\n`);
+      return asked ? 0 : 2;
     }
     if (command === 'list') {
       if (positionals.length > 0) throw new UsageError(`list takes no arguments, got \`${positionals[0]}\``);

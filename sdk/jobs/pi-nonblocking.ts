@@ -3,6 +3,7 @@ import { SUM } from '../comm/predefined-ops.js';
 import { defineJob } from './define-job.js';
 import { positiveIntArg, runSeed, shareOf } from './job-args.js';
 import { countInsideStreams } from './pi-kernel.js';
+import { pyFloat } from './py-repr.js';
 
 /**
  * Tutorial part 8, pi_mpi_nonblocking_numpy.py: the counts are summed with a non-blocking Ireduce
@@ -24,7 +25,7 @@ export default defineJob(async (comm, args) => {
   if (rank !== 0) return null;
   const pi = (4 * recvBuf![0]!) / total;
   const duration = Wtime() - start;
-  console.log(`Estimated π: ${pi}`);
+  console.log(`Estimated π: ${pyFloat(pi)}`);
   console.log(`Time taken with ${size} processes (non-blocking): ${duration.toFixed(4)} seconds`);
   if (args.details === true) {
     console.log(`Error vs Math.PI: ${Math.abs(pi - Math.PI).toExponential(3)}`);

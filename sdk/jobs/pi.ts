@@ -3,6 +3,7 @@ import { SUM } from '../comm/predefined-ops.js';
 import { defineJob } from './define-job.js';
 import { positiveIntArg, runSeed, shareOf } from './job-args.js';
 import { countInsideStreams } from './pi-kernel.js';
+import { pyFloat } from './py-repr.js';
 
 /**
  * Tutorial part 7, pi_mpi.py: Monte Carlo pi, samples split over the ranks, counts reduced at rank
@@ -21,7 +22,7 @@ export default defineJob(async (comm, args) => {
   const pi = (4 * (count as number)) / total;
   const duration = Wtime() - start;
   const rate = total / duration;
-  console.log(`Estimated π: ${pi}`);
+  console.log(`Estimated π: ${pyFloat(pi)}`);
   console.log(`Time taken with ${size} processes: ${duration.toFixed(4)} seconds`);
   if (args.details === true) {
     console.log(`Error vs Math.PI: ${Math.abs(pi - Math.PI).toExponential(3)}`);

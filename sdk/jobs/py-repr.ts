@@ -29,3 +29,20 @@ function pyNumber(n: number): string {
 export function pyStr(v: unknown): string {
   return typeof v === 'string' ? v : pyRepr(v);
 }
+
+/**
+ * A float as Python prints it: integral values keep their `.0` (`4.0`, `0.0`), large and tiny
+ * ones use exponent notation from 1e16 and below 1e-4 (`1e+16`, `5e-05`), others as JS prints
+ * them (both print the shortest repr that round-trips).
+ */
+export function pyFloat(x: number): string {
+  if (!Number.isFinite(x)) return pyNumber(x);
+  const a = Math.abs(x);
+  if (a !== 0 && (a >= 1e16 || a < 1e-4)) {
+    const [mantissa, exp] = x.toExponential().split('e') as [string, string];
+    const e = Number(exp);
+    return `${mantissa}e${e < 0 ? '-' : '+'}${String(Math.abs(e)).padStart(2, '0')}`;
+  }
+  if (Number.isInteger(x)) return Object.is(x, -0) ? '-0.0' : x.toFixed(1);
+  return String(x);
+}

@@ -13,11 +13,13 @@ export interface CliResult {
 /** Runs the CLI as a user would (a child process), collecting output; awaits its exit. */
 export function cli(
   args: string[],
-  options: { env?: NodeJS.ProcessEnv; cwd?: string } = {},
+  options: { env?: NodeJS.ProcessEnv; cwd?: string; unset?: readonly string[] } = {},
 ): Promise<CliResult> {
+  const env = { ...process.env, ...options.env };
+  for (const name of options.unset ?? []) delete env[name];
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
-      env: { ...process.env, ...options.env },
+      env,
       cwd: options.cwd ?? process.cwd(),
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -260,11 +260,16 @@ export class LambdaJob {
 
   /** {@link explainSetupError} with the launcher's endpoint and region. */
   #asUsage(err: unknown, action: string, service: AwsService = 'SQS'): Error {
-    return explainSetupError(err, {
+    const explained = explainSetupError(err, {
       action,
       service,
       ...(this.#o.endpoint === undefined ? {} : { endpoint: this.#o.endpoint }),
       ...(this.#o.region === undefined ? {} : { region: this.#o.region }),
     });
+    // Before a rank runs, what fails is the setup: the doctor checks all of it in one go.
+    if (!explained.message.includes('tsmpi-cloud doctor')) {
+      explained.message += '; `tsmpi-cloud doctor` checks the whole setup (region, credentials, stack, permissions)';
+    }
+    return explained;
   }
 }

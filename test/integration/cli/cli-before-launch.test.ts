@@ -24,6 +24,39 @@ describe('the CLI checks before launch', () => {
     }
   });
 
+  it('with no command, prints the help on stderr (a usage error, exit 2); asked for, on stdout', async () => {
+    const none = await cli([]);
+    expect(none.code).toBe(2);
+    expect(none.stdout).toBe('');
+    expect(none.stderr).toContain('Usage:');
+    const asked = await cli(['--help']);
+    expect(asked.code).toBe(0);
+    expect(asked.stdout).toContain('Usage:');
+  });
+
+  it('takes --timeout in decimal seconds only', async () => {
+    const hex = await cli(['run', 'hello', '--ranks', '1', '--timeout', '0x10']);
+    expect(hex.code).toBe(2);
+    expect(hex.stderr).toContain('Expected --timeout to be a positive number of seconds, got `0x10`');
+    expect((await cli(['run', 'hello', '--ranks', '1', '--timeout', '1e1'])).code).toBe(0);
+  });
+
+  it('list shows the job arguments each built-in job takes, and what it needs', async () => {
+    const r = await cli(['list']);
+    expect(r.stdout).toMatch(/^\s+--seed N /m);
+    expect(r.stdout).toMatch(/^\s+--details /m);
+    expect(r.stdout).toContain('(needs at least 2 ranks)');
+  });
+
+  it('--backend aws, not set up, says what is missing and points to doctor', async () => {
+    const unset = ['AWS_REGION', 'AWS_DEFAULT_REGION', 'AWS_PROFILE'];
+    const env = { AWS_CONFIG_FILE: '/nonexistent', AWS_SHARED_CREDENTIALS_FILE: '/nonexistent' };
+    const r = await cli(['run', 'hello', '--ranks', '2', '--backend', 'aws'], { env, unset });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('no AWS region is configured');
+    expect(r.stderr).toContain('`tsmpi-cloud doctor`');
+  });
+
   it('names the built-in job a mistyped name most likely meant', async () => {
     const r = await cli(['run', 'helo', '--ranks', '2']);
     expect(r.code).toBe(2);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { pyRepr } from '../../../sdk/jobs/py-repr.js';
+import { pyFloat, pyRepr } from '../../../sdk/jobs/py-repr.js';
 import { parseJobArgs } from '../../../sdk/runtime/parse-job-args.js';
 
 describe('job arguments', () => {
@@ -26,5 +26,22 @@ describe('python-style printing of the tutorial jobs', () => {
     expect(pyRepr([1, 3, 5, 7])).toBe('[1, 3, 5, 7]');
     expect(pyRepr(null)).toBe('None');
     expect(pyRepr([true, false, 1.5])).toBe('[True, False, 1.5]');
+  });
+
+  it('prints floats as Python does (the pi jobs print a float estimate)', () => {
+    // Python 3: print(0.0), print(4.0), print(3.141836), print(1e16), print(1.5e16), print(5e-05),
+    // print(0.0001), print(-2.0), print(float('nan')).
+    const cases: [number, string][] = [
+      [0, '0.0'],
+      [4, '4.0'],
+      [3.141836, '3.141836'],
+      [1e16, '1e+16'],
+      [1.5e16, '1.5e+16'],
+      [5e-5, '5e-05'],
+      [0.0001, '0.0001'],
+      [-2, '-2.0'],
+      [Number.NaN, 'nan'],
+    ];
+    for (const [x, printed] of cases) expect(pyFloat(x)).toBe(printed);
   });
 });
