@@ -9,24 +9,31 @@
  * - S3 GetObject/HeadObject of a missing key by a principal without `s3:ListBucket` on the
  *   bucket: 403 AccessDenied, not 404 NoSuchKey ("If you don't have the s3:ListBucket
  *   permission, Amazon S3 returns an HTTP status code 403 Access Denied error", GetObject and
- *   HeadObject API reference).
+ *   HeadObject API reference: https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html,
+ *   https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html).
  * - A queue is unusable for `youngQueueMs` (default 1 s) after CreateQueue created it: "After you
  *   create a queue, you must wait at least one second after the queue is created to be able to use
- *   the queue" (CreateQueue API reference); calls on it meanwhile get QueueDoesNotExist.
+ *   the queue" (CreateQueue API reference,
+ *   https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_CreateQueue.html);
+ *   calls on it meanwhile get QueueDoesNotExist.
  * - CreateQueue of a name deleted less than 60 s ago: QueueDeletedRecently ("You must wait 60
  *   seconds after deleting a queue before you can create another one with the same name",
  *   CreateQueue API reference).
  * - S3 503 SlowDown: `slowDown(method, key)` picks requests to refuse (bursts), and
  *   `putsPerPrefixPerSecond` refuses PUTs over a per-prefix rate (S3: 3,500 PUT/COPY/POST/DELETE
  *   per second per partitioned prefix, then 503 SlowDown; "Best practices design patterns:
- *   optimizing Amazon S3 performance").
+ *   optimizing Amazon S3 performance",
+ *   https://docs.aws.amazon.com/AmazonS3/latest/userguide/optimizing-performance.html).
  * - CreateQueue over `createQueuesPerSecond`: RequestThrottled (SQS throttles control-plane
- *   calls; the limit is not published, so tests choose one).
+ *   calls; RequestThrottled is among CreateQueue's documented errors, "The request was denied due
+ *   to request throttling", CreateQueue API reference above; the rate is not published, so tests
+ *   choose one).
  * - At-least-once delivery: `duplicate(queue, body)` picks received messages that are delivered
  *   again `duplicateDelayMs` later (same MessageId and body, new receipt handle), even if deleted
  *   meanwhile ("Amazon SQS stores copies of your messages on multiple servers … on rare occasions,
  *   one of the servers … might be unavailable when you receive or delete a message … you might get
- *   that message copy again", standard queues, at-least-once delivery).
+ *   that message copy again", standard queues, at-least-once delivery:
+ *   https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/standard-queues-at-least-once-delivery.html).
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, request, type ServerResponse } from 'node:http';

@@ -28,7 +28,9 @@
  *   are dropped (https://docs.aws.amazon.com/lambda/latest/dg/invocation-async.html);
  * - async delivery is at least once: `duplicate(event)` delivers a chosen event again,
  *   `duplicateDelayMs` later;
- * - a synchronous invoke over the concurrency limit gets 429 TooManyRequestsException.
+ * - a synchronous invoke over the concurrency limit gets 429 TooManyRequestsException (Invoke API
+ *   reference, Errors: "TooManyRequestsException: The request throughput limit was exceeded",
+ *   HTTP 429, https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html).
  *
  * The Lambda API it serves (for the launcher, `doctor` and the rank function's fan-out tree):
  * Invoke, GetAccountSettings, GetFunctionConcurrency, GetFunctionConfiguration, GetFunction.

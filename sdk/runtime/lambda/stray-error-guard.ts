@@ -21,7 +21,12 @@ export interface InvocationScope {
  * AWS's runtime interface client for Node (aws-lambda-ric 4) registers no process listener: a
  * rejection or exception nothing handles ends the execution environment at once, posting nothing
  * to the Runtime API, so the rank never reports (the launcher would wait for its deadline) or, if
- * it was left behind by an earlier invocation, the next job's rank dies with it.
+ * it was left behind by an earlier invocation, the next job's rank dies with it. (Source: the npm
+ * package aws-lambda-ric 4.0.2, whose index.mjs has no `process.on` at all; the 3.x line,
+ * github.com/aws/aws-lambda-nodejs-runtime-interface-client src/index.mjs at v3.3.0, registered
+ * both listeners, posting the error to the Runtime API and exiting. The managed nodejs24.x
+ * runtime's own copy is not published; the guard is right under either: it handles what reaches
+ * it, and with 3.x's listeners also present the environment still ends, as it would without us.)
  *
  * Installed once per process at module init, before any job code runs. An error is attributed
  * by the async context it was raised in (Node emits both events in the context of the failing

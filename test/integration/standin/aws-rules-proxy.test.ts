@@ -132,6 +132,35 @@ describe.each(emulators)('the AWS rules layer ($emulator)', ({ emulator, skip })
     expect(code(r)).toBe('SlowDown');
   });
 
+  it('answers 503 SlowDown to PUTs over the per-prefix rate', async (ctx) => {
+    if (skip !== undefined) ctx.skip(skip);
+    const { S3Client: Client } = await import('@aws-sdk/client-s3');
+    const noRetry = new Client({
+      endpoint: proxy.endpoint,
+      region: 'us-east-1',
+      forcePathStyle: true,
+      credentials: { accessKeyId: 'AKIATEST', secretAccessKey: 'x' },
+      maxAttempts: 1,
+    });
+    proxy.rules.putsPerPrefixPerSecond = 1;
+    // Five PUTs in a row: at least two fall in one second, unless each took a second.
+    const answers: unknown[] = [];
+    for (let i = 0; i < 5; i++) {
+      answers.push(
+        await noRetry
+          .send(new PutObjectCommand({ Bucket: BUCKET, Key: `payloads/rate/${i}`, Body: 'x' }))
+          .then(
+            () => 'ok',
+            (e) => code(e),
+          ),
+      );
+    }
+    proxy.rules.putsPerPrefixPerSecond = undefined;
+    noRetry.destroy();
+    expect(answers[0]).toBe('ok');
+    expect(answers).toContain('SlowDown');
+  });
+
   it('delivers a received message again later, even after it was deleted', async (ctx) => {
     if (skip !== undefined) ctx.skip(skip);
     const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: name('dup') }));

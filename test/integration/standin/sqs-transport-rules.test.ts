@@ -149,6 +149,26 @@ describe('SqsTransport behind the AWS rules layer (fauxqs)', () => {
     expect(proxy.fired.get('young-queue')).toBeGreaterThanOrEqual(2);
   });
 
+  it('creates a job’s queues through CreateQueue throttling (RequestThrottled), retrying', async () => {
+    proxy.rules.createQueuesPerSecond = 2;
+    const jobId = `j${randomUUID().slice(0, 8)}`;
+    const throttled = proxy.fired.get('throttled') ?? 0;
+    try {
+      const { queueUrls } = await createJobQueues({
+        client: clients.sqs,
+        prefix: PREFIX,
+        jobId,
+        size: 8,
+        retry: { baseDelayMs: 50, maxDelayMs: 1000 },
+      });
+      cleanup.push(() => deleteJobQueues({ client: clients.sqs, queueUrls }));
+      expect(new Set(queueUrls).size).toBe(8);
+    } finally {
+      proxy.rules.createQueuesPerSecond = undefined;
+    }
+    expect(proxy.fired.get('throttled') ?? 0).toBeGreaterThan(throttled);
+  });
+
   it('after the grace, QueueDoesNotExist is final: QUEUE_GONE', async () => {
     const jobId = `j${randomUUID().slice(0, 8)}`;
     proxy.rules.youngQueueMs = 60_000;
