@@ -180,4 +180,3 @@ export const LOGIC_OPS: ReadonlySet<Op> = new Set([LAND, LOR, LXOR]);
 export function truthOf(own: unknown): unknown {
   return LOR.apply(own, own);
 }
-

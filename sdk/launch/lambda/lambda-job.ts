@@ -268,7 +268,8 @@ export class LambdaJob {
     });
     // Before a rank runs, what fails is the setup: the doctor checks all of it in one go.
     if (!explained.message.includes('tsmpi-cloud doctor')) {
-      explained.message += '; `tsmpi-cloud doctor` checks the whole setup (region, credentials, stack, permissions)';
+      explained.message +=
+        '; `tsmpi-cloud doctor` checks the whole setup (region, credentials, stack, permissions)';
     }
     return explained;
   }
