@@ -1,13 +1,14 @@
 import { checkOptions } from './base/check-options.js';
 import { describeValue } from './base/describe-value.js';
 import { ENV_NAME, LAMBDA_RESERVED_ENV_RULE, lambdaReservedEnvName } from './base/env-names.js';
-import { UsageError } from './base/errors.js';
+import { JobFailedError, UsageError } from './base/errors.js';
 import { OPTIMIZE_VALUES, type Optimize } from './collectives/choose.js';
 import type { JobArgs } from './jobs/define-job.js';
 import { resolveJob } from './launch/job-source.js';
 import type { Backend, JobStats, Launcher, OutputSink, Timings } from './launch/launcher.js';
 import { writeRecording } from './launch/write-recording.js';
 import { noteRunCalled } from './runtime/run-as-script.js';
+import type { RankStats } from './runtime/run-rank.js';
 
 export interface RunOptions {
   /** Number of ranks, an integer >= 1. */
@@ -249,7 +250,10 @@ export async function run<R = unknown>(job: string | URL, options: RunOptions): 
     if (options.env) req.env = options.env;
     if (options.ranksPerNode !== undefined && backend !== 'local') req.ranksPerNode = options.ranksPerNode;
     if (options.trace !== undefined || mpiProfileOn) req.record = { profile: mpiProfileOn };
-    const out = await launcher.launch(req);
+    const out = await launcher.launch(req).catch(async (err: unknown) => {
+      if (options.trace !== undefined) await traceWhatReported(err, backend, options.trace);
+      throw err;
+    });
     if (req.record !== undefined) {
       await writeRecording(out.stats, backend, {
         ...(options.trace === undefined ? {} : { trace: options.trace }),
@@ -267,5 +271,23 @@ export async function run<R = unknown>(job: string | URL, options: RunOptions): 
     };
   } finally {
     resolved.dispose();
+  }
+}
+
+/**
+ * A job that failed or timed out still leaves a trace of what its ranks reported: the failed
+ * rank, those that had finished, and (at a timeout) those blocked, each up to where it stopped.
+ * The ranks it has go in the error's `details.trace` ({ file, ranks }); a trace that cannot be
+ * written then is left out, so the job's own error is what the caller sees.
+ */
+async function traceWhatReported(err: unknown, backend: Backend, file: string): Promise<void> {
+  if (!(err instanceof JobFailedError) || err.details === undefined) return;
+  const stats = err.details.stats as { perRank?: readonly (RankStats | undefined)[] } | undefined;
+  if (stats?.perRank === undefined) return;
+  try {
+    const ranks = await writeRecording({ perRank: stats.perRank }, backend, { trace: file, profile: false });
+    if (ranks.length > 0) err.details.trace = { file, ranks };
+  } catch {
+    // The job's failure is the news; a trace file that cannot be written is not.
   }
 }

@@ -411,12 +411,24 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     if (io === defaultIo && stdoutState.gone) return interrupts?.exitStatus ?? SIGPIPE_STATUS;
     const status = report(err, { json, verbose, io, backend: backendName, ranks: ranksCount });
     if (err instanceof JobFailedError && ours.some((a) => a === '--trace' || a.startsWith('--trace='))) {
+      const trace = err.details?.trace as { file: string; ranks: number[] } | undefined;
       io.stderr(
-        'tsmpi-cloud: no trace was written: ranks hand in their events when they return, and this job did not finish\n',
+        trace === undefined
+          ? 'tsmpi-cloud: no trace was written: no rank reported what it recorded before the job stopped\n'
+          : `tsmpi-cloud: the trace in ${trace.file} has what ${trace.ranks.length === 1 ? `rank ${trace.ranks[0]}` : `ranks ${trace.ranks.join(', ')}`} recorded before the job stopped${ranksMissing(trace.ranks, ranksCount)}\n`,
       );
     }
     return interrupts?.exitStatus ?? status;
   }
+}
+
+/** `; not rank 3` / `; not ranks 2, 3` for the ranks a partial trace lacks. */
+function ranksMissing(have: readonly number[], ranks: number | null): string {
+  if (ranks === null) return '';
+  const missing = Array.from({ length: ranks }, (_, r) => r).filter((r) => !have.includes(r));
+  if (missing.length === 0) return '';
+  const shown = missing.slice(0, 8).join(', ') + (missing.length > 8 ? ', ...' : '');
+  return `; not ${missing.length === 1 ? 'rank' : 'ranks'} ${shown} (still running when it stopped)`;
 }
 
 /** The message of a job stopped by a signal (see JobSupervisor). */

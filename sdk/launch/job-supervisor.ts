@@ -32,7 +32,7 @@ export type RankUpdate =
   /** The rank called `abort(errorcode)`. */
   | { type: 'abort'; errorcode: number }
   /** The rank's answer to "what are you blocked in" (see {@link SupervisorHooks.askPending}). */
-  | { type: 'pending'; pending: PendingCallInfo[] }
+  | { type: 'pending'; pending: PendingCallInfo[]; stats?: RankStats }
   /**
    * Whatever ran the rank is gone: nothing more will come from it. `error`, when given, is why,
    * and fails the job if the rank had not finished.
@@ -234,6 +234,7 @@ export class JobSupervisor {
         return;
       case 'pending':
         s.pending = u.pending;
+        if (u.stats !== undefined) s.stats = u.stats;
         return;
       case 'exited':
         if (s.ended) return;
@@ -320,9 +321,19 @@ export class JobSupervisor {
     void Promise.resolve()
       .then(() => this.#o.hooks.teardown?.())
       .then(
-        () => (failure === undefined ? this.#resolve(this.#run()) : this.#reject(jobFailedError(failure))),
-        (err: unknown) => this.#reject(failure === undefined ? (err as Error) : jobFailedError(failure)),
+        () =>
+          failure === undefined
+            ? this.#resolve(this.#run())
+            : this.#reject(jobFailedError(failure, this.#statsSoFar())),
+        (err: unknown) =>
+          this.#reject(failure === undefined ? (err as Error) : jobFailedError(failure, this.#statsSoFar())),
       );
+  }
+
+  /** A failed job's statistics: of the ranks that reported any (finished, failed, or asked). */
+  #statsSoFar(): { perRank: (RankStats | undefined)[] } | undefined {
+    const perRank = this.ranks.map((r) => r.stats);
+    return perRank.some((s) => s !== undefined) ? { perRank } : undefined;
   }
 
   #run(): SupervisedRun {
@@ -343,8 +354,14 @@ function onAbortingRank(e: RankErrorInfo): RankErrorInfo {
 }
 
 /** The error a failed job rejects with. */
-export function jobFailedError(f: JobFailure): JobFailedError {
+export function jobFailedError(
+  f: JobFailure,
+  stats?: { perRank: (RankStats | undefined)[] },
+): JobFailedError {
   const cause = f.cause ?? reviveError(f.info);
   const code = f.errorcode ?? f.info.errorcode;
-  return new JobFailedError(f.info.rank, cause, code === undefined ? {} : { errorcode: code });
+  return new JobFailedError(f.info.rank, cause, {
+    ...(code === undefined ? {} : { errorcode: code }),
+    ...(stats === undefined ? {} : { details: { stats } }),
+  });
 }

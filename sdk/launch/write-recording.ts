@@ -1,5 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import type { RankTrace } from '../base/rank-trace.js';
+import type { RankStats } from '../runtime/run-rank.js';
 import type { Backend, JobStats } from './launcher.js';
 import { type ClockAlignment, chromeTrace } from './trace/chrome-trace.js';
 import { mpiProfile } from './trace/mpi-profile.js';
@@ -26,19 +27,20 @@ const CLOCKS: Record<Backend, ClockAlignment> = {
 
 /**
  * Takes the ranks' events out of the run's stats (they are large), writes the trace file and puts
- * the profile in `stats.profile`.
+ * the profile in `stats.profile`. Returns the ranks whose events it had (all of them, for a job
+ * that finished; those that reported, for one that did not).
  */
 export async function writeRecording(
-  stats: JobStats,
+  stats: { perRank: readonly (RankStats | undefined)[]; profile?: JobStats['profile'] },
   backend: Backend,
   want: { trace?: string; profile: boolean },
-): Promise<void> {
+): Promise<number[]> {
   const traces: RankTrace[] = [];
   for (const s of stats.perRank) {
     if (s?.trace !== undefined) traces.push(s.trace);
     if (s !== undefined) delete s.trace;
   }
-  if (traces.length === 0) return;
+  if (traces.length === 0) return [];
   const profile = mpiProfile(traces);
   if (want.profile) stats.profile = profile;
   if (want.trace !== undefined) {
@@ -50,4 +52,5 @@ export async function writeRecording(
     const t = chromeTrace(traces, CLOCKS[backend], { backend, profile }, nodeOf);
     await writeFile(want.trace, JSON.stringify(t));
   }
+  return traces.map((t) => t.rank);
 }

@@ -123,6 +123,19 @@ export async function runRank(handle: RankHandle, job: Job, args: JobArgs): Prom
   }
 }
 
+/**
+ * What a rank that recorded (`--trace`, `--profile`) has recorded so far, with its statistics,
+ * for a job that did not finish: a failed rank's, or a blocked rank's at the job's timeout.
+ * Undefined when the rank does not record.
+ */
+export function recordedSoFar(handle: RankHandle): RankStats | undefined {
+  const rec = recorderOf(handle.endpoint);
+  if (rec === undefined) return undefined;
+  const stats = rankStats(handle.endpoint);
+  stats.trace = rec.report();
+  return stats;
+}
+
 export function rankStats(ep: Endpoint): RankStats {
   const c = ep.channel.stats();
   const t = ep.transport.stats?.();

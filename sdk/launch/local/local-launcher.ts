@@ -280,11 +280,19 @@ export class ThreadLauncher {
           return sup.update(m.rank, { type: 'done', value: m.value, computeMs: m.computeMs, stats: m.stats });
         }
         case 'failed':
-          return sup.update(m.rank, { type: 'failed', error: m.error });
+          return sup.update(m.rank, {
+            type: 'failed',
+            error: m.error,
+            ...(m.stats === undefined ? {} : { stats: m.stats }),
+          });
         case 'abort':
           return sup.update(m.rank, { type: 'abort', errorcode: m.errorcode });
         case 'report':
-          return sup.update(m.rank, { type: 'pending', pending: m.pending });
+          return sup.update(m.rank, {
+            type: 'pending',
+            pending: m.pending,
+            ...(m.stats === undefined ? {} : { stats: m.stats }),
+          });
         case 'output':
           return routed(m.rank)[m.stream].push(Buffer.from(m.text));
         case 'exit':

@@ -15,7 +15,7 @@ import { describeError } from '../../base/rank-error-info.js';
 import { shareThread } from '../../comm/shared-thread.js';
 import { loadJob } from '../../runtime/load-job.js';
 import { pendingCallsOf } from '../../runtime/pending-calls.js';
-import { openRank, type RankHandle, runRank } from '../../runtime/run-rank.js';
+import { openRank, type RankHandle, recordedSoFar, runRank } from '../../runtime/run-rank.js';
 import type { Transport } from '../../transport/transport.js';
 import { RANK_QUERY, rankOfError, routeRankOutput } from './rank-output-router.js';
 import type { LauncherMessage, RankMessage, RankWorkerData, TransportSpec } from './worker-protocol.js';
@@ -84,8 +84,15 @@ port.on('message', (m: LauncherMessage) => {
     }
   }
   if (m.type === 'report') {
-    for (const [j, handle] of handles.entries())
-      post({ type: 'report', rank: ranks[j]!, pending: pendingCallsOf(handle.endpoint) });
+    for (const [j, handle] of handles.entries()) {
+      const stats = recordedSoFar(handle);
+      post({
+        type: 'report',
+        rank: ranks[j]!,
+        pending: pendingCallsOf(handle.endpoint),
+        ...(stats === undefined ? {} : { stats }),
+      });
+    }
   }
 });
 
@@ -116,7 +123,13 @@ async function runOne(j: number): Promise<void> {
     }
   } catch (err) {
     finished[j] = true;
-    post({ type: 'failed', rank, error: describeError(rank, err) });
+    const stats = recordedSoFar(handle);
+    post({
+      type: 'failed',
+      rank,
+      error: describeError(rank, err),
+      ...(stats === undefined ? {} : { stats }),
+    });
   }
 }
 

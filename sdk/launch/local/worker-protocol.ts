@@ -53,9 +53,9 @@ export type RankMessage =
       /** Data messages sent to each rank, by world rank. */
       sentTo: number[];
     }
-  | { type: 'failed'; rank: number; error: RankErrorInfo }
+  | { type: 'failed'; rank: number; error: RankErrorInfo; stats?: RankStats }
   | { type: 'abort'; rank: number; errorcode: number }
-  | { type: 'report'; rank: number; pending: PendingCallInfo[] }
+  | { type: 'report'; rank: number; pending: PendingCallInfo[]; stats?: RankStats }
   /** What a rank printed, from a worker of several ranks (one rank's output is its thread's streams). */
   | { type: 'output'; rank: number; stream: 'stdout' | 'stderr'; text: string }
   /** A rank of a worker of several called `process.exit(code)`: the worker ends next. */

@@ -3,7 +3,7 @@
  * and how it reports what stops a job whole (a timeout, a reader of stdout that went away).
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -113,17 +113,33 @@ describe('the CLI reports', () => {
     ]);
   });
 
-  it('a timeout as the job timing out, not as a rank failing; says no trace was written', async () => {
+  it('a timeout as the job timing out, not as a rank failing; the trace has what each blocked rank did', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tsmpi-before-launch-'));
     const trace = join(dir, 't.json');
     const r = await cli(['run', `${FIXTURES}hangs.ts`, '--ranks', '2', '--timeout', '5', '--trace', trace]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^tsmpi-cloud: the job timed out after 5\.0 s:/m);
     expect(r.stderr).not.toContain('failed on rank');
-    expect(r.stderr).toContain('no trace was written');
-    expect(existsSync(trace)).toBe(false);
+    expect(r.stderr).toContain(`the trace in ${trace} has what ranks 0, 1 recorded before the job stopped`);
+    // Rank 0 waits in a recv, rank 1 in a bcast: each shows as the call it was blocked in.
+    expect(sliceNames(trace)).toEqual({ 0: ['recv'], 1: ['bcast'] });
     const json = await cli(['run', `${FIXTURES}hangs.ts`, '--ranks', '2', '--timeout', '5', '--json']);
     expect(JSON.parse(json.stdout).error).toMatchObject({ rank: null, errorClassName: 'ERR_TIMEOUT' });
+  });
+
+  it('a failed job’s trace has what the failed rank recorded, and says which ranks it lacks', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tsmpi-before-launch-'));
+    const trace = join(dir, 't.json');
+    const r = await cli(['run', `${FIXTURES}throws.ts`, '--ranks', '3', '--trace', trace]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(
+      `the trace in ${trace} has what rank 1 recorded before the job stopped; not ranks 0, 2 (still running when it stopped)`,
+    );
+    // Rank 1 threw before any MPI call: its track is there, with no slice.
+    expect(trackNames(trace)).toEqual(['rank 1']);
+    const view = await cli(['trace', 'view', trace]);
+    expect(view.code).toBe(0);
+    expect(existsSync(`${trace}.html`)).toBe(true);
   });
 
   it('an error nothing handles, in a thread of several ranks, as the failure of the rank that raised it', async () => {
@@ -174,3 +190,23 @@ describe('the CLI reports', () => {
     expect(stderr).not.toMatch(/EPIPE|Unhandled|at /);
   });
 });
+
+/** The names of the MPI-call slices of a trace file, by rank (track). */
+function sliceNames(file: string): Record<number, string[]> {
+  const events = (
+    JSON.parse(readFileSync(file, 'utf8')) as { traceEvents: { ph: string; tid: number; name: string }[] }
+  ).traceEvents;
+  const out: Record<number, string[]> = {};
+  for (const e of events) if (e.ph === 'X') (out[e.tid] ??= []).push(e.name);
+  return out;
+}
+
+/** The tracks (rank names) of a trace file. */
+function trackNames(file: string): string[] {
+  const events = (
+    JSON.parse(readFileSync(file, 'utf8')) as {
+      traceEvents: { ph: string; name: string; args?: { name?: string } }[];
+    }
+  ).traceEvents;
+  return events.filter((e) => e.ph === 'M' && e.name === 'thread_name').map((e) => e.args?.name ?? '');
+}
