@@ -103,8 +103,8 @@ export async function resolveJob(job: string | URL, options: { cwd?: string } = 
  * identifier (in the syntax tree: strings and comments are untouched, and a module's own
  * `const __dirname` is left alone), and this plugin declares those identifiers at the top of
  * each module that mentions them, with that module's original location. The declarations go on
- * the module's first line (after a shebang or a "use strict" directive), so line numbers, and
- * with them stack traces, stay true. On --backend aws these are paths of the launching machine.
+ * the module's first line (after a shebang), so line numbers, and with them stack traces, stay
+ * true. On --backend aws these are paths of the launching machine.
  */
 const LOCATION_DEFINES: Record<string, string> = {
   'import.meta.url': '__tsmpiMetaUrl',
@@ -124,8 +124,11 @@ const LOADERS: Record<string, 'ts' | 'tsx' | 'jsx' | 'js'> = {
   '.mjs': 'js',
   '.cjs': 'js',
 };
-/** A shebang line, then a directive prologue's "use strict": the declarations go after them. */
-const PROLOGUE = /^(#![^\n]*\n)?(\s*(['"])use strict\3;?)?/;
+/**
+ * A shebang line must stay first: the declarations go after it. (The bundle is an ES module, so
+ * strict throughout: a CommonJS module's "use strict" does not matter to where they go.)
+ */
+const SHEBANG = /^#![^\n]*\n/;
 
 const whereItWas: import('esbuild').Plugin = {
   name: 'tsmpi-cloud-module-location',
@@ -140,7 +143,7 @@ const whereItWas: import('esbuild').Plugin = {
         `__tsmpiMetaFilename = ${JSON.stringify(a.path)}, ` +
         `__tsmpiMetaDirname = ${JSON.stringify(path.dirname(a.path))}, ` +
         '__tsmpiFilename = __tsmpiMetaFilename, __tsmpiDirname = __tsmpiMetaDirname;';
-      const head = PROLOGUE.exec(text)?.[0] ?? '';
+      const head = SHEBANG.exec(text)?.[0] ?? '';
       return { contents: `${head}${declare}${text.slice(head.length)}`, loader };
     });
   },

@@ -33,6 +33,7 @@ function jobFolder(): string {
   write(
     'node_modules/cjs-data/index.js',
     [
+      '#!/usr/bin/env node',
       "'use strict';",
       "const fs = require('node:fs');",
       "const path = require('node:path');",
