@@ -16,6 +16,12 @@ export const MOTO_SKIP_REASON: string | undefined = (() => {
   }
 })();
 
+/** The two SQS/S3 emulators a rules-layer test runs against (`describe.each`), moto's skip reason. */
+export const EMULATORS: readonly { emulator: 'fauxqs' | 'moto'; skip: string | undefined }[] = [
+  { emulator: 'fauxqs', skip: undefined },
+  { emulator: 'moto', skip: MOTO_SKIP_REASON },
+];
+
 export interface Moto {
   endpoint: string;
   stop(): Promise<void>;

@@ -16,15 +16,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSqsClients } from '../../../sdk/transport/sqs/clients.js';
 import { type AwsRulesProxy, startAwsRulesProxy } from '../../helpers/aws-rules-proxy.js';
 import { startFauxqs } from '../../helpers/fauxqs.js';
-import { MOTO_SKIP_REASON, startMoto } from '../../helpers/moto.js';
+import { EMULATORS, startMoto } from '../../helpers/moto.js';
 
-const emulators = [
-  { emulator: 'fauxqs', skip: undefined },
-  { emulator: 'moto', skip: MOTO_SKIP_REASON },
-];
 const BUCKET = 'tsmpi-rules';
 
-describe.each(emulators)('the AWS rules layer ($emulator)', ({ emulator, skip }) => {
+describe.each(EMULATORS)('the AWS rules layer ($emulator)', ({ emulator, skip }) => {
   let proxy: AwsRulesProxy;
   let sqs: SQSClient;
   let s3: S3Client;
@@ -56,6 +52,17 @@ describe.each(emulators)('the AWS rules layer ($emulator)', ({ emulator, skip })
   });
 
   const name = (what: string) => `rules-${what}-${Math.random().toString(36).slice(2, 8)}`;
+  /** An S3 client that does not retry: the test sees the rule's first answer. */
+  const noRetryS3 = async () => {
+    const { S3Client: Client } = await import('@aws-sdk/client-s3');
+    return new Client({
+      endpoint: proxy.endpoint,
+      region: 'us-east-1',
+      forcePathStyle: true,
+      credentials: { accessKeyId: 'AKIATEST', secretAccessKey: 'x' },
+      maxAttempts: 1,
+    });
+  };
   const code = (e: unknown) => (e as { name?: string }).name;
 
   it('refuses a queue for youngQueueMs after CreateQueue with QueueDoesNotExist, then serves it', async (ctx) => {
@@ -115,14 +122,7 @@ describe.each(emulators)('the AWS rules layer ($emulator)', ({ emulator, skip })
 
   it('answers 503 SlowDown to the chosen S3 requests', async (ctx) => {
     if (skip !== undefined) ctx.skip(skip);
-    const { S3Client: Client } = await import('@aws-sdk/client-s3');
-    const noRetry = new Client({
-      endpoint: proxy.endpoint,
-      region: 'us-east-1',
-      forcePathStyle: true,
-      credentials: { accessKeyId: 'AKIATEST', secretAccessKey: 'x' },
-      maxAttempts: 1,
-    });
+    const noRetry = await noRetryS3();
     proxy.rules.slowDown = (method) => method === 'PUT';
     const r = await noRetry
       .send(new PutObjectCommand({ Bucket: BUCKET, Key: 'payloads/x', Body: 'x' }))
@@ -134,14 +134,7 @@ describe.each(emulators)('the AWS rules layer ($emulator)', ({ emulator, skip })
 
   it('answers 503 SlowDown to PUTs over the per-prefix rate', async (ctx) => {
     if (skip !== undefined) ctx.skip(skip);
-    const { S3Client: Client } = await import('@aws-sdk/client-s3');
-    const noRetry = new Client({
-      endpoint: proxy.endpoint,
-      region: 'us-east-1',
-      forcePathStyle: true,
-      credentials: { accessKeyId: 'AKIATEST', secretAccessKey: 'x' },
-      maxAttempts: 1,
-    });
+    const noRetry = await noRetryS3();
     proxy.rules.putsPerPrefixPerSecond = 1;
     // Five PUTs in a row: at least two fall in one second, unless each took a second.
     const answers: unknown[] = [];

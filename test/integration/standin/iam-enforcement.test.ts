@@ -21,17 +21,13 @@ import { createSqsClients } from '../../../sdk/transport/sqs/clients.js';
 import { type AwsRulesProxy, startAwsRulesProxy } from '../../helpers/aws-rules-proxy.js';
 import { startFauxqs } from '../../helpers/fauxqs.js';
 import { createIamAuthorizer, type IamAuthorizer } from '../../helpers/iam-authorizer.js';
-import { MOTO_SKIP_REASON, startMoto } from '../../helpers/moto.js';
+import { EMULATORS, startMoto } from '../../helpers/moto.js';
 import { REGION, type SynthesizedStack, synthesizeStack } from '../../helpers/synthesized-stack.js';
 
-const emulators = [
-  { emulator: 'fauxqs', skip: undefined },
-  { emulator: 'moto', skip: MOTO_SKIP_REASON },
-];
 const BUCKET = 'tsmpi-iam-bucket';
 const PREFIX = 'tsmpi-iam';
 
-describe.each(emulators)('IAM evaluation in the stand-ins ($emulator)', ({ emulator, skip }) => {
+describe.each(EMULATORS)('IAM evaluation in the stand-ins ($emulator)', ({ emulator, skip }) => {
   let synth: SynthesizedStack;
   let iam: IamAuthorizer;
   let proxy: AwsRulesProxy;
