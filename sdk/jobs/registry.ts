@@ -24,7 +24,7 @@ const PI_ARGS = {
 function checkPiArgs(args: JobArgs): void {
   positiveIntArg(args, 'samples', 1);
   positiveIntArg(args, 'seed', 1);
-  if (args.details !== undefined && args.details !== true) {
+  if (args.details !== undefined && typeof args.details !== 'boolean') {
     throw new Error(
       `Expected job argument \`--details\` to be given alone (a flag), got \`--details ${String(args.details)}\``,
     );
