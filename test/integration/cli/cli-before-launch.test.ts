@@ -78,6 +78,8 @@ describe('the CLI checks before launch', () => {
       expect(r.stderr).toContain(`job argument \`${bad[0]}\``);
       expect(r.stderr).not.toContain('failed on rank');
     }
+    // A flag may be turned off.
+    expect((await cli(['run', 'pi', '--ranks', '1', '--', '--samples', '100', '--no-details'])).code).toBe(0);
   });
 
   it('says that an option of run given after `--` goes before it', async () => {
