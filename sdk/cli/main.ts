@@ -241,6 +241,8 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
   let json = ours.includes('--json');
   let backendName: string | null = null;
   let ranksCount: number | null = null;
+  /** The run's --trace file, once the command line is read. */
+  let traceFile: string | undefined;
   /** Set for a run: a run a signal stopped exits 128 + its number, as shells expect. */
   let interrupts: Interrupts | undefined;
   if (io === defaultIo) watchStdout();
@@ -351,8 +353,8 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       }
       mkdirSync(outputDir, { recursive: true });
     }
-    const trace = str('trace');
-    if (trace !== undefined) checkTracePath(trace);
+    traceFile = str('trace');
+    if (traceFile !== undefined) checkTracePath(traceFile);
     const output = rankOutput({
       tag: flag('tag-output'),
       timestamp: flag('timestamp-output'),
@@ -370,7 +372,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     if (str('region') !== undefined) options.region = str('region')!;
     if (str('aws-profile') !== undefined) options.awsProfile = str('aws-profile')!;
     if (flag('profile')) options.profile = true;
-    if (trace !== undefined) options.trace = trace;
+    if (traceFile !== undefined) options.trace = traceFile;
     if (str('stack') !== undefined) options.stack = str('stack')!;
     // run() has no option for it: the aws launcher reads the outputs file from the environment.
     if (str('outputs-file') !== undefined) process.env[ENV.outputsFile] = str('outputs-file')!;
@@ -410,7 +412,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     // The reader of stdout went away: the run was stopped for it, nobody is there to read why.
     if (io === defaultIo && stdoutState.gone) return interrupts?.exitStatus ?? SIGPIPE_STATUS;
     const status = report(err, { json, verbose, io, backend: backendName, ranks: ranksCount });
-    if (err instanceof JobFailedError && ours.some((a) => a === '--trace' || a.startsWith('--trace='))) {
+    if (err instanceof JobFailedError && traceFile !== undefined) {
       const trace = err.details?.trace as { file: string; ranks: number[] } | undefined;
       io.stderr(
         trace === undefined

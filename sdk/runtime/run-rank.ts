@@ -115,8 +115,7 @@ export async function runRank(handle: RankHandle, job: Job, args: JobArgs): Prom
     const mismatch = handle.endpoint.mismatchSoFar();
     if (mismatch !== undefined) throw mismatch;
     rec?.jobEnded();
-    const stats = rankStats(handle.endpoint);
-    if (rec !== undefined) stats.trace = rec.report();
+    const stats = recordedSoFar(handle) ?? rankStats(handle.endpoint);
     return { value, computeMs, stats, sentTo: handle.endpoint.channel.sentCounts() };
   } finally {
     await handle.endpoint.close();
@@ -124,9 +123,9 @@ export async function runRank(handle: RankHandle, job: Job, args: JobArgs): Prom
 }
 
 /**
- * What a rank that recorded (`--trace`, `--profile`) has recorded so far, with its statistics,
- * for a job that did not finish: a failed rank's, or a blocked rank's at the job's timeout.
- * Undefined when the rank does not record.
+ * What a rank that records (`--trace`, `--profile`) has recorded so far, with its statistics:
+ * at its end, or for a job that did not finish (a failed rank's, a blocked rank's at the job's
+ * timeout). Undefined when the rank does not record.
  */
 export function recordedSoFar(handle: RankHandle): RankStats | undefined {
   const rec = recorderOf(handle.endpoint);
