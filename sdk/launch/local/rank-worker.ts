@@ -5,8 +5,8 @@
  *
  * Several ranks in one thread run side by side on its event loop, each with its own endpoint,
  * communicator and instance of the job module (its module state is its own, as in a thread of
- * its own). What one of them prints is routed to it by an AsyncLocalStorage (see
- * `rank-output-router.ts`), and `process.exit` ends the rank that called it, as it would in its
+ * its own). What one of them prints is routed to it by the job module on the stack as it writes
+ * (see `rank-output-router.ts`), and `process.exit` ends the rank that called it, as it would in its
  * own thread: the worker reports that rank and ends.
  */
 import { availableParallelism } from 'node:os';
