@@ -45,9 +45,18 @@ export interface DoctorCheck {
   skipped?: boolean;
 }
 
+/** Where the checks' calls go: named in what to fix (an emulator endpoint, a profile). */
+type Setup = Pick<DoctorOptions, 'endpoint' | 'region' | 'profile'>;
+
 /** A failed AWS call as one sentence: what failed and what to set. */
-function explain(err: unknown, action: string, service: AwsService): string {
-  const e = explainSetupError(err, { action, service });
+function explain(err: unknown, action: string, service: AwsService, setup: Setup): string {
+  const e = explainSetupError(err, {
+    action,
+    service,
+    ...(setup.endpoint === undefined ? {} : { endpoint: setup.endpoint }),
+    ...(setup.region === undefined ? {} : { region: setup.region }),
+    ...(setup.profile === undefined ? {} : { profile: setup.profile }),
+  });
   return e instanceof UsageError ? e.message : `${action}: ${e.name}: ${e.message}`;
 }
 
@@ -92,6 +101,8 @@ export async function runDoctor(options: DoctorOptions = {}): Promise<DoctorChec
   try {
     // 1. The stack and its outputs.
     let deployment: Deployment | undefined;
+    /** A failure every call shares (no region, no credentials): reported once, by the first check. */
+    let setupFailure: string | undefined;
     const outputsFile = outputsFileFrom(options.outputsFile);
     try {
       deployment = await findDeployment({
@@ -106,10 +117,18 @@ export async function runDoctor(options: DoctorOptions = {}): Promise<DoctorChec
           `${deployment.region}): function ${deployment.rankFunctionName}, bucket ${deployment.bucketName}, queue prefix ${deployment.queuePrefix}`,
       });
     } catch (err) {
+      const kind = classifyAwsError(err);
+      if (kind === 'no-region' || kind === 'credentials')
+        setupFailure = failedWhat(err, '', 'CloudFormation');
       checks.push({
         ok: false,
         what: failedWhat(err, `stack ${stackName}`, 'CloudFormation'),
-        fix: explain(err, `reading stack ${stackName} (CloudFormation DescribeStacks)`, 'CloudFormation'),
+        fix: explain(
+          err,
+          `reading stack ${stackName} (CloudFormation DescribeStacks)`,
+          'CloudFormation',
+          options,
+        ),
       });
     }
     if (deployment !== undefined && options.clients === undefined)
@@ -117,52 +136,61 @@ export async function runDoctor(options: DoctorOptions = {}): Promise<DoctorChec
 
     // 2. Credentials (a cheap call) and concurrency, in one: GetAccountSettings.
     const lambda = clients.lambda();
-    try {
-      if (deployment === undefined) {
-        // No function to look at, but the credentials and the account's quota can still be read.
-        const account = await lambda.send(new GetAccountSettingsCommand({}));
-        checks.push({ ok: true, what: 'credentials accepted by Lambda (GetAccountSettings)' });
-        const unreserved =
-          account.AccountLimit?.UnreservedConcurrentExecutions ??
-          account.AccountLimit?.ConcurrentExecutions ??
-          0;
-        checks.push(
-          concurrencyCheck(
-            unreserved,
-            `the account's unreserved concurrency (${unreserved})`,
-            options.ranks,
-            options.ranksPerNode ?? 1,
-          ),
-        );
-      } else {
-        const c = await readConcurrency(lambda, deployment.rankFunctionName);
-        checks.push({
-          ok: true,
-          what: `credentials accepted by Lambda in ${deployment.region} (GetAccountSettings)`,
-        });
-        const limit =
-          c.reserved === undefined
-            ? `the account's unreserved concurrency (${c.unreserved} of ${c.accountLimit})`
-            : `the function's reserved concurrency (${c.reserved})`;
-        const perNode =
-          options.ranks === undefined
-            ? 1
-            : (options.ranksPerNode ??
-              (await readFunctionMemory(lambda, deployment.rankFunctionName).then(
-                defaultRanksPerNode,
-                // The rank function check below says why it cannot be read.
-                () => 1,
-              )));
-        const check = concurrencyCheck(c.available, limit, options.ranks, perNode);
-        if (check.ok) check.what += `; ${reservationHeadroom(c.accountLimit, c.unreserved, c.reserved)}`;
-        checks.push(check);
-      }
-    } catch (err) {
+    if (setupFailure !== undefined) {
+      // It would fail the same way: one line per problem, not one per call.
       checks.push({
         ok: false,
-        what: `${failedWhat(err, 'Lambda', 'Lambda')} (GetAccountSettings)`,
-        fix: explain(err, 'GetAccountSettings', 'Lambda'),
+        skipped: true,
+        what: `Lambda credentials and concurrency: not checked, fix the ${setupFailure} first`,
       });
+    } else {
+      try {
+        if (deployment === undefined) {
+          // No function to look at, but the credentials and the account's quota can still be read.
+          const account = await lambda.send(new GetAccountSettingsCommand({}));
+          checks.push({ ok: true, what: 'credentials accepted by Lambda (GetAccountSettings)' });
+          const unreserved =
+            account.AccountLimit?.UnreservedConcurrentExecutions ??
+            account.AccountLimit?.ConcurrentExecutions ??
+            0;
+          checks.push(
+            concurrencyCheck(
+              unreserved,
+              `the account's unreserved concurrency (${unreserved})`,
+              options.ranks,
+              options.ranksPerNode ?? 1,
+            ),
+          );
+        } else {
+          const c = await readConcurrency(lambda, deployment.rankFunctionName);
+          checks.push({
+            ok: true,
+            what: `credentials accepted by Lambda in ${deployment.region} (GetAccountSettings)`,
+          });
+          const limit =
+            c.reserved === undefined
+              ? `the account's unreserved concurrency (${c.unreserved} of ${c.accountLimit})`
+              : `the function's reserved concurrency (${c.reserved})`;
+          const perNode =
+            options.ranks === undefined
+              ? 1
+              : (options.ranksPerNode ??
+                (await readFunctionMemory(lambda, deployment.rankFunctionName).then(
+                  defaultRanksPerNode,
+                  // The rank function check below says why it cannot be read.
+                  () => 1,
+                )));
+          const check = concurrencyCheck(c.available, limit, options.ranks, perNode);
+          if (check.ok) check.what += `; ${reservationHeadroom(c.accountLimit, c.unreserved, c.reserved)}`;
+          checks.push(check);
+        }
+      } catch (err) {
+        checks.push({
+          ok: false,
+          what: `${failedWhat(err, 'Lambda', 'Lambda')} (GetAccountSettings)`,
+          fix: explain(err, 'GetAccountSettings', 'Lambda', options),
+        });
+      }
     }
 
     if (deployment === undefined) {
@@ -191,7 +219,7 @@ export async function runDoctor(options: DoctorOptions = {}): Promise<DoctorChec
         what: failedWhat(err, `rank function ${deployment.rankFunctionName}`, 'Lambda'),
         fix: missing
           ? 'it does not exist: deploy the stack again with `npx cdk deploy`'
-          : explain(err, 'GetFunctionConfiguration', 'Lambda'),
+          : explain(err, 'GetFunctionConfiguration', 'Lambda', options),
       });
     }
 
@@ -205,7 +233,7 @@ export async function runDoctor(options: DoctorOptions = {}): Promise<DoctorChec
       checks.push({
         ok: false,
         what: failedWhat(err, 'SQS access', 'SQS'),
-        fix: explain(err, 'ListQueues', 'SQS'),
+        fix: explain(err, 'ListQueues', 'SQS', options),
       });
     }
     try {
@@ -215,7 +243,7 @@ export async function runDoctor(options: DoctorOptions = {}): Promise<DoctorChec
       checks.push({
         ok: false,
         what: failedWhat(err, `S3 bucket ${deployment.bucketName}`, 'S3'),
-        fix: explain(err, 'HeadBucket', 'S3'),
+        fix: explain(err, 'HeadBucket', 'S3', options),
       });
     }
     return checks;

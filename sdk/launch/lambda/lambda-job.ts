@@ -265,6 +265,7 @@ export class LambdaJob {
       service,
       ...(this.#o.endpoint === undefined ? {} : { endpoint: this.#o.endpoint }),
       ...(this.#o.region === undefined ? {} : { region: this.#o.region }),
+      ...(this.#o.profile === undefined ? {} : { profile: this.#o.profile }),
     });
     // Before a rank runs, what fails is the setup: the doctor checks all of it in one go.
     if (!explained.message.includes('tsmpi-cloud doctor')) {

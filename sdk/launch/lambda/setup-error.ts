@@ -11,7 +11,7 @@ export type AwsService = 'SQS' | 'S3' | 'Lambda' | 'CloudFormation';
  */
 export function explainSetupError(
   err: unknown,
-  context: { action: string; service: AwsService; endpoint?: string; region?: string },
+  context: { action: string; service: AwsService; endpoint?: string; region?: string; profile?: string },
 ): Error {
   if (err instanceof UsageError) return err;
   const { action, service } = context;
@@ -26,8 +26,13 @@ export function explainSetupError(
       );
     }
     if (kind === 'unreachable') {
+      // An emulator user may expect --endpoint to cover this service too: it does not.
+      const emulator =
+        context.endpoint === undefined
+          ? ''
+          : ` (--endpoint redirects SQS and S3 only: for an emulator of ${service}, set AWS_ENDPOINT_URL_${service === 'Lambda' ? 'LAMBDA' : 'CLOUDFORMATION'})`;
       return new UsageError(
-        `${action}: cannot reach ${service}${context.region === undefined ? '' : ` in ${context.region}`}: check the network and the region`,
+        `${action}: cannot reach ${service}${context.region === undefined ? '' : ` in ${context.region}`}: check the network and the region${emulator}`,
       );
     }
   }
@@ -38,6 +43,7 @@ export function explainSetupError(
       ? {}
       : { endpoint: context.endpoint }),
     ...(context.region === undefined ? {} : { region: context.region }),
+    ...(context.profile === undefined ? {} : { profile: context.profile }),
   });
   if (explained.code === 'AWS') return err as Error;
   return new UsageError(explained.message);

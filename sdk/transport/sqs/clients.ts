@@ -121,6 +121,21 @@ export interface AwsErrorContext {
   region?: string;
   /** Which service was called. Default `SQS`. */
   service?: 'SQS' | 'S3';
+  /** The named AWS profile in use (`--aws-profile`); AWS_PROFILE counts when absent. */
+  profile?: string;
+}
+
+/**
+ * What to do about missing credentials. With a named profile the SDK reads nothing else (not the
+ * AWS_ACCESS_KEY_ID variables), so the profile is what to check.
+ */
+function credentialsHint(profile: string | undefined): string {
+  const named = profile ?? (process.env.AWS_PROFILE || undefined);
+  if (named === undefined) return 'set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY';
+  return (
+    `the profile \`${named}\` gave none: check that it is in ~/.aws/config or ~/.aws/credentials ` +
+    `(\`aws configure list-profiles\`), and for an SSO profile run \`aws sso login --profile ${named}\``
+  );
 }
 
 /**
@@ -161,7 +176,7 @@ export function explainAwsError(err: unknown, context: AwsErrorContext = {}): Sq
     case 'credentials':
       return new SqsTransportError(
         'BAD_CREDENTIALS',
-        `${prefix}AWS credentials are missing, invalid or expired (${original}): set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY`,
+        `${prefix}AWS credentials are missing, invalid or expired (${original}): ${credentialsHint(context.profile)}`,
         { cause: err },
       );
     case 'access-denied':

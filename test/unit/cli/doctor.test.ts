@@ -63,9 +63,34 @@ describe('tsmpi-cloud doctor', () => {
     }
   });
 
-  it('names missing credentials as such', async () => {
-    const checks = await runDoctor({ clients: failingClients(credentialsMissing) });
+  it('names missing credentials as such, once: the Lambda check would fail the same way', async () => {
+    const clients = failingClients(credentialsMissing);
+    const checks = await runDoctor({ clients });
     expect(checks[0]).toMatchObject({ ok: false, what: 'AWS credentials' });
     expect(checks[0]!.fix).toMatch(/AWS credentials are missing/);
+    expect(checks.filter((c) => !c.ok && c.skipped !== true)).toHaveLength(1);
+    expect(checks[1]).toMatchObject({
+      ok: false,
+      skipped: true,
+      what: 'Lambda credentials and concurrency: not checked, fix the AWS credentials first',
+    });
+    expect(clients.calls).toEqual(['cloudformation.DescribeStacksCommand']);
+  });
+
+  it('reports a missing region once, and names a given profile in what to fix', async () => {
+    const region = await runDoctor({ clients: failingClients(() => new Error('Region is missing')) });
+    expect(region.filter((c) => !c.ok && c.skipped !== true).map((c) => c.what)).toEqual(['AWS region']);
+    expect(region[1]!.what).toBe('Lambda credentials and concurrency: not checked, fix the AWS region first');
+    const profile = await runDoctor({ clients: failingClients(credentialsMissing), profile: 'nosuch' });
+    expect(profile[0]!.fix).toMatch(/the profile `nosuch` gave none/);
+  });
+
+  it('names the emulator case when it cannot reach the control plane with --endpoint set', async () => {
+    const checks = await runDoctor({
+      clients: failingClients(connectionRefused),
+      endpoint: 'http://localhost:4566',
+    });
+    expect(checks[0]!.fix).toMatch(/--endpoint redirects SQS and S3 only.*AWS_ENDPOINT_URL_CLOUDFORMATION/);
+    expect(checks[1]!.fix).toMatch(/AWS_ENDPOINT_URL_LAMBDA/);
   });
 });

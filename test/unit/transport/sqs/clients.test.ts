@@ -6,6 +6,10 @@ function sysError(code: string): Error {
 }
 
 describe('explainAwsError', () => {
+  afterEach(() => {
+    vi.unstubAllEnvs();
+  });
+
   it('names the endpoint and --endpoint when an emulator cannot be reached', () => {
     const e = explainAwsError(sysError('ECONNREFUSED'), { endpoint: 'http://127.0.0.1:4566' });
     expect(e.code).toBe('UNREACHABLE');
@@ -35,6 +39,8 @@ describe('explainAwsError', () => {
   });
 
   it('says which variables to set when credentials are missing or bad', () => {
+    // (With a profile named in AWS_PROFILE the hint is about that profile: see setup-error.test.ts.)
+    vi.stubEnv('AWS_PROFILE', '');
     const missing = Object.assign(new Error('Could not load credentials from any providers'), {
       name: 'CredentialsProviderError',
     });
