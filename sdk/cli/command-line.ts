@@ -285,12 +285,17 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
     const spelling = word.startsWith('--') && word.includes('=') ? word.slice(0, word.indexOf('=')) : word;
     const where = command === undefined ? '' : ` for \`${command}\``;
     const own = spellings(command === undefined ? ALL : [command]);
-    let hint = suggest(spelling, own);
+    const glued = gluedShortValue(word, own);
+    let hint = glued === undefined ? suggest(spelling, own) : '';
     if (command === 'run' && !out.dashDash) {
       hint += `${hint === '' ? '; job arguments go' : ' If it is a job argument, it goes'} after \`--\`, e.g. \`tsmpi-cloud run ${out.positionals[0] ?? '<job>'} -- ${(strayTail ?? unknown).join(' ')}\``;
     }
+    const what =
+      glued === undefined
+        ? `unknown option \`${spelling}\`${where}`
+        : `\`${word}\`: ${glued.spelling} takes its value as the next word: \`${glued.spelling} ${glued.value}\` (or \`--${glued.name}=${glued.value}\`)`;
     throw new UsageError(
-      `unknown option \`${spelling}\`${where}${hint} (see \`tsmpi-cloud ${command ?? ''}${command === undefined ? '' : ' '}--help\`)`,
+      `${what}${hint} (see \`tsmpi-cloud ${command ?? ''}${command === undefined ? '' : ' '}--help\`)`,
     );
   }
   // Options another command takes: say whose they are rather than ignore them.
@@ -305,6 +310,37 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
     }
   }
   return out;
+}
+
+/**
+ * A short option glued to its value (`-n=2`, `-n2`, `-np=2`): getopt would take `-n2`, and `=2` as
+ * the value of `-n=2`; here a short option's value is the next word, so this says how to write it.
+ */
+function gluedShortValue(
+  word: string,
+  own: readonly string[],
+): { spelling: string; name: string; value: string } | undefined {
+  if (word.startsWith('--')) return undefined;
+  let best: OptionSpec | undefined;
+  let spelling = '';
+  for (const o of OPTIONS) {
+    for (const s of o.short ?? []) {
+      if (
+        o.type !== 'boolean' &&
+        own.includes(s) &&
+        word.length > s.length &&
+        word.startsWith(s) &&
+        s.length > spelling.length
+      ) {
+        best = o;
+        spelling = s;
+      }
+    }
+  }
+  if (best === undefined) return undefined;
+  const rest = word.slice(spelling.length);
+  const value = rest.startsWith('=') ? rest.slice(1) : rest;
+  return value === '' ? undefined : { spelling, name: best.name, value };
 }
 
 function suggest(word: string, candidates: readonly string[]): string {

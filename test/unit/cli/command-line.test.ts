@@ -29,6 +29,17 @@ describe('parseCommandLine', () => {
     expect(parseCommandLine(['run', 'pi', '-n', '4']).spelled.get('ranks')).toBe('-n');
   });
 
+  it('says how to write a short option glued to its value (-n=2, -n2, -np4), as mpiexec users type it', () => {
+    expect(() => parseCommandLine(['run', 'pi', '-n=2'])).toThrow(
+      /^`-n=2`: -n takes its value as the next word: `-n 2` \(or `--ranks=2`\); job arguments go after `--`/,
+    );
+    expect(() => parseCommandLine(['run', 'pi', '-np4'])).toThrow(/`-np4`: -np takes its value .*`-np 4`/);
+    expect(() => parseCommandLine(['doctor', '-n2'])).toThrow(/`-n 2` \(or `--ranks=2`\) \(see/);
+    // Not for a command without that option, nor for flags.
+    expect(() => parseCommandLine(['list', '-n=2'])).toThrow(/^unknown option `-n=2` for `list`/);
+    expect(() => parseCommandLine(['run', 'pi', '-v=1'])).toThrow(/^unknown option `-v=1`/);
+  });
+
   it('says a string option needs a value, and where job arguments go', () => {
     expect(() => parseCommandLine(['run', 'pi', '--ranks'])).toThrow('--ranks needs a value: --ranks N');
     expect(() => parseCommandLine(['run', 'pi', '--ranks', '--', '--x'])).toThrow(/before `--`/);
