@@ -82,7 +82,11 @@ beforeAll(async () => {
     });
   } catch (error) {
     const text = String((error as { stderr?: string }).stderr ?? error);
-    if (/ENOTCACHED|ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ETIMEDOUT|network/i.test(text)) {
+    // npm's own network failures only (its log lines read `npm error network ...`), so that a
+    // broken tarball whose error merely mentions a network is a failure, not a skip.
+    if (
+      /ENOTCACHED|ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ECONNRESET|ETIMEDOUT|npm (?:ERR!|error) network/.test(text)
+    ) {
       skipReason = `npm could not fetch the tarball's dependencies (no registry and no cache): ${text.split('\n')[0]}`;
       return;
     }
