@@ -114,9 +114,16 @@ export function readOutputsFile(file: string, stackName?: string): Deployment {
   const name =
     stackName ??
     (names.length === 1 ? names[0]! : names.includes(DEFAULT_STACK_NAME) ? DEFAULT_STACK_NAME : undefined);
+  if (names.length === 0) {
+    throw new DeploymentError(
+      `the outputs file ${file} has no stack in it: write it with \`npx cdk deploy --outputs-file ${file}\` once the stack is deployed`,
+    );
+  }
   if (name === undefined || !Object.hasOwn(stacks, name)) {
     throw new DeploymentError(
-      `the outputs file ${file} has no stack ${name ?? '(pick one with --stack)'}; it has ${names.join(', ') || 'none'}`,
+      name === undefined
+        ? `the outputs file ${file} has several stacks (${names.join(', ')}): pick one with --stack`
+        : `the outputs file ${file} has no stack ${name}; it has ${names.join(', ')}`,
     );
   }
   const outputs = stacks[name];

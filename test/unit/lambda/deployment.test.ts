@@ -49,6 +49,18 @@ describe('finding the deployment', () => {
     expect(() => readOutputsFile(two, 'Nope')).toThrow(/has no stack Nope; it has Other, TsmpiCloud/);
   });
 
+  it('says an empty outputs file is empty, and asks for --stack when it cannot choose', () => {
+    const empty = file({});
+    expect(() => readOutputsFile(empty)).toThrow(
+      new RegExp(
+        `^the outputs file ${empty} has no stack in it: write it with \`npx cdk deploy --outputs-file`,
+      ),
+    );
+    expect(() => readOutputsFile(file({ A: outputs, B: outputs }))).toThrow(
+      /has several stacks \(A, B\): pick one with --stack$/,
+    );
+  });
+
   it('says what is missing and how to fix it', () => {
     const { BucketName: _b, ...partial } = outputs;
     expect(() => readOutputsFile(file({ S: partial }))).toThrow(
