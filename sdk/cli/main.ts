@@ -239,6 +239,8 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
   // Read before parsing, so that a usage error the parser finds is reported as JSON too.
   const ours = argv.includes('--') ? argv.slice(0, argv.indexOf('--')) : argv;
   let json = ours.includes('--json');
+  /** The command, for the shape of a --json usage error: guessed until the command line parses. */
+  let commandName = ours.find((w) => COMMANDS.includes(w as Command));
   let backendName: string | null = null;
   let ranksCount: number | null = null;
   /** The run's --trace file, once the command line is read. */
@@ -253,6 +255,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
   try {
     const line = parseCommandLine(argv);
     const { values, command, positionals } = line;
+    commandName = command;
     const str = (name: string) => values.get(name) as string | undefined;
     const flag = (name: string) => values.get(name) === true;
     verbose = flag('verbose');
@@ -411,7 +414,14 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
   } catch (err) {
     // The reader of stdout went away: the run was stopped for it, nobody is there to read why.
     if (io === defaultIo && stdoutState.gone) return interrupts?.exitStatus ?? SIGPIPE_STATUS;
-    const status = report(err, { json, verbose, io, backend: backendName, ranks: ranksCount });
+    const status = report(err, {
+      json,
+      verbose,
+      io,
+      command: commandName,
+      backend: backendName,
+      ranks: ranksCount,
+    });
     if (err instanceof JobFailedError && traceFile !== undefined) {
       const trace = err.details?.trace as { file: string; ranks: number[] } | undefined;
       io.stderr(
@@ -440,12 +450,24 @@ interface ReportContext {
   json: boolean;
   verbose: boolean;
   io: Io;
+  command: string | undefined;
   backend: string | null;
   ranks: number | null;
 }
 
-/** The --json shape of a failed run: the same keys as a success, `ok: false` and `error`. */
+/**
+ * The --json shape of a failure: a run's has the same keys as a success, `ok: false` and `error`;
+ * `doctor`'s is its own (`ok`, `checks`) with `error`; `list`'s success is an array, so its
+ * failure is `{ ok: false, error }`.
+ */
 function failureJson(ctx: ReportContext, error: Record<string, unknown>): string {
+  if (ctx.command === 'doctor' || ctx.command === 'list') {
+    // No rank is involved in these.
+    const { rank: _rank, ...rest } = error;
+    return toJson(
+      ctx.command === 'doctor' ? { ok: false, checks: [], error: rest } : { ok: false, error: rest },
+    );
+  }
   return toJson({
     ok: false,
     backend: ctx.backend,

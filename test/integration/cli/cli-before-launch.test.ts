@@ -24,6 +24,23 @@ describe('the CLI checks before launch', () => {
     }
   });
 
+  it("a usage error of doctor or list under --json keeps that command's shape, not run's", async () => {
+    const doctor = await cli(['doctor', '--json', '--bogus']);
+    expect(doctor.code).toBe(2);
+    const d = JSON.parse(doctor.stdout) as Record<string, unknown>;
+    expect(d).toEqual({
+      ok: false,
+      checks: [],
+      error: { message: expect.stringMatching(/--bogus/), usage: true },
+    });
+    const list = await cli(['list', '--ranks', '2', '--json']);
+    expect(list.code).toBe(2);
+    expect(JSON.parse(list.stdout)).toEqual({
+      ok: false,
+      error: { message: expect.stringMatching(/--ranks is not an option of `list`/), usage: true },
+    });
+  });
+
   it('with no command, prints the help on stderr (a usage error, exit 2); asked for, on stdout', async () => {
     const none = await cli([]);
     expect(none.code).toBe(2);
