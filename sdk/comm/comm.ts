@@ -582,8 +582,8 @@ export class Comm {
    * const req = comm.Ibcast(buf, 0); // ... compute ...; await req;
    */
   Ibcast(buf: TypedArray, root = 0): Request<void> {
-    checkBuffer(buf, 'Bcast', 'buf');
     checkRoot(root, this.size);
+    checkBuffer(buf, 'Bcast', 'buf');
     const bytes = this.rank === root ? encode(buf) : null;
     // Every rank passes a buffer of the message's size, so all can choose by it.
     return this.#collective('bcast', buf.byteLength, { root }, `Bcast(root=${root})`, async (ctx, spec) => {

@@ -302,6 +302,43 @@ export function collectivesContract(world: ContractWorld): void {
       }
     });
 
+    it('every rooted collective, buffer forms too, checks the root before a bad operand (ERR_ROOT)', async () => {
+      const got = await world.run(2, async (c) => {
+        const bad = [1] as never;
+        const calls: Record<string, () => PromiseLike<unknown>> = {
+          bcast: () => c.bcast(() => 1, 5),
+          Bcast: () => c.Bcast(bad, 5),
+          Ibcast: () => c.Ibcast(bad, 5),
+          Reduce: () => c.Reduce(bad, bad, SUM, 5),
+          Gather: () => c.Gather(bad, bad, 5),
+          Scatter: () => c.Scatter(bad, bad, 5),
+          Gatherv: () => c.Gatherv(bad, bad, bad, null, 5),
+          Scatterv: () => c.Scatterv(bad, bad, null, bad, 5),
+        };
+        const out: Record<string, number | undefined> = {};
+        for (const [name, call] of Object.entries(calls)) {
+          try {
+            await call();
+          } catch (e) {
+            out[name] = (e as MPIError).errorClass;
+          }
+        }
+        return out;
+      });
+      for (const out of got) {
+        expect(out).toEqual({
+          bcast: ERR_ROOT,
+          Bcast: ERR_ROOT,
+          Ibcast: ERR_ROOT,
+          Reduce: ERR_ROOT,
+          Gather: ERR_ROOT,
+          Scatter: ERR_ROOT,
+          Gatherv: ERR_ROOT,
+          Scatterv: ERR_ROOT,
+        });
+      }
+    });
+
     it('an operand the op does not accept is ERR_OP on every rank, naming the op and the type', async () => {
       const errs = await world.run(4, async (c) => {
         try {
