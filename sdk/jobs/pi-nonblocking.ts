@@ -30,6 +30,10 @@ export default defineJob(async (comm, args) => {
   if (args.details === true) {
     console.log(`Error vs Math.PI: ${Math.abs(pi - Math.PI).toExponential(3)}`);
     console.log(`Seed: ${seed} (repeat this run with -- --seed ${seed})`);
+    const rate = total / duration;
+    console.log(
+      `Samples: ${total} at ${(rate / 1e6).toFixed(1)} million samples/s (${(rate / size / 1e6).toFixed(1)} million per rank)`,
+    );
   }
   return { pi, error: Math.abs(pi - Math.PI), samples: total, seed, seconds: duration };
 });

@@ -213,6 +213,14 @@ describe('the built-in pi jobs', () => {
     expect(r.stdout).toMatch(/^Seed: \d+ \(repeat this run with -- --seed \d+\)$/m);
   });
 
+  it('pi-nonblocking --details prints what `list` promises for it: the error, the seed and the sampling rate', async () => {
+    const r = await cli(['run', 'pi-nonblocking', '--ranks', '2', '--', '--samples', '100000', '--details']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^Error vs Math\.PI: /m);
+    expect(r.stdout).toMatch(/^Seed: \d+ \(repeat this run with -- --seed \d+\)$/m);
+    expect(r.stdout).toMatch(/^Samples: 100000 at \d+\.\d million samples\/s \(\d+\.\d million per rank\)$/m);
+  });
+
   it('pi-nonblocking with fewer samples than ranks still estimates a number', async () => {
     const r = await cli(['run', 'pi-nonblocking', '--ranks', '4', '--json', '--', '--samples', '3']);
     expect(r.code).toBe(0);
