@@ -1,5 +1,5 @@
 import { describeValue } from '../base/describe-value.js';
-import { ERR_ARG, ERR_COUNT, ERR_TYPE, MPIError } from '../base/errors.js';
+import { ERR_ARG, ERR_COUNT, ERR_TRUNCATE, ERR_TYPE, MPIError } from '../base/errors.js';
 import { typedArrayName } from '../codec/typed-array.js';
 import { isTypedArray, type TypedArray } from './check.js';
 import { IN_PLACE, type InPlace } from './in-place.js';
@@ -111,6 +111,20 @@ export function checkSameKind(
     throw new MPIError(
       ERR_TYPE,
       `${call}: \`${aName}\` is a ${kindOf(a)} but \`${bName}\` a ${kindOf(b)}; use the same TypedArray type on both`,
+    );
+  }
+}
+
+/**
+ * A reduction's `recvbuf` takes the whole result, so it must be of `sendbuf`'s kind and at least as
+ * long: checked before anything is sent, as the other buffer collectives check theirs.
+ */
+export function checkReductionRecvbuf(sb: TypedArray, rb: TypedArray, call: string): void {
+  checkSameKind(sb, rb, call, 'sendbuf', 'recvbuf');
+  if (rb.length < sb.length) {
+    throw new MPIError(
+      ERR_TRUNCATE,
+      `${call}: \`recvbuf\` holds ${rb.length} elements but \`sendbuf\` has ${sb.length}`,
     );
   }
 }

@@ -20,7 +20,7 @@ import type { CollectiveContext } from '../collectives/collective-context.js';
 import type { CollectiveTuning, TuningUpdate } from '../collectives/collective-tuning.js';
 import type { CallShape } from '../collectives/select-algorithm.js';
 import { SENT } from '../transport/transport.js';
-import { bufferArg, typedArg } from './buffer-args.js';
+import { bufferArg, checkReductionRecvbuf, typedArg } from './buffer-args.js';
 import { asBuffer, copyBytesInto, copyInto } from './buffer-copy.js';
 import type { BufferPlan } from './buffer-plan.js';
 import {
@@ -601,7 +601,10 @@ export class Comm {
   Ireduce(sendbuf: TypedArray | InPlace, recvbuf: TypedArray | null, op: Op = SUM, root = 0): Request<void> {
     checkRoot(root, this.size);
     const sb = bufferArg(sendbuf, 'Reduce', 'sendbuf', this.rank === root);
-    if (this.rank === root) checkBuffer(recvbuf, 'Reduce', 'recvbuf');
+    if (this.rank === root) {
+      const rb = checkBuffer(recvbuf, 'Reduce', 'recvbuf');
+      if (sb !== IN_PLACE) checkReductionRecvbuf(sb, rb, 'Reduce');
+    }
     // ireduce takes a private copy at once, so an IN_PLACE recvbuf may be overwritten later.
     const inner = this.ireduce(sb === IN_PLACE ? recvbuf : sb, op, root);
     return Request.fromPromise(
@@ -621,6 +624,7 @@ export class Comm {
   Iallreduce(sendbuf: TypedArray | InPlace, recvbuf: TypedArray, op: Op = SUM): Request<void> {
     const sb = bufferArg(sendbuf, 'Allreduce', 'sendbuf', true);
     checkBuffer(recvbuf, 'Allreduce', 'recvbuf');
+    if (sb !== IN_PLACE) checkReductionRecvbuf(sb, recvbuf, 'Allreduce');
     const inner = this.iallreduce(sb === IN_PLACE ? recvbuf : sb, op);
     return Request.fromPromise(
       inner.wait().then((res) => copyInto(recvbuf, res as TypedArray, 'Allreduce')),

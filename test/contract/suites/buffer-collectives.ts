@@ -511,6 +511,13 @@ export function bufferCollectivesContract(world: ContractWorld): void {
           out.rootOutOfRange = await classOf(c.Scatterv(sb, counts, null, rb, size));
           out.iscattervThrows = throwsClass(() => c.Iscatterv(sb, [-1, ...counts.slice(1)], null, rb, root));
           out.igathervThrows = throwsClass(() => c.Igatherv(new Float64Array(1), null, counts, null, root));
+          out.reduceRecvTooSmall = await classOf(
+            c.Reduce(new Float64Array(3), new Float64Array(2), SUM, root),
+          );
+          out.reduceKinds = await classOf(c.Reduce(new Int32Array(2), new Float64Array(2), SUM, root));
+          out.ireduceThrows = throwsClass(() =>
+            c.Ireduce(new Float64Array(3), new Float64Array(2), SUM, root),
+          );
         } else {
           out.gathervInPlaceOffRoot = await classOf(c.Gatherv(IN_PLACE, null, null, null, root));
           out.scattervInPlaceOffRoot = await classOf(c.Scatterv(null, null, null, IN_PLACE, root));
@@ -523,6 +530,9 @@ export function bufferCollectivesContract(world: ContractWorld): void {
         out.allgathervOwnCount = await classOf(c.Allgatherv(f(counts[c.rank]! + 1), f(total), counts));
         out.allgathervKinds = await classOf(c.Allgatherv(new Int32Array(counts[c.rank]!), f(total), counts));
         out.allgatherRecvTooSmall = await classOf(c.Allgather(f(2), f(2 * size - 1)));
+        out.allreduceRecvTooSmall = await classOf(c.Allreduce(f(3), f(2)));
+        out.allreduceKinds = await classOf(c.Allreduce(new Int32Array(2), f(2)));
+        out.iallreduceThrows = throwsClass(() => c.Iallreduce(f(3), f(2)));
         out.alltoallUneven = await classOf(c.Alltoall(f(size + 1), f(size + 1)));
         out.alltoallRecvTooSmall = await classOf(c.Alltoall(f(2 * size), f(2 * size - 1)));
         out.alltoallvSendTooFar = await classOf(
@@ -587,6 +597,9 @@ export function bufferCollectivesContract(world: ContractWorld): void {
           allgathervOwnCount: 'ERR_TRUNCATE',
           allgathervKinds: 'ERR_TYPE',
           allgatherRecvTooSmall: 'ERR_TRUNCATE',
+          allreduceRecvTooSmall: 'ERR_TRUNCATE',
+          allreduceKinds: 'ERR_TYPE',
+          iallreduceThrows: 'ERR_TRUNCATE',
           alltoallUneven: 'ERR_COUNT',
           alltoallRecvTooSmall: 'ERR_TRUNCATE',
           alltoallvSendTooFar: 'ERR_COUNT',
@@ -623,6 +636,9 @@ export function bufferCollectivesContract(world: ContractWorld): void {
                 rootOutOfRange: 'ERR_ROOT',
                 iscattervThrows: 'ERR_COUNT',
                 igathervThrows: 'ERR_TYPE',
+                reduceRecvTooSmall: 'ERR_TRUNCATE',
+                reduceKinds: 'ERR_TYPE',
+                ireduceThrows: 'ERR_TRUNCATE',
               }
             : {
                 gathervInPlaceOffRoot: 'ERR_ARG',
