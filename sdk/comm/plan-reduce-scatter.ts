@@ -92,5 +92,15 @@ export function planReduceScatterBlock(who: Who, sendbuf: unknown, recvbuf: unkn
     sb === IN_PLACE
       ? equalBlock(rb.length, who.size, call, 'recvbuf')
       : equalBlock(sb.length, who.size, call, 'sendbuf');
+  if (sb !== IN_PLACE) {
+    checkSameKind(sb, rb, call, 'sendbuf', 'recvbuf');
+    // Checked here so the message names this call's arguments (it has no `recvcounts`).
+    if (rb.length < n) {
+      throw new MPIError(
+        ERR_TRUNCATE,
+        `${call}: \`recvbuf\` holds ${rb.length} elements but each rank's block is ${n} (\`sendbuf\` has ${sb.length} elements for ${who.size} ranks); pass a \`recvbuf\` of ${n}`,
+      );
+    }
+  }
   return planReduceScatter(who, sendbuf, recvbuf, Array(who.size).fill(n), op, call);
 }

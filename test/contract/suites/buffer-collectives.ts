@@ -663,6 +663,7 @@ export function bufferCollectivesContract(world: ContractWorld): void {
           await m(c.Alltoallv(new Float64Array(1), [-2], null, new Float64Array(1), [1], null)),
           await m(c.Gatherv(IN_PLACE, new Float64Array(1), [1], [1], 0)),
           await m(c.Reduce_scatter(new Float64Array(1), new Float64Array(1), [2])),
+          await m(c.Reduce_scatter_block(new Float64Array(2), new Float64Array(1))),
         ];
       });
       expect(msgs![0]).toMatch(
@@ -673,6 +674,9 @@ export function bufferCollectivesContract(world: ContractWorld): void {
         /Gatherv: block 0 .*ends at element 2, past the end of `recvbuf` \(1 elements\)/,
       );
       expect(msgs![3]).toMatch(/Reduce_scatter: `recvcounts` add up to 2 elements but `sendbuf` has 1/);
+      // Reduce_scatter_block has no `recvcounts`: its message names its own arguments.
+      expect(msgs![4]).toMatch(/Reduce_scatter_block: `recvbuf` holds 1 elements but each rank's block is 2/);
+      expect(msgs![4]).not.toContain('recvcounts');
     });
 
     it('a block too large for a receive buffer is ERR_TRUNCATE on that rank only; the others complete', async () => {
