@@ -17,3 +17,13 @@ const typedArrayTag = Object.getOwnPropertyDescriptor(
 export function typedArrayName(v: unknown): string | undefined {
   return typedArrayTag.call(v);
 }
+
+/**
+ * A TypedArray kind with its article, for messages: `an Int32Array`, `a Float64Array`.
+ *
+ * @example
+ * withArticle('Int8Array') // 'an Int8Array'
+ */
+export function withArticle(kind: string): string {
+  return `${/^[AEIO]/.test(kind) ? 'an' : 'a'} ${kind}`; // `Uint` is said "you-int"
+}

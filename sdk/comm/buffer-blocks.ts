@@ -1,5 +1,6 @@
 import { describeValue } from '../base/describe-value.js';
 import { ERR_COUNT, ERR_OP, ERR_TRUNCATE, ERR_TYPE, MPIError } from '../base/errors.js';
+import { withArticle } from '../base/typed-array-name.js';
 import { decode, encode } from '../codec/codec.js';
 import { kindOf } from './buffer-args.js';
 import { isTypedArray, type TypedArray } from './check.js';
@@ -40,7 +41,7 @@ export function placeValue(
   if (kindOf(block) !== kindOf(dst)) {
     throw new MPIError(
       ERR_TYPE,
-      `${call}: rank ${from} sent a ${kindOf(block)} into a ${kindOf(dst)}: use the same TypedArray type on every rank`,
+      `${call}: rank ${from} sent ${withArticle(kindOf(block))} into ${withArticle(kindOf(dst))}: use the same TypedArray type on every rank`,
     );
   }
   const room = expected ?? dst.length - at;

@@ -1,5 +1,6 @@
 import { describeValue } from '../base/describe-value.js';
 import { ERR_TRUNCATE, ERR_TYPE, MPIError } from '../base/errors.js';
+import { withArticle } from '../base/typed-array-name.js';
 import { typedArrayName } from '../codec/typed-array.js';
 import { isTypedArray, type TypedArray } from './check.js';
 
@@ -30,7 +31,7 @@ export function copyBytesInto(dst: TypedArray, bytes: Uint8Array, srcKind: strin
   if (srcKind !== dstKind) {
     throw new MPIError(
       ERR_TYPE,
-      `${call}: received a ${srcKind} into a ${dstKind}: use the same TypedArray type on both sides`,
+      `${call}: received ${withArticle(srcKind)} into ${withArticle(dstKind ?? 'TypedArray')}: use the same TypedArray type on both sides`,
     );
   }
   new Uint8Array(dst.buffer, dst.byteOffset, bytes.byteLength).set(bytes);
