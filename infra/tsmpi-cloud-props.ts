@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
 import { describeValue } from '../sdk/base/describe-value.js';
 import { TsmpiError } from '../sdk/base/errors.js';
 
@@ -291,6 +292,16 @@ export function resolveTsmpiCloudProps(props: TsmpiCloudProps, stackName: string
     );
   }
 
+  // A bucket name (or any non-bucket) would synthesize a LoggingConfiguration without a
+  // destination, which S3 reads as "log into the job bucket itself", under a prefix that never expires.
+  const accessLogsBucket = props.accessLogsBucket;
+  if (accessLogsBucket !== undefined && !isBucket(accessLogsBucket)) {
+    throw new TsmpiCloudPropsError(
+      "Expected `accessLogsBucket` to be an S3 bucket construct (e.g. `Bucket.fromBucketName(this, 'AccessLogs', 'my-logs')`), " +
+        `got ${describeValue(accessLogsBucket)}`,
+    );
+  }
+
   return {
     queuePrefix,
     memorySize,
@@ -302,8 +313,16 @@ export function resolveTsmpiCloudProps(props: TsmpiCloudProps, stackName: string
     rankFunctionCopies: copies,
     accountConcurrency,
     removalPolicy,
-    accessLogsBucket: props.accessLogsBucket,
+    accessLogsBucket,
   };
+}
+
+function isBucket(value: unknown): value is IBucket {
+  return (
+    Construct.isConstruct(value) &&
+    typeof (value as Partial<IBucket>).bucketName === 'string' &&
+    typeof (value as Partial<IBucket>).bucketArn === 'string'
+  );
 }
 
 function durationSeconds(name: string, value: Duration): number {

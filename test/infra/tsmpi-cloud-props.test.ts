@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Bucket } from 'aws-cdk-lib/aws-s3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { functionEntry, packageRoot } from '../../infra/package-root.js';
 import { TsmpiCloud } from '../../infra/tsmpi-cloud-construct.js';
@@ -128,6 +129,16 @@ describe('TsmpiCloud props', () => {
       /`rankEntry` to be a .ts, .mts, .js or .mjs file/,
     ],
     ['an empty rank entry', { rankEntry: '' }, /`rankEntry` to be a file path, got `""` \(string\)/],
+    [
+      'an access-logs bucket given by name (S3 would log into the job bucket itself)',
+      { accessLogsBucket: 'my-logs' },
+      /`accessLogsBucket` to be an S3 bucket construct \(e\.g\. `Bucket\.fromBucketName\(.*got `"my-logs"` \(string\)/,
+    ],
+    [
+      'an access-logs bucket that is a plain object, not a construct',
+      { accessLogsBucket: { bucketName: 'my-logs', bucketArn: 'arn:aws:s3:::my-logs' } },
+      /`accessLogsBucket` to be an S3 bucket construct/,
+    ],
   ])('reject %s with a message naming the prop, the rule and the value', (_what, props, message) => {
     expect(() => resolveWith(props)).toThrow(TsmpiCloudPropsError);
     expect(() => resolveWith(props)).toThrow(message);
@@ -139,6 +150,11 @@ describe('TsmpiCloud props', () => {
     expect(resolveWith({ timeout: Duration.seconds(1) }).timeout.toSeconds()).toBe(1);
     expect(resolveWith({ maxJobAge: Duration.seconds(901) }).maxJobAge.toSeconds()).toBe(901);
     expect(resolveWith({ queuePrefix: 'ab' }).queuePrefix).toBe('ab');
+  });
+
+  it('accept an imported access-logs bucket', () => {
+    const logs = Bucket.fromBucketName(new Stack(new App(), 'Logs'), 'Logs', 'my-logs');
+    expect(resolveWith({ accessLogsBucket: logs }).accessLogsBucket).toBe(logs);
   });
 
   it('are checked when the construct is created, before anything is bundled', () => {
