@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { Grant, type IGrantable, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
@@ -22,6 +22,7 @@ import {
   type ResolvedTsmpiCloudProps,
   resolveTsmpiCloudProps,
   type TsmpiCloudProps,
+  TsmpiCloudPropsError,
 } from './tsmpi-cloud-props.js';
 
 /** SQS actions a rank needs on its job's queues (batch calls are authorised by the single ones). */
@@ -134,7 +135,7 @@ export class TsmpiCloud extends Construct {
       );
     }
 
-    const settings = resolveTsmpiCloudProps(props, stack.stackName);
+    const settings = resolveTsmpiCloudProps(props, prefixSeed(stack));
     this.settings = settings;
     this.queuePrefix = settings.queuePrefix;
     this.rankFunctionName = `${settings.queuePrefix}-rank`;
@@ -450,6 +451,25 @@ export class TsmpiCloud extends Construct {
   private output(key: string, value: string, description: string): void {
     new CfnOutput(this, key, { value, description }).overrideLogicalId(key);
   }
+}
+
+/**
+ * What the default queue prefix is derived from: the stack's name. A nested stack's name is a
+ * deploy-time token whose text depends on how many tokens the app made before it, so it is
+ * replaced by its top-level stack's name and its path below that: stable across synths, and
+ * unique among the nested stacks of one top-level stack.
+ */
+function prefixSeed(stack: Stack): string {
+  if (!Token.isUnresolved(stack.stackName)) return stack.stackName;
+  let top = stack;
+  while (top.nestedStackParent !== undefined) top = top.nestedStackParent;
+  if (Token.isUnresolved(top.stackName)) {
+    throw new TsmpiCloudPropsError(
+      `The name of stack ${stack.node.path} is not known at synth time, so TsmpiCloud cannot derive a stable ` +
+        'queue prefix from it: set `queuePrefix`',
+    );
+  }
+  return `${top.stackName}/${stack.node.path.slice(top.node.path.length + 1)}`;
 }
 
 /**

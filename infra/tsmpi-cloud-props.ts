@@ -19,7 +19,8 @@ export interface TsmpiCloudProps {
    * letter, not ending with `-`. Keep it unique per account and region, and not a prefix of
    * another stack's (`tsmpi-a` would match `tsmpi-ab-*`).
    *
-   * @default `tsmpi-` + the first 8 hex digits of the SHA-256 of the stack name
+   * @default `tsmpi-` + the first 8 hex digits of the SHA-256 of the stack name (in a nested
+   * stack, whose name is only known at deploy time: of its top-level stack's name and its path below it)
    */
   readonly queuePrefix?: string;
   /**

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { CreateQueueCommand, ListQueuesCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { App, Duration, Lazy, NestedStack, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AccountPrincipal, Role } from 'aws-cdk-lib/aws-iam';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
@@ -363,6 +363,23 @@ describe('construct', () => {
     expect(() => new TsmpiCloud(stack, 'Again', { rankEntry: FIXTURE_RANK_ENTRY })).toThrow(
       /already has a TsmpiCloud \(TsmpiTest\/Tsmpi\)/,
     );
+  });
+
+  it('derives the queue prefix of a nested stack from names known at synth, not from the token of its own name', () => {
+    function nestedPrefixes(tokensBefore: number): string[] {
+      const app = new App({ context: cdkJsonContext() });
+      const parent = new Stack(app, 'Parent');
+      // Unrelated tokens made earlier shift the text of every later token (the nested stack's name).
+      for (let i = 0; i < tokensBefore; i++) Lazy.string({ produce: () => 'x' });
+      return ['Inner', 'Other'].map(
+        (id) =>
+          new TsmpiCloud(new NestedStack(parent, id), 'Tsmpi', { rankEntry: FIXTURE_RANK_ENTRY }).queuePrefix,
+      );
+    }
+    const prefixes = nestedPrefixes(0);
+    expect(nestedPrefixes(3)).toEqual(prefixes);
+    expect(prefixes[0]).toBe(defaultQueuePrefix('Parent/Inner'));
+    expect(prefixes[1]).not.toBe(prefixes[0]);
   });
 
   it('derives a short, stable, lowercase queue prefix from the stack name', () => {
