@@ -16,8 +16,9 @@ export interface TsmpiCloudProps {
   /**
    * Every job queue is named `<queuePrefix>-<job>-<rank>`, and IAM lets the functions touch
    * only queues named `<queuePrefix>-*`. 2 to 24 characters of `[a-z0-9-]`, starting with a
-   * letter, not ending with `-`. Keep it unique per account and region, and not a prefix of
-   * another stack's (`tsmpi-a` would match `tsmpi-ab-*`).
+   * letter, not ending with `-`. Keep it unique per account and region, and never another
+   * stack's prefix followed by `-` (`hpc` would match `hpc-prod-*`). `tsmpi` is refused: every
+   * default prefix and the queues of `--backend sqs` jobs start with `tsmpi-`.
    *
    * @default `tsmpi-` + the first 8 hex digits of the SHA-256 of the stack name (in a nested
    * stack, whose name is only known at deploy time: of its top-level stack's name and its path below it)
@@ -172,11 +173,13 @@ const KNOWN_KEYS: readonly (keyof TsmpiCloudProps)[] = [
 ];
 
 const QUEUE_PREFIX = /^[a-z][a-z0-9-]{0,22}[a-z0-9]$/;
+/** Starts every default prefix, and is the queue prefix of `--backend sqs` jobs. */
+const SHARED_QUEUE_STEM = 'tsmpi';
 const ENTRY_EXTENSION = /\.(ts|mts|js|mjs)$/;
 
 /** The default queue prefix of a stack: short, stable for the stack name, `[a-z0-9-]`. */
 export function defaultQueuePrefix(stackName: string): string {
-  return `tsmpi-${createHash('sha256').update(stackName).digest('hex').slice(0, 8)}`;
+  return `${SHARED_QUEUE_STEM}-${createHash('sha256').update(stackName).digest('hex').slice(0, 8)}`;
 }
 
 /** Applies the defaults and checks every value; throws {@link TsmpiCloudPropsError}. */
@@ -197,6 +200,15 @@ export function resolveTsmpiCloudProps(props: TsmpiCloudProps, stackName: string
     throw new TsmpiCloudPropsError(
       'Expected `queuePrefix` to be 2 to 24 characters of [a-z0-9-], starting with a letter and not ' +
         `ending with '-', got ${describeValue(queuePrefix)}`,
+    );
+  }
+
+  // IAM and the sweeper cover `<queuePrefix>-*`: this one would cover other stacks' queues.
+  if (queuePrefix === SHARED_QUEUE_STEM) {
+    throw new TsmpiCloudPropsError(
+      `Expected \`queuePrefix\` not to be \`"${SHARED_QUEUE_STEM}"\`: every default prefix (${SHARED_QUEUE_STEM}-<hash>) and the ` +
+        `queues of \`--backend sqs\` jobs start with \`${SHARED_QUEUE_STEM}-\`, so this stack's IAM and sweeper would reach ` +
+        "(and delete) other stacks' queues. Leave it unset or pick another, e.g. `hpc`",
     );
   }
 

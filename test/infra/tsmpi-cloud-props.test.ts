@@ -82,6 +82,11 @@ describe('TsmpiCloud props', () => {
     ['a queue prefix over 24 characters', { queuePrefix: 'a'.repeat(25) }, /`queuePrefix`/],
     ['a queue prefix with a wildcard', { queuePrefix: 'tsmpi*' }, /`queuePrefix`/],
     [
+      'the queue prefix `tsmpi`, whose `tsmpi-*` covers every default prefix and the --backend sqs queues',
+      { queuePrefix: 'tsmpi' },
+      /`queuePrefix` not to be `"tsmpi"`: every default prefix \(tsmpi-<hash>\) and the queues of `--backend sqs` jobs start with `tsmpi-`/,
+    ],
+    [
       'zero reserved concurrency',
       { reservedConcurrentExecutions: 0 },
       /`reservedConcurrentExecutions` to be an integer >= 1.*0 would stop every rank\), got `0`/,
