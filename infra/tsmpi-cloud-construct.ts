@@ -136,6 +136,28 @@ export class TsmpiCloud extends Construct {
     }
 
     const settings = resolveTsmpiCloudProps(props, prefixSeed(stack));
+    // Function names and IAM (`<prefix>-*`) collide across stacks of one account and region.
+    const overlapping = this.node.root.node.findAll().find(
+      (c): c is TsmpiCloud =>
+        c instanceof TsmpiCloud &&
+        c !== this &&
+        // Undefined on one whose constructor threw (a test that goes on with the same App).
+        c.queuePrefix !== undefined &&
+        Stack.of(c).account === stack.account &&
+        Stack.of(c).region === stack.region &&
+        prefixesOverlap(c.queuePrefix, settings.queuePrefix),
+    );
+    if (overlapping !== undefined) {
+      throw new TsmpiCloudPropsError(
+        `\`queuePrefix\` \`${settings.queuePrefix}\` of ${this.node.path} overlaps \`${overlapping.queuePrefix}\` of ` +
+          `${overlapping.node.path}, in the same account and region` +
+          (Token.isUnresolved(stack.account) || Token.isUnresolved(stack.region)
+            ? ' (both stacks are environment-agnostic, so `cdk deploy` can put them in one)'
+            : '') +
+          ': their function names or their IAM and sweeper (`<queuePrefix>-*`) would collide. ' +
+          'Give each TsmpiCloud its own prefix, neither one the other followed by `-`, or leave it unset',
+      );
+    }
     this.settings = settings;
     this.queuePrefix = settings.queuePrefix;
     this.rankFunctionName = `${settings.queuePrefix}-rank`;
@@ -451,6 +473,11 @@ export class TsmpiCloud extends Construct {
   private output(key: string, value: string, description: string): void {
     new CfnOutput(this, key, { value, description }).overrideLogicalId(key);
   }
+}
+
+/** Whether `<a>-*` and `<b>-*` can name the same queue (or `a` and `b` the same functions). */
+function prefixesOverlap(a: string, b: string): boolean {
+  return a === b || a.startsWith(`${b}-`) || b.startsWith(`${a}-`);
 }
 
 /**

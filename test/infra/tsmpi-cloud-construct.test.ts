@@ -365,6 +365,24 @@ describe('construct', () => {
     );
   });
 
+  it('refuses, in another stack of the same account and region, a queue prefix that overlaps one already used', () => {
+    const app = new App({ context: cdkJsonContext() });
+    const make = (id: string, queuePrefix: string, region?: string) =>
+      new TsmpiCloud(new Stack(app, id, region === undefined ? {} : { env: { region } }), 'Tsmpi', {
+        rankEntry: FIXTURE_RANK_ENTRY,
+        queuePrefix,
+      });
+    make('Dev', 'hpc');
+    expect(() => make('Prod', 'hpc')).toThrow(
+      /`queuePrefix` `hpc` of Prod\/Tsmpi overlaps `hpc` of Dev\/Tsmpi, in the same account and region/,
+    );
+    expect(() => make('Prod2', 'hpc-prod')).toThrow(
+      /`hpc-prod` of Prod2\/Tsmpi overlaps `hpc` of Dev\/Tsmpi/,
+    );
+    expect(make('Other', 'hpcx').queuePrefix).toBe('hpcx');
+    expect(make('Elsewhere', 'hpc', 'eu-west-1').queuePrefix).toBe('hpc');
+  });
+
   it('derives the queue prefix of a nested stack from names known at synth, not from the token of its own name', () => {
     function nestedPrefixes(tokensBefore: number): string[] {
       const app = new App({ context: cdkJsonContext() });
