@@ -398,6 +398,29 @@ export class TsmpiCloud extends Construct {
     );
     this.output(STACK_OUTPUTS.region, stack.region, 'Region of the stack');
     this.output(STACK_OUTPUTS.stackName, stack.stackName, 'Name of the stack');
+    // An app's own output under one of these keys otherwise fails the synth with CloudFormation
+    // assembly's "section 'Outputs' already contains 'BucketName'", which names neither side.
+    this.node.addValidation({ validate: () => this.outputClashes() });
+  }
+
+  /** Outputs of the stack, outside this construct, whose logical id is one of this construct's output keys. */
+  private outputClashes(): string[] {
+    const stack = Stack.of(this);
+    const ours = new Set(
+      this.node.children
+        .filter((c) => c instanceof CfnOutput)
+        .map((c) => stack.resolve(c.logicalId) as string),
+    );
+    return stack.node
+      .findAll()
+      .filter((c): c is CfnOutput => c instanceof CfnOutput && c.node.scope !== this && Stack.of(c) === stack)
+      .map((c) => [c, stack.resolve(c.logicalId) as string] as const)
+      .filter(([, key]) => ours.has(key))
+      .map(
+        ([c, key]) =>
+          `Output ${key} of ${c.node.path} has the key of a TsmpiCloud output (${[...ours].join(', ')}), ` +
+          'which the tsmpi-cloud CLI reads under fixed keys: give your output another id, or put TsmpiCloud in a stack of its own',
+      );
   }
 
   /**

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { CreateQueueCommand, ListQueuesCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { App, Duration, Lazy, NestedStack, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { App, CfnOutput, Duration, Lazy, NestedStack, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AccountPrincipal, Role } from 'aws-cdk-lib/aws-iam';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
@@ -346,6 +346,21 @@ describe('outputs', () => {
 });
 
 describe('construct', () => {
+  it("names the app's own output that takes one of its fixed output keys, whether made before or after it", () => {
+    for (const userFirst of [true, false]) {
+      const app = new App({ context: cdkJsonContext() });
+      const mine = new Stack(app, 'MyApp');
+      const site = new Bucket(mine, 'Site');
+      const own = () => new CfnOutput(mine, 'BucketName', { value: site.bucketName });
+      if (userFirst) own();
+      new TsmpiCloud(mine, 'Tsmpi', { rankEntry: FIXTURE_RANK_ENTRY });
+      if (!userFirst) own();
+      expect(() => app.synth()).toThrow(
+        /Output BucketName of MyApp\/BucketName has the key of a TsmpiCloud output \(RankFunctionName, .*\), which the tsmpi-cloud CLI reads under fixed keys: give your output another id/,
+      );
+    }
+  });
+
   it('exposes what it created', () => {
     const tsmpi = stack.tsmpi;
     expect(tsmpi.queuePrefix).toBe(PREFIX);
