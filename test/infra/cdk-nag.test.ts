@@ -6,13 +6,14 @@
  */
 import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
-import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { AccountRootPrincipal, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Bucket } from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { TsmpiCloud } from '../../infra/tsmpi-cloud-construct.js';
 import type { TsmpiCloudStack } from '../../infra/tsmpi-cloud-stack.js';
-import { synthTsmpiStack } from './infra-helpers.js';
+import { cdkJsonContext, FIXTURE_RANK_ENTRY, synthTsmpiStack } from './infra-helpers.js';
 
 const ACKNOWLEDGED = Validations.ACKNOWLEDGED_RULES_METADATA_KEY;
 
@@ -64,6 +65,19 @@ describe('AwsSolutions checks', () => {
       env: { account: '123456789012', region: 'eu-west-1' },
     }).stack;
     expect(new AwsSolutionsChecks().validateScope(pinned).violations).toEqual([]);
+  });
+
+  it("find nothing unacknowledged on an app's own launcher role given grantLaunch, with a concrete environment or not", () => {
+    for (const env of [undefined, { account: '123456789012', region: 'eu-west-1' }]) {
+      const mine = new Stack(
+        new App({ context: cdkJsonContext() }),
+        'MyApp',
+        env === undefined ? {} : { env },
+      );
+      const tsmpi = new TsmpiCloud(mine, 'Tsmpi', { rankEntry: FIXTURE_RANK_ENTRY });
+      tsmpi.grantLaunch(new Role(mine, 'Launcher', { assumedBy: new AccountRootPrincipal() }));
+      expect(new AwsSolutionsChecks().validateScope(mine).violations).toEqual([]);
+    }
   });
 
   it('let the app synthesize with the pack registered as a validation plugin (it fails the synth otherwise)', () => {
