@@ -25,6 +25,7 @@ export {
   DEFAULT_MEMORY_SIZE,
   DEFAULT_TIMEOUT,
   defaultQueuePrefix,
+  JOB_START_MARGIN,
   MAX_RANK_FUNCTION_COPIES,
   type ResolvedTsmpiCloudProps,
   type TsmpiCloudProps,

@@ -44,8 +44,9 @@ export interface TsmpiCloudProps {
    */
   readonly timeout?: Duration;
   /**
-   * The sweeper deletes job queues older than this. Must be longer than `timeout`, so a
-   * queue is never deleted under a running rank.
+   * The sweeper deletes job queues older than this. Must be at least `timeout` plus 5 minutes
+   * (`JOB_START_MARGIN`), so a queue is never deleted under a running rank: a rank starts up to
+   * the launcher's start window (90 s) after its job's queues are made, then runs up to `timeout`.
    *
    * @default Duration.hours(2)
    */
@@ -151,6 +152,12 @@ export interface ResolvedTsmpiCloudProps {
 export const DEFAULT_MEMORY_SIZE = 1769;
 export const DEFAULT_TIMEOUT = Duration.minutes(15);
 export const DEFAULT_MAX_JOB_AGE = Duration.hours(2);
+/**
+ * How much longer than `timeout` a job's queues may be needed: ranks start up to the launcher's
+ * start window (90 s by default) after the queues are made (Lambda holds an undelivered event up
+ * to `RANK_MAX_EVENT_AGE`, 60 s), then run up to `timeout`. 5 minutes covers both with room.
+ */
+export const JOB_START_MARGIN = Duration.minutes(5);
 export const DEFAULT_LOG_RETENTION = RetentionDays.ONE_WEEK;
 export const DEFAULT_ACCOUNT_CONCURRENCY = 1000;
 /** Executions Lambda keeps unreserved in every account and region. */
@@ -229,10 +236,12 @@ export function resolveTsmpiCloudProps(props: TsmpiCloudProps, stackName: string
 
   const maxJobAge = props.maxJobAge ?? DEFAULT_MAX_JOB_AGE;
   const maxJobAgeSeconds = durationSeconds('maxJobAge', maxJobAge);
-  if (!Number.isInteger(maxJobAgeSeconds) || maxJobAgeSeconds <= timeoutSeconds) {
+  const leastAge = timeoutSeconds + JOB_START_MARGIN.toSeconds();
+  if (!Number.isInteger(maxJobAgeSeconds) || maxJobAgeSeconds < leastAge) {
     throw new TsmpiCloudPropsError(
-      `Expected \`maxJobAge\` to be a whole number of seconds longer than \`timeout\` (${timeout.toHumanString()}), ` +
-        `got ${maxJobAge.toHumanString()}: the sweeper would delete the queues of running jobs`,
+      `Expected \`maxJobAge\` to be a whole number of seconds, at least \`timeout\` (${timeout.toHumanString()}) ` +
+        `plus ${JOB_START_MARGIN.toHumanString()} (${leastAge} s), got ${maxJobAge.toHumanString()}: ranks start up to ` +
+        '90 s after their queues are made and run up to `timeout`, so the sweeper would delete the queues of running jobs',
     );
   }
 

@@ -65,7 +65,13 @@ describe('TsmpiCloud props', () => {
     [
       'a maximum job age not longer than the timeout',
       { timeout: Duration.minutes(15), maxJobAge: Duration.minutes(15) },
-      /`maxJobAge` to be .* longer than `timeout` \(15 minutes\), got 15 minutes: the sweeper would delete the queues of running jobs/,
+      /`maxJobAge` to be a whole number of seconds, at least `timeout` \(15 minutes\) plus 5 minutes \(1200 s\), got 15 minutes: .*the sweeper would delete the queues of running jobs/,
+    ],
+    [
+      // A rank may start 90 s after its queues are made, then run the whole timeout.
+      'a maximum job age longer than the timeout by less than the start margin',
+      { timeout: Duration.minutes(15), maxJobAge: Duration.seconds(1199) },
+      /`maxJobAge` .* plus 5 minutes \(1200 s\), got 19 minutes 59 seconds/,
     ],
     [
       'an unknown log retention',
@@ -153,7 +159,10 @@ describe('TsmpiCloud props', () => {
     expect(resolveWith({ memorySize: 128 }).memorySize).toBe(128);
     expect(resolveWith({ memorySize: 10240 }).memorySize).toBe(10240);
     expect(resolveWith({ timeout: Duration.seconds(1) }).timeout.toSeconds()).toBe(1);
-    expect(resolveWith({ maxJobAge: Duration.seconds(901) }).maxJobAge.toSeconds()).toBe(901);
+    expect(resolveWith({ maxJobAge: Duration.seconds(1200) }).maxJobAge.toSeconds()).toBe(1200);
+    expect(
+      resolveWith({ timeout: Duration.seconds(1), maxJobAge: Duration.seconds(301) }).maxJobAge.toSeconds(),
+    ).toBe(301);
     expect(resolveWith({ queuePrefix: 'ab' }).queuePrefix).toBe('ab');
   });
 
