@@ -35,6 +35,22 @@ export interface PendingCall {
 }
 
 /**
+ * A tracked call's place in its endpoint's list of pending calls (see `Endpoint.trackEntry`): hand
+ * it to `trackEnd`. A list linked through these, not a Set: a Set hashed a fresh object per call
+ * and reallocated its table as it went from empty to one entry and back, once or twice per call.
+ */
+export class PendingHandle {
+  readonly entry: PendingCall;
+  prev: PendingHandle | undefined = undefined;
+  next: PendingHandle | undefined = undefined;
+  linked = true;
+
+  constructor(entry: PendingCall) {
+    this.entry = entry;
+  }
+}
+
+/**
  * A receive or probe waiting here: posted to the matching engine as is (one object per wait, no
  * closures). `blocking`: the rank awaits it, so it cannot send to itself meanwhile.
  */
@@ -145,7 +161,9 @@ export class Endpoint {
   readonly matcher = new MatchingEngine();
   readonly rank: number;
   readonly size: number;
-  readonly pending = new Set<PendingCall>();
+  /** Oldest and newest of the calls pending here (see `pending`). */
+  #pendingFirst: PendingHandle | undefined;
+  #pendingLast: PendingHandle | undefined;
   /** Which node each world rank runs on, as the transport declares it. */
   readonly layout: NodeLayout;
   #doomed: MPIError | undefined;
@@ -538,19 +556,40 @@ export class Endpoint {
     return p;
   }
 
+  /** The calls pending here, oldest first (what the timeout report lists). */
+  get pending(): PendingCall[] {
+    const out: PendingCall[] = [];
+    for (let h = this.#pendingFirst; h !== undefined; h = h.next) out.push(h.entry);
+    return out;
+  }
+
   /** A call pending from now on, for the timeout report: hand the result to `trackEnd` when it settles. */
-  trackStart(call: string, collective?: PendingCall['collective']): PendingCall {
+  trackStart(call: string, collective?: PendingCall['collective']): PendingHandle {
     return this.trackEntry({ call, since: Date.now(), collective });
   }
 
   /** `trackStart` with the entry made by the caller (e.g. one that describes itself lazily). */
-  trackEntry(entry: PendingCall): PendingCall {
-    this.pending.add(entry);
-    return entry;
+  trackEntry(entry: PendingCall): PendingHandle {
+    const h = new PendingHandle(entry);
+    const last = this.#pendingLast;
+    h.prev = last;
+    if (last === undefined) this.#pendingFirst = h;
+    else last.next = h;
+    this.#pendingLast = h;
+    return h;
   }
 
-  trackEnd(entry: PendingCall): void {
-    this.pending.delete(entry);
+  /** The call of `h` is over (a second call for the same `h` does nothing). */
+  trackEnd(h: PendingHandle): void {
+    if (!h.linked) return;
+    h.linked = false;
+    const { prev, next } = h;
+    if (prev === undefined) this.#pendingFirst = next;
+    else prev.next = next;
+    if (next === undefined) this.#pendingLast = prev;
+    else next.prev = prev;
+    h.prev = undefined;
+    h.next = undefined;
   }
 
   /** abort(code) on this rank: tell the launcher and every peer, fail everything pending here. */

@@ -62,6 +62,12 @@ const OPTION_KEYS = new Set(['spinMicros', 'sameThreadDirect']);
  * turn, so ranks of one thread that only talk to each other never starve timers and I/O.
  */
 const MICROTASK_BURST = 64;
+/**
+ * Schedules same-thread deliveries: a reaction to a settled promise is a microtask as
+ * `queueMicrotask`'s callback is, in the same order, without the AsyncResource Node makes per
+ * `queueMicrotask` call (~2x its cost on Node 20).
+ */
+const RESOLVED = Promise.resolve();
 /** Period of the keep-alive timer: it never fires in practice, it only holds the loop open. */
 const KEEP_ALIVE_MS = 2 ** 31 - 1;
 
@@ -361,7 +367,7 @@ export class MemoryTransport implements Transport {
         burstResetQueued = true;
         setImmediate(resetBurst);
       }
-      queueMicrotask(MemoryTransport.#flushInboxes);
+      RESOLVED.then(MemoryTransport.#flushInboxes);
     } else {
       setImmediate(MemoryTransport.#flushInboxes);
     }
@@ -371,6 +377,7 @@ export class MemoryTransport implements Transport {
     inboxFlushQueued = false;
     const due = inboxesDue;
     inboxesDue = [];
+    // Nothing here throws: `poll` reports a failure through `onError`.
     for (const t of due) {
       t.#inboxDue = false;
       // `poll` delivers only while receiving (before start, frames wait for the first step).
