@@ -104,6 +104,50 @@ describe('MatchingEngine: unexpected messages', () => {
     expect(e.counts()).toEqual({ unexpected: 1, posted: 0 });
   });
 
+  it('every waiting probe that matches sees an arriving message, which stays for the receive', () => {
+    // Two probes outstanding at once (probe(1, 3) and probe(ANY_SOURCE, ANY_TAG)): both complete.
+    const e = new MatchingEngine();
+    const seen: string[] = [];
+    e.postProbe({ ...want(1, 3), resolve: (m) => seen.push(`exact ${label(m)}`) });
+    e.postProbe({ ...want(ANY_SOURCE, ANY_TAG), resolve: (m) => seen.push(`any ${label(m)}`) });
+    e.postProbe({ ...want(2, 3), resolve: (m) => seen.push(`other ${label(m)}`) });
+    expect(e.deliver(msg(1, 3, 'm'))).toBe(false);
+    expect(seen).toEqual(['exact m', 'any m']);
+    expect(label(e.take(want(1, 3)))).toBe('m');
+    // The probes that saw it are gone; the one for source 2 still waits.
+    e.deliver(msg(1, 3, 'later'));
+    expect(seen).toEqual(['exact m', 'any m']);
+    e.deliver(msg(2, 3, 'two'));
+    expect(seen).toEqual(['exact m', 'any m', 'other two']);
+  });
+
+  it('a cancelled probe sees nothing', () => {
+    const e = new MatchingEngine();
+    const seen: string[] = [];
+    const probe = { ...want(1, 3), resolve: (m: Envelope) => seen.push(label(m)!) };
+    e.postProbe(probe);
+    e.cancel(probe);
+    expect(e.deliver(msg(1, 3, 'kept'))).toBe(false);
+    expect(seen).toEqual([]);
+    // Nor does it stop a large message from going straight to a receive (firstPosted).
+    const recv = { ...want(1, 4), resolve: () => undefined };
+    e.post(recv);
+    expect(e.firstPosted('w', 1, 4)).toBe(recv);
+  });
+
+  it('a posted ANY_SOURCE receive skips sources outside its communicator, and ANY_TAG internal tags', () => {
+    // The same rules as for unexpected messages, on the path where the receive waits first.
+    const e = new MatchingEngine();
+    const got: string[] = [];
+    e.post({ ...want(ANY_SOURCE, ANY_TAG, (s) => s === 5), resolve: (m) => got.push(label(m)!) });
+    expect(e.deliver(msg(4, 1, 'outside'))).toBe(false);
+    expect(e.deliver(msg(5, -4, 'internal'))).toBe(false);
+    expect(got).toEqual([]);
+    expect(e.deliver(msg(5, 0, 'member'))).toBe(true);
+    expect(got).toEqual(['member']);
+    expect(e.counts()).toEqual({ unexpected: 2, posted: 0 });
+  });
+
   it('a cancelled receive takes nothing', () => {
     const e = new MatchingEngine();
     const got: string[] = [];
