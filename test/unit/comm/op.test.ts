@@ -171,6 +171,17 @@ describe('BAND, BOR, BXOR', () => {
     expect(() => BAND.check(edge)).not.toThrow();
   });
 
+  it('reject 2^53 itself, the first integer past the exact range, on either side', () => {
+    expect(BAND.apply(2 ** 53 - 1, 2 ** 53 - 1)).toBe(2 ** 53 - 1);
+    expect(() => BAND.check(2 ** 53)).toThrow(MPIError);
+    expectMPIError(() => BOR.apply(1, 2 ** 53), ERR_OP, /outside \[-2\^53, 2\^53\)/);
+    expectMPIError(
+      () => BXOR.apply([2 ** 53], [1]),
+      ERR_OP,
+      /element 0 is `number` \(9007199254740992\), outside/,
+    );
+  });
+
   it('compute bitwise results on bigints of any size', () => {
     const big = 2n ** 100n;
     expect(BAND.apply(big + 3n, big + 6n)).toBe(big + 2n);
@@ -357,6 +368,16 @@ describe('element-wise ops on plain arrays', () => {
     expect(PROD.apply([2, 3], [4, 5])).toEqual([8, 15]);
     expect(MAX.apply([1, 9], [5, 2])).toEqual([5, 9]);
     expect(MIN.apply([1, 9], [5, 2])).toEqual([1, 2]);
+  });
+
+  it('MAX and MIN on arrays of numbers treat NaN and -0 as they do on scalars', () => {
+    // Element by element as `MAX.apply(x, y)`: NaN wins from either side, -0 and 0 symmetric.
+    const maxes = MAX.apply([Number.NaN, 1, -0, 0], [1, Number.NaN, 0, -0]) as number[];
+    const mins = MIN.apply([Number.NaN, 1, -0, 0], [1, Number.NaN, 0, -0]) as number[];
+    expect(maxes.slice(0, 2)).toEqual([Number.NaN, Number.NaN]);
+    expect(mins.slice(0, 2)).toEqual([Number.NaN, Number.NaN]);
+    expect(Object.is(maxes[2], maxes[3])).toBe(true);
+    expect(Object.is(mins[2], mins[3])).toBe(true);
   });
 
   it('combine arrays of bigints element by element', () => {
@@ -816,6 +837,16 @@ describe('reduceInOrder', () => {
       [3, 4],
       [5, 6],
     ]);
+  });
+
+  it('never modifies the values it is given, even for user ops that write into a', () => {
+    const append = Op.create((a: number[], b: number[]) => {
+      a.push(...b);
+      return a;
+    }, false);
+    const values = [[1], [2], [3]];
+    expect(reduceInOrder(append, values)).toEqual([1, 2, 3]);
+    expect(values).toEqual([[1], [2], [3]]);
   });
 
   it('checks every value first, naming its position', () => {
