@@ -59,6 +59,38 @@ describe('frame layout', () => {
     });
   });
 
+  it('carries context ids longer than 255 bytes (a 2-byte length), and refuses one over 65535', () => {
+    for (const n of [255, 256, 1000, 0xffff]) {
+      const ctx = 'c'.repeat(n);
+      const f = readFrame(
+        writeFrame({ kind: FrameKind.Data, src: 1, seq: 2, tag: 3, ctx }, new Uint8Array([7])),
+      );
+      expect(f.ctx).toBe(ctx);
+      expect(f.payload).toEqual(new Uint8Array([7]));
+    }
+    expect(() =>
+      writeFrameHead({ kind: FrameKind.Data, src: 0, seq: 0, tag: 0, ctx: 'c'.repeat(0x10000) }),
+    ).toThrow(/context id too long \(65536 bytes\)/);
+  });
+
+  it('reads context ids right after the buffer of an earlier frame was reused (transports recycle them)', () => {
+    const first = writeFrame(
+      { kind: FrameKind.Data, src: 0, seq: 0, tag: 0, ctx: 'reused-a' },
+      new Uint8Array(0),
+    );
+    expect(readFrame(first).ctx).toBe('reused-a');
+    // The transport reuses the frame's memory for another frame, of context 'reused-b'.
+    first.set(
+      writeFrame({ kind: FrameKind.Data, src: 0, seq: 1, tag: 0, ctx: 'reused-b' }, new Uint8Array(0)),
+    );
+    expect(readFrame(first).ctx).toBe('reused-b');
+    const again = writeFrame(
+      { kind: FrameKind.Data, src: 0, seq: 2, tag: 0, ctx: 'reused-a' },
+      new Uint8Array(0),
+    );
+    expect(readFrame(again).ctx).toBe('reused-a');
+  });
+
   it('names what is wrong with a malformed frame', () => {
     expect(() => readFrame(new Uint8Array(3))).toThrow(/3 bytes is shorter than a header/);
     const f = writeFrame({ kind: FrameKind.Data, src: 0, seq: 0, tag: 0, ctx: 'abc' }, new Uint8Array(0));
