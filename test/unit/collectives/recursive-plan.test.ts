@@ -31,6 +31,12 @@ describe('recursive k-ing plans', () => {
     expect(p.radices.length).toBe(3);
   });
 
+  it('on equal hops fold fewer ranks: 16 at radix 3 is 2·2·2·2, not 3·3 with 7 folded', () => {
+    // Both take 4 hops; the folded ranks cost two extra messages each.
+    expect(recursivePlan(16, 3)).toEqual({ m: 16, rem: 0, radices: [2, 2, 2, 2] });
+    expect(recursivePlan(81, 8)).toEqual({ m: 81, rem: 0, radices: [3, 3, 3, 3] });
+  });
+
   it('map new ranks to old ranks monotonically, so blocks of new ranks are blocks of old ranks', () => {
     for (const [size, rem] of [
       [7, 3],
