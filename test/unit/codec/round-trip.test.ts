@@ -142,6 +142,13 @@ describe('codec round trips built-in objects', () => {
     expect(back[12]).toBeNaN();
   });
 
+  it('keeps numbers at the INT8 and INT32 edges inside arrays, which have a write loop of their own', () => {
+    const edges = [127, 128, -128, -129, 2 ** 31 - 1, 2 ** 31, -(2 ** 31), -(2 ** 31) - 1, -0, 0];
+    const back = roundTrip(edges) as number[];
+    expect(back).toStrictEqual(edges);
+    expect(back.map((n, i) => Object.is(n, edges[i]))).toEqual(edges.map(() => true));
+  });
+
   it('keeps holes and other values at the edges of the 4,096-element runs numbers are written in', () => {
     const a: unknown[] = Array.from({ length: 12_300 }, (_, i) => i - 6000.5);
     for (const i of [4095, 8192]) delete a[i];
