@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { UNDEFINED } from '../../../sdk/comm/constants.js';
+import { Request } from '../../../sdk/comm/request.js';
+import { Status } from '../../../sdk/comm/status.js';
+
+// A Request driven by hand: `_complete` and `_error` are what the endpoint calls when a receive
+// or send finishes or fails; a progress function is what polls the transport.
+
+describe('a request once it finished', () => {
+  it('keeps its first outcome: a later completion or failure (an abort after the fact) changes nothing', async () => {
+    const done = new Request<string>();
+    done._complete({ value: 'first', source: 1, tag: 2, count: 3 });
+    done._complete({ value: 'second', source: 4, tag: 5, count: 6 });
+    done._error(new Error('aborted later'));
+    const status = new Status();
+    expect(await done.wait(status)).toBe('first');
+    expect([status.source, status.tag, status.count]).toEqual([1, 2, 3]);
+    expect(done.test()).toEqual([true, 'first']);
+
+    const failed = new Request<string>();
+    failed._error(new Error('failed first'));
+    failed._complete({ value: 'too late' });
+    await expect(failed.wait()).rejects.toThrow('failed first');
+  });
+
+  it('is inactive once a failure was reported by wait, as after a value', async () => {
+    const r = new Request<number>();
+    r._error(new Error('boom'));
+    expect(r.active).toBe(true); // nothing reported yet
+    await expect(r.wait()).rejects.toThrow('boom');
+    expect(r.active).toBe(false);
+    expect(await Request.waitany([r])).toEqual([UNDEFINED, undefined]);
+  });
+
+  it('test() makes progress itself, so a loop of test() calls completes without awaiting', () => {
+    let polls = 0;
+    const r = new Request<string>(() => {
+      polls++;
+      if (polls === 3) r._complete({ value: 'in' });
+    });
+    // At most five tests, so a request that never progresses fails here instead of hanging.
+    const seen = Array.from({ length: 5 }, () => r.test());
+    expect(seen).toEqual([
+      [false, undefined],
+      [false, undefined],
+      [true, 'in'],
+      [true, 'in'], // testing it again gives its value again, without polling
+      [true, 'in'],
+    ]);
+    expect(polls).toBe(3);
+    expect(r.active).toBe(false);
+  });
+});
