@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CONTROL_BYTES, Ring } from '../../../../sdk/transport/memory/ring.js';
+import { CONTROL_BYTES, Ring, WRITE_NO_SPACE } from '../../../../sdk/transport/memory/ring.js';
 import { sharedMicros } from '../../../../sdk/transport/memory/shared-clock.js';
 
 // One ring seen from both sides in this thread: `consumer` owns it, `producer` writes to it.
@@ -41,6 +41,17 @@ describe('Ring wake-up stamp (wokenAt)', () => {
 });
 
 describe('Ring chunking', () => {
+  it('writes a record that takes exactly the space left, and refuses one more byte', () => {
+    const { consumer, producer } = ringPair(1024); // whole records up to 256 + 16 bytes
+    for (let i = 0; i < 3; i++) expect(producer.write(1, frame(240), 240, 0)).toBe(240);
+    expect(producer.write(1, frame(241), 241, 0)).toBe(WRITE_NO_SPACE); // 272 > 256 free
+    expect(producer.write(1, frame(240), 240, 0)).toBe(240); // 256 bytes: the ring is full
+    expect(producer.write(1, frame(0), 0, 0)).toBe(WRITE_NO_SPACE);
+    const out: Uint8Array[] = [];
+    expect(consumer.drain(out)).toBe(4);
+    expect(out.map((f) => f.length)).toEqual([240, 240, 240, 240]);
+  });
+
   it('sends a 64 KiB payload with its frame header as one record, and chunks what is bigger than 65 KiB', () => {
     const { consumer, producer } = ringPair(1024 * 1024);
     expect(producer.maxChunk).toBe(65 * 1024);
@@ -55,6 +66,42 @@ describe('Ring chunking', () => {
 
     const big = 65 * 1024 + 1;
     expect(producer.write(1, frame(big), big, 0)).toBe(65 * 1024); // the FIRST record; 1 byte left
+  });
+});
+
+describe('Ring corruption', () => {
+  /** A ring with `write` done, and its record header words (Int32) as the consumer reads them. */
+  function written(write: (producer: Ring) => void): { consumer: Ring; words: Int32Array } {
+    const sab = new SharedArrayBuffer(CONTROL_BYTES + 1024);
+    Ring.format(sab, 1024, 2);
+    const consumer = new Ring(sab);
+    expect(consumer.attach()).toBe(true);
+    write(new Ring(sab));
+    return { consumer, words: new Int32Array(sab, CONTROL_BYTES) };
+  }
+
+  it('is reported, not read past, when a record header names a rank outside the ring or runs past the tail', () => {
+    const outside = written((p) => expect(p.write(1, frame(16), 16, 0)).toBe(16));
+    outside.words[2] = 5 << 5; // source 5 of 2, kind WHOLE
+    expect(() => outside.consumer.drain([])).toThrow(/Ring corrupted at position 0: .*source 5/);
+
+    const long = written((p) => expect(p.write(1, frame(16), 16, 0)).toBe(16));
+    long.words[0] = 16 + 112; // a consistent header for a 100-byte payload, past the 32 bytes written
+    long.words[3] = 100;
+    expect(() => long.consumer.drain([])).toThrow(/Ring corrupted at position 0: record length 128/);
+  });
+
+  it('is reported when a chunked frame gets more bytes than its FIRST record announced', () => {
+    const { consumer, words } = written((p) => {
+      for (const [at, next] of [
+        [0, 256],
+        [256, 512],
+        [512, 600],
+      ])
+        expect(p.write(1, frame(600), 600, at!)).toBe(next);
+    });
+    words[4] = 300; // the frame's total length (low word), after the FIRST record's header
+    expect(() => consumer.drain([])).toThrow(/chunks longer than their frame/);
   });
 });
 
@@ -106,6 +153,24 @@ describe('Ring placement (drain with a placer)', () => {
       { src: 1, first: [3, 10, 17, 24], total: 3000 },
       { src: 1, first: [3, 10, 17, 24], total: 1500 },
     ]);
+  });
+
+  it('copies the body of a placed frame from the ring start when the split between head and body wraps', () => {
+    const { consumer, producer } = ringPair(1024);
+    // Move the ring's positions to 992 (records of 256 + 256 + 256 + 224 bytes), so the next
+    // frame's FIRST record has its header at 992, its length at 1008 and its payload at 1016:
+    // the placement's 21-byte head ends past the ring's end, and the body starts there.
+    for (const n of [240, 240, 240, 208])
+      expect(pass(consumer, producer, 1, patterned(n), undefined)).toHaveLength(1);
+    let placement: { head: Uint8Array; body: Uint8Array } | undefined;
+    const place = (_src: number, _first: Uint8Array, total: number) => {
+      placement = { head: new Uint8Array(21), body: new Uint8Array(total - 21) };
+      return placement;
+    };
+    const f = patterned(1500);
+    expect(pass(consumer, producer, 1, f, place)).toEqual([placement!.head]);
+    expect(Array.from(placement!.head)).toEqual(Array.from(f.subarray(0, 21)));
+    expect(Array.from(placement!.body)).toEqual(Array.from(f.subarray(21)));
   });
 
   it('offers a frame of one record from 16 KiB on, and copies it straight into the placement', () => {
