@@ -39,13 +39,6 @@ export function subtreeEnd(vr: number, k: number, size: number): number {
   return Math.min(size, vr + span(vr, k, size));
 }
 
-/** Depth of the tree: hops from the root to the deepest leaf. */
-export function depth(size: number, k: number): number {
-  let d = 0;
-  for (let p = 1; p < size; p *= k) d++;
-  return d;
-}
-
 /** Clamps the radix to what makes sense for `size` ranks. */
 export function effectiveRadix(radix: number, size: number): number {
   return Math.max(2, Math.min(radix, Math.max(2, size)));
