@@ -129,7 +129,7 @@ export class TsmpiCloud extends Construct {
     const stack = Stack.of(this);
     const others = stack.node.findAll().filter((c) => c instanceof TsmpiCloud && c !== this);
     if (others.length > 0) {
-      throw new Error(
+      throw new TsmpiCloudPropsError(
         `Stack ${stack.stackName} already has a TsmpiCloud (${others[0]?.node.path}): ` +
           'its stack output keys are fixed, so put each TsmpiCloud in its own stack.',
       );

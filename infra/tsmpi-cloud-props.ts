@@ -351,11 +351,17 @@ function durationSeconds(name: string, value: Duration): number {
   if (!(value instanceof Duration)) {
     throw new TsmpiCloudPropsError(`Expected \`${name}\` to be a Duration, got ${describeValue(value)}`);
   }
+  let seconds: number;
   try {
-    return value.toSeconds({ integral: false });
+    seconds = value.toSeconds({ integral: false });
   } catch (error) {
     throw new TsmpiCloudPropsError(
       `Expected \`${name}\` to be a concrete Duration (not a token), got ${value.toString()}: ${String(error)}`,
     );
   }
+  // `Duration.seconds(NaN)` is a Duration whose human string is empty.
+  if (!Number.isFinite(seconds)) {
+    throw new TsmpiCloudPropsError(`Expected \`${name}\` to be a finite Duration, got ${seconds} seconds`);
+  }
+  return seconds;
 }

@@ -16,7 +16,7 @@ import { buildApp } from 'fauxqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUCKET_PREFIXES, OPTIONAL_STACK_OUTPUTS, STACK_OUTPUTS } from '../../infra/stack-outputs.js';
 import { RANK_QUEUE_ACTIONS, TsmpiCloud } from '../../infra/tsmpi-cloud-construct.js';
-import { defaultQueuePrefix } from '../../infra/tsmpi-cloud-props.js';
+import { defaultQueuePrefix, TsmpiCloudPropsError } from '../../infra/tsmpi-cloud-props.js';
 import type { TsmpiCloudStack } from '../../infra/tsmpi-cloud-stack.js';
 import { CFN_LINT_SKIP_REASON, cfnLint } from '../helpers/cfn-lint.js';
 import {
@@ -375,9 +375,11 @@ describe('construct', () => {
   });
 
   it('refuses a second TsmpiCloud in the same stack, whose outputs would collide', () => {
-    expect(() => new TsmpiCloud(stack, 'Again', { rankEntry: FIXTURE_RANK_ENTRY })).toThrow(
-      /already has a TsmpiCloud \(TsmpiTest\/Tsmpi\)/,
-    );
+    let n = 0;
+    const again = () => new TsmpiCloud(stack, `Again${n++}`, { rankEntry: FIXTURE_RANK_ENTRY });
+    expect(again).toThrow(/already has a TsmpiCloud \(TsmpiTest\/Tsmpi\)/);
+    // The same error class as every other refusal of the construct's configuration.
+    expect(again).toThrow(TsmpiCloudPropsError);
   });
 
   it('refuses, in another stack of the same account and region, a queue prefix that overlaps one already used', () => {

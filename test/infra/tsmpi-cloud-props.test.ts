@@ -58,6 +58,11 @@ describe('TsmpiCloud props', () => {
     ],
     ['a sub-second timeout', { timeout: Duration.millis(500) }, /`timeout`.*500 millis/],
     [
+      'a timeout of NaN seconds',
+      { timeout: Duration.seconds(Number.NaN) },
+      /^Expected `timeout` to be a finite Duration, got NaN seconds$/,
+    ],
+    [
       'a timeout that is not a Duration',
       { timeout: 900 },
       /`timeout` to be a Duration, got `900` \(number\)/,
