@@ -2,6 +2,7 @@ import { Wtime } from '../comm/constants.js';
 import { SUM } from '../comm/predefined-ops.js';
 import { defineJob } from './define-job.js';
 import { positiveIntArg, runSeed, shareOf } from './job-args.js';
+import { printPiDetails } from './pi-details.js';
 import { countInsideStreams } from './pi-kernel.js';
 import { pyFloat } from './py-repr.js';
 
@@ -27,13 +28,6 @@ export default defineJob(async (comm, args) => {
   const duration = Wtime() - start;
   console.log(`Estimated π: ${pyFloat(pi)}`);
   console.log(`Time taken with ${size} processes (non-blocking): ${duration.toFixed(4)} seconds`);
-  if (args.details === true) {
-    console.log(`Error vs Math.PI: ${Math.abs(pi - Math.PI).toExponential(3)}`);
-    console.log(`Seed: ${seed} (repeat this run with -- --seed ${seed})`);
-    const rate = total / duration;
-    console.log(
-      `Samples: ${total} at ${(rate / 1e6).toFixed(1)} million samples/s (${(rate / size / 1e6).toFixed(1)} million per rank)`,
-    );
-  }
+  if (args.details === true) printPiDetails(pi, seed, total, duration, size);
   return { pi, error: Math.abs(pi - Math.PI), samples: total, seed, seconds: duration };
 });

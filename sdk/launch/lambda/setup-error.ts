@@ -30,7 +30,7 @@ export function explainSetupError(
       const emulator =
         context.endpoint === undefined
           ? ''
-          : ` (--endpoint redirects SQS and S3 only: for an emulator of ${service}, set AWS_ENDPOINT_URL_${service === 'Lambda' ? 'LAMBDA' : 'CLOUDFORMATION'})`;
+          : ` (--endpoint redirects SQS and S3 only: for an emulator of ${service}, set AWS_ENDPOINT_URL_${service.toUpperCase()})`;
       return new UsageError(
         `${action}: cannot reach ${service}${context.region === undefined ? '' : ` in ${context.region}`}: check the network and the region${emulator}`,
       );
