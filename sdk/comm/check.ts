@@ -56,20 +56,28 @@ export function checkRecvTag(tag: unknown, name = 'tag'): number {
 }
 
 /** An array with exactly `size` entries (scatter, alltoall). */
+/**
+ * The sequence of a lowercase scatter/alltoall: an array, or any TypedArray (as mpi4py takes any
+ * sequence, a numpy array too), whose element i goes to rank i as a number (a bigint from a
+ * BigInt64Array/BigUint64Array). Returns the values as an array of `size`.
+ */
 export function checkArrayOfSize(value: unknown, size: number, call: string, name: string): unknown[] {
-  if (!Array.isArray(value)) {
+  let values: unknown[];
+  if (Array.isArray(value)) values = value;
+  else if (isTypedArray(value)) values = Array.from(value as ArrayLike<number | bigint>);
+  else {
     throw new MPIError(
       ERR_ARG,
-      `${call}: expected \`${name}\` to be an array of ${size} values (one per rank), got ${describeValue(value)}`,
+      `${call}: expected \`${name}\` to be an array or TypedArray of ${size} values (one per rank), got ${describeValue(value)}`,
     );
   }
-  if (value.length !== size) {
+  if (values.length !== size) {
     throw new MPIError(
       ERR_COUNT,
-      `${call}: expected \`${name}\` to have exactly ${size} entries (one per rank), got ${value.length}`,
+      `${call}: expected \`${name}\` to have exactly ${size} entries (one per rank), got ${values.length}`,
     );
   }
-  return value;
+  return values;
 }
 
 export { isTypedArray, type TypedArray };

@@ -436,7 +436,7 @@ export class Comm {
     );
   }
 
-  iscatter<T = any>(objs: readonly T[] | null | undefined, root = 0): Request<T> {
+  iscatter<T = any>(objs: readonly T[] | TypedArray | null | undefined, root = 0): Request<T> {
     checkRoot(root, this.size);
     const parts =
       this.rank === root ? checkArrayOfSize(objs, this.size, 'scatter', 'objs').map((o) => encode(o)) : null;
@@ -471,7 +471,7 @@ export class Comm {
     );
   }
 
-  ialltoall<T = any>(objs: readonly T[]): Request<T[]> {
+  ialltoall<T = any>(objs: readonly T[] | TypedArray): Request<T[]> {
     const parts = checkArrayOfSize(objs, this.size, 'alltoall', 'objs').map((o) => encode(o));
     return this.#collective('alltoall', NOMINAL_BYTES, {}, 'alltoall()', async (ctx, spec) =>
       (await runAlltoall(ctx, spec, parts)).map((p) => decode(p) as T),
@@ -530,7 +530,15 @@ export class Comm {
   bcast<T = any>(obj: T, root = 0): Promise<T> {
     return this.#blocking(() => this.ibcast(obj, root));
   }
-  scatter<T = any>(objs: readonly T[] | null | undefined, root = 0): Promise<T> {
+  /**
+   * Rank i gets `objs[i]` from the root (`objs` is ignored elsewhere). `objs` is an array or any
+   * TypedArray of `size` values; a TypedArray's elements arrive as numbers (bigints from a
+   * BigInt64Array/BigUint64Array), as a numpy array's do in mpi4py.
+   *
+   * @example
+   * const mine = await comm.scatter(comm.rank === 0 ? new Float64Array(comm.size).fill(0.5) : null, 0); // 0.5
+   */
+  scatter<T = any>(objs: readonly T[] | TypedArray | null | undefined, root = 0): Promise<T> {
     return this.#blocking(() => this.iscatter(objs, root));
   }
   gather<T = any>(obj: T, root = 0): Promise<T[] | null> {
@@ -539,7 +547,11 @@ export class Comm {
   allgather<T = any>(obj: T): Promise<T[]> {
     return this.#blocking(() => this.iallgather(obj));
   }
-  alltoall<T = any>(objs: readonly T[]): Promise<T[]> {
+  /**
+   * Sends `objs[j]` to rank j and returns what each rank sent here, in rank order. `objs` is an
+   * array or any TypedArray of `size` values, as for `scatter`.
+   */
+  alltoall<T = any>(objs: readonly T[] | TypedArray): Promise<T[]> {
     return this.#blocking(() => this.ialltoall(objs));
   }
   reduce<T = any>(obj: T, op: Op = SUM, root = 0): Promise<T | null> {

@@ -273,6 +273,25 @@ export function collectivesContract(world: ContractWorld): void {
       }
     });
 
+    it('scatter/alltoall and their I* forms take a TypedArray as the sequence, element i to rank i (as numpy arrays in mpi4py)', async () => {
+      const size = 3;
+      const got = await world.run(size, async (c) => {
+        const row = (k: number) => Float64Array.from({ length: size }, (_, j) => 10 * c.rank + j + k);
+        return {
+          scatter: await c.scatter(c.rank === 1 ? new Int32Array([7, 8, 9]) : null, 1),
+          iscatter: await c.iscatter(c.rank === 0 ? new BigInt64Array([1n, 2n, 3n]) : null, 0).wait(),
+          alltoall: await c.alltoall(row(0)),
+          ialltoall: await c.ialltoall(row(0.5)).wait(),
+        };
+      });
+      got.forEach((g, r) => {
+        expect(g.scatter).toBe(7 + r);
+        expect(g.iscatter).toBe(BigInt(r + 1));
+        expect(g.alltoall).toEqual(Array.from({ length: size }, (_, i) => 10 * i + r));
+        expect(g.ialltoall).toEqual(Array.from({ length: size }, (_, i) => 10 * i + r + 0.5));
+      });
+    });
+
     it('collectives on different communicators run at the same time without mixing', async () => {
       const got = await world.run(6, async (c) => {
         const half = (await c.split(c.rank % 2))!;
@@ -357,8 +376,16 @@ export function collectivesContract(world: ContractWorld): void {
       await world.run(3, async (c) => {
         expect(() => c.ialltoall([1, 2])).toThrow(MPIError);
         await expect(c.alltoall([1])).rejects.toMatchObject({ errorClass: ERR_COUNT });
+        expect(() => c.ialltoall(new Float64Array(2))).toThrow(
+          /expected `objs` to have exactly 3 entries \(one per rank\), got 2/,
+        );
+        await expect(c.alltoall(new Int8Array(4))).rejects.toMatchObject({ errorClass: ERR_COUNT });
         if (c.rank === 0) {
           expect(() => c.iscatter([1, 2, 3, 4], 0)).toThrow(/exactly 3 entries/);
+          await expect(c.scatter(new Uint16Array(4), 0)).rejects.toMatchObject({
+            errorClass: ERR_COUNT,
+            message: expect.stringMatching(/exactly 3 entries \(one per rank\), got 4/),
+          });
         }
       });
     });
