@@ -935,8 +935,8 @@ export class Comm {
 
   /**
    * Element-wise reduction (in rank order) of every rank's `sendbuf` (`size` equal blocks), rank i
-   * getting block i of the result in its `recvbuf`. With `IN_PLACE` the input is `recvbuf` and the
-   * result goes to its front.
+   * getting block i of the result in its `recvbuf`: `sendbuf.length === size * recvbuf.length`.
+   * With `IN_PLACE` the input is `recvbuf` and the result goes to its front.
    *
    * @example
    * const mine = new Float64Array(2);

@@ -82,7 +82,10 @@ export function planReduceScatter(
   };
 }
 
-/** `Reduce_scatter_block`: `Reduce_scatter` with equal blocks, `sendbuf.length === size × n`. */
+/**
+ * `Reduce_scatter_block`: `Reduce_scatter` with equal blocks, `sendbuf.length === size ×
+ * recvbuf.length` (with `IN_PLACE`, `recvbuf.length === size × n` and the result is its first n).
+ */
 export function planReduceScatterBlock(who: Who, sendbuf: unknown, recvbuf: unknown, op: Op): BufferPlan {
   const call = 'Reduce_scatter_block';
   opArg(op, call);
@@ -94,11 +97,13 @@ export function planReduceScatterBlock(who: Who, sendbuf: unknown, recvbuf: unkn
       : equalBlock(sb.length, who.size, call, 'sendbuf');
   if (sb !== IN_PLACE) {
     checkSameKind(sb, rb, call, 'sendbuf', 'recvbuf');
-    // Checked here so the message names this call's arguments (it has no `recvcounts`).
-    if (rb.length < n) {
+    // `sendbuf.length === size * recvbuf.length`, as Alltoall's equal lengths: too short is
+    // ERR_TRUNCATE, too long ERR_COUNT (the counts disagree). Checked here so the message names
+    // this call's arguments (it has no `recvcounts`).
+    if (rb.length !== n) {
       throw new MPIError(
-        ERR_TRUNCATE,
-        `${call}: \`recvbuf\` holds ${rb.length} elements but each rank's block is ${n} (\`sendbuf\` has ${sb.length} elements for ${who.size} ranks); pass a \`recvbuf\` of ${n}`,
+        rb.length < n ? ERR_TRUNCATE : ERR_COUNT,
+        `${call}: \`recvbuf\` holds ${rb.length} elements but each rank's block is ${n} (\`sendbuf\` has ${sb.length} elements for ${who.size} ranks): \`sendbuf.length\` must be ${who.size} × \`recvbuf.length\`; pass a \`recvbuf\` of ${n}${rb.length > n ? ` (e.g. \`recvbuf.subarray(0, ${n})\`)` : ''}`,
       );
     }
   }

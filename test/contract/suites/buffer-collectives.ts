@@ -249,7 +249,7 @@ export function bufferCollectivesContract(world: ContractWorld): void {
           const sends = Array.from({ length: size }, (_, r) =>
             Array.from({ length: n * size }, (_, e) => ((r * 3 + e) % 9) + 1),
           );
-          const init = counts.map(() => minus1(n + 1));
+          const init = counts.map(() => minus1(n));
           const got = await world.run(
             size,
             async (c) => {
@@ -555,6 +555,8 @@ export function bufferCollectivesContract(world: ContractWorld): void {
         );
         out.reduceScatterBlockUneven = await classOf(c.Reduce_scatter_block(f(size + 1), f(2)));
         out.reduceScatterBlockRecvTooSmall = await classOf(c.Reduce_scatter_block(f(2 * size), f(1)));
+        out.reduceScatterBlockRecvTooLarge = await classOf(c.Reduce_scatter_block(f(2 * size), f(3)));
+        out.ireduceScatterBlockRecvTooLarge = throwsClass(() => c.Ireduce_scatter_block(f(size), f(2)));
         out.reduceScatterSumTooLarge = await classOf(c.Reduce_scatter(f(total - 1), f(size), counts));
         out.reduceScatterNegative = await classOf(
           c.Reduce_scatter(
@@ -607,6 +609,8 @@ export function bufferCollectivesContract(world: ContractWorld): void {
           alltoallvInPlace: 'ERR_ARG',
           reduceScatterBlockUneven: 'ERR_COUNT',
           reduceScatterBlockRecvTooSmall: 'ERR_TRUNCATE',
+          reduceScatterBlockRecvTooLarge: 'ERR_COUNT',
+          ireduceScatterBlockRecvTooLarge: 'ERR_COUNT',
           reduceScatterSumTooLarge: 'ERR_COUNT',
           reduceScatterNegative: 'ERR_COUNT',
           reduceScatterRecvTooSmall: 'ERR_TRUNCATE',
@@ -664,6 +668,7 @@ export function bufferCollectivesContract(world: ContractWorld): void {
           await m(c.Gatherv(IN_PLACE, new Float64Array(1), [1], [1], 0)),
           await m(c.Reduce_scatter(new Float64Array(1), new Float64Array(1), [2])),
           await m(c.Reduce_scatter_block(new Float64Array(2), new Float64Array(1))),
+          await m(c.Reduce_scatter_block(new Float64Array(2), new Float64Array(3))),
         ];
       });
       expect(msgs![0]).toMatch(
@@ -677,6 +682,10 @@ export function bufferCollectivesContract(world: ContractWorld): void {
       // Reduce_scatter_block has no `recvcounts`: its message names its own arguments.
       expect(msgs![4]).toMatch(/Reduce_scatter_block: `recvbuf` holds 1 elements but each rank's block is 2/);
       expect(msgs![4]).not.toContain('recvcounts');
+      // A recvbuf longer than the block is refused too: API.md's `sendbuf.length === size * recvbuf.length`.
+      expect(msgs![5]).toMatch(
+        /Reduce_scatter_block: `recvbuf` holds 3 elements but each rank's block is 2 \(`sendbuf` has 2 elements for 1 ranks\): `sendbuf.length` must be 1 × `recvbuf.length`; pass a `recvbuf` of 2 \(e.g. `recvbuf.subarray\(0, 2\)`\)/,
+      );
     });
 
     it('a block too large for a receive buffer is ERR_TRUNCATE on that rank only; the others complete', async () => {
