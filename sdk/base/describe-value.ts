@@ -81,3 +81,15 @@ function safeConstructorName(v: object): string | undefined {
   }
   return undefined;
 }
+
+/**
+ * `1 element`, `3 elements`: a count and its noun, singular for exactly 1, so a message reads
+ * right at every count (`many` for a noun that does not take an `s`).
+ *
+ * @example
+ * plural(1, 'element') // '1 element'
+ * plural(2, 'entry', 'entries') // '2 entries'
+ */
+export function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}

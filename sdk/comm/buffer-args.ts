@@ -1,4 +1,4 @@
-import { describeValue } from '../base/describe-value.js';
+import { describeValue, plural } from '../base/describe-value.js';
 import { ERR_ARG, ERR_COUNT, ERR_TRUNCATE, ERR_TYPE, MPIError } from '../base/errors.js';
 import { typedArrayName } from '../codec/typed-array.js';
 import { isTypedArray, type TypedArray } from './check.js';
@@ -44,7 +44,7 @@ export function countsArg(counts: unknown, size: number, call: string, name: str
   if (out.length !== size) {
     throw new MPIError(
       ERR_COUNT,
-      `${call}: expected \`${name}\` to have exactly ${size} entries (one per rank), got ${out.length}`,
+      `${call}: expected \`${name}\` to have exactly ${plural(size, 'entry', 'entries')} (one per rank), got ${out.length}`,
     );
   }
   out.forEach((c, i) => {
@@ -93,7 +93,7 @@ export function checkBlocksFit(
     if (end > length) {
       throw new MPIError(
         errorClass,
-        `${call}: block ${i} (\`${what.counts}[${i}]\` = ${c} at \`${what.displs}[${i}]\` = ${displs[i]}) ends at element ${end}, past the end of \`${what.buf}\` (${length} elements); give a larger buffer or smaller counts`,
+        `${call}: block ${i} (\`${what.counts}[${i}]\` = ${c} at \`${what.displs}[${i}]\` = ${displs[i]}) ends at element ${end}, past the end of \`${what.buf}\` (${plural(length, 'element')}); give a larger buffer or smaller counts`,
       );
     }
   });
@@ -124,7 +124,7 @@ export function checkReductionRecvbuf(sb: TypedArray, rb: TypedArray, call: stri
   if (rb.length < sb.length) {
     throw new MPIError(
       ERR_TRUNCATE,
-      `${call}: \`recvbuf\` holds ${rb.length} elements but \`sendbuf\` has ${sb.length}`,
+      `${call}: \`recvbuf\` holds ${plural(rb.length, 'element')} but \`sendbuf\` has ${sb.length}`,
     );
   }
 }
@@ -134,7 +134,7 @@ export function equalBlock(length: number, size: number, call: string, name: str
   if (length % size !== 0) {
     throw new MPIError(
       ERR_COUNT,
-      `${call}: \`${name}\` has ${length} elements, not a multiple of the ${size} ranks (one equal block each)`,
+      `${call}: \`${name}\` has ${plural(length, 'element')}, not a multiple of the ${size} ranks (one equal block each)`,
     );
   }
   return length / size;

@@ -1,4 +1,4 @@
-import { describeValue } from '../base/describe-value.js';
+import { describeValue, plural } from '../base/describe-value.js';
 import { ERR_COUNT, ERR_OP, ERR_TRUNCATE, ERR_TYPE, MPIError } from '../base/errors.js';
 import { withArticle } from '../base/typed-array-name.js';
 import { decode, encode } from '../codec/codec.js';
@@ -48,13 +48,13 @@ export function placeValue(
   if (block.length > room) {
     throw new MPIError(
       ERR_TRUNCATE,
-      `${call}: rank ${from} sent ${block.length} elements, more than the ${room} this rank receives from it (at element ${at} of a ${dst.length}-element buffer)`,
+      `${call}: rank ${from} sent ${plural(block.length, 'element')}, more than the ${room} this rank receives from it (at element ${at} of a ${dst.length}-element buffer)`,
     );
   }
   if (expected !== undefined && block.length < expected) {
     throw new MPIError(
       ERR_COUNT,
-      `${call}: rank ${from} sent ${block.length} elements, this rank expects ${expected}: counts must agree on every rank`,
+      `${call}: rank ${from} sent ${plural(block.length, 'element')}, this rank expects ${expected}: counts must agree on every rank`,
     );
   }
   copyBlock(dst, at, block);
@@ -74,7 +74,7 @@ export function placeResult(dst: TypedArray, value: unknown, length: number, cal
   if (!isTypedArray(value) || kindOf(value) !== kindOf(dst) || value.length !== length) {
     throw new MPIError(
       ERR_OP,
-      `${call}: the op's result is ${describeValue(value)}${isTypedArray(value) ? ` of ${value.length} elements` : ''}, not a ${kindOf(dst)} of ${length} elements; a user op on buffers must return a TypedArray like its operands`,
+      `${call}: the op's result is ${describeValue(value)}${isTypedArray(value) ? ` of ${plural(value.length, 'element')}` : ''}, not a ${kindOf(dst)} of ${plural(length, 'element')}; a user op on buffers must return a TypedArray like its operands`,
     );
   }
   copyBlock(dst, 0, value);

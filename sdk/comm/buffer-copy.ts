@@ -1,4 +1,4 @@
-import { describeValue } from '../base/describe-value.js';
+import { describeValue, plural } from '../base/describe-value.js';
 import { ERR_TRUNCATE, ERR_TYPE, MPIError } from '../base/errors.js';
 import { withArticle } from '../base/typed-array-name.js';
 import { typedArrayName } from '../codec/typed-array.js';
@@ -24,7 +24,7 @@ export function copyBytesInto(dst: TypedArray, bytes: Uint8Array, srcKind: strin
         ?.BYTES_PER_ELEMENT ?? 1;
     throw new MPIError(
       ERR_TRUNCATE,
-      `${call}: message of ${bytes.byteLength / perElement} elements (${bytes.byteLength} bytes) does not fit the receive buffer of ${dst.length} elements (${dst.byteLength} bytes)`,
+      `${call}: message of ${plural(bytes.byteLength / perElement, 'element')} (${plural(bytes.byteLength, 'byte')}) does not fit the receive buffer of ${plural(dst.length, 'element')} (${plural(dst.byteLength, 'byte')})`,
     );
   }
   const dstKind = typedArrayName(dst);

@@ -1,4 +1,4 @@
-import { describeValue } from '../base/describe-value.js';
+import { describeValue, plural } from '../base/describe-value.js';
 import { ERR_ARG, ERR_COUNT, ERR_RANK, ERR_ROOT, ERR_TAG, ERR_TYPE, MPIError } from '../base/errors.js';
 import { isTypedArray, type TypedArray } from '../codec/typed-array.js';
 import { ANY_SOURCE, ANY_TAG, PROC_NULL, TAG_UB } from './constants.js';
@@ -74,7 +74,7 @@ export function checkArrayOfSize(value: unknown, size: number, call: string, nam
   if (values.length !== size) {
     throw new MPIError(
       ERR_COUNT,
-      `${call}: expected \`${name}\` to have exactly ${size} entries (one per rank), got ${values.length}`,
+      `${call}: expected \`${name}\` to have exactly ${plural(size, 'entry', 'entries')} (one per rank), got ${values.length}`,
     );
   }
   return values;

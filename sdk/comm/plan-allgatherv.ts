@@ -1,3 +1,4 @@
+import { plural } from '../base/describe-value.js';
 import { ERR_COUNT, ERR_TRUNCATE, MPIError } from '../base/errors.js';
 import { runAllgather } from '../collectives/algorithms.js';
 import {
@@ -38,7 +39,7 @@ export function planAllgatherv(
     if (sb.length !== c[rank]) {
       throw new MPIError(
         sb.length > c[rank]! ? ERR_TRUNCATE : ERR_COUNT,
-        `${call}: \`sendbuf\` has ${sb.length} elements but \`counts[${rank}]\` is ${c[rank]}`,
+        `${call}: \`sendbuf\` has ${plural(sb.length, 'element')} but \`counts[${rank}]\` is ${c[rank]}`,
       );
     }
     own = sb.slice() as TypedArray;
@@ -71,7 +72,7 @@ export function planAllgather(who: Who, sendbuf: unknown, recvbuf: unknown): Buf
   if (rb.length < n * who.size) {
     throw new MPIError(
       ERR_TRUNCATE,
-      `Allgather: recvbuf holds ${rb.length} elements but ${who.size} ranks × ${n} = ${n * who.size} are needed`,
+      `Allgather: recvbuf holds ${plural(rb.length, 'element')} but ${plural(who.size, 'rank')} × ${n} = ${n * who.size} are needed`,
     );
   }
   return planAllgatherv(who, sendbuf, recvbuf, Array(who.size).fill(n), null, 'Allgather');

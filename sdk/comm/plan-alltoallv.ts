@@ -1,3 +1,4 @@
+import { plural } from '../base/describe-value.js';
 import { ERR_COUNT, ERR_TRUNCATE, MPIError } from '../base/errors.js';
 import { runAlltoall } from '../collectives/algorithms.js';
 import { NOMINAL_BYTES } from '../collectives/call-shape.js';
@@ -73,7 +74,7 @@ export function planAlltoall(who: Who, sendbuf: unknown, recvbuf: unknown): Buff
   if (rb.length !== src.length) {
     throw new MPIError(
       rb.length < src.length ? ERR_TRUNCATE : ERR_COUNT,
-      `${call}: \`recvbuf\` has ${rb.length} elements but \`sendbuf\` ${src.length}: they must be equal (${who.size} blocks of ${n})`,
+      `${call}: \`recvbuf\` has ${plural(rb.length, 'element')} but \`sendbuf\` ${src.length}: they must be equal (${plural(who.size, 'block')} of ${n})`,
     );
   }
   checkSameKind(src, rb, call, 'sendbuf', 'recvbuf');

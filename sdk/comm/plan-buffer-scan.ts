@@ -1,3 +1,4 @@
+import { plural } from '../base/describe-value.js';
 import { ERR_TRUNCATE, MPIError } from '../base/errors.js';
 import { runScan } from '../collectives/algorithms.js';
 import { bufferArg, checkSameKind, opArg, typedArg } from './buffer-args.js';
@@ -28,7 +29,7 @@ export function planBufferScan(
     if (rb.length < sb.length) {
       throw new MPIError(
         ERR_TRUNCATE,
-        `${call}: \`recvbuf\` holds ${rb.length} elements but \`sendbuf\` has ${sb.length}`,
+        `${call}: \`recvbuf\` holds ${plural(rb.length, 'element')} but \`sendbuf\` has ${sb.length}`,
       );
     }
   }

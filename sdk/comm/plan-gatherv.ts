@@ -1,3 +1,4 @@
+import { plural } from '../base/describe-value.js';
 import { ERR_COUNT, ERR_TRUNCATE, MPIError } from '../base/errors.js';
 import { runGather } from '../collectives/algorithms.js';
 import { NOMINAL_BYTES } from '../collectives/call-shape.js';
@@ -50,7 +51,7 @@ export function planGatherv(
       if (sb.length !== c[r]) {
         throw new MPIError(
           sb.length > c[r]! ? ERR_TRUNCATE : ERR_COUNT,
-          `${call}: the root's \`sendbuf\` has ${sb.length} elements but \`counts[${r}]\` is ${c[r]}`,
+          `${call}: the root's \`sendbuf\` has ${plural(sb.length, 'element')} but \`counts[${r}]\` is ${c[r]}`,
         );
       }
       own = sb.slice() as TypedArray;
@@ -90,7 +91,7 @@ export function planGather(who: Who, sendbuf: unknown, recvbuf: unknown, root: u
     if (rb.length < n * who.size) {
       throw new MPIError(
         ERR_TRUNCATE,
-        `Gather: recvbuf holds ${rb.length} elements but ${who.size} ranks × ${n} = ${n * who.size} are needed`,
+        `Gather: recvbuf holds ${plural(rb.length, 'element')} but ${plural(who.size, 'rank')} × ${n} = ${n * who.size} are needed`,
       );
     }
     counts = Array(who.size).fill(n);

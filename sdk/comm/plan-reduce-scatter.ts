@@ -1,3 +1,4 @@
+import { plural } from '../base/describe-value.js';
 import { ERR_COUNT, ERR_OP, ERR_TRUNCATE, MPIError } from '../base/errors.js';
 import { decode, encode } from '../codec/codec.js';
 import { runReduceScatter } from '../collectives/reduce-scatter.js';
@@ -42,7 +43,7 @@ export function planReduceScatter(
   if (src.length < total) {
     throw new MPIError(
       ERR_COUNT,
-      `${call}: \`recvcounts\` add up to ${total} elements but \`${srcName}\` has ${src.length}`,
+      `${call}: \`recvcounts\` add up to ${plural(total, 'element')} but \`${srcName}\` has ${src.length}`,
     );
   }
   if (sb !== IN_PLACE) {
@@ -50,7 +51,7 @@ export function planReduceScatter(
     if (rb.length < counts[who.rank]!) {
       throw new MPIError(
         ERR_TRUNCATE,
-        `${call}: \`recvbuf\` holds ${rb.length} elements but \`recvcounts[${who.rank}]\` is ${counts[who.rank]}`,
+        `${call}: \`recvbuf\` holds ${plural(rb.length, 'element')} but \`recvcounts[${who.rank}]\` is ${counts[who.rank]}`,
       );
     }
   }
@@ -62,7 +63,7 @@ export function planReduceScatter(
     if (!isTypedArray(reduced) || kindOf(reduced) !== kind || reduced.length !== total) {
       // Every rank still gets a part, a marker that makes it fail too, instead of waiting forever.
       const why = encode(
-        `the op's result at rank 0 is not a ${kind} of ${total} elements; a user op on buffers must return a TypedArray like its operands`,
+        `the op's result at rank 0 is not a ${kind} of ${plural(total, 'element')}; a user op on buffers must return a TypedArray like its operands`,
       );
       return counts.map(() => why);
     }
@@ -103,7 +104,7 @@ export function planReduceScatterBlock(who: Who, sendbuf: unknown, recvbuf: unkn
     if (rb.length !== n) {
       throw new MPIError(
         rb.length < n ? ERR_TRUNCATE : ERR_COUNT,
-        `${call}: \`recvbuf\` holds ${rb.length} elements but each rank's block is ${n} (\`sendbuf\` has ${sb.length} elements for ${who.size} ranks): \`sendbuf.length\` must be ${who.size} × \`recvbuf.length\`; pass a \`recvbuf\` of ${n}${rb.length > n ? ` (e.g. \`recvbuf.subarray(0, ${n})\`)` : ''}`,
+        `${call}: \`recvbuf\` holds ${plural(rb.length, 'element')} but each rank's block is ${n} (\`sendbuf\` has ${plural(sb.length, 'element')} for ${plural(who.size, 'rank')}): \`sendbuf.length\` must be ${who.size} × \`recvbuf.length\`; pass a \`recvbuf\` of ${n}${rb.length > n ? ` (e.g. \`recvbuf.subarray(0, ${n})\`)` : ''}`,
       );
     }
   }

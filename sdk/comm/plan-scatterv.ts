@@ -1,3 +1,4 @@
+import { plural } from '../base/describe-value.js';
 import { ERR_COUNT, ERR_TRUNCATE, MPIError } from '../base/errors.js';
 import { runScatter } from '../collectives/algorithms.js';
 import { NOMINAL_BYTES } from '../collectives/call-shape.js';
@@ -44,7 +45,7 @@ export function planScatterv(
       if (rb.length < c[r]!) {
         throw new MPIError(
           ERR_TRUNCATE,
-          `${call}: \`recvbuf\` holds ${rb.length} elements but the root's block has \`counts[${r}]\` = ${c[r]}`,
+          `${call}: \`recvbuf\` holds ${plural(rb.length, 'element')} but the root's block has \`counts[${r}]\` = ${c[r]}`,
         );
       }
       const mine = sb.slice(d[r]!, d[r]! + c[r]!) as TypedArray;

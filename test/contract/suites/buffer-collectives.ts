@@ -669,6 +669,8 @@ export function bufferCollectivesContract(world: ContractWorld): void {
           await m(c.Reduce_scatter(new Float64Array(1), new Float64Array(1), [2])),
           await m(c.Reduce_scatter_block(new Float64Array(2), new Float64Array(1))),
           await m(c.Reduce_scatter_block(new Float64Array(2), new Float64Array(3))),
+          await m(c.Allgather(new Float64Array(2), new Float64Array(1))),
+          await m(c.scatter([1, 2], 0)),
         ];
       });
       expect(msgs![0]).toMatch(
@@ -676,15 +678,18 @@ export function bufferCollectivesContract(world: ContractWorld): void {
       );
       expect(msgs![1]).toMatch(/Alltoallv: expected `sendcounts\[0\]` to be an integer >= 0.*`-2`/);
       expect(msgs![2]).toMatch(
-        /Gatherv: block 0 .*ends at element 2, past the end of `recvbuf` \(1 elements\)/,
+        /Gatherv: block 0 .*ends at element 2, past the end of `recvbuf` \(1 element\)/,
       );
       expect(msgs![3]).toMatch(/Reduce_scatter: `recvcounts` add up to 2 elements but `sendbuf` has 1/);
       // Reduce_scatter_block has no `recvcounts`: its message names its own arguments.
-      expect(msgs![4]).toMatch(/Reduce_scatter_block: `recvbuf` holds 1 elements but each rank's block is 2/);
+      expect(msgs![4]).toMatch(/Reduce_scatter_block: `recvbuf` holds 1 element but each rank's block is 2/);
       expect(msgs![4]).not.toContain('recvcounts');
+      // Counts of 1 read in the singular, others in the plural.
+      expect(msgs![6]).toMatch(/Allgather: recvbuf holds 1 element but 1 rank × 2 = 2 are needed/);
+      expect(msgs![7]).toMatch(/scatter: expected `objs` to have exactly 1 entry \(one per rank\), got 2/);
       // A recvbuf longer than the block is refused too: API.md's `sendbuf.length === size * recvbuf.length`.
       expect(msgs![5]).toMatch(
-        /Reduce_scatter_block: `recvbuf` holds 3 elements but each rank's block is 2 \(`sendbuf` has 2 elements for 1 ranks\): `sendbuf.length` must be 1 × `recvbuf.length`; pass a `recvbuf` of 2 \(e.g. `recvbuf.subarray\(0, 2\)`\)/,
+        /Reduce_scatter_block: `recvbuf` holds 3 elements but each rank's block is 2 \(`sendbuf` has 2 elements for 1 rank\): `sendbuf.length` must be 1 × `recvbuf.length`; pass a `recvbuf` of 2 \(e.g. `recvbuf.subarray\(0, 2\)`\)/,
       );
     });
 
