@@ -25,7 +25,9 @@ Options:
 ${optionLines('run')}
 
 Job arguments go after \`--\` and reach the job as an object: \`-- --samples 1e8 --fast\` gives
-{ samples: 100000000, fast: true }. Built-in jobs reject arguments they do not know.
+{ samples: 100000000, fast: true }. Decimal numbers (100, 1e8, 0.5, -3) become numbers and
+true/false booleans; a value a number would change (007, +5, 0x10, a 20-digit id) stays a string.
+Built-in jobs reject arguments they do not know.
 
 A progress line (ranks started/finished) is shown on stderr when it is a terminal and --json is off.
 

@@ -1,10 +1,39 @@
 import { UsageError } from '../base/errors.js';
 import type { JobArgs } from '../jobs/define-job.js';
 
+/** What reads as a number, so `-3` or `-0x10` after a flag is its value, not another flag. */
 const NUMBER = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$|^[+-]?0[xX][0-9a-fA-F]+$/;
 
+/** A decimal as users type numbers: no `+`, no leading zero before other digits, no hex. */
+const DECIMAL = /^-?((0|[1-9]\d*)(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
+
+/**
+ * `-12.50e3` as sign, significant digits and the power of ten of the first one: `['-', '125', 4]`;
+ * zero is `['', '', 0]` whatever its sign. Two decimals are the same number when these are equal.
+ */
+function decimalParts(s: string): [string, string, number] {
+  const neg = s.startsWith('-');
+  const [mantissa = '', exp = '0'] = s.replace(/^-/, '').toLowerCase().split('e');
+  const [int = '', frac = ''] = mantissa.split('.');
+  const all = int + frac;
+  const lead = all.length - all.replace(/^0+/, '').length;
+  const digits = all.slice(lead).replace(/0+$/, '');
+  if (digits === '') return ['', '', 0];
+  return [neg ? '-' : '', digits, Number(exp) + int.length - lead - 1];
+}
+
+/**
+ * A number when `v` is a decimal as users type numbers (`100`, `1e8`, `0.5`, `-3`, `1.5e-3`) and
+ * the double keeps every digit typed; otherwise the string as typed: `007` and `00` (an id, a
+ * code), `+5`, `0x10`, ` 5`, `Infinity`, `NaN`, `1e400`, a 20-digit id. `true`/`false` are booleans.
+ */
 function coerce(v: string): unknown {
-  if (NUMBER.test(v)) return Number(v);
+  if (DECIMAL.test(v)) {
+    const n = Number(v);
+    // String(n) is the shortest decimal that reads back as n: the digits typed unless some were lost.
+    if (Number.isFinite(n) && decimalParts(String(n)).join() === decimalParts(v).join()) return n;
+    return v;
+  }
   if (v === 'true') return true;
   if (v === 'false') return false;
   return v;
@@ -12,8 +41,9 @@ function coerce(v: string): unknown {
 
 /**
  * Parses job arguments (what follows `--`): `--samples 1e8 --fast --name=x --no-color a b` gives
- * `{ samples: 100000000, fast: true, name: 'x', color: false, _: ['a', 'b'] }`. Numbers become
- * numbers, `true`/`false` booleans; a flag followed by another flag (or nothing) is `true`.
+ * `{ samples: 100000000, fast: true, name: 'x', color: false, _: ['a', 'b'] }`. Decimal numbers
+ * become numbers, `true`/`false` booleans, anything a number would not keep as typed (`007`, `+5`,
+ * `0x10`, a 20-digit id) stays a string; a flag followed by another flag (or nothing) is `true`.
  */
 export function parseJobArgs(argv: readonly string[]): JobArgs {
   const out: JobArgs = {};

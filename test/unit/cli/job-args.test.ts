@@ -10,13 +10,49 @@ describe('job arguments', () => {
       color: false,
       _: ['a', 2],
     });
-    expect(parseJobArgs(['--offset', '-3', '--dry-run', '--max-iter', '0x10'])).toEqual({
+    expect(parseJobArgs(['--offset', '-3', '--dry-run', '--max-iter', '16'])).toEqual({
       offset: -3,
       dryRun: true,
       maxIter: 16,
     });
     expect(parseJobArgs(['--flag', 'true', '--other', 'false'])).toEqual({ flag: true, other: false });
     expect(parseJobArgs([])).toEqual({});
+  });
+
+  it('make numbers of decimals as typed (100, 1e8, 0.5, -3, 1.5e-3), whatever the form of the argument', () => {
+    const typed = ['100', '1e8', '0.5', '-3', '1.5e-3', '0', '1E8', '9007199254740992'];
+    for (const v of typed) {
+      expect(parseJobArgs(['--v', v])).toEqual({ v: Number(v) });
+      expect(parseJobArgs([`--v=${v}`])).toEqual({ v: Number(v) });
+      expect(parseJobArgs(['--', v])).toEqual({ _: [Number(v)] });
+    }
+  });
+
+  it('keep the string when a number would lose what was typed: leading zeros, +, hex, spaces, Infinity/NaN, more digits than a double holds', () => {
+    const kept = [
+      '007',
+      '00',
+      '-007',
+      '+5',
+      '0x10',
+      '-0x10',
+      ' 5',
+      '5 ',
+      'Infinity',
+      'NaN',
+      '1e400',
+      '1e-400',
+      '12345678901234567890',
+      '9007199254740993',
+    ];
+    for (const v of kept) {
+      expect(parseJobArgs(['--name', v])).toEqual({ name: v });
+      expect(parseJobArgs([`--name=${v}`])).toEqual({ name: v });
+      expect(parseJobArgs(['--', v])).toEqual({ _: [v] });
+    }
+    // A value that starts with `-` but reads as a number is still the flag's value, not a flag.
+    expect(parseJobArgs(['--offset', '-007', '--fast'])).toEqual({ offset: '-007', fast: true });
+    expect(parseJobArgs(['--low=-Infinity'])).toEqual({ low: '-Infinity' });
   });
 });
 
