@@ -11,7 +11,10 @@ export interface OptionSpec {
   name: string;
   /** Short spellings, with their dash: `-n`, `-np`. */
   short?: readonly string[];
-  /** `string` takes the next word as its value; `list` does too, and may repeat. */
+  /**
+   * `string` takes the next word as its value; `list` does too, and may repeat. A `string` given
+   * twice (or a `boolean` given both on and off) is a UsageError.
+   */
   type: 'string' | 'boolean' | 'list';
   commands: readonly Command[];
   /** For `run`: the backends it applies to (all when unset). */
@@ -205,9 +208,9 @@ export const RUN_OPTIONS: readonly string[] = spellings(['run']);
 
 /**
  * Splits argv into command, options and job arguments. A string option takes the next word as its
- * value even when it starts with a dash (`--ranks -1` is then a bad value, not a parse error). An
- * unknown option is a UsageError that suggests the closest known one and, for `run`, says where job
- * arguments go.
+ * value even when it starts with a dash (`--ranks -1` is then a bad value, not a parse error), and
+ * may be given once (`-n 2 --ranks 4` is a UsageError naming both). An unknown option is a
+ * UsageError that suggests the closest known one and, for `run`, says where job arguments go.
  */
 export function parseCommandLine(argv: readonly string[]): CommandLine {
   const dd = argv.indexOf('--');
@@ -251,15 +254,23 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
       }
       continue;
     }
+    const before = out.spelled.get(spec.name);
     out.spelled.set(spec.name, spelling);
     if (spec.type === 'boolean') {
+      let on = true;
       if (eq >= 0) {
         const v = word.slice(eq + 1);
         if (v !== 'true' && v !== 'false') {
           throw new UsageError(`${spelling} is a flag: give it alone (or =true/=false), got \`${word}\``);
         }
-        out.values.set(spec.name, v === 'true');
-      } else out.values.set(spec.name, true);
+        on = v === 'true';
+      }
+      const prev = out.values.get(spec.name);
+      if (prev !== undefined && prev !== on) {
+        const shown = (s: string, v: boolean) => (v ? s : `${s}=false`);
+        throw givenTwice(spec, shown(before!, prev as boolean), shown(spelling, on), out.command);
+      }
+      out.values.set(spec.name, on);
       continue;
     }
     let value: string;
@@ -274,9 +285,12 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
       value = next;
       i++;
     }
+    const prev = out.values.get(spec.name);
     if (spec.type === 'list') {
-      const prev = out.values.get(spec.name);
       out.values.set(spec.name, [...(Array.isArray(prev) ? prev : []), value]);
+    } else if (prev !== undefined) {
+      // The last one winning silently would leave the user guessing which value the run used.
+      throw givenTwice(spec, `${before} ${prev}`, `${spelling} ${value}`, out.command);
     } else out.values.set(spec.name, value);
   }
   const command = out.command;
@@ -310,6 +324,18 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
     }
   }
   return out;
+}
+
+/** A single-value option given twice: which one, both as given, and to give it once. */
+function givenTwice(
+  spec: OptionSpec,
+  first: string,
+  second: string,
+  command: Command | undefined,
+): UsageError {
+  return new UsageError(
+    `--${spec.name} is given twice, as \`${first}\` and as \`${second}\`: give it once, with the value you mean (see \`tsmpi-cloud ${command ?? ''}${command === undefined ? '' : ' '}--help\`)`,
+  );
 }
 
 /**

@@ -193,6 +193,10 @@ describe('bad usage exits 2 with a message that says what to do', () => {
     [['run', 'pi', '--ranks', '2', '--ranks-per-node', '0'], /--ranks-per-node.*whole number >= 1.*got `0`/],
     [['run', 'pi', '--ranks', '2', '--ranks-per-node', 'x'], /--ranks-per-node.*got `x`/],
     [['run', 'pi', '--ranks', '8', '--ranks-per-node', '4'], /all ranks share one node.*--backend sqs/],
+    [
+      ['run', 'pi', '--ranks', '2', '--ranks', '4'],
+      /--ranks is given twice, as `--ranks 2` and as `--ranks 4`: give it once/,
+    ],
     [['frob'], /unknown command `frob`/],
   ];
   it.each(usage)('%j', async (args, message) => {

@@ -45,6 +45,32 @@ describe('parseCommandLine', () => {
     expect(() => parseCommandLine(['run', 'pi', '--ranks', '--', '--x'])).toThrow(/before `--`/);
   });
 
+  it('refuses a single-value option given twice, naming it and both values, instead of taking the last', () => {
+    expect(() => parseCommandLine(['run', 'pi', '--ranks', '2', '--ranks', '4'])).toThrow(
+      '--ranks is given twice, as `--ranks 2` and as `--ranks 4`: give it once, with the value you mean (see `tsmpi-cloud run --help`)',
+    );
+    // Any spelling of it, = or not, and for every command.
+    expect(() => parseCommandLine(['run', 'pi', '-n', '2', '--ranks=4'])).toThrow(
+      /^--ranks is given twice, as `-n 2` and as `--ranks 4`/,
+    );
+    expect(() => parseCommandLine(['run', 'pi', '--backend', 'sqs', '--backend', 'sqs'])).toThrow(
+      /^--backend is given twice, as `--backend sqs` and as `--backend sqs`/,
+    );
+    expect(() => parseCommandLine(['trace', 'view', 'f.json', '-o', 'a.html', '--output', 'b.html'])).toThrow(
+      /^--output is given twice, as `-o a.html` and as `--output b.html`: .*`tsmpi-cloud trace --help`/,
+    );
+    // A flag on and off is the same question; given twice alike it says one thing.
+    expect(() => parseCommandLine(['run', 'pi', '--json', '--json=false'])).toThrow(
+      /^--json is given twice, as `--json` and as `--json=false`/,
+    );
+    expect(parseCommandLine(['run', 'pi', '--json', '--json=true']).values.get('json')).toBe(true);
+    expect(parseCommandLine(['run', 'pi', '-v', '--verbose']).values.get('verbose')).toBe(true);
+    // Repeatable options collect, and the job's own arguments after `--` are the job's business.
+    const line = parseCommandLine(['run', 'pi', '-x', 'A', '-x', 'B', '--', '--ranks', '1', '--ranks', '2']);
+    expect(line.values.get('env')).toEqual(['A', 'B']);
+    expect(line.jobArgv).toEqual(['--ranks', '1', '--ranks', '2']);
+  });
+
   it('suggests the closest known option, and a command for a job name', () => {
     expect(() => parseCommandLine(['run', 'pi', '--rank', '2'])).toThrow(/did you mean `--ranks`\?/);
     expect(() => parseCommandLine(['lsit'])).toThrow(/unknown command `lsit`.*did you mean `list`\?/);
