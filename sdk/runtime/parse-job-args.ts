@@ -7,32 +7,23 @@ const NUMBER = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$|^[+-]?0[xX][0-9a-fA-F]
 /** A decimal as users type numbers: no `+`, no leading zero before other digits, no hex. */
 const DECIMAL = /^-?((0|[1-9]\d*)(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
 
-/**
- * `-12.50e3` as sign, significant digits and the power of ten of the first one: `['-', '125', 4]`;
- * zero is `['', '', 0]` whatever its sign. Two decimals are the same number when these are equal.
- */
-function decimalParts(s: string): [string, string, number] {
-  const neg = s.startsWith('-');
-  const [mantissa = '', exp = '0'] = s.replace(/^-/, '').toLowerCase().split('e');
-  const [int = '', frac = ''] = mantissa.split('.');
-  const all = int + frac;
-  const lead = all.length - all.replace(/^0+/, '').length;
-  const digits = all.slice(lead).replace(/0+$/, '');
-  if (digits === '') return ['', '', 0];
-  return [neg ? '-' : '', digits, Number(exp) + int.length - lead - 1];
-}
+/** An integer as typed: digits only, so a number of it must keep every digit (an id, a count). */
+const INTEGER = /^-?\d+$/;
 
 /**
- * A number when `v` is a decimal as users type numbers (`100`, `1e8`, `0.5`, `-3`, `1.5e-3`) and
- * the double keeps every digit typed; otherwise the string as typed: `007` and `00` (an id, a
- * code), `+5`, `0x10`, ` 5`, `Infinity`, `NaN`, `1e400`, a 20-digit id. `true`/`false` are booleans.
+ * A number when `v` is a decimal as users type numbers (`100`, `1e8`, `0.5`, `-3`, `1.5e-3`);
+ * otherwise the string as typed: `007` and `00` (an id, a code), `+5`, `0x10`, ` 5`, `Infinity`,
+ * `NaN`, `1e400`, `1e-400`, and an integer a double cannot hold exactly (a 20-digit id). A fraction with
+ * more digits than a double holds is still a number (rounded, as Python's `float()` rounds it).
+ * `true`/`false` are booleans.
  */
 function coerce(v: string): unknown {
   if (DECIMAL.test(v)) {
     const n = Number(v);
-    // String(n) is the shortest decimal that reads back as n: the digits typed unless some were lost.
-    if (Number.isFinite(n) && decimalParts(String(n)).join() === decimalParts(v).join()) return n;
-    return v;
+    if (!Number.isFinite(n)) return v;
+    // Underflow: 1e-400 is not 0.
+    if (n === 0 && /[1-9]/.test(v.split(/e/i)[0]!)) return v;
+    return INTEGER.test(v) && BigInt(v) !== BigInt(n) ? v : n;
   }
   if (v === 'true') return true;
   if (v === 'false') return false;

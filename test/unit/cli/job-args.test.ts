@@ -20,7 +20,19 @@ describe('job arguments', () => {
   });
 
   it('make numbers of decimals as typed (100, 1e8, 0.5, -3, 1.5e-3), whatever the form of the argument', () => {
-    const typed = ['100', '1e8', '0.5', '-3', '1.5e-3', '0', '1E8', '9007199254740992'];
+    // A fraction with more digits than a double holds is a number too, rounded (Python's float()).
+    const typed = [
+      '100',
+      '1e8',
+      '0.5',
+      '-3',
+      '1.5e-3',
+      '0',
+      '1E8',
+      '9007199254740992',
+      '3.14159265358979323846',
+      '-0.0',
+    ];
     for (const v of typed) {
       expect(parseJobArgs(['--v', v])).toEqual({ v: Number(v) });
       expect(parseJobArgs([`--v=${v}`])).toEqual({ v: Number(v) });
@@ -28,7 +40,7 @@ describe('job arguments', () => {
     }
   });
 
-  it('keep the string when a number would lose what was typed: leading zeros, +, hex, spaces, Infinity/NaN, more digits than a double holds', () => {
+  it('keep the string when a number would lose what was typed: leading zeros, +, hex, spaces, Infinity/NaN, an integer a double cannot hold', () => {
     const kept = [
       '007',
       '00',
