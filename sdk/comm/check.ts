@@ -55,7 +55,6 @@ export function checkRecvTag(tag: unknown, name = 'tag'): number {
   );
 }
 
-/** An array with exactly `size` entries (scatter, alltoall). */
 /**
  * The sequence of a lowercase scatter/alltoall: an array, or any TypedArray (as mpi4py takes any
  * sequence, a numpy array too), whose element i goes to rank i as a number (a bigint from a
