@@ -109,7 +109,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     type: 'string',
     value: 'FILE',
     commands: ['run'],
-    help: 'write the job as Chrome trace-event JSON (Perfetto UI, chrome://tracing): a track per rank, a slice per MPI call, an arrow from each send to its receive; view it with `tsmpi-cloud trace view FILE`. A job that fails or times out still writes what its ranks reported (a blocked rank: up to the call it waits in)',
+    help: 'write the job as Chrome trace-event JSON (Perfetto UI, chrome://tracing): a track per rank, a slice per MPI call, an arrow from each send to its receive; view it with `tsmpi-cloud trace view FILE`. A job that fails or times out still writes what its ranks reported (at a timeout, a blocked rank: up to the call it waits in)',
   },
   {
     name: 'profile',
