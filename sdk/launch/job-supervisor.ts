@@ -274,22 +274,34 @@ export class JobSupervisor {
     return `the job timed out after ${seconds} s:\n  ${lines.join('\n  ')}`;
   }
 
-  /** The job's --timeout: the ranks get the grace to say what they wait in; then the job fails. */
+  /**
+   * The job's --timeout: the ranks get the grace to say what they wait in; then the job fails (at
+   * once if they all finish in the grace: they still ran longer than allowed). Not when every rank
+   * has already returned its result and only their exits are pending.
+   */
   #timedOut(): void {
     if (this.#timingOut || this.#failure !== undefined || this.#settled) return;
+    if (this.ranks.every((r) => r.done)) return;
     this.#timingOut = true;
     this.#o.hooks.askPending?.();
-    this.after(this.#o.timeoutGraceMs, () => {
-      const msg = this.timeoutMessage();
-      const first = Math.max(
-        0,
-        this.ranks.findIndex((r) => !r.done),
-      );
-      this.fail({
-        info: { rank: first, message: msg, errorClass: ERR_TIMEOUT },
-        cause: new MPIError(ERR_TIMEOUT, msg),
-      });
+    this.after(this.#o.timeoutGraceMs, () => this.#failTimeout(this.timeoutMessage()));
+  }
+
+  #failTimeout(msg: string): void {
+    const first = Math.max(
+      0,
+      this.ranks.findIndex((r) => !r.done),
+    );
+    this.fail({
+      info: { rank: first, message: msg, errorClass: ERR_TIMEOUT },
+      cause: new MPIError(ERR_TIMEOUT, msg),
     });
+  }
+
+  /** Every rank finished, but after --timeout (in the grace its report gives them). */
+  #lateFinishMessage(): string {
+    const seconds = ((this.#o.request.timeoutMs ?? 0) / 1000).toFixed(1);
+    return `the job timed out after ${seconds} s: its ranks all finished, but only after that (raise --timeout to let it complete)`;
   }
 
   #progress(phase: 'started' | 'finished'): void {
@@ -304,7 +316,10 @@ export class JobSupervisor {
   /** Settles once the job is decided and every rank that must be waited for has ended. */
   #check(): void {
     if (this.#failure === undefined) {
-      if (this.ranks.every((r) => r.done && r.ended)) this.#settle();
+      if (!this.ranks.every((r) => r.done && r.ended)) return;
+      // Past --timeout, ranks that finish in the report's grace still ran longer than allowed.
+      if (this.#timingOut) this.#failTimeout(this.#lateFinishMessage());
+      else this.#settle();
       return;
     }
     const waitUnstarted = this.#o.ranksRunBeforeStarted;

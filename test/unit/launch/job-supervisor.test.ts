@@ -282,6 +282,34 @@ describe('JobSupervisor: one job, any backend', () => {
       expect((await failureOf(sup.outcome)).errorcode).toBe(3);
     });
 
+    it('ranks that finish in the report grace after --timeout still fail the job, at once', async () => {
+      const { sup, calls } = supervise(2, { timeoutMs: 1_000 });
+      for (const r of [0, 1]) sup.update(r, { type: 'started' });
+      vi.advanceTimersByTime(1_000);
+      expect(calls).toEqual(['allStarted', 'askPending']);
+      for (const r of [0, 1]) {
+        sup.update(r, { type: 'done', value: r, computeMs: 1, stats: stats(0) });
+        sup.update(r, { type: 'exited' });
+      }
+      const err = await failureOf(sup.outcome);
+      expect(err.cause).toBeInstanceOf(MPIError);
+      expect((err.cause as MPIError).errorClass).toBe(ERR_TIMEOUT);
+      expect((err.cause as Error).message).toBe(
+        'the job timed out after 1.0 s: its ranks all finished, but only after that (raise --timeout to let it complete)',
+      );
+      expect(vi.getTimerCount()).toBe(0); // the grace's timer died with the job
+    });
+
+    it('a job whose ranks all returned before --timeout succeeds while their exits are still pending', async () => {
+      const { sup, calls } = supervise(2, { timeoutMs: 1_000 });
+      for (const r of [0, 1]) sup.update(r, { type: 'started' });
+      for (const r of [0, 1]) sup.update(r, { type: 'done', value: r, computeMs: 1, stats: stats(0) });
+      vi.advanceTimersByTime(1_000);
+      expect(calls).toEqual(['allStarted']); // nobody is asked what it waits in
+      for (const r of [0, 1]) sup.update(r, { type: 'exited' });
+      expect((await sup.outcome).results).toEqual([0, 1]);
+    });
+
     it('a job that finished before its --timeout leaves no timer behind and ignores late updates', async () => {
       const { sup, calls } = supervise(1, { timeoutMs: 1_000 });
       sup.update(0, { type: 'started' });
