@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { AlgorithmSpec, CollectiveName } from '../../../sdk/collectives/algorithms.js';
-import { sizeClass } from '../../../sdk/collectives/call-shape.js';
-import { candidates, choose } from '../../../sdk/collectives/choose.js';
-import { predict } from '../../../sdk/collectives/predict.js';
+import { BANDWIDTH_BYTES, sizeClass } from '../../../sdk/collectives/call-shape.js';
+import { candidateRadices, candidates, choose, rank } from '../../../sdk/collectives/choose.js';
+import { type Prediction, predict } from '../../../sdk/collectives/predict.js';
 import { deleteCalls, receiveCalls } from '../../../sdk/collectives/receive-calls.js';
 import { MEMORY_PROFILE, SQS_PROFILE, withProfile } from '../../../sdk/collectives/transport-profile.js';
 
@@ -211,5 +211,84 @@ describe('choosing an algorithm', () => {
     expect(sizeClass(65)).toBe(128);
     expect(sizeClass(1 << 20)).toBe(1 << 20);
     expect(sizeClass((1 << 20) + 1)).toBe(2 << 20);
+  });
+});
+
+describe('the candidates and how the model orders them', () => {
+  it('radices tried: 2, 3 and 4 up to n, powers of two from 8 below n, and n (flat)', () => {
+    expect(candidateRadices(1)).toEqual([2]);
+    expect(candidateRadices(3)).toEqual([2, 3]);
+    expect(candidateRadices(8)).toEqual([2, 3, 4, 8]);
+    expect(candidateRadices(9)).toEqual([2, 3, 4, 8, 9]);
+    expect(candidateRadices(64)).toEqual([2, 3, 4, 8, 16, 32, 64]);
+    expect(candidateRadices(100)).toEqual([2, 3, 4, 8, 16, 32, 64, 100]);
+  });
+
+  it('two-radix algorithms pair radices 2, 4, 8 and flat; payloads of BANDWIDTH_BYTES on try the bandwidth-minded ones', () => {
+    const pairs = candidates(small('allreduce', 64))
+      .filter((c) => c.name === 'reduce-bcast')
+      .map((c) => `${c.radix}/${c.radix2}`);
+    expect(pairs).toEqual([2, 4, 8, 64].flatMap((k) => [2, 4, 8, 64].map((k2) => `${k}/${k2}`)));
+    // The same pairs for the other two-radix algorithms; one-radix ones take every radix.
+    const specs = (collective: CollectiveName, name: string) =>
+      candidates(small(collective, 64))
+        .filter((c) => c.name === name)
+        .map((c) => `${c.radix}/${c.radix2}`);
+    expect(specs('allgather', 'gather-bcast')).toEqual(pairs);
+    expect(specs('barrier', 'tree')).toEqual(pairs);
+    expect(specs('bcast', 'knomial')).toEqual(candidateRadices(64).map((k) => `${k}/undefined`));
+    const names = (bytes: number) =>
+      new Set(candidates({ collective: 'bcast', size: 64, bytes }).map((c) => c.name));
+    expect(names(BANDWIDTH_BYTES).has('scatter-allgather')).toBe(true);
+    expect(names(BANDWIDTH_BYTES - 1).has('scatter-allgather')).toBe(false);
+  });
+
+  const p = (label: string, timeMs: number, usd: number, hops = 1): Prediction => ({
+    algorithm: { name: 'knomial', radix: 2 },
+    label,
+    timeMs,
+    hops,
+    messages: 1,
+    requests: 1,
+    usd,
+  });
+  const order = (ps: Prediction[], optimize: 'latency' | 'cost') => rank(ps, optimize).map((x) => x.label);
+
+  it('near-ties (2%) go to the other criterion, then to fewer hops, then by label', () => {
+    // 1% slower for half the money: a near-tie in time, so the cheaper comes first; 3% slower is not.
+    expect(order([p('a', 100, 2), p('b', 101, 1)], 'latency')).toEqual(['b', 'a']);
+    expect(order([p('a', 100, 2), p('b', 103, 1)], 'latency')).toEqual(['a', 'b']);
+    expect(order([p('a', 2, 1), p('b', 1, 1.01)], 'cost')).toEqual(['b', 'a']);
+    expect(order([p('b', 100, 1, 1), p('a', 100, 1, 2)], 'latency')).toEqual(['b', 'a']);
+    expect(order([p('b', 100, 1), p('a', 100, 1)], 'latency')).toEqual(['a', 'b']);
+  });
+
+  it('balanced: first the cheapest of those at most 25% slower for at most half the money, then the rest by time', () => {
+    const fastest = p('fastest', 100, 1);
+    const usdEdge = p('usd edge', 105, 0.5);
+    const timeEdge = p('time edge', 125, 0.3);
+    const tooDear = p('too dear', 110, 0.51);
+    const tooSlow = p('too slow', 130, 0.1);
+    expect(rank([tooSlow, timeEdge, tooDear, fastest, usdEdge], 'balanced').map((x) => x.label)).toEqual([
+      'time edge',
+      'usd edge',
+      'fastest',
+      'too dear',
+      'too slow',
+    ]);
+    // None is worth the time: the fastest first.
+    expect(rank([tooSlow, tooDear, fastest], 'balanced').map((x) => x.label)).toEqual([
+      'fastest',
+      'too dear',
+      'too slow',
+    ]);
+  });
+
+  it('where nothing is billed (shared memory), optimizing cost falls back to time', () => {
+    expect(order([p('slow', 2, 0), p('fast', 1, 0)], 'cost')).toEqual(['fast', 'slow']);
+    const shape = small('allreduce', 64);
+    expect(choose(MEMORY_PROFILE, shape, 'cost').chosen.label).toBe(
+      choose(MEMORY_PROFILE, shape, 'latency').chosen.label,
+    );
   });
 });
