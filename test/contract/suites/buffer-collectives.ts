@@ -264,7 +264,7 @@ export function bufferCollectivesContract(world: ContractWorld): void {
       }
     });
 
-    it('Scan and Exscan are the inclusive and exclusive rank-ordered element-wise prefixes; Exscan leaves rank 0 alone', async () => {
+    it('Scan and Exscan are the inclusive and exclusive rank-ordered element-wise prefixes; Exscan leaves rank 0 alone; sendbuf is not written', async () => {
       for (const size of world.sizes) {
         const sends = Array.from({ length: size }, (_, r) => [r + 1, ((r * 5) % 9) + 1, 9 - (r % 9)]);
         const init = Array.from({ length: size }, () => minus1(4));
@@ -281,11 +281,13 @@ export function bufferCollectivesContract(world: ContractWorld): void {
                 const sb = F(sends[c.rank]!);
                 if (exclusive) await c.Exscan(sb, rb, op);
                 else await c.Scan(sb, rb, op);
-                return Array.from(rb);
+                return [Array.from(rb), Array.from(sb)];
               },
               opts,
             );
-            expect(got).toEqual(reference.scan(sends, fold, exclusive, init));
+            expect(got.map(([rb]) => rb)).toEqual(reference.scan(sends, fold, exclusive, init));
+            // The predefined ops write their result into an operand: never the caller's sendbuf.
+            expect(got.map(([, sb]) => sb)).toEqual(sends);
           }
         }
       }
@@ -570,6 +572,7 @@ export function bufferCollectivesContract(world: ContractWorld): void {
         );
         out.reduceScatterCountsNotArray = await classOf(c.Reduce_scatter(f(total), f(size), 3 as never));
         out.scanRecvTooSmall = await classOf(c.Scan(f(3), f(2)));
+        out.exscanKinds = await classOf(c.Exscan(f(3), new Int32Array(3)));
         out.exscanBadOp = await classOf(c.Exscan(f(3), f(3), BAND));
         out.reduceScatterNotAnOp = await classOf(c.Reduce_scatter_block(f(size), f(1), 'SUM' as never));
         out.ialltoallThrows = throwsClass(() => c.Ialltoall(f(size + 1), f(size + 1)));
@@ -616,6 +619,7 @@ export function bufferCollectivesContract(world: ContractWorld): void {
           reduceScatterRecvTooSmall: 'ERR_TRUNCATE',
           reduceScatterCountsNotArray: 'ERR_ARG',
           scanRecvTooSmall: 'ERR_TRUNCATE',
+          exscanKinds: 'ERR_TYPE',
           exscanBadOp: 'ERR_OP',
           reduceScatterNotAnOp: 'ERR_ARG',
           ialltoallThrows: 'ERR_COUNT',

@@ -8,6 +8,21 @@ import { type ContractWorld, eachRoot, type WorldRunOptions } from '../contract-
 const CONCAT = Op.create((a: string, b: string) => a + b, false);
 
 /**
+ * A sum written as mpi4py user functions often are: the result updated in `b` and returned, or `a`
+ * itself returned when `b` adds nothing (rank 3 of 4 or more contributes 0, after two rounds of
+ * the doubling scan). A scan must not let its inclusive and exclusive prefixes share one operand.
+ */
+const SUM_INTO_B = Op.create((a: { s: number }, b: { s: number }) => {
+  if (b.s === 0) return a;
+  b.s += a.s;
+  return b;
+});
+/** Rank r's operand for `SUM_INTO_B`: zero on every third rank. */
+const zeroEveryThird = (r: number) => (r % 3 === 0 ? 0 : r);
+const sumOfZeroEveryThird = (n: number) =>
+  Array.from({ length: n }, (_, i) => zeroEveryThird(i)).reduce((a, b) => a + b, 0);
+
+/**
  * Every algorithm of every collective, at radices that make binomial, k-nomial (k = 3, 4) and flat
  * shapes, each checked against the naive oracle (`naive: true`) on the same world: sizes 1, 2, 3,
  * 4, 7, 8 and every root. Sizes 3 and 7 exercise the fold of recursive k-ing, size 7 at radix 3 a
@@ -366,6 +381,17 @@ export function collectiveAlgorithmsContract(world: ContractWorld): void {
           });
         }
       });
+
+      it('is right for a user op that updates `b` in place or returns `a`', async () => {
+        for (const size of world.sizes) {
+          const got = await world.run(
+            size,
+            (c) => c.scan({ s: zeroEveryThird(c.rank) }, SUM_INTO_B),
+            forced('scan', spec),
+          );
+          expect(got).toEqual(Array.from({ length: size }, (_, r) => ({ s: sumOfZeroEveryThird(r + 1) })));
+        }
+      });
     });
 
     describe.each(cases('exscan'))('exscan %s', (_, spec) => {
@@ -379,6 +405,19 @@ export function collectiveAlgorithmsContract(world: ContractWorld): void {
           got.forEach(([g], r) => {
             expect(g).toBe(r === 0 ? null : Array.from({ length: r }, (_, i) => String(i)).join(''));
           });
+        }
+      });
+
+      it('is right for a user op that updates `b` in place or returns `a`', async () => {
+        for (const size of world.sizes) {
+          const got = await world.run(
+            size,
+            (c) => c.exscan({ s: zeroEveryThird(c.rank) }, SUM_INTO_B),
+            forced('exscan', spec),
+          );
+          expect(got).toEqual(
+            Array.from({ length: size }, (_, r) => (r === 0 ? null : { s: sumOfZeroEveryThird(r) })),
+          );
         }
       });
     });

@@ -231,6 +231,28 @@ export function collectivesContract(world: ContractWorld): void {
       }
     });
 
+    it("scan and exscan work on a copy: the caller's operand is left as it was, a logic op's is a boolean", async () => {
+      for (const size of world.sizes) {
+        const got = await world.run(
+          size,
+          async (c) => {
+            // SUM writes its result into an operand: it must be the collective's own copy.
+            const typed = Float64Array.from([c.rank, 1]);
+            const list = [c.rank, 1];
+            const sc = await c.scan(typed, SUM);
+            const ex = await c.exscan(list, SUM);
+            const land = await c.exscan(7, LAND);
+            return [Array.from(typed), list, Array.from(sc), ex, land];
+          },
+          opts,
+        );
+        got.forEach((g, r) => {
+          const before = r === 0 ? null : [(r * (r - 1)) / 2, r];
+          expect(g).toEqual([[r, 1], [r, 1], [(r * (r + 1)) / 2, r + 1], before, r === 0 ? null : true]);
+        });
+      }
+    });
+
     it('barrier returns on every rank only after every rank entered it', async () => {
       for (const size of world.sizes) {
         const entered: number[] = [];

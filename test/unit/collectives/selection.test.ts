@@ -77,6 +77,28 @@ describe('collective selection', () => {
     expect(coll.every((c) => c.selectedBy === 'cost')).toBe(true);
   });
 
+  it("exscan and Exscan take exscan's override, not scan's, and are recorded as exscan", async () => {
+    const exscans = defineJob(async (comm: Comm) => {
+      comm.setTuning({ algorithm: { scan: { name: 'prefix', radix: 2 }, exscan: { name: 'linear' } } });
+      const before = await comm.exscan(comm.rank + 1, SUM);
+      const buf = new Float64Array(1);
+      await comm.Exscan(Float64Array.from([comm.rank + 1]), buf, SUM);
+      return [before, buf[0]];
+    });
+    const handles = sqsLike(3).map((t) => openRank(t, undefined, {}));
+    const outcomes = await Promise.all(handles.map((h) => runRank(h, exscans, {})));
+    outcomes.forEach((o, r) => {
+      // Rank 0's Exscan leaves its recvbuf as it was.
+      expect(o.value).toEqual(r === 0 ? [null, 0] : [(r * (r + 1)) / 2, (r * (r + 1)) / 2]);
+      const records = o.stats.collectives!.map(
+        (c) => `${c.collective}:${c.algorithm}:${c.selectedBy}:${c.calls}`,
+      );
+      expect(records).toEqual(['exscan:linear:override:2']);
+    });
+    // The linear chain ran (the doubling scan sends rank 2 a message from rank 0 too).
+    expect(outcomes.map((o) => o.stats.messagesSent)).toEqual([2, 2, 0]);
+  });
+
   it('defaults: the model (balanced) over SQS (with the injected latency), fixed binomial trees over memory', () => {
     expect(defaultTuning('sqs', 64)).toMatchObject({ optimize: 'balanced', profile: SQS_PROFILE });
     expect(defaultTuning('sqs', 64, { optimize: 'cost' }).optimize).toBe('cost');
