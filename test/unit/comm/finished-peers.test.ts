@@ -57,6 +57,16 @@ describe('a receive only returned ranks could serve', () => {
     expect(nonBlocking.test()[0]).toBe(false);
   });
 
+  it('ANY_SOURCE on a split communicator: fails once its other members returned, though a non-member still runs', async () => {
+    const [r0, r1, r2] = world(3);
+    const subs = await Promise.all([r0, r1, r2].map((r) => r!.comm.split(r!.comm.rank === 2 ? 1 : 0)));
+    r1!.endpoint.peerFinished(0, r0!.endpoint.channel.sentCounts()[1]!);
+    // Rank 2 never returns, but it cannot send on rank 1's communicator.
+    await expect(subs[1]!.recv(ANY_SOURCE, 1)).rejects.toThrow(
+      /waits in recv\(source=ANY_SOURCE, tag=1\) on communicator .* but rank 0 has returned/,
+    );
+  });
+
   it('names the collective a rank waits in', async () => {
     const [, r1] = world(2);
     const barrier = r1!.comm.barrier();
