@@ -1,3 +1,4 @@
+import { plural } from '../base/describe-value.js';
 import { ERR_OTHER, ERR_TYPE, MPIError } from '../base/errors.js';
 import { allocateBytes } from './allocate.js';
 import {
@@ -106,7 +107,7 @@ export class Decoder {
       this.#pos = 1;
       const value = this.#value();
       if (this.#pos !== this.#end) {
-        throw corrupt(`${this.#end - this.#pos} bytes left over after the value, at byte ${this.#pos}`);
+        throw corrupt(`${plural(this.#end - this.#pos, 'byte')} left over after the value, at byte ${this.#pos}`);
       }
       return value;
     } catch (e) {
@@ -129,7 +130,7 @@ export class Decoder {
   /** Throws unless `n` more bytes are left. */
   #need(n: number): void {
     if (n > this.#end - this.#pos) {
-      throw corrupt(`truncated: ${n} bytes needed at byte ${this.#pos}, ${this.#end - this.#pos} left`);
+      throw corrupt(`truncated: ${plural(n, 'byte')} needed at byte ${this.#pos}, ${this.#end - this.#pos} left`);
     }
   }
 
@@ -163,7 +164,7 @@ export class Decoder {
     const at = this.#pos;
     const n = this.#varint();
     if (n * minBytes > this.#end - this.#pos) {
-      throw corrupt(`length ${n} at byte ${at} exceeds the ${this.#end - this.#pos} bytes left`);
+      throw corrupt(`length ${n} at byte ${at} exceeds the ${plural(this.#end - this.#pos, 'byte')} left`);
     }
     return n;
   }

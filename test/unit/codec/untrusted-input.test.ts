@@ -113,7 +113,7 @@ describe('codec decode on untrusted bytes', () => {
   it('rejects an empty message, an unknown version, trailing bytes and unknown tags', () => {
     expectCorrupt(new Uint8Array(0), /empty message/);
     expectCorrupt(bytesOf(2, Tag.NULL), /format version 2 is not supported \(this build reads version 1\)/);
-    expectCorrupt(bytesOf(VERSION, Tag.NULL, 0), /1 bytes left over after the value/);
+    expectCorrupt(bytesOf(VERSION, Tag.NULL, 0), /1 byte left over after the value/);
     expectCorrupt(bytesOf(VERSION, 0x7e), /unknown tag 0x7e at byte 1/);
     expectCorrupt(bytesOf(VERSION, Tag.HOLE), /unknown tag 0x1f/);
   });
