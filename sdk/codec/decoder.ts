@@ -107,7 +107,9 @@ export class Decoder {
       this.#pos = 1;
       const value = this.#value();
       if (this.#pos !== this.#end) {
-        throw corrupt(`${plural(this.#end - this.#pos, 'byte')} left over after the value, at byte ${this.#pos}`);
+        throw corrupt(
+          `${plural(this.#end - this.#pos, 'byte')} left over after the value, at byte ${this.#pos}`,
+        );
       }
       return value;
     } catch (e) {
@@ -130,7 +132,9 @@ export class Decoder {
   /** Throws unless `n` more bytes are left. */
   #need(n: number): void {
     if (n > this.#end - this.#pos) {
-      throw corrupt(`truncated: ${plural(n, 'byte')} needed at byte ${this.#pos}, ${this.#end - this.#pos} left`);
+      throw corrupt(
+        `truncated: ${plural(n, 'byte')} needed at byte ${this.#pos}, ${this.#end - this.#pos} left`,
+      );
     }
   }
 
