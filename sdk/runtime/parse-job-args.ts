@@ -1,8 +1,11 @@
 import { UsageError } from '../base/errors.js';
 import type { JobArgs } from '../jobs/define-job.js';
 
-/** What reads as a number, so `-3` or `-0x10` after a flag is its value, not another flag. */
-const NUMBER = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$|^[+-]?0[xX][0-9a-fA-F]+$/;
+/**
+ * What reads as a number, so `-3`, `-0x10` or `-Infinity` after a flag is its value, not another
+ * flag (no job flag is named `Infinity`).
+ */
+const NUMBER = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$|^[+-]?0[xX][0-9a-fA-F]+$|^[+-]?Infinity$/;
 
 /** A decimal as users type numbers: no `+`, no leading zero before other digits, no hex. */
 const DECIMAL = /^-?((0|[1-9]\d*)(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;

@@ -65,6 +65,7 @@ describe('job arguments', () => {
     // A value that starts with `-` but reads as a number is still the flag's value, not a flag.
     expect(parseJobArgs(['--offset', '-007', '--fast'])).toEqual({ offset: '-007', fast: true });
     expect(parseJobArgs(['--low=-Infinity'])).toEqual({ low: '-Infinity' });
+    expect(parseJobArgs(['--low', '-Infinity', '--fast'])).toEqual({ low: '-Infinity', fast: true });
   });
 });
 
