@@ -57,7 +57,8 @@ ${optionLines('list')}`;
 const DOCTOR = `tsmpi-cloud doctor — can \`run --backend aws\` work here?
 
 Usage:
-  tsmpi-cloud doctor [--stack S] [--region R] [--aws-profile P] [--outputs-file F] [--ranks N] [--json]
+  tsmpi-cloud doctor [--stack S] [--region R] [--aws-profile P] [--outputs-file F] [--ranks N]
+                     [--ranks-per-node K] [--endpoint URL] [--json]
 
 Checks, one ✓/✗ line each with what to fix: AWS credentials and network, the stack and its
 outputs, the account's and the function's concurrency (enough for --ranks N), the rank function,
@@ -91,7 +92,8 @@ const GLOBAL = (
 Usage:
   tsmpi-cloud run <job> [--ranks N] [options] [-- job arguments]
   tsmpi-cloud list [--json]
-  tsmpi-cloud doctor [--stack S] [--region R] [--aws-profile P] [--outputs-file F] [--ranks N] [--json]
+  tsmpi-cloud doctor [--stack S] [--region R] [--aws-profile P] [--outputs-file F] [--ranks N]
+                     [--ranks-per-node K] [--endpoint URL] [--json]
   tsmpi-cloud trace view FILE [-o OUT]
   tsmpi-cloud help <command> | <command> --help
   tsmpi-cloud --help | --version (-V, or -v alone)
