@@ -21,7 +21,10 @@ export interface OptionSpec {
   backends?: readonly Backend[];
   /** Placeholder of the value in help texts. */
   value?: string;
+  /** What it does, in `run --help` (and in every command's help that has no `helpFor` text). */
   help: string;
+  /** What it does in another command's help, where that differs. */
+  helpFor?: Partial<Record<Command, string>>;
 }
 
 const ALL: readonly Command[] = ['run', 'list', 'doctor', 'trace', 'help'];
@@ -34,7 +37,11 @@ export const OPTIONS: readonly OptionSpec[] = [
     type: 'string',
     value: 'N',
     commands: ['run', 'doctor'],
-    help: 'number of ranks (run: default the number of cores with --backend local, required otherwise; doctor: check the concurrency holds N)',
+    help: 'number of ranks (default the number of cores with --backend local, required otherwise)',
+    helpFor: {
+      doctor:
+        'number of ranks the account and function concurrency must hold (default: only check that a rank can run)',
+    },
   },
   {
     name: 'backend',
@@ -48,7 +55,11 @@ export const OPTIONS: readonly OptionSpec[] = [
     type: 'string',
     value: 'K',
     commands: ['run', 'doctor'],
-    help: 'ranks per node: they share memory, nodes talk over one SQS queue each (aws: K ranks per Lambda invocation, default one per vCPU of the function: clamp(round(memory MB / 1769), 1, 6); sqs: K worker threads per node, default 1; local: all ranks are one node already, so only K >= N; doctor: --ranks needs one concurrent execution per node)',
+    help: 'ranks per node: they share memory, nodes talk over one SQS queue each (aws: K ranks per Lambda invocation, default one per vCPU of the function: clamp(round(memory MB / 1769), 1, 6); sqs: K worker threads per node, default 1; local: all ranks are one node already, so only K >= N)',
+    helpFor: {
+      doctor:
+        'ranks per Lambda invocation, as for `run --backend aws`: --ranks N needs one concurrent execution per node of K ranks (default K: one per vCPU of the function)',
+    },
   },
   {
     name: 'endpoint',
@@ -57,6 +68,9 @@ export const OPTIONS: readonly OptionSpec[] = [
     commands: ['run', 'doctor'],
     backends: ['sqs', 'aws'],
     help: 'SQS/S3 endpoint (an emulator) for --backend sqs or aws; default: AWS from the environment',
+    helpFor: {
+      doctor: 'SQS/S3 endpoint (an emulator) for the SQS and S3 checks; default: AWS from the environment',
+    },
   },
   {
     name: 'region',
@@ -73,6 +87,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     commands: ['run', 'doctor'],
     backends: ['aws'],
     help: 'AWS profile for --backend aws (default: AWS_PROFILE / the default chain)',
+    helpFor: { doctor: 'AWS profile to check with (default: AWS_PROFILE / the default chain)' },
   },
   {
     name: 'stack',
@@ -81,6 +96,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     commands: ['run', 'doctor'],
     backends: ['aws'],
     help: 'CloudFormation stack of --backend aws (default: TsmpiCloud)',
+    helpFor: { doctor: 'CloudFormation stack to check (default: TsmpiCloud)' },
   },
   {
     name: 'outputs-file',
@@ -137,7 +153,11 @@ export const OPTIONS: readonly OptionSpec[] = [
     name: 'json',
     type: 'boolean',
     commands: ['run', 'list', 'doctor'],
-    help: 'print one JSON object on stdout (run: { ok, backend, ranks, result, results, timings, stats, error? }, rank output then goes to stderr; list: the jobs; doctor: { ok, checks })',
+    help: 'print one JSON object on stdout: { ok, backend, ranks, result, results, timings, stats, error? }; rank output then goes to stderr',
+    helpFor: {
+      list: 'print the jobs as one JSON array on stdout: { name, description, args } each',
+      doctor: 'print one JSON object on stdout: { ok, checks: [{ ok, what, fix? }] }',
+    },
   },
   {
     name: 'tag-output',

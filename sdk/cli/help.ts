@@ -7,7 +7,8 @@ function optionLines(command: Command): string {
     if (!o.commands.includes(command)) continue;
     const names = [...(o.short ?? []), `--${o.name}`].join(', ');
     const left = `  ${names}${o.value === undefined ? '' : ` ${o.value}`}`;
-    const text = o.name === 'ranks' && command === 'run' ? `${o.help}; 1..${MAX_RANKS}` : o.help;
+    const own = o.helpFor?.[command] ?? o.help;
+    const text = o.name === 'ranks' && command === 'run' ? `${own}; 1..${MAX_RANKS}` : own;
     lines.push(left.length <= 28 ? `${left.padEnd(28)}${text}` : `${left}\n${' '.repeat(28)}${text}`);
   }
   return lines.join('\n');

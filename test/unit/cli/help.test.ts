@@ -61,4 +61,16 @@ describe('help synopses', () => {
     const known = new Set(OPTIONS.map((o) => `--${o.name}`));
     expect([...optionWords(block)].filter((o) => !known.has(o))).toEqual([]);
   });
+
+  it("each command's option texts are that command's own, not one text for all", () => {
+    const jsonLine = (command: Command) =>
+      helpText('0.0.0', command)
+        .split('\n')
+        .find((l) => l.trimStart().startsWith('--json'));
+    const lines = (['run', 'list', 'doctor'] as const).map(jsonLine);
+    expect(new Set(lines).size).toBe(3);
+    for (const command of ['run', 'list', 'doctor', 'trace'] as const) {
+      expect(helpText('0.0.0', command)).not.toMatch(/\b(run|list|doctor): /);
+    }
+  });
 });
