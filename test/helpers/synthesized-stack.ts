@@ -10,12 +10,13 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { App, Duration, Stack } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import { AccountRootPrincipal, Role } from 'aws-cdk-lib/aws-iam';
 import { TsmpiCloud } from '../../infra/tsmpi-cloud-construct.js';
 import type { TsmpiCloudProps } from '../../infra/tsmpi-cloud-props.js';
 import { cdkJsonContext } from '../infra/infra-helpers.js';
 import type { LambdaFunctionSpec } from './lambda-service.js';
+import { testApp } from './test-app.js';
 
 export const ACCOUNT = '000000000000';
 export const REGION = 'us-east-1';
@@ -48,7 +49,7 @@ export function synthesizeStack(options: {
   props?: TsmpiCloudProps;
 }): SynthesizedStack {
   const outdir = mkdtempSync(join(tmpdir(), 'tsmpi-synth-'));
-  const app = new App({ outdir, context: cdkJsonContext() });
+  const app = testApp({ outdir, context: cdkJsonContext() });
   const stack = new Stack(app, options.stackName);
   const tsmpi = new TsmpiCloud(stack, 'Tsmpi', { timeout: Duration.minutes(15), ...options.props });
   const launcher = new Role(stack, 'Launcher', { assumedBy: new AccountRootPrincipal() });

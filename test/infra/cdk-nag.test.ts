@@ -4,7 +4,7 @@
  * `Validations.of(construct).acknowledge({ id, reason })` instead of `NagSuppressions`; it
  * reports violations, not annotations, so the assertions are on its report.
  */
-import { App, Stack, Validations } from 'aws-cdk-lib';
+import { type App, Stack, Validations } from 'aws-cdk-lib';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { AccountRootPrincipal, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Bucket } from 'aws-cdk-lib/aws-s3';
@@ -13,6 +13,7 @@ import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TsmpiCloud } from '../../infra/tsmpi-cloud-construct.js';
 import type { TsmpiCloudStack } from '../../infra/tsmpi-cloud-stack.js';
+import { testApp } from '../helpers/test-app.js';
 import { cdkJsonContext, FIXTURE_RANK_ENTRY, synthTsmpiStack } from './infra-helpers.js';
 
 const ACKNOWLEDGED = Validations.ACKNOWLEDGED_RULES_METADATA_KEY;
@@ -70,7 +71,7 @@ describe('AwsSolutions checks', () => {
   it("find nothing unacknowledged on an app's own launcher role given grantLaunch, with a concrete environment or not", () => {
     for (const env of [undefined, { account: '123456789012', region: 'eu-west-1' }]) {
       const mine = new Stack(
-        new App({ context: cdkJsonContext() }),
+        testApp({ context: cdkJsonContext() }),
         'MyApp',
         env === undefined ? {} : { env },
       );
@@ -93,7 +94,7 @@ describe('AwsSolutions checks', () => {
   });
 
   it('report findings on a non-compliant stack, so a clean report means something', () => {
-    const badApp = new App();
+    const badApp = testApp();
     const bad = new Stack(badApp, 'Bad');
     new Bucket(bad, 'Open');
     const role = new Role(bad, 'Role', { assumedBy: new ServicePrincipal('lambda.amazonaws.com') });

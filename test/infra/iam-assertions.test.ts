@@ -1,12 +1,13 @@
 /** The IAM walker the stack tests rely on must catch what it claims to: compliant / non-compliant stacks. */
-import { App, Stack } from 'aws-cdk-lib';
+import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { Effect, Policy, PolicyDocument, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { describe, expect, it } from 'vitest';
+import { testApp } from '../helpers/test-app.js';
 import { flatten, policyStatements, wildcardResourceGrants } from './infra-helpers.js';
 
 function templateWith(...statements: PolicyStatement[]): Template {
-  const stack = new Stack(new App(), 'Iam');
+  const stack = new Stack(testApp(), 'Iam');
   const role = new Role(stack, 'Role', { assumedBy: new ServicePrincipal('lambda.amazonaws.com') });
   for (const statement of statements) role.addToPolicy(statement);
   return Template.fromStack(stack);
@@ -49,7 +50,7 @@ describe('wildcardResourceGrants', () => {
   });
 
   it('flags grants in separate policies and in inline role policies too', () => {
-    const stack = new Stack(new App(), 'Iam');
+    const stack = new Stack(testApp(), 'Iam');
     const role = new Role(stack, 'Role', {
       assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
       inlinePolicies: {

@@ -1,9 +1,9 @@
 /** Shared by the infra tests: synthesis with the repository's cdk.json context, and IAM policy walkers. */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { TsmpiCloudStack, type TsmpiCloudStackProps } from '../../infra/tsmpi-cloud-stack.js';
+import { testApp } from '../helpers/test-app.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const FIXTURE_RANK_ENTRY = fileURLToPath(
@@ -20,7 +20,7 @@ export function cdkJsonContext(): Record<string, unknown> {
 
 /** A TsmpiCloudStack on the fixture rank handler, in an App with cdk.json's context. */
 export function synthTsmpiStack(id = 'TsmpiTest', props: TsmpiCloudStackProps = {}) {
-  const app = new App({ context: cdkJsonContext() });
+  const app = testApp({ context: cdkJsonContext() });
   const stack = new TsmpiCloudStack(app, id, {
     ...props,
     tsmpi: { rankEntry: FIXTURE_RANK_ENTRY, ...props.tsmpi },

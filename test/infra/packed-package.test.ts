@@ -13,11 +13,12 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
-import { App, Stack } from 'aws-cdk-lib';
+import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TsmpiCloud } from '../../infra/tsmpi-cloud-construct.js';
 import { CFN_LINT_SKIP_REASON, cfnLint } from '../helpers/cfn-lint.js';
+import { testApp } from '../helpers/test-app.js';
 import { cdkJsonContext, REPO_ROOT } from './infra-helpers.js';
 
 const run = promisify(execFile);
@@ -120,7 +121,7 @@ function functions(template: { Resources: Record<string, LambdaResource> }) {
 
 /** The S3 keys (content hashes) of the rank and sweeper assets as this repository synthesizes them. */
 function repositoryAssetKeys(): string[] {
-  const stack = new Stack(new App({ context: cdkJsonContext() }), 'Consumer');
+  const stack = new Stack(testApp({ context: cdkJsonContext() }), 'Consumer');
   new TsmpiCloud(stack, 'Mpi');
   return functions(Template.fromStack(stack).toJSON() as { Resources: Record<string, LambdaResource> })
     .map((f) => f.Code.S3Key)

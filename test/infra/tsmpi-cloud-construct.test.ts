@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { CreateQueueCommand, ListQueuesCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { App, CfnOutput, Duration, Lazy, NestedStack, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Lazy, NestedStack, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AccountPrincipal, Role } from 'aws-cdk-lib/aws-iam';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
@@ -19,6 +19,7 @@ import { RANK_QUEUE_ACTIONS, TsmpiCloud } from '../../infra/tsmpi-cloud-construc
 import { defaultQueuePrefix, TsmpiCloudPropsError } from '../../infra/tsmpi-cloud-props.js';
 import type { TsmpiCloudStack } from '../../infra/tsmpi-cloud-stack.js';
 import { CFN_LINT_SKIP_REASON, cfnLint } from '../helpers/cfn-lint.js';
+import { testApp } from '../helpers/test-app.js';
 import {
   asArray,
   cdkJsonContext,
@@ -348,7 +349,7 @@ describe('outputs', () => {
 describe('construct', () => {
   it("names the app's own output that takes one of its fixed output keys, whether made before or after it", () => {
     for (const userFirst of [true, false]) {
-      const app = new App({ context: cdkJsonContext() });
+      const app = testApp({ context: cdkJsonContext() });
       const mine = new Stack(app, 'MyApp');
       const site = new Bucket(mine, 'Site');
       const own = () => new CfnOutput(mine, 'BucketName', { value: site.bucketName });
@@ -383,7 +384,7 @@ describe('construct', () => {
   });
 
   it('refuses, in another stack of the same account and region, a queue prefix that overlaps one already used', () => {
-    const app = new App({ context: cdkJsonContext() });
+    const app = testApp({ context: cdkJsonContext() });
     const make = (id: string, queuePrefix: string, region?: string) =>
       new TsmpiCloud(new Stack(app, id, region === undefined ? {} : { env: { region } }), 'Tsmpi', {
         rankEntry: FIXTURE_RANK_ENTRY,
@@ -402,7 +403,7 @@ describe('construct', () => {
 
   it('derives the queue prefix of a nested stack from names known at synth, not from the token of its own name', () => {
     function nestedPrefixes(tokensBefore: number): string[] {
-      const app = new App({ context: cdkJsonContext() });
+      const app = testApp({ context: cdkJsonContext() });
       const parent = new Stack(app, 'Parent');
       // Unrelated tokens made earlier shift the text of every later token (the nested stack's name).
       for (let i = 0; i < tokensBefore; i++) Lazy.string({ produce: () => 'x' });
@@ -479,7 +480,7 @@ describe('with every prop set', () => {
   });
 
   it('sends server access logs to the given bucket under <queuePrefix>/', () => {
-    const app = new App({ context: cdkJsonContext() });
+    const app = testApp({ context: cdkJsonContext() });
     const withLogs = new Stack(app, 'AccessLogs');
     const logs = new Bucket(withLogs, 'Logs');
     new TsmpiCloud(withLogs, 'Tsmpi', { rankEntry: FIXTURE_RANK_ENTRY, accessLogsBucket: logs });
@@ -553,7 +554,7 @@ describe('rankFunctionCopies', () => {
   });
 
   it('grantLaunch lets a launcher invoke every copy, and read the settings of copy 0 only', () => {
-    const app = new App({ context: cdkJsonContext() });
+    const app = testApp({ context: cdkJsonContext() });
     const s = new Stack(app, 'CopiesLaunch');
     const tsmpi = new TsmpiCloud(s, 'Tsmpi', { rankEntry: FIXTURE_RANK_ENTRY, rankFunctionCopies: 2 });
     const role = new Role(s, 'Launcher', { assumedBy: new AccountPrincipal('123456789012') });

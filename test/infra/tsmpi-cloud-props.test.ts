@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Bucket } from 'aws-cdk-lib/aws-s3';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -15,6 +15,7 @@ import {
   type TsmpiCloudProps,
   TsmpiCloudPropsError,
 } from '../../infra/tsmpi-cloud-props.js';
+import { testApp } from '../helpers/test-app.js';
 import { FIXTURE_RANK_ENTRY, REPO_ROOT } from './infra-helpers.js';
 
 function resolveWith(props: Record<string, unknown>) {
@@ -172,12 +173,12 @@ describe('TsmpiCloud props', () => {
   });
 
   it('accept an imported access-logs bucket', () => {
-    const logs = Bucket.fromBucketName(new Stack(new App(), 'Logs'), 'Logs', 'my-logs');
+    const logs = Bucket.fromBucketName(new Stack(testApp(), 'Logs'), 'Logs', 'my-logs');
     expect(resolveWith({ accessLogsBucket: logs }).accessLogsBucket).toBe(logs);
   });
 
   it('are checked when the construct is created, before anything is bundled', () => {
-    const stack = new Stack(new App(), 'Props');
+    const stack = new Stack(testApp(), 'Props');
     expect(() => new TsmpiCloud(stack, 'Tsmpi', { rankEntry: FIXTURE_RANK_ENTRY, memorySize: 1 })).toThrow(
       TsmpiCloudPropsError,
     );
