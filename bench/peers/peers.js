@@ -489,15 +489,15 @@ async function main() {
       s.ratio = { ...(s.ratio ?? {}), [p.name]: { median: ratio, perRep: ratios } };
     }
     if (t) {
+      // Without a peer a ratio target is unknown, not met: only an absolute bound can fail alone.
+      const ratioKnown = t.ratio === undefined || peers.length > 0;
       const okRatio =
-        t.ratio === undefined ||
-        peers.length === 0 ||
-        peers.every((p) => s.ratio?.[p.name]?.median <= t.ratio);
+        t.ratio === undefined || (ratioKnown && peers.every((p) => s.ratio?.[p.name]?.median <= t.ratio));
       const okAbs = t.abs === undefined || median(s.ours) <= t.abs;
       row.target = [t.ratio !== undefined ? `≤${t.ratio}×` : '', t.abs !== undefined ? `≤${t.abs}` : '']
         .filter(Boolean)
         .join(', ');
-      row.met = okRatio && okAbs ? 'yes' : 'NO';
+      row.met = !okAbs ? 'NO' : !ratioKnown ? 'no peer' : okRatio ? 'yes' : 'NO';
     }
     rows.push(row);
   }
