@@ -1,5 +1,5 @@
 import { describeValue } from '../base/describe-value.js';
-import { ERR_ARG, MPIError } from '../base/errors.js';
+import { ERR_ARG, ERR_OTHER, MPIError } from '../base/errors.js';
 import type { Envelope } from '../channel/channel.js';
 import { decode, encode, encodeParts, viewOf } from '../codec/codec.js';
 import {
@@ -169,20 +169,22 @@ export class Comm {
     this.#ep.track(call, p);
     p.then(
       (msg) => {
+        const source = this.#fromWorld[msg.src]!;
+        const count = payloadLength(msg);
+        let value: T;
         try {
           // A placed message is in `into` already (see `Matcher.into`).
-          const value = msg.placed === undefined ? convert(msg.payload) : (undefined as T);
-          // `convert` copied what it kept (decode and the buffer copies do): the frame is free.
-          this.#ep.release(msg.payload);
-          req._complete({
-            value,
-            source: this.#fromWorld[msg.src]!,
-            tag: msg.tag,
-            count: payloadLength(msg),
-          });
+          value = msg.placed === undefined ? convert(msg.payload) : (undefined as T);
         } catch (err) {
-          req._error(err);
+          // Consumed all the same (ERR_TRUNCATE, ERR_TYPE): free its frame; `wait(status)` says
+          // what the message was, with the error class.
+          this.#ep.release(msg.payload);
+          req._error(err, { source, tag: msg.tag, count, error: errorClassOf(err) });
+          return;
         }
+        // `convert` copied what it kept (decode and the buffer copies do): the frame is free.
+        this.#ep.release(msg.payload);
+        req._complete({ value, source, tag: msg.tag, count });
       },
       (err) => req._error(err),
     );
@@ -243,8 +245,17 @@ export class Comm {
     return ep.receive(this.#matcher(source, tag, call, into), true).then(
       (msg) => {
         ep.trackEnd(entry);
-        // A placed message is in `into` already (see `Matcher.into`).
-        const value = msg.placed === undefined ? convert(msg.payload) : (undefined as T);
+        let value: T;
+        try {
+          // A placed message is in `into` already (see `Matcher.into`).
+          value = msg.placed === undefined ? convert(msg.payload) : (undefined as T);
+        } catch (err) {
+          // The message is consumed all the same (ERR_TRUNCATE, ERR_TYPE): free its frame, and
+          // say in `status` what it was, with the error class, as MPI's MPI_ERROR does.
+          ep.release(msg.payload);
+          fillStatus(status, this.#fromWorld[msg.src]!, msg.tag, payloadLength(msg), errorClassOf(err));
+          throw err;
+        }
         // `convert` copied what it kept (decode and the buffer copies do): the frame is free.
         ep.release(msg.payload);
         if (status != null) fillStatus(status, this.#fromWorld[msg.src]!, msg.tag, payloadLength(msg));
@@ -1099,6 +1110,9 @@ export class Comm {
 }
 
 const decodeAs = <T>(payload: Uint8Array): T => decode(payload) as T;
+
+/** The MPI error class of a failure (ERR_OTHER for anything that is not an MPIError). */
+const errorClassOf = (err: unknown): number => (err instanceof MPIError ? err.errorClass : ERR_OTHER);
 
 /** A received message's payload size in bytes, placed or not (see `Envelope.placed`). */
 const payloadLength = (msg: Envelope): number =>

@@ -9,10 +9,19 @@ export interface Completion<T> {
   count?: number;
 }
 
+/** What a receive that failed on its message (ERR_TRUNCATE, ERR_TYPE) reports into a Status. */
+export interface FailedOn {
+  source: number;
+  tag: number;
+  count: number;
+  /** The error class. */
+  error: number;
+}
+
 type State<T> =
   | { kind: 'pending' }
   | { kind: 'done'; completion: Completion<T> }
-  | { kind: 'failed'; error: unknown };
+  | { kind: 'failed'; error: unknown; on: FailedOn | undefined };
 
 const PENDING = { kind: 'pending' } as const;
 
@@ -90,10 +99,10 @@ export class Request<T = unknown> implements PromiseLike<T> {
     this.#settle?.(c);
   }
 
-  /** @internal */
-  _error(err: unknown): void {
+  /** @internal `on`: the message a receive failed on, for the caller's status. */
+  _error(err: unknown, on?: FailedOn): void {
     if (this.#state.kind !== 'pending') return;
-    this.#state = { kind: 'failed', error: err };
+    this.#state = { kind: 'failed', error: err, on };
     this.#fail?.(err);
   }
 
@@ -142,7 +151,8 @@ export class Request<T = unknown> implements PromiseLike<T> {
         return c.value;
       },
       (err: unknown) => {
-        this.#reported = true;
+        const st = this.#state;
+        this.#reportFailure(st.kind === 'failed' ? st.on : undefined, status);
         throw err;
       },
     );
@@ -158,7 +168,10 @@ export class Request<T = unknown> implements PromiseLike<T> {
   _reportNow(status?: Status | null): T {
     const s = this.#state;
     this.#reported = true;
-    if (s.kind === 'failed') throw s.error;
+    if (s.kind === 'failed') {
+      this.#reportFailure(s.on, status);
+      throw s.error;
+    }
     if (s.kind !== 'done') throw new Error('internal: reporting a pending request');
     this.#report(s.completion, status);
     return s.completion.value;
@@ -167,6 +180,11 @@ export class Request<T = unknown> implements PromiseLike<T> {
   #report(c: Completion<T>, status: Status | null | undefined): void {
     this.#reported = true;
     if (status != null && c.source !== undefined) fillStatus(status, c.source, c.tag ?? 0, c.count ?? 0);
+  }
+
+  #reportFailure(on: FailedOn | undefined, status: Status | null | undefined): void {
+    this.#reported = true;
+    if (on !== undefined) fillStatus(status, on.source, on.tag, on.count, on.error);
   }
 
   // biome-ignore lint/suspicious/noThenProperty: a Request is PromiseLike on purpose, so `await req` works.

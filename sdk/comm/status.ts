@@ -2,7 +2,9 @@ import { ANY_SOURCE, ANY_TAG, SUCCESS } from './constants.js';
 
 /**
  * What a receive or probe found: the message's source (a rank of the communicator), tag, payload
- * size in bytes, and error class. Fields are writable, as in mpi4py.
+ * size in bytes, and error class. Fields are writable, as in mpi4py. A receive that fails on the
+ * message it matched (`ERR_TRUNCATE`: the buffer is too small; `ERR_TYPE`: not that kind of
+ * TypedArray) consumes it and still fills the status, with `error` set to that class.
  *
  * @example
  * const st = new Status(); await comm.recv(ANY_SOURCE, ANY_TAG, st); console.log(st.source, st.tag);

@@ -26,6 +26,8 @@ export class ScriptedTransport implements Transport {
   readonly steps: (() => boolean)[] = [];
   /** What the next readingSent() calls return, in turn (afterwards undefined). */
   readonly reading: (number | undefined)[] = [];
+  /** The frames handed back with release(), in order. */
+  readonly released: Uint8Array[] = [];
 
   setPlacer(placer: FramePlacer): void {
     this.placer = placer;
@@ -41,6 +43,9 @@ export class ScriptedTransport implements Transport {
   }
   send(): Promise<void> {
     return SENT;
+  }
+  release(frame: Uint8Array): void {
+    this.released.push(frame);
   }
   async close(): Promise<void> {}
 

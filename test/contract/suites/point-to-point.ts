@@ -228,12 +228,28 @@ export function pointToPointContract(world: ContractWorld): void {
         const st = new Status();
         await c.Recv(big, 0, 0, st);
         const small = new Float64Array(2);
-        const err = await rejection(c.Recv(small, 0, 1));
+        const failed = new Status();
+        const err = await rejection(c.Recv(small, 0, 1, failed));
         // the message was consumed: the next receive gets the next message
         const wrongType = await rejection(c.Recv(new Float64Array(2), 0, 2));
-        return [Array.from(big), st.count >= 24, err.errorClass, wrongType.errorClass, c.iprobe(0, ANY_TAG)];
+        return [
+          Array.from(big),
+          st.count >= 24,
+          err.errorClass,
+          wrongType.errorClass,
+          c.iprobe(0, ANY_TAG),
+          // a failed receive still says what it matched, with the error class
+          [failed.source, failed.tag, failed.count >= 24, failed.error],
+        ];
       });
-      expect(got[1]).toEqual([[1, 2, 3, 0, 99], true, ERR_TRUNCATE, ERR_TYPE, false]);
+      expect(got[1]).toEqual([
+        [1, 2, 3, 0, 99],
+        true,
+        ERR_TRUNCATE,
+        ERR_TYPE,
+        false,
+        [0, 1, true, ERR_TRUNCATE],
+      ]);
     });
   });
 
