@@ -173,17 +173,12 @@ export class Comm {
         const count = payloadLength(msg);
         let value: T;
         try {
-          // A placed message is in `into` already (see `Matcher.into`).
-          value = msg.placed === undefined ? convert(msg.payload) : (undefined as T);
+          value = takeValue(this.#ep, msg, convert);
         } catch (err) {
-          // Consumed all the same (ERR_TRUNCATE, ERR_TYPE): free its frame; `wait(status)` says
-          // what the message was, with the error class.
-          this.#ep.release(msg.payload);
+          // `wait(status)` says what the message was, with the error class.
           req._error(err, { source, tag: msg.tag, count, error: errorClassOf(err) });
           return;
         }
-        // `convert` copied what it kept (decode and the buffer copies do): the frame is free.
-        this.#ep.release(msg.payload);
         req._complete({ value, source, tag: msg.tag, count });
       },
       (err) => req._error(err),
@@ -247,17 +242,12 @@ export class Comm {
         ep.trackEnd(entry);
         let value: T;
         try {
-          // A placed message is in `into` already (see `Matcher.into`).
-          value = msg.placed === undefined ? convert(msg.payload) : (undefined as T);
+          value = takeValue(ep, msg, convert);
         } catch (err) {
-          // The message is consumed all the same (ERR_TRUNCATE, ERR_TYPE): free its frame, and
-          // say in `status` what it was, with the error class, as MPI's MPI_ERROR does.
-          ep.release(msg.payload);
+          // `status` says what the message was, with the error class, as MPI's MPI_ERROR does.
           fillStatus(status, this.#fromWorld[msg.src]!, msg.tag, payloadLength(msg), errorClassOf(err));
           throw err;
         }
-        // `convert` copied what it kept (decode and the buffer copies do): the frame is free.
-        ep.release(msg.payload);
         if (status != null) fillStatus(status, this.#fromWorld[msg.src]!, msg.tag, payloadLength(msg));
         return value;
       },
@@ -1110,6 +1100,19 @@ export class Comm {
 }
 
 const decodeAs = <T>(payload: Uint8Array): T => decode(payload) as T;
+
+/**
+ * A received message's value (a placed one is in the receive's buffer already: see
+ * `Matcher.into`), its frame freed whether or not `convert` throws: the message is consumed either
+ * way (ERR_TRUNCATE, ERR_TYPE). `convert` copies what it keeps (decode and the buffer copies do).
+ */
+function takeValue<T>(ep: Endpoint, msg: Envelope, convert: (payload: Uint8Array) => T): T {
+  try {
+    return msg.placed === undefined ? convert(msg.payload) : (undefined as T);
+  } finally {
+    ep.release(msg.payload);
+  }
+}
 
 /** The MPI error class of a failure (ERR_OTHER for anything that is not an MPIError). */
 const errorClassOf = (err: unknown): number => (err instanceof MPIError ? err.errorClass : ERR_OTHER);

@@ -1,7 +1,5 @@
-import { plural } from '../base/describe-value.js';
-import { ERR_TRUNCATE, MPIError } from '../base/errors.js';
 import { runScan } from '../collectives/algorithms.js';
-import { bufferArg, checkSameKind, opArg, typedArg } from './buffer-args.js';
+import { bufferArg, checkReductionRecvbuf, opArg, typedArg } from './buffer-args.js';
 import { placeResult } from './buffer-blocks.js';
 import type { BufferPlan, Who } from './buffer-plan.js';
 import type { TypedArray } from './check.js';
@@ -25,13 +23,7 @@ export function planBufferScan(
   const sb = bufferArg(sendbuf, call, 'sendbuf', true);
   const rb = typedArg(recvbuf, call, 'recvbuf');
   if (sb !== IN_PLACE) {
-    checkSameKind(sb, rb, call, 'sendbuf', 'recvbuf');
-    if (rb.length < sb.length) {
-      throw new MPIError(
-        ERR_TRUNCATE,
-        `${call}: \`recvbuf\` holds ${plural(rb.length, 'element')} but \`sendbuf\` has ${sb.length}`,
-      );
-    }
+    checkReductionRecvbuf(sb, rb, call);
   }
   // A private copy: the predefined ops write their result into an operand.
   const value = (sb === IN_PLACE ? rb : sb).slice() as TypedArray;
