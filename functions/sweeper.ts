@@ -1,11 +1,16 @@
 /**
- * The sweeper: a scheduled Lambda handler that deletes job queues a launcher left behind.
+ * The sweeper: a Lambda handler that deletes job queues a launcher left behind.
  *
- * The launcher deletes a job's queues when the job ends, whatever happened; this catches the
- * cases where it could not (the laptop slept, the process was killed). A queue named
- * `<TSMPI_QUEUE_PREFIX>-…` that is older than `TSMPI_MAX_JOB_AGE_SECONDS` belongs to a job
- * that cannot still be running (the stack rejects a maximum job age shorter than the rank
- * function's timeout), so deleting it is safe.
+ * Run by a schedule, it deletes queues of jobs that cannot still be running. The launcher deletes
+ * a job's queues when the job ends, whatever happened; this catches the cases where it could not
+ * (the laptop slept, the process was killed). A queue named `<TSMPI_QUEUE_PREFIX>-…` that is
+ * older than `TSMPI_MAX_JOB_AGE_SECONDS` belongs to a job that cannot still be running (the stack
+ * rejects a maximum job age shorter than the rank function's timeout), so deleting it is safe.
+ *
+ * It also serves the stack's custom resource `Custom::TsmpiJobQueues`: when the stack (or the
+ * construct) is deleted, CloudFormation asks it to delete every queue of the prefix, whatever its
+ * age, since no job can run without the stack's functions. Queues are made at run time, so
+ * CloudFormation does not know them and would otherwise leave them behind.
  */
 
 import {
@@ -15,9 +20,16 @@ import {
   QueueDoesNotExist,
   SQSClient,
 } from '@aws-sdk/client-sqs';
+import type { Context } from 'aws-lambda';
 import { TsmpiError } from '../sdk/base/errors.js';
 import { forEachLimit } from '../sdk/base/map-limit.js';
-import { ENV, EnvReader } from '../sdk/base/stack-contract.js';
+import { ENV, EnvReader, JOB_QUEUES_RESOURCE } from '../sdk/base/stack-contract.js';
+import {
+  type CustomResourceEvent,
+  type CustomResourceOutcome,
+  isCustomResourceEvent,
+  respond,
+} from './custom-resource.js';
 
 /** What the sweeper needs from its environment. */
 export interface SweeperConfig {
@@ -30,7 +42,8 @@ export interface SweeperConfig {
 /** One sweep: what was looked at, what was deleted, what could not be. */
 export interface SweepReport {
   readonly scanned: number;
-  readonly deleted: readonly { readonly queue: string; readonly ageSeconds: number }[];
+  /** Each deleted queue; `ageSeconds` where the sweep went by age (the scheduled one). */
+  readonly deleted: readonly { readonly queue: string; readonly ageSeconds?: number }[];
   readonly failed: readonly { readonly queue: string; readonly error: string }[];
 }
 
@@ -42,16 +55,21 @@ export class SweeperConfigError extends TsmpiError {
   }
 }
 
-/** Some stale queues could not be deleted; the next scheduled run tries again. */
+/** Some queues could not be deleted. */
 export class SweepError extends TsmpiError {
   readonly report: SweepReport;
-  constructor(report: SweepReport) {
+  /** `scheduled`: stale queues, retried by the next run; `stack-delete`: every queue, at `cdk destroy`. */
+  constructor(report: SweepReport, kind: 'scheduled' | 'stack-delete' = 'scheduled') {
     const first = report.failed[0];
+    const of = `${report.failed.length} of ${report.failed.length + report.deleted.length}`;
     super(
       'SWEEP_FAILED',
-      `Could not delete ${report.failed.length} of ${report.failed.length + report.deleted.length} stale ` +
-        `queue(s); first: ${first?.queue} (${first?.error}). The next scheduled sweep retries them; ` +
-        "if it keeps failing, check the sweeper role's sqs:DeleteQueue permission.",
+      kind === 'scheduled'
+        ? `Could not delete ${of} stale queue(s); first: ${first?.queue} (${first?.error}). The next scheduled sweep retries them; ` +
+            "if it keeps failing, check the sweeper role's sqs:DeleteQueue permission."
+        : `Could not delete ${of} job queue(s) of the stack; first: ${first?.queue} (${first?.error}). ` +
+            "Run `cdk destroy` again to retry; if it keeps failing, check the sweeper role's sqs:DeleteQueue permission, " +
+            'or delete the queues listed by `aws sqs list-queues --queue-name-prefix <QueuePrefix>-` yourself and retry.',
     );
     this.name = 'SweepError';
     this.report = report;
@@ -82,14 +100,77 @@ export async function sweep(
   now: number = Date.now(),
   log: (line: string) => void = console.log,
 ): Promise<SweepReport> {
-  const namePrefix = `${config.queuePrefix}-`;
+  const report = await deleteQueues(client, config.queuePrefix, log, async (url) => {
+    const attributes = await client.send(
+      new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['CreatedTimestamp'] }),
+    );
+    const created = Number(attributes.Attributes?.CreatedTimestamp);
+    if (!Number.isFinite(created)) {
+      throw new Error(
+        `CreatedTimestamp is missing or not a number: ${attributes.Attributes?.CreatedTimestamp}`,
+      );
+    }
+    const ageSeconds = Math.floor(now / 1000 - created);
+    return ageSeconds > config.maxJobAgeSeconds ? ageSeconds : false;
+  });
+  log(
+    JSON.stringify({
+      event: 'sweep-done',
+      queuePrefix: config.queuePrefix,
+      maxJobAgeSeconds: config.maxJobAgeSeconds,
+      scanned: report.scanned,
+      deleted: report.deleted.length,
+      failed: report.failed,
+    }),
+  );
+  if (report.failed.length > 0) throw new SweepError(report);
+  return report;
+}
+
+/**
+ * Deletes every queue named `<queuePrefix>-…`, whatever its age: what the stack's deletion asks
+ * for (a job still running then has lost its functions anyway). Queues that vanish meanwhile are
+ * not failures. ListQueues is eventually consistent ("queue URLs ... might not be immediately
+ * visible", SQS API reference), so a queue made in the last moments before the deletion may be
+ * missed; the launcher deletes its own queues when its job ends.
+ */
+export async function sweepAll(
+  client: SQSClient,
+  queuePrefix: string,
+  log: (line: string) => void = console.log,
+): Promise<SweepReport> {
+  const report = await deleteQueues(client, queuePrefix, log, () => Promise.resolve(undefined));
+  log(
+    JSON.stringify({
+      event: 'sweep-all-done',
+      queuePrefix,
+      scanned: report.scanned,
+      deleted: report.deleted.length,
+      failed: report.failed,
+    }),
+  );
+  if (report.failed.length > 0) throw new SweepError(report, 'stack-delete');
+  return report;
+}
+
+/**
+ * Lists the queues named `<queuePrefix>-…` and deletes each that `judge` does not keep: `judge`
+ * answers `false` to keep a queue, else its age in seconds (or undefined when age does not matter).
+ */
+async function deleteQueues(
+  client: SQSClient,
+  queuePrefix: string,
+  log: (line: string) => void,
+  judge: (url: string) => Promise<number | false | undefined>,
+): Promise<SweepReport> {
+  const namePrefix = `${queuePrefix}-`;
   const urls: string[] = [];
   // pageSize becomes MaxResults, without which ListQueues returns at most 1000 and no NextToken.
   for await (const page of paginateListQueues({ client, pageSize: 1000 }, { QueueNamePrefix: namePrefix })) {
     urls.push(...(page.QueueUrls ?? []));
   }
 
-  const deleted: { queue: string; ageSeconds: number }[] = [];
+  const deleted: { queue: string; ageSeconds?: number }[] = [];
   const failed: { queue: string; error: string }[] = [];
   await forEachLimit(urls, CONCURRENCY, async (url) => {
     const queue = queueName(url);
@@ -97,20 +178,12 @@ export async function sweep(
     // making the sweeper delete another stack's queues.
     if (!queue.startsWith(namePrefix)) return;
     try {
-      const attributes = await client.send(
-        new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['CreatedTimestamp'] }),
-      );
-      const created = Number(attributes.Attributes?.CreatedTimestamp);
-      if (!Number.isFinite(created)) {
-        throw new Error(
-          `CreatedTimestamp is missing or not a number: ${attributes.Attributes?.CreatedTimestamp}`,
-        );
-      }
-      const ageSeconds = Math.floor(now / 1000 - created);
-      if (ageSeconds <= config.maxJobAgeSeconds) return;
+      const ageSeconds = await judge(url);
+      if (ageSeconds === false) return;
       await client.send(new DeleteQueueCommand({ QueueUrl: url }));
-      deleted.push({ queue, ageSeconds });
-      log(JSON.stringify({ event: 'queue-deleted', queue, ageSeconds }));
+      const entry = ageSeconds === undefined ? { queue } : { queue, ageSeconds };
+      deleted.push(entry);
+      log(JSON.stringify({ event: 'queue-deleted', ...entry }));
     } catch (error) {
       // Deleted meanwhile (by the launcher's own cleanup, or a previous sweep): nothing to do.
       if (error instanceof QueueDoesNotExist || (error as { name?: unknown }).name === 'QueueDoesNotExist')
@@ -118,30 +191,135 @@ export async function sweep(
       failed.push({ queue, error: error instanceof Error ? error.message : String(error) });
     }
   });
+  return { scanned: urls.length, deleted, failed };
+}
 
-  const report: SweepReport = { scanned: urls.length, deleted, failed };
+/** What {@link answerStackEvent} needs besides the request. */
+export interface StackEventDeps {
+  readonly client: SQSClient;
+  /** The function's configuration (read lazily, so a bad environment is an answer, not a crash). */
+  readonly config: () => SweeperConfig;
+  /** Milliseconds left before Lambda stops the function (`context.getRemainingTimeInMillis`). */
+  readonly remainingMs?: () => number;
+  readonly log?: (line: string) => void;
+  readonly put?: (url: string, body: string) => Promise<void>;
+}
+
+/** How long before the function's own timeout a sweep that has not finished is given up and answered FAILED. */
+export const ANSWER_MARGIN_MS = 15_000;
+
+/**
+ * Answers a CloudFormation request for the job-queues resource: Create and Update succeed at
+ * once; Delete deletes every queue of the prefix ({@link sweepAll}) and answers FAILED, with the
+ * reason, if some could not be deleted or the sweep did not finish {@link ANSWER_MARGIN_MS}
+ * before the function's timeout (CloudFormation would otherwise wait until the resource's
+ * `ServiceTimeout`). Its physical id is `<queuePrefix>-job-queues` from creation on, so an
+ * update is never a replacement, whose Delete of the "old" resource would delete the queues of
+ * running jobs. Every request is answered; only a failure to deliver the answer rejects.
+ */
+export async function answerStackEvent(
+  event: CustomResourceEvent,
+  deps: StackEventDeps,
+): Promise<CustomResourceOutcome> {
+  const log = deps.log ?? console.log;
+  const outcome = await decide(event, deps, log);
   log(
     JSON.stringify({
-      event: 'sweep-done',
-      queuePrefix: config.queuePrefix,
-      maxJobAgeSeconds: config.maxJobAgeSeconds,
-      scanned: report.scanned,
-      deleted: deleted.length,
-      failed,
+      event: 'stack-request',
+      requestType: event.RequestType,
+      logicalResourceId: event.LogicalResourceId,
+      status: outcome.status,
+      ...(outcome.reason === undefined ? {} : { reason: outcome.reason }),
     }),
   );
-  if (failed.length > 0) throw new SweepError(report);
-  return report;
+  await respond(event, outcome, deps.put);
+  return outcome;
+}
+
+async function decide(
+  event: CustomResourceEvent,
+  deps: StackEventDeps,
+  log: (line: string) => void,
+): Promise<CustomResourceOutcome> {
+  const given = event.RequestType === 'Create' ? undefined : event.PhysicalResourceId;
+  let config: SweeperConfig;
+  try {
+    config = deps.config();
+  } catch (err) {
+    const reason = `The sweeper function's environment is not usable: ${(err as Error).message}`;
+    // A Delete it cannot act on must not keep the stack from being deleted: nothing is known to sweep.
+    if (event.RequestType === 'Delete') return { status: 'SUCCESS', reason, physicalResourceId: given! };
+    return { status: 'FAILED', reason, physicalResourceId: given ?? event.LogicalResourceId };
+  }
+  const physicalResourceId = given ?? `${config.queuePrefix}-job-queues`;
+  if (event.RequestType !== 'Delete') return { status: 'SUCCESS', physicalResourceId };
+
+  const named: unknown = event.ResourceProperties[JOB_QUEUES_RESOURCE.prefixProperty];
+  if (named !== config.queuePrefix) {
+    // Never delete queues of a prefix the resource does not name.
+    return {
+      status: 'SUCCESS',
+      reason: `Not swept: the resource names queue prefix ${JSON.stringify(named)}, the function ${config.queuePrefix}`,
+      physicalResourceId,
+    };
+  }
+  const work = sweepAll(deps.client, config.queuePrefix, log);
+  let timer: NodeJS.Timeout | undefined;
+  const budget = deps.remainingMs === undefined ? undefined : deps.remainingMs() - ANSWER_MARGIN_MS;
+  const late =
+    budget === undefined
+      ? undefined
+      : new Promise<'late'>((resolve) => {
+          timer = setTimeout(() => resolve('late'), Math.max(0, budget));
+        });
+  try {
+    const report = await (late === undefined ? work : Promise.race([work, late]));
+    if (report === 'late') {
+      work.catch(() => undefined);
+      return {
+        status: 'FAILED',
+        reason:
+          `Deleting the job queues ${config.queuePrefix}-* did not finish within the sweeper's timeout. ` +
+          'Run `cdk destroy` again to go on where it stopped.',
+        physicalResourceId,
+      };
+    }
+    return { status: 'SUCCESS', physicalResourceId, data: { Deleted: report.deleted.length } };
+  } catch (err) {
+    const reason =
+      err instanceof SweepError
+        ? err.message
+        : `Could not delete the job queues ${config.queuePrefix}-*: ${(err as Error).message}. Run \`cdk destroy\` again to retry.`;
+    return { status: 'FAILED', reason, physicalResourceId };
+  } finally {
+    if (timer !== undefined) clearTimeout(timer);
+  }
 }
 
 // Created once per execution environment, so warm invocations reuse the connection.
 const sqs = new SQSClient({});
 let config: SweeperConfig | undefined;
-
-/** The Lambda entry point, run by the EventBridge schedule. */
-export async function handler(): Promise<SweepReport> {
+const readConfig = () => {
   config ??= readSweeperConfig();
-  return sweep(sqs, config);
+  return config;
+};
+
+/**
+ * The Lambda entry point: a CloudFormation request for the job-queues resource is answered by
+ * {@link answerStackEvent}; anything else (the EventBridge schedule) runs a {@link sweep}.
+ */
+export async function handler(
+  event?: unknown,
+  context?: Pick<Context, 'getRemainingTimeInMillis'>,
+): Promise<SweepReport | CustomResourceOutcome> {
+  if (isCustomResourceEvent(event)) {
+    return answerStackEvent(event, {
+      client: sqs,
+      config: readConfig,
+      ...(context === undefined ? {} : { remainingMs: () => context.getRemainingTimeInMillis() }),
+    });
+  }
+  return sweep(sqs, readConfig());
 }
 
 function queueName(url: string): string {

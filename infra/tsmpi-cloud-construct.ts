@@ -1,5 +1,14 @@
 import { createRequire } from 'node:module';
-import { ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import {
+  ArnFormat,
+  CfnOutput,
+  CustomResource,
+  Duration,
+  RemovalPolicy,
+  Stack,
+  Token,
+  Validations,
+} from 'aws-cdk-lib';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { Grant, type IGrantable, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
@@ -8,7 +17,7 @@ import { type BundlingOptions, NodejsFunction, OutputFormat } from 'aws-cdk-lib/
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { BUCKET_EXPIRY_DAYS } from '../sdk/base/stack-contract.js';
+import { BUCKET_EXPIRY_DAYS, JOB_QUEUES_RESOURCE } from '../sdk/base/stack-contract.js';
 import { iam5ResourceFinding } from './nag-finding.js';
 import { functionAssetDir } from './package-root.js';
 import {
@@ -121,6 +130,12 @@ export class TsmpiCloud extends Construct {
   readonly sweeperLogGroup: LogGroup;
   /** Runs the sweeper every {@link SWEEP_INTERVAL}. */
   readonly sweeperSchedule: Rule;
+  /**
+   * Deletes every job queue of the prefix when the stack (or this construct) is deleted: queues
+   * are made at run time, so CloudFormation would leave those a job left behind (served by the
+   * sweeper function).
+   */
+  readonly jobQueues: CustomResource;
   /** The settings in effect, defaults applied. */
   readonly settings: ResolvedTsmpiCloudProps;
 
@@ -379,6 +394,20 @@ export class TsmpiCloud extends Construct {
       schedule: Schedule.rate(SWEEP_INTERVAL),
       targets: [new LambdaFunction(this.sweeperFunction)],
     });
+    // The id carries the prefix: a custom resource's ServiceToken cannot be updated, and a new
+    // prefix means a new sweeper function; then the old resource's Delete reaches the old
+    // function, which may sweep the old prefix, before it is deleted itself.
+    this.jobQueues = new CustomResource(this, `JobQueues-${settings.queuePrefix}`, {
+      serviceToken: this.sweeperFunction.functionArn,
+      resourceType: JOB_QUEUES_RESOURCE.type,
+      properties: { [JOB_QUEUES_RESOURCE.prefixProperty]: settings.queuePrefix },
+      // The sweeper answers before its own timeout (5 minutes); this bounds CloudFormation's wait
+      // if it cannot (3,600 s by default).
+      serviceTimeout: Duration.minutes(6),
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    // Deleted first on `cdk destroy`, while the sweeper can still run, write its log and delete queues.
+    this.jobQueues.node.addDependency(this.sweeperRole, this.sweeperLogGroup);
 
     // --- Outputs -----------------------------------------------------------------------------
     this.output(STACK_OUTPUTS.rankFunctionName, this.rankFunction.functionName, 'Name of the rank function');

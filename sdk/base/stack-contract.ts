@@ -82,6 +82,16 @@ export const BUCKET_EXPIRY_DAYS = {
   payloads: 1,
 } as const;
 
+/**
+ * The stack's custom resource that deletes every job queue of its prefix when it is deleted
+ * (`cdk destroy`): queues are made at run time, so CloudFormation does not know them. The sweeper
+ * function serves it (`functions/sweeper.ts`); `prefixProperty` names the prefix it may sweep.
+ */
+export const JOB_QUEUES_RESOURCE = {
+  type: 'Custom::TsmpiJobQueues',
+  prefixProperty: 'QueuePrefix',
+} as const;
+
 /** A deployment's queue prefix: lowercase letters, digits and '-', starting with a letter, not ending with '-'. */
 export const QUEUE_PREFIX_PATTERN = /^[a-z][a-z0-9-]*[a-z0-9]$/;
 

@@ -18,7 +18,9 @@ import { BUCKET_PREFIXES, OPTIONAL_STACK_OUTPUTS, STACK_OUTPUTS } from '../../in
 import { RANK_QUEUE_ACTIONS, TsmpiCloud } from '../../infra/tsmpi-cloud-construct.js';
 import { defaultQueuePrefix, TsmpiCloudPropsError } from '../../infra/tsmpi-cloud-props.js';
 import type { TsmpiCloudStack } from '../../infra/tsmpi-cloud-stack.js';
+import { JOB_QUEUES_RESOURCE } from '../../sdk/base/stack-contract.js';
 import { CFN_LINT_SKIP_REASON, cfnLint } from '../helpers/cfn-lint.js';
+import { type ResponseUrlServer, startResponseUrlServer } from '../helpers/response-url-server.js';
 import { testApp } from '../helpers/test-app.js';
 import {
   asArray,
@@ -246,6 +248,31 @@ describe('IAM', () => {
 });
 
 describe('sweeper', () => {
+  it('deletes every job queue of the prefix when the stack is deleted: a custom resource the sweeper serves', () => {
+    const [fnId, fn] = onlyResource('AWS::Lambda::Function', { FunctionName: `${PREFIX}-sweeper` });
+    const [id, resource] = onlyResource(JOB_QUEUES_RESOURCE.type);
+    expect(resource.Properties).toEqual({
+      ServiceToken: { 'Fn::GetAtt': [fnId, 'Arn'] },
+      ServiceTimeout: '360',
+      [JOB_QUEUES_RESOURCE.prefixProperty]: PREFIX,
+    });
+    expect(resource.DeletionPolicy).toBe('Delete');
+    // Its id carries the prefix (a ServiceToken cannot be updated: a new prefix is a new resource).
+    expect(id).toMatch(new RegExp(`^TsmpiJobQueues${PREFIX.replace(/-/g, '')}`));
+    // Deleted before what the sweeper needs to delete queues: its role's policy and log group.
+    const policyId = Object.keys(template.findResources('AWS::IAM::Policy')).find((p) =>
+      p.startsWith(String(fn.Properties.Role['Fn::GetAtt'][0]).replace(/[A-F0-9]{8}$/, '')),
+    );
+    expect(policyId).toBeDefined();
+    expect(resource.DependsOn).toEqual(
+      expect.arrayContaining([
+        policyId,
+        fn.Properties.Role['Fn::GetAtt'][0],
+        fn.Properties.LoggingConfig.LogGroup.Ref,
+      ]),
+    );
+  });
+
   it('runs every 15 minutes on Node.js 24 arm64 with the queue prefix and the 2-hour maximum job age', () => {
     const [fnId, fn] = onlyResource('AWS::Lambda::Function', { FunctionName: `${PREFIX}-sweeper` });
     expect(fn.Properties).toMatchObject({
@@ -327,6 +354,79 @@ describe('sweeper bundle', () => {
     expect(report).toMatchObject({ scanned: 1, deleted: [{ queue: `${PREFIX}-job1-0` }], failed: [] });
     const left = await sqs.send(new ListQueuesCommand({}));
     expect(left.QueueUrls?.map((u) => u.slice(u.lastIndexOf('/') + 1))).toEqual(['unrelated-queue']);
+  });
+});
+
+describe('sweeper bundle, serving the job-queues resource', () => {
+  let server: ReturnType<typeof buildApp>;
+  let endpoint: string;
+  let sqs: SQSClient;
+  let urls: ResponseUrlServer;
+
+  beforeAll(async () => {
+    server = buildApp({ logger: false });
+    endpoint = (await server.listen({ port: 0, host: '127.0.0.1' })).replace('localhost', '127.0.0.1');
+    sqs = new SQSClient({
+      endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    });
+    urls = await startResponseUrlServer();
+  });
+  afterAll(async () => {
+    sqs?.destroy();
+    await server?.close();
+    await urls?.close();
+  });
+
+  it('answers the Delete of `cdk destroy` on its pre-signed URL after deleting every queue of the prefix', async () => {
+    const [, fn] = onlyResource('AWS::Lambda::Function', { FunctionName: `${PREFIX}-sweeper` });
+    const [logicalId, resource] = onlyResource(JOB_QUEUES_RESOURCE.type);
+    const bundle = join(
+      assemblyDir,
+      `asset.${String(fn.Properties.Code.S3Key).replace(/\.zip$/, '')}`,
+      'index.mjs',
+    );
+    // Fresh queues: the scheduled sweep would keep them; the stack's deletion must not.
+    for (const q of [`${PREFIX}-job2-0`, `${PREFIX}-job2-ctl`, 'unrelated-queue-2']) {
+      await sqs.send(new CreateQueueCommand({ QueueName: q }));
+    }
+    const event = {
+      RequestType: 'Delete',
+      ServiceToken: 'arn:aws:lambda:us-east-1:123456789012:function:x',
+      ResponseURL: urls.url('bundle-delete'),
+      StackId: `arn:aws:cloudformation:us-east-1:123456789012:stack/${STACK}/1`,
+      RequestId: 'r-1',
+      LogicalResourceId: logicalId,
+      PhysicalResourceId: `${PREFIX}-job-queues`,
+      ResourceType: JOB_QUEUES_RESOURCE.type,
+      ResourceProperties: resource.Properties,
+    };
+    const script = [
+      `import dns from 'node:dns'; const lookup = dns.lookup;`,
+      `dns.lookup = (host, ...rest) => lookup(host.endsWith('.localhost') ? '127.0.0.1' : host, ...rest);`,
+      `const { handler } = await import(${JSON.stringify(pathToFileURL(bundle).href)});`,
+      `const event = ${JSON.stringify(event)};`,
+      `process.stdout.write(JSON.stringify(await handler(event, { getRemainingTimeInMillis: () => 300000 })));`,
+    ].join('\n');
+    await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], {
+      env: {
+        ...fn.Properties.Environment.Variables,
+        PATH: process.env.PATH,
+        AWS_REGION: 'us-east-1',
+        AWS_ACCESS_KEY_ID: 'test',
+        AWS_SECRET_ACCESS_KEY: 'test',
+        AWS_ENDPOINT_URL_SQS: endpoint,
+      },
+    });
+    expect(urls.answers).toEqual([
+      {
+        path: '/bundle-delete',
+        body: expect.objectContaining({ Status: 'SUCCESS', RequestId: 'r-1', Data: { Deleted: 2 } }),
+      },
+    ]);
+    const left = await sqs.send(new ListQueuesCommand({}));
+    expect(left.QueueUrls?.map((u) => u.slice(u.lastIndexOf('/') + 1)).sort()).toEqual(['unrelated-queue-2']);
   });
 });
 

@@ -17,6 +17,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sweepAll } from '../../../functions/sweeper.js';
 import { createSqsClients } from '../../../sdk/transport/sqs/clients.js';
 import { type AwsRulesProxy, startAwsRulesProxy } from '../../helpers/aws-rules-proxy.js';
 import { startFauxqs } from '../../helpers/fauxqs.js';
@@ -163,5 +164,22 @@ describe.each(EMULATORS)('IAM evaluation in the stand-ins ($emulator)', ({ emula
     );
     expect(planted?.name).toBe('NoSuchKey');
     await admin.sqs.send(new DeleteQueueCommand({ QueueUrl }));
+  });
+
+  it('lets the sweeper delete every queue of the prefix at `cdk destroy`, and nothing outside it', async (ctx) => {
+    if (skip !== undefined) ctx.skip(skip);
+    const before = iam.denials.length;
+    const inside = [`${synth.queuePrefix}-jdestroy-0`, `${synth.queuePrefix}-jdestroy-ctl`];
+    for (const q of inside) await as('launcher').sqs.send(new CreateQueueCommand({ QueueName: q }));
+    const { QueueUrl: outsideUrl } = await admin.sqs.send(
+      new CreateQueueCommand({ QueueName: 'not-the-stacks' }),
+    );
+    const report = await sweepAll(as('sweeper').sqs, synth.queuePrefix, () => {});
+    expect(report.deleted.map((d) => d.queue).sort()).toEqual(inside);
+    expect(iam.denials.slice(before)).toEqual([]);
+    for (const q of inside) {
+      expect((await denied(admin.sqs.send(new GetQueueUrlCommand({ QueueName: q }))))?.status).toBe(400);
+    }
+    await admin.sqs.send(new DeleteQueueCommand({ QueueUrl: outsideUrl }));
   });
 });
