@@ -11,15 +11,17 @@
  *   `PhysicalResourceId` that stays the same for the life of the resource (a different one on
  *   Update is a replacement: CloudFormation then sends a Delete for the old one), a `Reason` when
  *   it is FAILED, and may not exceed 4,096 bytes in all.
- * - The URL is pre-signed for a PUT without a content type: a request that sends
- *   `Content-Type: application/json` is refused with 403 (the same guide's `cfn-response` module
- *   sends an empty `content-type` for this reason), so the answer is sent with an empty one.
+ * - The URL is pre-signed for a PUT with no content type. Where the signature covers the content
+ *   type (Signature Version 2 URLs sign it), a request that sends `Content-Type: application/json`
+ *   no longer matches and S3 answers 403 SignatureDoesNotMatch; the guide's own `cfn-response`
+ *   module sends an empty `content-type`, and so does this (a Signature Version 4 URL that signs
+ *   only the host accepts either).
  */
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { TsmpiError } from '../sdk/base/errors.js';
-import { DEFAULT_RETRY_POLICY, retry } from '../sdk/base/retry.js';
+import { type RetryPolicy, retry } from '../sdk/base/retry.js';
 
 export type CustomResourceEvent = CloudFormationCustomResourceEvent;
 
@@ -77,6 +79,9 @@ export function responseBody(event: CustomResourceEvent, outcome: CustomResource
     if (Buffer.byteLength(doc(`${reason.slice(0, mid)}…`)) <= MAX_RESPONSE_BYTES) lo = mid;
     else hi = mid - 1;
   }
+  // Not between the two halves of a surrogate pair (a character outside the BMP).
+  const code = reason.charCodeAt(lo - 1);
+  if (code >= 0xd800 && code <= 0xdbff) lo -= 1;
   return doc(`${reason.slice(0, lo)}…`);
 }
 
@@ -97,8 +102,28 @@ class PutFailed extends Error {
   }
 }
 
+/** How long one PUT of an answer may take before it counts as failed (and is tried again). */
+export const PUT_TIMEOUT_MS = 10_000;
+
+/**
+ * Retries of an answer's PUT: S3 may answer 503 Slow Down, which wants a pause of seconds. With
+ * {@link PUT_TIMEOUT_MS} the worst case is about 45 s, which the sweeper keeps in hand before its
+ * timeout (`ANSWER_MARGIN_MS`).
+ */
+export const RESPONSE_RETRY_POLICY: Readonly<RetryPolicy> = Object.freeze({
+  maxAttempts: 4,
+  baseDelayMs: 500,
+  maxDelayMs: 4_000,
+});
+
+/** How {@link respond} delivers (tests shorten the pauses or replace the PUT). */
+export interface RespondOptions {
+  readonly put?: (url: string, body: string) => Promise<void>;
+  readonly policy?: RetryPolicy;
+}
+
 /** PUTs `body` to `url` with an empty content type; resolves on 2xx, else rejects with `PutFailed`. */
-export function putResponse(url: string, body: string, timeoutMs = 30_000): Promise<void> {
+export function putResponse(url: string, body: string, timeoutMs = PUT_TIMEOUT_MS): Promise<void> {
   const target = new URL(url);
   const send = target.protocol === 'http:' ? httpRequest : httpsRequest;
   return new Promise<void>((resolve, reject) => {
@@ -136,28 +161,33 @@ function transient(err: unknown): boolean {
 }
 
 /**
- * Answers `event` with `outcome`, retrying transient failures of the PUT (S3 may answer 503 Slow
- * Down). Rejects with {@link CustomResourceResponseError}, naming the stack and resource, if it
- * cannot be delivered.
+ * Answers `event` with `outcome`, retrying transient failures of the PUT (network, 429, 5xx).
+ * Rejects with {@link CustomResourceResponseError}, naming the resource and request, if it cannot
+ * be delivered.
  */
 export async function respond(
   event: CustomResourceEvent,
   outcome: CustomResourceOutcome,
-  put: (url: string, body: string) => Promise<void> = putResponse,
+  options: RespondOptions = {},
 ): Promise<void> {
   const body = responseBody(event, outcome);
+  const put = options.put ?? putResponse;
+  const what = `${event.LogicalResourceId} (${event.RequestType})`;
   await retry(() => put(event.ResponseURL, body), {
-    policy: { ...DEFAULT_RETRY_POLICY, maxAttempts: 5 },
+    policy: options.policy ?? RESPONSE_RETRY_POLICY,
     shouldRetry: transient,
     exhausted: (attempts, err) =>
       new CustomResourceResponseError(
-        `Could not answer CloudFormation for ${event.LogicalResourceId} (${event.RequestType}) after ${attempts} attempts: ${(err as Error).message}`,
+        `Could not answer CloudFormation for ${what} after ${attempts} attempts: ${(err as Error).message}`,
         { cause: err },
       ),
   }).catch((err: unknown) => {
     if (err instanceof CustomResourceResponseError) throw err;
+    const refused = err instanceof PutFailed && err.status !== undefined;
     throw new CustomResourceResponseError(
-      `CloudFormation refused the answer for ${event.LogicalResourceId} (${event.RequestType}): ${(err as Error).message}`,
+      refused
+        ? `CloudFormation's response URL refused the answer for ${what}: ${(err as Error).message}`
+        : `Could not answer CloudFormation for ${what}: ${(err as Error).message}`,
       { cause: err },
     );
   });

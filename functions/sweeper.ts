@@ -13,6 +13,7 @@
  * CloudFormation does not know them and would otherwise leave them behind.
  */
 
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import {
   DeleteQueueCommand,
   GetQueueAttributesCommand,
@@ -23,11 +24,12 @@ import {
 import type { Context } from 'aws-lambda';
 import { TsmpiError } from '../sdk/base/errors.js';
 import { forEachLimit } from '../sdk/base/map-limit.js';
-import { ENV, EnvReader, JOB_QUEUES_RESOURCE } from '../sdk/base/stack-contract.js';
+import { ENV, EnvReader, isJobQueueOf, JOB_QUEUES_RESOURCE } from '../sdk/base/stack-contract.js';
 import {
   type CustomResourceEvent,
   type CustomResourceOutcome,
   isCustomResourceEvent,
+  type RespondOptions,
   respond,
 } from './custom-resource.js';
 
@@ -59,7 +61,11 @@ export class SweeperConfigError extends TsmpiError {
 export class SweepError extends TsmpiError {
   readonly report: SweepReport;
   /** `scheduled`: stale queues, retried by the next run; `stack-delete`: every queue, at `cdk destroy`. */
-  constructor(report: SweepReport, kind: 'scheduled' | 'stack-delete' = 'scheduled') {
+  constructor(
+    report: SweepReport,
+    kind: 'scheduled' | 'stack-delete' = 'scheduled',
+    queuePrefix = '<QueuePrefix>',
+  ) {
     const first = report.failed[0];
     const of = `${report.failed.length} of ${report.failed.length + report.deleted.length}`;
     super(
@@ -69,7 +75,7 @@ export class SweepError extends TsmpiError {
             "if it keeps failing, check the sweeper role's sqs:DeleteQueue permission."
         : `Could not delete ${of} job queue(s) of the stack; first: ${first?.queue} (${first?.error}). ` +
             "Run `cdk destroy` again to retry; if it keeps failing, check the sweeper role's sqs:DeleteQueue permission, " +
-            'or delete the queues listed by `aws sqs list-queues --queue-name-prefix <QueuePrefix>-` yourself and retry.',
+            `or delete the queues listed by \`aws sqs list-queues --queue-name-prefix ${queuePrefix}-\` yourself and retry.`,
     );
     this.name = 'SweepError';
     this.report = report;
@@ -88,7 +94,8 @@ export function readSweeperConfig(env: NodeJS.ProcessEnv = process.env): Sweeper
 const CONCURRENCY = 16;
 
 /**
- * Deletes every queue named `<queuePrefix>-…` created more than `maxJobAgeSeconds` before `now`.
+ * Deletes every job queue of `queuePrefix` (`<queuePrefix>-<job>-<rank|ctl|c<rank>>`) created more
+ * than `maxJobAgeSeconds` before `now`.
  * Queues that vanish meanwhile (the launcher cleaned up) are not failures.
  *
  * @example
@@ -128,7 +135,7 @@ export async function sweep(
 }
 
 /**
- * Deletes every queue named `<queuePrefix>-…`, whatever its age: what the stack's deletion asks
+ * Deletes every job queue of `queuePrefix`, whatever its age: what the stack's deletion asks
  * for (a job still running then has lost its functions anyway). Queues that vanish meanwhile are
  * not failures. ListQueues is eventually consistent ("queue URLs ... might not be immediately
  * visible", SQS API reference), so a queue made in the last moments before the deletion may be
@@ -149,12 +156,12 @@ export async function sweepAll(
       failed: report.failed,
     }),
   );
-  if (report.failed.length > 0) throw new SweepError(report, 'stack-delete');
+  if (report.failed.length > 0) throw new SweepError(report, 'stack-delete', queuePrefix);
   return report;
 }
 
 /**
- * Lists the queues named `<queuePrefix>-…` and deletes each that `judge` does not keep: `judge`
+ * Lists the job queues of `queuePrefix` (`isJobQueueOf`) and deletes each that `judge` does not keep: `judge`
  * answers `false` to keep a queue, else its age in seconds (or undefined when age does not matter).
  */
 async function deleteQueues(
@@ -174,9 +181,10 @@ async function deleteQueues(
   const failed: { queue: string; error: string }[] = [];
   await forEachLimit(urls, CONCURRENCY, async (url) => {
     const queue = queueName(url);
-    // ListQueues matches the prefix already; re-checking keeps a misbehaving endpoint from
-    // making the sweeper delete another stack's queues.
-    if (!queue.startsWith(namePrefix)) return;
+    // ListQueues matches the prefix only: `hpc-` also lists the queues of a stack whose prefix
+    // is `hpc-prod`. Only names of this prefix's jobs are touched (and a misbehaving endpoint
+    // listing other queues cannot make the sweeper delete them).
+    if (!isJobQueueOf(queuePrefix, queue)) return;
     try {
       const ageSeconds = await judge(url);
       if (ageSeconds === false) return;
@@ -199,30 +207,70 @@ export interface StackEventDeps {
   readonly client: SQSClient;
   /** The function's configuration (read lazily, so a bad environment is an answer, not a crash). */
   readonly config: () => SweeperConfig;
+  /** The status of the stack `stackId` (see {@link describeStackStatus}). */
+  readonly stackStatus: (stackId: string) => Promise<string>;
   /** Milliseconds left before Lambda stops the function (`context.getRemainingTimeInMillis`). */
   readonly remainingMs?: () => number;
   readonly log?: (line: string) => void;
-  readonly put?: (url: string, body: string) => Promise<void>;
+  readonly respond?: RespondOptions;
 }
 
-/** How long before the function's own timeout a sweep that has not finished is given up and answered FAILED. */
-export const ANSWER_MARGIN_MS = 15_000;
+/**
+ * How long before the function's own timeout a sweep that has not finished is given up and
+ * answered FAILED: room for the answer's PUT, retries included (see `respond`).
+ */
+export const ANSWER_MARGIN_MS = 60_000;
+
+/**
+ * Stack statuses in which a Delete of the job-queues resource means the stack's jobs are over:
+ * the stack is being deleted (or was: DescribeStacks by id also describes deleted stacks), the
+ * resource was removed by an update (its cleanup phase), or the stack's creation is being rolled
+ * back. In any other, notably `UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS` (an update that added
+ * the resource failed, and the stack stays), the queues may belong to running jobs and are kept.
+ */
+export const SWEEP_ON_DELETE_STATUSES: ReadonlySet<string> = new Set([
+  'DELETE_IN_PROGRESS',
+  'DELETE_COMPLETE',
+  'UPDATE_COMPLETE_CLEANUP_IN_PROGRESS',
+  'ROLLBACK_IN_PROGRESS',
+]);
+
+/** The `StackStatus` of the stack `stackId` (an ARN: deleted stacks are described too). */
+export async function describeStackStatus(client: CloudFormationClient, stackId: string): Promise<string> {
+  const { Stacks } = await client.send(new DescribeStacksCommand({ StackName: stackId }));
+  const status = Stacks?.[0]?.StackStatus;
+  if (status === undefined) throw new Error(`DescribeStacks returned no status for ${stackId}`);
+  return status;
+}
 
 /**
  * Answers a CloudFormation request for the job-queues resource: Create and Update succeed at
- * once; Delete deletes every queue of the prefix ({@link sweepAll}) and answers FAILED, with the
- * reason, if some could not be deleted or the sweep did not finish {@link ANSWER_MARGIN_MS}
- * before the function's timeout (CloudFormation would otherwise wait until the resource's
+ * once; Delete, when the stack's status says its jobs are over ({@link SWEEP_ON_DELETE_STATUSES}),
+ * deletes every job queue of the prefix ({@link sweepAll}), and answers FAILED, with the reason,
+ * if some could not be deleted or the work did not finish {@link ANSWER_MARGIN_MS} before the
+ * function's timeout (CloudFormation would otherwise wait until the resource's
  * `ServiceTimeout`). Its physical id is `<queuePrefix>-job-queues` from creation on, so an
- * update is never a replacement, whose Delete of the "old" resource would delete the queues of
- * running jobs. Every request is answered; only a failure to deliver the answer rejects.
+ * update is never a replacement, whose Delete of the "old" resource would reach the queues of
+ * running jobs. Every request is answered; only a failure to deliver the answer rejects. A
+ * request delivered twice (Lambda's asynchronous invocations are at least once) is answered
+ * twice alike: a second sweep finds nothing left.
  */
 export async function answerStackEvent(
   event: CustomResourceEvent,
   deps: StackEventDeps,
 ): Promise<CustomResourceOutcome> {
   const log = deps.log ?? console.log;
-  const outcome = await decide(event, deps, log);
+  let outcome: CustomResourceOutcome;
+  try {
+    outcome = await decide(event, deps, log);
+  } catch (err) {
+    // Unforeseen (a malformed request): still an answer, never a silent hour of waiting.
+    outcome = {
+      status: 'FAILED',
+      reason: `The sweeper could not handle the ${event.RequestType} request: ${(err as Error).message}`,
+      physicalResourceId: event.RequestType === 'Create' ? event.LogicalResourceId : event.PhysicalResourceId,
+    };
+  }
   log(
     JSON.stringify({
       event: 'stack-request',
@@ -230,9 +278,10 @@ export async function answerStackEvent(
       logicalResourceId: event.LogicalResourceId,
       status: outcome.status,
       ...(outcome.reason === undefined ? {} : { reason: outcome.reason }),
+      ...(outcome.data === undefined ? {} : { data: outcome.data }),
     }),
   );
-  await respond(event, outcome, deps.put);
+  await respond(event, outcome, deps.respond);
   return outcome;
 }
 
@@ -248,13 +297,14 @@ async function decide(
   } catch (err) {
     const reason = `The sweeper function's environment is not usable: ${(err as Error).message}`;
     // A Delete it cannot act on must not keep the stack from being deleted: nothing is known to sweep.
-    if (event.RequestType === 'Delete') return { status: 'SUCCESS', reason, physicalResourceId: given! };
+    if (given !== undefined && event.RequestType === 'Delete')
+      return { status: 'SUCCESS', reason, physicalResourceId: given };
     return { status: 'FAILED', reason, physicalResourceId: given ?? event.LogicalResourceId };
   }
   const physicalResourceId = given ?? `${config.queuePrefix}-job-queues`;
   if (event.RequestType !== 'Delete') return { status: 'SUCCESS', physicalResourceId };
 
-  const named: unknown = event.ResourceProperties[JOB_QUEUES_RESOURCE.prefixProperty];
+  const named: unknown = event.ResourceProperties?.[JOB_QUEUES_RESOURCE.prefixProperty];
   if (named !== config.queuePrefix) {
     // Never delete queues of a prefix the resource does not name.
     return {
@@ -263,9 +313,31 @@ async function decide(
       physicalResourceId,
     };
   }
-  const work = sweepAll(deps.client, config.queuePrefix, log);
-  let timer: NodeJS.Timeout | undefined;
+  // Read first: nothing may throw between starting the work and awaiting it.
   const budget = deps.remainingMs === undefined ? undefined : deps.remainingMs() - ANSWER_MARGIN_MS;
+  const work = (async (): Promise<CustomResourceOutcome> => {
+    let status: string;
+    try {
+      status = await deps.stackStatus(event.StackId);
+    } catch (err) {
+      // Unknown: keeping queues that may be a running job's is the safe side (idle queues cost nothing).
+      return {
+        status: 'SUCCESS',
+        reason: `Not swept: could not read the status of stack ${event.StackId} (${(err as Error).message})`,
+        physicalResourceId,
+      };
+    }
+    if (!SWEEP_ON_DELETE_STATUSES.has(status)) {
+      return {
+        status: 'SUCCESS',
+        reason: `Not swept: the stack is ${status}, so it stays, and its queues may be running jobs'`,
+        physicalResourceId,
+      };
+    }
+    const report = await sweepAll(deps.client, config.queuePrefix, log);
+    return { status: 'SUCCESS', physicalResourceId, data: { Deleted: report.deleted.length } };
+  })();
+  let timer: NodeJS.Timeout | undefined;
   const late =
     budget === undefined
       ? undefined
@@ -273,18 +345,16 @@ async function decide(
           timer = setTimeout(() => resolve('late'), Math.max(0, budget));
         });
   try {
-    const report = await (late === undefined ? work : Promise.race([work, late]));
-    if (report === 'late') {
-      work.catch(() => undefined);
-      return {
-        status: 'FAILED',
-        reason:
-          `Deleting the job queues ${config.queuePrefix}-* did not finish within the sweeper's timeout. ` +
-          'Run `cdk destroy` again to go on where it stopped.',
-        physicalResourceId,
-      };
-    }
-    return { status: 'SUCCESS', physicalResourceId, data: { Deleted: report.deleted.length } };
+    const done = await (late === undefined ? work : Promise.race([work, late]));
+    if (done !== 'late') return done;
+    work.catch(() => undefined);
+    return {
+      status: 'FAILED',
+      reason:
+        `Deleting the job queues ${config.queuePrefix}-* did not finish within the sweeper's timeout. ` +
+        'Run `cdk destroy` again to go on where it stopped.',
+      physicalResourceId,
+    };
   } catch (err) {
     const reason =
       err instanceof SweepError
@@ -298,6 +368,7 @@ async function decide(
 
 // Created once per execution environment, so warm invocations reuse the connection.
 const sqs = new SQSClient({});
+let cloudFormation: CloudFormationClient | undefined;
 let config: SweeperConfig | undefined;
 const readConfig = () => {
   config ??= readSweeperConfig();
@@ -316,6 +387,8 @@ export async function handler(
     return answerStackEvent(event, {
       client: sqs,
       config: readConfig,
+      stackStatus: (stackId) =>
+        describeStackStatus((cloudFormation ??= new CloudFormationClient({})), stackId),
       ...(context === undefined ? {} : { remainingMs: () => context.getRemainingTimeInMillis() }),
     });
   }

@@ -342,7 +342,7 @@ export class TsmpiCloud extends Construct {
     });
     this.sweeperRole = new Role(this, 'SweeperRole', {
       assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
-      description: `tsmpi-cloud sweeper: deletes queues ${settings.queuePrefix}-* older than the maximum job age`,
+      description: `tsmpi-cloud sweeper: deletes queues ${settings.queuePrefix}-* older than the maximum job age, and all at stack deletion`,
     });
     this.sweeperRole.addToPolicy(
       new PolicyStatement({ sid: 'ListQueues', actions: ['sqs:ListQueues'], resources: ['*'] }),
@@ -352,6 +352,15 @@ export class TsmpiCloud extends Construct {
         sid: 'DeleteStaleJobQueues',
         actions: ['sqs:GetQueueAttributes', 'sqs:DeleteQueue'],
         resources: [queueArns],
+      }),
+    );
+    // Whether the stack is being deleted, before the job-queues resource's Delete sweeps: not when
+    // an update that added it rolls back (see functions/sweeper.ts).
+    this.sweeperRole.addToPolicy(
+      new PolicyStatement({
+        sid: 'ReadOwnStackStatus',
+        actions: ['cloudformation:DescribeStacks'],
+        resources: [stack.stackId],
       }),
     );
     this.sweeperLogGroup.grantWrite(this.sweeperRole);
@@ -372,7 +381,7 @@ export class TsmpiCloud extends Construct {
 
     this.sweeperFunction = new LambdaFunctionResource(this, 'SweeperFunction', {
       functionName: `${settings.queuePrefix}-sweeper`,
-      description: `tsmpi-cloud sweeper (stack ${stack.stackName}): deletes job queues older than the maximum job age`,
+      description: `tsmpi-cloud sweeper (stack ${stack.stackName}): deletes job queues older than the maximum job age, and all at stack deletion`,
       code: Code.fromAsset(functionAssetDir('sweeper')),
       handler: 'index.handler',
       runtime: Runtime.NODEJS_24_X,
@@ -395,8 +404,10 @@ export class TsmpiCloud extends Construct {
       targets: [new LambdaFunction(this.sweeperFunction)],
     });
     // The id carries the prefix: a custom resource's ServiceToken cannot be updated, and a new
-    // prefix means a new sweeper function; then the old resource's Delete reaches the old
-    // function, which may sweep the old prefix, before it is deleted itself.
+    // prefix means a new sweeper function, so a new prefix is a new resource. (The old one's
+    // Delete, in the update's cleanup, then reaches the old function, whose role by then grants
+    // the new prefix only: it answers FAILED, which CloudFormation notes without failing the
+    // update, and the old prefix's queues are left to be deleted by hand.)
     this.jobQueues = new CustomResource(this, `JobQueues-${settings.queuePrefix}`, {
       serviceToken: this.sweeperFunction.functionArn,
       resourceType: JOB_QUEUES_RESOURCE.type,
@@ -408,6 +419,10 @@ export class TsmpiCloud extends Construct {
     });
     // Deleted first on `cdk destroy`, while the sweeper can still run, write its log and delete queues.
     this.jobQueues.node.addDependency(this.sweeperRole, this.sweeperLogGroup);
+    // ...and after the rank functions and their role: a rank still starting (an event Lambda held)
+    // creates its claim queue, which must not come after the sweep.
+    for (const f of this.rankFunctions) f.node.addDependency(this.jobQueues);
+    this.rankRole.node.addDependency(this.jobQueues);
 
     // --- Outputs -----------------------------------------------------------------------------
     this.output(STACK_OUTPUTS.rankFunctionName, this.rankFunction.functionName, 'Name of the rank function');

@@ -92,6 +92,17 @@ export const JOB_QUEUES_RESOURCE = {
   prefixProperty: 'QueuePrefix',
 } as const;
 
+/**
+ * Whether `name` is a queue of a job of the deployment with queue prefix `prefix`:
+ * `<prefix>-<jobId>-<rank>`, `…-ctl` (the control queue) or `…-c<rank>` (a rank's claim queue,
+ * `claim-rank.ts`), whose job id has no '-' (`newJobId` is base 36). So the queues of a deployment
+ * whose prefix extends this one's (`hpc` and `hpc-prod`) are never taken for this one's.
+ */
+export function isJobQueueOf(prefix: string, name: string): boolean {
+  return name.startsWith(`${prefix}-`) && JOB_QUEUE_REST.test(name.slice(prefix.length + 1));
+}
+const JOB_QUEUE_REST = /^[A-Za-z0-9_]+-(?:0|[1-9][0-9]*|ctl|c(?:0|[1-9][0-9]*))$/;
+
 /** A deployment's queue prefix: lowercase letters, digits and '-', starting with a letter, not ending with '-'. */
 export const QUEUE_PREFIX_PATTERN = /^[a-z][a-z0-9-]*[a-z0-9]$/;
 

@@ -7,7 +7,8 @@
  *   module sends an empty `content-type` for this reason (CloudFormation User Guide,
  *   "cfn-response module").
  * - Only PUT uploads an object; anything else is refused.
- * - S3 may answer 503 Slow Down: `failNext(n, 503)` answers the next n PUTs so.
+ * - S3 may answer 503 Slow Down, and 403 to a URL past its expiry: `failNext(n, status)` answers
+ *   the next n PUTs so.
  *
  * What CloudFormation then does with an answer (reads it, checks the ids) is not emulated; the
  * tests check the answers' fields themselves.
@@ -22,7 +23,7 @@ export interface ResponseUrlServer {
   readonly answers: { path: string; body: Record<string, unknown> }[];
   /** Every request, accepted or not: method, path, content type, status answered. */
   readonly requests: { method: string; path: string; contentType: string | undefined; status: number }[];
-  /** Answers the next `n` PUTs with `status` (e.g. 503), as S3 may under load. */
+  /** Answers the next `n` PUTs with `status`: 503 (Slow Down, as S3 may under load) or 403 (expired). */
   failNext(n: number, status: number): void;
   close(): Promise<void>;
 }
@@ -51,7 +52,12 @@ export async function startResponseUrlServer(): Promise<ResponseUrlServer> {
       }
       if (failures.n > 0) {
         failures = { ...failures, n: failures.n - 1 };
-        return answer(failures.status, '<Error><Code>SlowDown</Code></Error>');
+        return answer(
+          failures.status,
+          failures.status === 403
+            ? '<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>'
+            : '<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>',
+        );
       }
       answers.push({
         path,

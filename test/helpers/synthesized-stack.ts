@@ -82,6 +82,7 @@ export function synthesizeStack(options: {
     'AWS::AccountId': ACCOUNT,
     'AWS::URLSuffix': 'amazonaws.com',
     'AWS::StackName': options.stackName,
+    'AWS::StackId': `arn:aws:cloudformation:${REGION}:${ACCOUNT}:stack/${options.stackName}/00000000-0000-4000-8000-000000000000`,
   };
   const resolve = (value: unknown): any => {
     if (Array.isArray(value)) return value.map(resolve);

@@ -5,6 +5,16 @@
  * (fauxqs) and a stand-in for the pre-signed URL (`response-url-server.ts`), with a mocked client
  * only for the error paths.
  */
+
+import {
+  type ServiceInputTypes as CfnInput,
+  type ServiceOutputTypes as CfnOutput,
+  CloudFormationClient,
+  type CloudFormationClientResolvedConfig,
+  CreateStackCommand,
+  DeleteStackCommand,
+  DescribeStacksCommand,
+} from '@aws-sdk/client-cloudformation';
 import {
   CreateQueueCommand,
   DeleteQueueCommand,
@@ -25,8 +35,16 @@ import {
   respond,
   responseBody,
 } from '../../functions/custom-resource.js';
-import { ANSWER_MARGIN_MS, answerStackEvent, handler, SweeperConfigError } from '../../functions/sweeper.js';
+import {
+  ANSWER_MARGIN_MS,
+  answerStackEvent,
+  describeStackStatus,
+  handler,
+  SWEEP_ON_DELETE_STATUSES,
+  SweeperConfigError,
+} from '../../functions/sweeper.js';
 import { JOB_QUEUES_RESOURCE } from '../../sdk/base/stack-contract.js';
+import { MOTO_SKIP_REASON, type Moto, startMoto } from '../helpers/moto.js';
 import { type ResponseUrlServer, startResponseUrlServer } from '../helpers/response-url-server.js';
 
 type SqsStub = AwsStub<ServiceInputTypes, ServiceOutputTypes, SQSClientResolvedConfig>;
@@ -124,29 +142,54 @@ describe('respond (the pre-signed URL stand-in)', () => {
     ]);
   });
 
+  // The pauses between attempts, shortened (the deployed policy waits 0.5 to 4 s).
+  const fast = { policy: { maxAttempts: 4, baseDelayMs: 1, maxDelayMs: 1 } };
+
   it('retries a 503 Slow Down until the answer is taken', async () => {
     urls.failNext(2, 503);
-    await respond(request('Create', urls.url('slow')), { status: 'SUCCESS', physicalResourceId: 'p' });
+    await respond(request('Create', urls.url('slow')), { status: 'SUCCESS', physicalResourceId: 'p' }, fast);
     expect(urls.requests.filter((r) => r.path === '/slow').map((r) => r.status)).toEqual([503, 503, 200]);
     expect(urls.answers.filter((a) => a.path === '/slow')).toHaveLength(1);
   });
 
-  it('does not retry a refusal, and says which request it could not answer', async () => {
-    // A JSON content type breaks the pre-signature, as on S3: one attempt, then the error.
-    const put = async (url: string, body: string) => {
-      const res = await fetch(url, { method: 'PUT', body, headers: { 'content-type': 'application/json' } });
-      if (!res.ok) throw Object.assign(new Error(`HTTP ${res.status}`), { status: res.status });
-    };
+  it('gives up after its attempts, saying which request it could not answer', async () => {
+    urls.failNext(4, 503);
     const err = await respond(
-      request('Delete', urls.url('json')),
+      request('Delete', urls.url('down')),
       { status: 'SUCCESS', physicalResourceId: 'p' },
-      put,
+      fast,
     ).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(CustomResourceResponseError);
     expect((err as Error).message).toMatch(
-      /^CloudFormation refused the answer for TsmpiJobQueues\w+ \(Delete\): HTTP 403/,
+      /^Could not answer CloudFormation for TsmpiJobQueues\w+ \(Delete\) after 4 attempts: HTTP 503/,
     );
-    expect(urls.requests.filter((r) => r.path === '/json').map((r) => r.status)).toEqual([403]);
+    expect(urls.requests.filter((r) => r.path === '/down').map((r) => r.status)).toEqual([
+      503, 503, 503, 503,
+    ]);
+  });
+
+  it('does not retry a refusal (403: an expired or altered URL)', async () => {
+    urls.failNext(1, 403);
+    const err = await respond(
+      request('Delete', urls.url('refused')),
+      { status: 'SUCCESS', physicalResourceId: 'p' },
+      fast,
+    ).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CustomResourceResponseError);
+    expect((err as Error).message).toMatch(
+      /^CloudFormation's response URL refused the answer for TsmpiJobQueues\w+ \(Delete\): HTTP 403/,
+    );
+    expect(urls.requests.filter((r) => r.path === '/refused').map((r) => r.status)).toEqual([403]);
+  });
+
+  it('stands in for S3 as the guide says: a JSON content type breaks the pre-signature (403)', async () => {
+    const res = await fetch(urls.url('json'), {
+      method: 'PUT',
+      body: '{}',
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(res.status).toBe(403);
+    expect(await res.text()).toMatch(/SignatureDoesNotMatch/);
   });
 });
 
@@ -158,6 +201,9 @@ describe('answerStackEvent (fauxqs, a real SQS-compatible server)', () => {
     ((await client.send(new ListQueuesCommand({}))).QueueUrls ?? [])
       .map((u) => u.slice(u.lastIndexOf('/') + 1))
       .sort();
+  /** The queues of this prefix's jobs, of a stack whose prefix extends it, and of no stack. */
+  const OURS = [`${PREFIX}-j1-0`, `${PREFIX}-j1-1`, `${PREFIX}-j1-ctl`, `${PREFIX}-j1-c1`, `${PREFIX}-j2-0`];
+  const THEIRS = [`${PREFIX}-x-j1-0`, `${PREFIX}-x-j1-ctl`, 'tsmpi-abcd-j1-0', 'other'];
 
   beforeAll(async () => {
     server = buildApp({ logger: false });
@@ -180,18 +226,17 @@ describe('answerStackEvent (fauxqs, a real SQS-compatible server)', () => {
       await client.send(new DeleteQueueCommand({ QueueUrl }));
     }
     // Fresh queues (seconds old): the schedule would keep all of them.
-    for (const q of [
-      `${PREFIX}-j1-0`,
-      `${PREFIX}-j1-1`,
-      `${PREFIX}-j1-ctl`,
-      `${PREFIX}-j2-0`,
-      'tsmpi-abcd-j1-0',
-      'other',
-    ]) {
-      await client.send(new CreateQueueCommand({ QueueName: q }));
-    }
+    for (const q of [...OURS, ...THEIRS]) await client.send(new CreateQueueCommand({ QueueName: q }));
   });
-  const deps = () => ({ client, config: () => CONFIG, log: quiet });
+  const deps = (status = 'DELETE_IN_PROGRESS') => ({
+    client,
+    config: () => CONFIG,
+    log: quiet,
+    stackStatus: (stackId: string) => {
+      expect(stackId).toBe(STACK_ID);
+      return Promise.resolve(status);
+    },
+  });
   const answerAt = (path: string) => urls.answers.find((a) => a.path === `/${path}`)?.body;
 
   it('Create: answers SUCCESS with the physical id every later answer keeps, and deletes nothing', async () => {
@@ -202,7 +247,7 @@ describe('answerStackEvent (fauxqs, a real SQS-compatible server)', () => {
       PhysicalResourceId: `${PREFIX}-job-queues`,
       RequestId: 'req-Create',
     });
-    expect(await names()).toHaveLength(6);
+    expect(await names()).toHaveLength(OURS.length + THEIRS.length);
   });
 
   it('Update: keeps the physical id it was given (a new one would make CloudFormation delete the "old" queues)', async () => {
@@ -212,21 +257,52 @@ describe('answerStackEvent (fauxqs, a real SQS-compatible server)', () => {
     } as CustomResourceEvent;
     await answerStackEvent(event, deps());
     expect(answerAt('update')).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'given-id' });
-    expect(await names()).toHaveLength(6);
+    expect(await names()).toHaveLength(OURS.length + THEIRS.length);
   });
 
-  it('Delete: deletes every queue of the prefix, fresh ones included, and no other', async () => {
-    const outcome = await answerStackEvent(request('Delete', urls.url('delete')), deps());
-    expect(outcome).toEqual({
-      status: 'SUCCESS',
-      physicalResourceId: `${PREFIX}-job-queues`,
-      data: { Deleted: 4 },
+  it.each([...SWEEP_ON_DELETE_STATUSES])(
+    'Delete while the stack is %s: deletes every job queue of the prefix, fresh ones included, and no other',
+    async (status) => {
+      const outcome = await answerStackEvent(request('Delete', urls.url(`delete-${status}`)), deps(status));
+      expect(outcome).toEqual({
+        status: 'SUCCESS',
+        physicalResourceId: `${PREFIX}-job-queues`,
+        data: { Deleted: OURS.length },
+      });
+      expect(answerAt(`delete-${status}`)).toMatchObject({
+        Status: 'SUCCESS',
+        Data: { Deleted: OURS.length },
+      });
+      expect(await names()).toEqual([...THEIRS].sort());
+    },
+  );
+
+  it.each(['UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS', 'UPDATE_ROLLBACK_IN_PROGRESS', 'UPDATE_COMPLETE'])(
+    'Delete while the stack is %s (it stays: an update that added the resource rolled back): keeps every queue',
+    async (status) => {
+      const outcome = await answerStackEvent(request('Delete', urls.url(`kept-${status}`)), deps(status));
+      expect(outcome.status).toBe('SUCCESS');
+      expect(outcome.reason).toBe(
+        `Not swept: the stack is ${status}, so it stays, and its queues may be running jobs'`,
+      );
+      expect(await names()).toHaveLength(OURS.length + THEIRS.length);
+    },
+  );
+
+  it('Delete when the stack’s status cannot be read: keeps the queues, answers SUCCESS, says why', async () => {
+    const outcome = await answerStackEvent(request('Delete', urls.url('no-status')), {
+      ...deps(),
+      stackStatus: () =>
+        Promise.reject(new Error('User is not authorized to perform: cloudformation:DescribeStacks')),
     });
-    expect(answerAt('delete')).toMatchObject({ Status: 'SUCCESS', Data: { Deleted: 4 } });
-    expect(await names()).toEqual(['other', 'tsmpi-abcd-j1-0']);
+    expect(outcome).toMatchObject({
+      status: 'SUCCESS',
+      reason: `Not swept: could not read the status of stack ${STACK_ID} (User is not authorized to perform: cloudformation:DescribeStacks)`,
+    });
+    expect(await names()).toHaveLength(OURS.length + THEIRS.length);
   });
 
-  it('Delete: a second request (CloudFormation retried, or cdk destroy again) succeeds with nothing left to delete', async () => {
+  it('Delete: a second request (delivered twice, or cdk destroy again) succeeds with nothing left to delete', async () => {
     await answerStackEvent(request('Delete', urls.url('delete-1')), deps());
     const again = await answerStackEvent(request('Delete', urls.url('delete-2')), deps());
     expect(again).toMatchObject({ status: 'SUCCESS', data: { Deleted: 0 } });
@@ -241,13 +317,12 @@ describe('answerStackEvent (fauxqs, a real SQS-compatible server)', () => {
     expect(outcome.reason).toMatch(
       /Not swept: the resource names queue prefix "tsmpi-abcd", the function tsmpi-abc/,
     );
-    expect(await names()).toHaveLength(6);
+    expect(await names()).toHaveLength(OURS.length + THEIRS.length);
   });
 
   it('answers even when the environment is unusable: Create FAILED with why, Delete SUCCESS (nothing known to sweep)', async () => {
     const broken = {
-      client,
-      log: quiet,
+      ...deps(),
       config: () => {
         throw new SweeperConfigError('TSMPI_QUEUE_PREFIX is required');
       },
@@ -261,7 +336,66 @@ describe('answerStackEvent (fauxqs, a real SQS-compatible server)', () => {
     });
     const deleted = await answerStackEvent(request('Delete', urls.url('broken-delete')), broken);
     expect(deleted.status).toBe('SUCCESS');
-    expect(await names()).toHaveLength(6);
+    expect(await names()).toHaveLength(OURS.length + THEIRS.length);
+  });
+
+  it('sweeps nothing for a Delete that names no prefix (no ResourceProperties)', async () => {
+    const { ResourceProperties: _, ...event } = request('Delete', urls.url('no-props'));
+    const outcome = await answerStackEvent(event as CustomResourceEvent, deps());
+    expect(outcome).toMatchObject({ status: 'SUCCESS', reason: expect.stringMatching(/^Not swept/) });
+    expect(await names()).toHaveLength(OURS.length + THEIRS.length);
+  });
+
+  it('answers FAILED, not never, when something unforeseen throws', async () => {
+    const outcome = await answerStackEvent(request('Delete', urls.url('unforeseen')), {
+      ...deps(),
+      remainingMs: () => {
+        throw new Error('no context');
+      },
+    });
+    expect(outcome).toEqual({
+      status: 'FAILED',
+      reason: 'The sweeper could not handle the Delete request: no context',
+      physicalResourceId: `${PREFIX}-job-queues`,
+    });
+    expect(answerAt('unforeseen')).toMatchObject({ Status: 'FAILED' });
+  });
+});
+
+describe('describeStackStatus (moto_server, a real CloudFormation API)', () => {
+  let moto: Moto | undefined;
+  let cfn: CloudFormationClient;
+  beforeAll(async () => {
+    if (MOTO_SKIP_REASON !== undefined) return;
+    moto = await startMoto();
+    cfn = new CloudFormationClient({
+      endpoint: moto.endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    });
+  }, 60_000);
+  afterAll(async () => {
+    cfn?.destroy();
+    await moto?.stop();
+  });
+
+  it('reads a live stack’s status, and a deleted one’s by its id (DescribeStacks describes deleted stacks by id)', async (ctx) => {
+    if (MOTO_SKIP_REASON !== undefined) ctx.skip(MOTO_SKIP_REASON);
+    const template = JSON.stringify({
+      Resources: { Q: { Type: 'AWS::SQS::Queue', Properties: { QueueName: 'describe-status-q' } } },
+    });
+    const { StackId } = await cfn.send(
+      new CreateStackCommand({ StackName: 'StatusProbe', TemplateBody: template }),
+    );
+    expect(StackId).toBeDefined();
+    expect(await describeStackStatus(cfn, StackId!)).toBe('CREATE_COMPLETE');
+    expect(SWEEP_ON_DELETE_STATUSES.has('CREATE_COMPLETE')).toBe(false);
+    await cfn.send(new DeleteStackCommand({ StackName: StackId! }));
+    expect(await describeStackStatus(cfn, StackId!)).toBe('DELETE_COMPLETE');
+    expect(SWEEP_ON_DELETE_STATUSES.has('DELETE_COMPLETE')).toBe(true);
+    await expect(
+      describeStackStatus(cfn, 'arn:aws:cloudformation:us-east-1:123456789012:stack/Nope/0'),
+    ).rejects.toThrow(/does not exist/);
   });
 });
 
@@ -270,6 +404,12 @@ describe('answerStackEvent (error paths, mocked SQS)', () => {
   let sqs: SqsStub;
   let urls: ResponseUrlServer;
   const url = (name: string) => `https://sqs.us-east-1.amazonaws.com/123456789012/${name}`;
+  const deps = () => ({
+    client,
+    config: () => CONFIG,
+    log: quiet,
+    stackStatus: () => Promise.resolve('DELETE_IN_PROGRESS'),
+  });
   beforeAll(async () => {
     sqs = mockClient(client);
     urls = await startResponseUrlServer();
@@ -286,26 +426,20 @@ describe('answerStackEvent (error paths, mocked SQS)', () => {
       .on(DeleteQueueCommand, { QueueUrl: url(`${PREFIX}-j-0`) })
       .rejects(new Error('Access to the resource is denied.'));
     sqs.on(DeleteQueueCommand, { QueueUrl: url(`${PREFIX}-j-1`) }).resolves({});
-    const outcome = await answerStackEvent(request('Delete', urls.url('denied')), {
-      client,
-      config: () => CONFIG,
-      log: quiet,
-    });
+    const outcome = await answerStackEvent(request('Delete', urls.url('denied')), deps());
     expect(outcome.status).toBe('FAILED');
     const body = urls.answers.find((a) => a.path === '/denied')?.body;
     expect(body?.Status).toBe('FAILED');
-    expect(body?.Reason).toMatch(
-      /^Could not delete 1 of 2 job queue\(s\) of the stack; first: tsmpi-abc-j-0 \(Access to the resource is denied\.\)\. Run `cdk destroy` again/,
+    expect(body?.Reason).toBe(
+      'Could not delete 1 of 2 job queue(s) of the stack; first: tsmpi-abc-j-0 (Access to the resource is denied.). ' +
+        "Run `cdk destroy` again to retry; if it keeps failing, check the sweeper role's sqs:DeleteQueue permission, " +
+        'or delete the queues listed by `aws sqs list-queues --queue-name-prefix tsmpi-abc-` yourself and retry.',
     );
   });
 
   it('answers FAILED, saying what it was doing, when the queues cannot even be listed', async () => {
     sqs.on(ListQueuesCommand).rejects(new Error('Throttled'));
-    const outcome = await answerStackEvent(request('Delete', urls.url('unlisted')), {
-      client,
-      config: () => CONFIG,
-      log: quiet,
-    });
+    const outcome = await answerStackEvent(request('Delete', urls.url('unlisted')), deps());
     expect(outcome.reason).toBe(
       'Could not delete the job queues tsmpi-abc-*: Throttled. Run `cdk destroy` again to retry.',
     );
@@ -319,9 +453,7 @@ describe('answerStackEvent (error paths, mocked SQS)', () => {
     // ListQueues never answers; the function has exactly the margin left.
     sqs.on(ListQueuesCommand).callsFake(() => new Promise(() => {}));
     const outcome = await answerStackEvent(request('Delete', urls.url('late')), {
-      client,
-      config: () => CONFIG,
-      log: quiet,
+      ...deps(),
       remainingMs: () => ANSWER_MARGIN_MS,
     });
     expect(outcome.status).toBe('FAILED');
@@ -333,26 +465,33 @@ describe('answerStackEvent (error paths, mocked SQS)', () => {
 
 describe('handler', () => {
   let sqs: SqsStub;
+  let cfn: AwsStub<CfnInput, CfnOutput, CloudFormationClientResolvedConfig>;
   let urls: ResponseUrlServer;
   const saved = { ...process.env };
   beforeAll(async () => {
     sqs = mockClient(SQSClient);
+    cfn = mockClient(CloudFormationClient);
     urls = await startResponseUrlServer();
   });
   afterAll(async () => {
     sqs.restore();
+    cfn.restore();
     process.env = saved;
     await urls?.close();
   });
 
-  it('answers a CloudFormation request instead of running the scheduled sweep', async () => {
+  it('answers a CloudFormation request instead of running the scheduled sweep, asking for its own stack’s status', async () => {
     process.env.TSMPI_QUEUE_PREFIX = PREFIX;
     process.env.TSMPI_MAX_JOB_AGE_SECONDS = '60';
     sqs.on(ListQueuesCommand).resolves({ QueueUrls: [] });
+    cfn.on(DescribeStacksCommand).resolves({
+      Stacks: [{ StackName: 'TsmpiCloud', StackStatus: 'DELETE_IN_PROGRESS', CreationTime: new Date() }],
+    });
     const outcome = await handler(request('Delete', urls.url('handler')), {
       getRemainingTimeInMillis: () => 300_000,
     });
     expect(outcome).toMatchObject({ status: 'SUCCESS', data: { Deleted: 0 } });
+    expect(cfn.commandCalls(DescribeStacksCommand)[0]?.args[0].input).toEqual({ StackName: STACK_ID });
     expect(urls.answers.find((a) => a.path === '/handler')?.body).toMatchObject({ Status: 'SUCCESS' });
   });
 });

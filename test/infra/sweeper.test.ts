@@ -190,7 +190,14 @@ describe('sweep (fauxqs, a real SQS-compatible server)', () => {
       region: 'us-east-1',
       credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
     });
-    for (const name of ['tsmpi-abc-j1-0', 'tsmpi-abc-j1-1', 'tsmpi-abc-j1-control', 'tsmpi-other-j1-0']) {
+    // tsmpi-abc-x-j1-0: a queue of a stack whose prefix (tsmpi-abc-x) extends this one's.
+    for (const name of [
+      'tsmpi-abc-j1-0',
+      'tsmpi-abc-j1-1',
+      'tsmpi-abc-j1-ctl',
+      'tsmpi-abc-x-j1-0',
+      'tsmpi-other-j1-0',
+    ]) {
       await client.send(new CreateQueueCommand({ QueueName: name }));
     }
   });
@@ -201,15 +208,18 @@ describe('sweep (fauxqs, a real SQS-compatible server)', () => {
 
   it('keeps fresh queues, then deletes exactly the stale ones of its prefix', async () => {
     const fresh = await sweep(client, CONFIG, Date.now(), quiet);
-    expect(fresh).toEqual({ scanned: 3, deleted: [], failed: [] });
+    expect(fresh).toEqual({ scanned: 4, deleted: [], failed: [] });
 
     const later = await sweep(client, CONFIG, Date.now() + 7201 * 1000, quiet);
     expect(later.deleted.map((d) => d.queue).sort()).toEqual([
       'tsmpi-abc-j1-0',
       'tsmpi-abc-j1-1',
-      'tsmpi-abc-j1-control',
+      'tsmpi-abc-j1-ctl',
     ]);
     const left = await client.send(new ListQueuesCommand({}));
-    expect(left.QueueUrls?.map((u) => u.slice(u.lastIndexOf('/') + 1))).toEqual(['tsmpi-other-j1-0']);
+    expect(left.QueueUrls?.map((u) => u.slice(u.lastIndexOf('/') + 1)).sort()).toEqual([
+      'tsmpi-abc-x-j1-0',
+      'tsmpi-other-j1-0',
+    ]);
   });
 });

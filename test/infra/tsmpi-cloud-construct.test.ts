@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
+import { CloudFormationClient, CreateStackCommand, DeleteStackCommand } from '@aws-sdk/client-cloudformation';
 import { CreateQueueCommand, ListQueuesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { CfnOutput, Duration, Lazy, NestedStack, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
@@ -20,6 +21,7 @@ import { defaultQueuePrefix, TsmpiCloudPropsError } from '../../infra/tsmpi-clou
 import type { TsmpiCloudStack } from '../../infra/tsmpi-cloud-stack.js';
 import { JOB_QUEUES_RESOURCE } from '../../sdk/base/stack-contract.js';
 import { CFN_LINT_SKIP_REASON, cfnLint } from '../helpers/cfn-lint.js';
+import { MOTO_SKIP_REASON, type Moto, startMoto } from '../helpers/moto.js';
 import { type ResponseUrlServer, startResponseUrlServer } from '../helpers/response-url-server.js';
 import { testApp } from '../helpers/test-app.js';
 import {
@@ -264,6 +266,23 @@ describe('sweeper', () => {
       p.startsWith(String(fn.Properties.Role['Fn::GetAtt'][0]).replace(/[A-F0-9]{8}$/, '')),
     );
     expect(policyId).toBeDefined();
+    // It reads its own stack's status (and only that) before it sweeps.
+    const describe = policyStatements(template).filter(
+      ({ statement }) => statement.Sid === 'ReadOwnStackStatus',
+    );
+    expect(describe.map(({ statement }) => [statement.Action, flatten(statement.Resource)])).toEqual([
+      ['cloudformation:DescribeStacks', '<AWS::StackId>'],
+    ]);
+    // The rank functions and their role go first: a rank still starting would make a claim queue.
+    const ranks = Object.entries(template.findResources('AWS::Lambda::Function')).filter(([, f]) =>
+      String(f.Properties.FunctionName).startsWith(`${PREFIX}-rank`),
+    );
+    expect(ranks.length).toBeGreaterThan(0);
+    for (const [rankId, rank] of ranks) expect(asArray(rank.DependsOn), rankId).toContain(id);
+    const [rankRoleId, rankRole] = onlyResource('AWS::IAM::Role', {
+      Description: Match.stringLikeRegexp('^tsmpi-cloud ranks'),
+    });
+    expect(asArray(rankRole.DependsOn), rankRoleId).toContain(id);
     expect(resource.DependsOn).toEqual(
       expect.arrayContaining([
         policyId,
@@ -358,10 +377,13 @@ describe('sweeper bundle', () => {
 });
 
 describe('sweeper bundle, serving the job-queues resource', () => {
+  // SQS on fauxqs; the stack whose status the sweeper reads on moto_server (CloudFormation).
   let server: ReturnType<typeof buildApp>;
   let endpoint: string;
   let sqs: SQSClient;
   let urls: ResponseUrlServer;
+  let moto: Moto | undefined;
+  let cfn: CloudFormationClient | undefined;
 
   beforeAll(async () => {
     server = buildApp({ logger: false });
@@ -372,36 +394,30 @@ describe('sweeper bundle, serving the job-queues resource', () => {
       credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
     });
     urls = await startResponseUrlServer();
-  });
+    if (MOTO_SKIP_REASON !== undefined) return;
+    moto = await startMoto();
+    cfn = new CloudFormationClient({
+      endpoint: moto.endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    });
+  }, 60_000);
   afterAll(async () => {
     sqs?.destroy();
+    cfn?.destroy();
     await server?.close();
     await urls?.close();
+    await moto?.stop();
   });
 
-  it('answers the Delete of `cdk destroy` on its pre-signed URL after deleting every queue of the prefix', async () => {
+  /** Runs the bundled handler, as Lambda loads it, with the function's environment, on `event`. */
+  async function runBundle(event: Record<string, unknown>): Promise<void> {
     const [, fn] = onlyResource('AWS::Lambda::Function', { FunctionName: `${PREFIX}-sweeper` });
-    const [logicalId, resource] = onlyResource(JOB_QUEUES_RESOURCE.type);
     const bundle = join(
       assemblyDir,
       `asset.${String(fn.Properties.Code.S3Key).replace(/\.zip$/, '')}`,
       'index.mjs',
     );
-    // Fresh queues: the scheduled sweep would keep them; the stack's deletion must not.
-    for (const q of [`${PREFIX}-job2-0`, `${PREFIX}-job2-ctl`, 'unrelated-queue-2']) {
-      await sqs.send(new CreateQueueCommand({ QueueName: q }));
-    }
-    const event = {
-      RequestType: 'Delete',
-      ServiceToken: 'arn:aws:lambda:us-east-1:123456789012:function:x',
-      ResponseURL: urls.url('bundle-delete'),
-      StackId: `arn:aws:cloudformation:us-east-1:123456789012:stack/${STACK}/1`,
-      RequestId: 'r-1',
-      LogicalResourceId: logicalId,
-      PhysicalResourceId: `${PREFIX}-job-queues`,
-      ResourceType: JOB_QUEUES_RESOURCE.type,
-      ResourceProperties: resource.Properties,
-    };
     const script = [
       `import dns from 'node:dns'; const lookup = dns.lookup;`,
       `dns.lookup = (host, ...rest) => lookup(host.endsWith('.localhost') ? '127.0.0.1' : host, ...rest);`,
@@ -417,16 +433,64 @@ describe('sweeper bundle, serving the job-queues resource', () => {
         AWS_ACCESS_KEY_ID: 'test',
         AWS_SECRET_ACCESS_KEY: 'test',
         AWS_ENDPOINT_URL_SQS: endpoint,
+        AWS_ENDPOINT_URL_CLOUDFORMATION: moto?.endpoint,
       },
     });
-    expect(urls.answers).toEqual([
+  }
+
+  /** A stack on moto, deleted or not, and a Delete request for the resource from it. */
+  async function deleteRequest(path: string, stackName: string, deleted: boolean) {
+    const template = JSON.stringify({
+      Resources: { Q: { Type: 'AWS::SQS::Queue', Properties: { QueueName: `${stackName}-q` } } },
+    });
+    const { StackId } = await cfn!.send(
+      new CreateStackCommand({ StackName: stackName, TemplateBody: template }),
+    );
+    if (deleted) await cfn!.send(new DeleteStackCommand({ StackName: StackId! }));
+    const [logicalId, resource] = onlyResource(JOB_QUEUES_RESOURCE.type);
+    return {
+      RequestType: 'Delete',
+      ServiceToken: 'arn:aws:lambda:us-east-1:123456789012:function:x',
+      ResponseURL: urls.url(path),
+      StackId: StackId!,
+      RequestId: `r-${path}`,
+      LogicalResourceId: logicalId,
+      PhysicalResourceId: `${PREFIX}-job-queues`,
+      ResourceType: JOB_QUEUES_RESOURCE.type,
+      ResourceProperties: resource.Properties,
+    };
+  }
+  const queueNames = async () =>
+    ((await sqs.send(new ListQueuesCommand({}))).QueueUrls ?? [])
+      .map((u) => u.slice(u.lastIndexOf('/') + 1))
+      .sort();
+
+  it('answers the Delete of a deleted stack on its pre-signed URL after deleting every job queue of the prefix', async (ctx) => {
+    if (MOTO_SKIP_REASON !== undefined) ctx.skip(MOTO_SKIP_REASON);
+    // Fresh queues: the scheduled sweep would keep them; the stack's deletion must not.
+    for (const q of [`${PREFIX}-job2-0`, `${PREFIX}-job2-ctl`, 'unrelated-queue-2']) {
+      await sqs.send(new CreateQueueCommand({ QueueName: q }));
+    }
+    await runBundle(await deleteRequest('bundle-delete', 'Gone', true));
+    expect(urls.answers.filter((a) => a.path === '/bundle-delete')).toEqual([
       {
         path: '/bundle-delete',
-        body: expect.objectContaining({ Status: 'SUCCESS', RequestId: 'r-1', Data: { Deleted: 2 } }),
+        body: expect.objectContaining({
+          Status: 'SUCCESS',
+          RequestId: 'r-bundle-delete',
+          Data: { Deleted: 2 },
+        }),
       },
     ]);
-    const left = await sqs.send(new ListQueuesCommand({}));
-    expect(left.QueueUrls?.map((u) => u.slice(u.lastIndexOf('/') + 1)).sort()).toEqual(['unrelated-queue-2']);
+    expect(await queueNames()).toEqual(['unrelated-queue-2']);
+  });
+
+  it('keeps the queues when the stack stays (an update that added the resource rolled back)', async (ctx) => {
+    if (MOTO_SKIP_REASON !== undefined) ctx.skip(MOTO_SKIP_REASON);
+    await sqs.send(new CreateQueueCommand({ QueueName: `${PREFIX}-job3-0` }));
+    await runBundle(await deleteRequest('bundle-live', 'Live', false));
+    expect(urls.answers.find((a) => a.path === '/bundle-live')?.body).toMatchObject({ Status: 'SUCCESS' });
+    expect(await queueNames()).toContain(`${PREFIX}-job3-0`);
   });
 });
 
