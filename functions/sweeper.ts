@@ -60,12 +60,11 @@ export class SweeperConfigError extends TsmpiError {
 /** Some queues could not be deleted. */
 export class SweepError extends TsmpiError {
   readonly report: SweepReport;
-  /** `scheduled`: stale queues, retried by the next run; `stack-delete`: every queue, at `cdk destroy`. */
-  constructor(
-    report: SweepReport,
-    kind: 'scheduled' | 'stack-delete' = 'scheduled',
-    queuePrefix = '<QueuePrefix>',
-  ) {
+  /**
+   * `scheduled`: stale queues, retried by the next run; `all`: every queue of the prefix, when
+   * the stack's resource is deleted (whoever catches it says what to do next).
+   */
+  constructor(report: SweepReport, kind: 'scheduled' | 'all' = 'scheduled') {
     const first = report.failed[0];
     const of = `${report.failed.length} of ${report.failed.length + report.deleted.length}`;
     super(
@@ -73,9 +72,8 @@ export class SweepError extends TsmpiError {
       kind === 'scheduled'
         ? `Could not delete ${of} stale queue(s); first: ${first?.queue} (${first?.error}). The next scheduled sweep retries them; ` +
             "if it keeps failing, check the sweeper role's sqs:DeleteQueue permission."
-        : `Could not delete ${of} job queue(s) of the stack; first: ${first?.queue} (${first?.error}). ` +
-            "Run `cdk destroy` again to retry; if it keeps failing, check the sweeper role's sqs:DeleteQueue permission, " +
-            `or delete the queues listed by \`aws sqs list-queues --queue-name-prefix ${queuePrefix}-\` yourself and retry.`,
+        : `Could not delete ${of} job queue(s) of the stack; first: ${first?.queue} (${first?.error}); ` +
+            "if it keeps failing, check the sweeper role's sqs:DeleteQueue permission.",
     );
     this.name = 'SweepError';
     this.report = report;
@@ -156,7 +154,7 @@ export async function sweepAll(
       failed: report.failed,
     }),
   );
-  if (report.failed.length > 0) throw new SweepError(report, 'stack-delete', queuePrefix);
+  if (report.failed.length > 0) throw new SweepError(report, 'all');
   return report;
 }
 
@@ -246,8 +244,9 @@ export async function describeStackStatus(client: CloudFormationClient, stackId:
 /**
  * Answers a CloudFormation request for the job-queues resource: Create and Update succeed at
  * once; Delete, when the stack's status says its jobs are over ({@link SWEEP_ON_DELETE_STATUSES}),
- * deletes every job queue of the prefix ({@link sweepAll}), and answers FAILED, with the reason,
- * if some could not be deleted or the work did not finish {@link ANSWER_MARGIN_MS} before the
+ * deletes every job queue of the prefix ({@link sweepAll}), and answers FAILED, with the reason
+ * and what to do, if the stack's status cannot be read (nothing is deleted then), if some queues
+ * could not be deleted, or if the work did not finish {@link ANSWER_MARGIN_MS} before the
  * function's timeout (CloudFormation would otherwise wait until the resource's
  * `ServiceTimeout`). Its physical id is `<queuePrefix>-job-queues` from creation on, so an
  * update is never a replacement, whose Delete of the "old" resource would reach the queues of
@@ -315,15 +314,19 @@ async function decide(
   }
   // Read first: nothing may throw between starting the work and awaiting it.
   const budget = deps.remainingMs === undefined ? undefined : deps.remainingMs() - ANSWER_MARGIN_MS;
+  const listed = `\`aws sqs list-queues --queue-name-prefix ${config.queuePrefix}-\``;
+  let step = `reading the status of stack ${event.StackId}`;
+  let status: string | undefined;
   const work = (async (): Promise<CustomResourceOutcome> => {
-    let status: string;
     try {
       status = await deps.stackStatus(event.StackId);
     } catch (err) {
-      // Unknown: keeping queues that may be a running job's is the safe side (idle queues cost nothing).
+      // Unknown: keep the queues (they may be a running job's), but say so where it shows.
       return {
-        status: 'SUCCESS',
-        reason: `Not swept: could not read the status of stack ${event.StackId} (${(err as Error).message})`,
+        status: 'FAILED',
+        reason:
+          `Could not read the status of stack ${event.StackId} (${(err as Error).message}), so no job queue was deleted. ` +
+          "If the stack is being deleted, run `cdk destroy` again to retry (the sweeper's role needs cloudformation:DescribeStacks on it).",
         physicalResourceId,
       };
     }
@@ -334,9 +337,15 @@ async function decide(
         physicalResourceId,
       };
     }
+    step = `deleting the job queues ${config.queuePrefix}-*`;
     const report = await sweepAll(deps.client, config.queuePrefix, log);
     return { status: 'SUCCESS', physicalResourceId, data: { Deleted: report.deleted.length } };
   })();
+  /** What to do after a failure, by what the stack is doing (an update's cleanup leaves it up). */
+  const next = () =>
+    status === 'UPDATE_COMPLETE_CLEANUP_IN_PROGRESS'
+      ? `The stack's update itself succeeded (this resource was removed from it); delete the queues listed by ${listed} by hand.`
+      : `Run \`cdk destroy\` again to retry, or delete the queues listed by ${listed} by hand and retry.`;
   let timer: NodeJS.Timeout | undefined;
   const late =
     budget === undefined
@@ -350,17 +359,15 @@ async function decide(
     work.catch(() => undefined);
     return {
       status: 'FAILED',
-      reason:
-        `Deleting the job queues ${config.queuePrefix}-* did not finish within the sweeper's timeout. ` +
-        'Run `cdk destroy` again to go on where it stopped.',
+      reason: `The sweeper ran out of time ${step}. ${next()}`,
       physicalResourceId,
     };
   } catch (err) {
-    const reason =
+    const what =
       err instanceof SweepError
         ? err.message
-        : `Could not delete the job queues ${config.queuePrefix}-*: ${(err as Error).message}. Run \`cdk destroy\` again to retry.`;
-    return { status: 'FAILED', reason, physicalResourceId };
+        : `Could not delete the job queues ${config.queuePrefix}-*: ${(err as Error).message}.`;
+    return { status: 'FAILED', reason: `${what} ${next()}`, physicalResourceId };
   } finally {
     if (timer !== undefined) clearTimeout(timer);
   }

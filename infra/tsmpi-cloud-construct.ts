@@ -404,10 +404,11 @@ export class TsmpiCloud extends Construct {
       targets: [new LambdaFunction(this.sweeperFunction)],
     });
     // The id carries the prefix: a custom resource's ServiceToken cannot be updated, and a new
-    // prefix means a new sweeper function, so a new prefix is a new resource. (The old one's
-    // Delete, in the update's cleanup, then reaches the old function, whose role by then grants
-    // the new prefix only: it answers FAILED, which CloudFormation notes without failing the
-    // update, and the old prefix's queues are left to be deleted by hand.)
+    // prefix means a new sweeper function, so a new prefix is a new resource. The old one's
+    // Delete, in the update's cleanup, then reaches the old function with the role as updated,
+    // which grants the new prefix's queues: unless the new prefix starts the old one followed by
+    // `-`, the old queues are denied, the answer is FAILED (CloudFormation notes it without
+    // failing the update) and they are left to be deleted by hand (the README says so).
     this.jobQueues = new CustomResource(this, `JobQueues-${settings.queuePrefix}`, {
       serviceToken: this.sweeperFunction.functionArn,
       resourceType: JOB_QUEUES_RESOURCE.type,

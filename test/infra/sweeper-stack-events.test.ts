@@ -289,15 +289,18 @@ describe('answerStackEvent (fauxqs, a real SQS-compatible server)', () => {
     },
   );
 
-  it('Delete when the stack’s status cannot be read: keeps the queues, answers SUCCESS, says why', async () => {
+  it('Delete when the stack’s status cannot be read: keeps the queues, answers FAILED (shown), says why and what to do', async () => {
     const outcome = await answerStackEvent(request('Delete', urls.url('no-status')), {
       ...deps(),
       stackStatus: () =>
         Promise.reject(new Error('User is not authorized to perform: cloudformation:DescribeStacks')),
     });
     expect(outcome).toMatchObject({
-      status: 'SUCCESS',
-      reason: `Not swept: could not read the status of stack ${STACK_ID} (User is not authorized to perform: cloudformation:DescribeStacks)`,
+      status: 'FAILED',
+      reason:
+        `Could not read the status of stack ${STACK_ID} (User is not authorized to perform: cloudformation:DescribeStacks), ` +
+        'so no job queue was deleted. If the stack is being deleted, run `cdk destroy` again to retry ' +
+        "(the sweeper's role needs cloudformation:DescribeStacks on it).",
     });
     expect(await names()).toHaveLength(OURS.length + THEIRS.length);
   });
@@ -431,9 +434,23 @@ describe('answerStackEvent (error paths, mocked SQS)', () => {
     const body = urls.answers.find((a) => a.path === '/denied')?.body;
     expect(body?.Status).toBe('FAILED');
     expect(body?.Reason).toBe(
-      'Could not delete 1 of 2 job queue(s) of the stack; first: tsmpi-abc-j-0 (Access to the resource is denied.). ' +
-        "Run `cdk destroy` again to retry; if it keeps failing, check the sweeper role's sqs:DeleteQueue permission, " +
-        'or delete the queues listed by `aws sqs list-queues --queue-name-prefix tsmpi-abc-` yourself and retry.',
+      'Could not delete 1 of 2 job queue(s) of the stack; first: tsmpi-abc-j-0 (Access to the resource is denied.); ' +
+        "if it keeps failing, check the sweeper role's sqs:DeleteQueue permission. " +
+        'Run `cdk destroy` again to retry, or delete the queues listed by `aws sqs list-queues --queue-name-prefix tsmpi-abc-` by hand and retry.',
+    );
+  });
+
+  it('never tells to destroy a stack that stays: after an update removed the resource, says the update succeeded', async () => {
+    sqs.on(ListQueuesCommand).resolves({ QueueUrls: [url(`${PREFIX}-j-0`)] });
+    sqs.on(DeleteQueueCommand).rejects(new Error('Access to the resource is denied.'));
+    const outcome = await answerStackEvent(request('Delete', urls.url('cleanup')), {
+      ...deps(),
+      stackStatus: () => Promise.resolve('UPDATE_COMPLETE_CLEANUP_IN_PROGRESS'),
+    });
+    expect(outcome.status).toBe('FAILED');
+    expect(outcome.reason).not.toMatch(/destroy/);
+    expect(outcome.reason).toMatch(
+      /The stack's update itself succeeded \(this resource was removed from it\); delete the queues listed by `aws sqs list-queues --queue-name-prefix tsmpi-abc-` by hand\.$/,
     );
   });
 
@@ -441,7 +458,8 @@ describe('answerStackEvent (error paths, mocked SQS)', () => {
     sqs.on(ListQueuesCommand).rejects(new Error('Throttled'));
     const outcome = await answerStackEvent(request('Delete', urls.url('unlisted')), deps());
     expect(outcome.reason).toBe(
-      'Could not delete the job queues tsmpi-abc-*: Throttled. Run `cdk destroy` again to retry.',
+      'Could not delete the job queues tsmpi-abc-*: Throttled. Run `cdk destroy` again to retry, or delete ' +
+        'the queues listed by `aws sqs list-queues --queue-name-prefix tsmpi-abc-` by hand and retry.',
     );
     expect(urls.answers.find((a) => a.path === '/unlisted')?.body).toMatchObject({
       Status: 'FAILED',
@@ -458,8 +476,22 @@ describe('answerStackEvent (error paths, mocked SQS)', () => {
     });
     expect(outcome.status).toBe('FAILED');
     expect(urls.answers.find((a) => a.path === '/late')?.body.Reason).toMatch(
-      /did not finish within the sweeper's timeout\. Run `cdk destroy` again/,
+      /^The sweeper ran out of time deleting the job queues tsmpi-abc-\*\. Run `cdk destroy` again/,
     );
+  });
+
+  it('says which step ran out of time: reading the stack’s status', async () => {
+    const outcome = await answerStackEvent(request('Delete', urls.url('late-status')), {
+      ...deps(),
+      stackStatus: () => new Promise(() => {}),
+      remainingMs: () => ANSWER_MARGIN_MS,
+    });
+    expect(outcome.reason).toMatch(
+      new RegExp(
+        `^The sweeper ran out of time reading the status of stack ${STACK_ID.replace(/[/.]/g, '\\$&')}\\. `,
+      ),
+    );
+    expect(sqs.commandCalls(ListQueuesCommand)).toHaveLength(0);
   });
 });
 
