@@ -108,7 +108,8 @@ export interface TsmpiCloudProps {
   /**
    * What happens to the bucket and the log groups when the stack is deleted. The bucket is
    * scratch storage (job code and payloads that expire within two days), so by default it is
-   * emptied and deleted with the stack (`autoDeleteObjects`). `RETAIN` keeps both.
+   * emptied and deleted with the stack (`autoDeleteObjects`). `RETAIN` keeps both. Job queues
+   * are deleted with the stack whatever this says (they only serve running jobs).
    *
    * @default RemovalPolicy.DESTROY
    */

@@ -630,6 +630,8 @@ describe('with every prop set', () => {
     const buckets = Object.values(custom.findResources('AWS::S3::Bucket'));
     expect(buckets.map((b) => b.DeletionPolicy)).toEqual(['Retain']);
     custom.resourceCountIs('Custom::S3AutoDeleteObjects', 0);
+    // Job queues only serve running jobs: they go with the stack whatever the policy.
+    custom.resourceCountIs(JOB_QUEUES_RESOURCE.type, 1);
   });
 
   it('scopes IAM to the custom prefix', () => {
