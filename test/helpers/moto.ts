@@ -5,6 +5,8 @@
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { EMULATOR_CREDENTIALS } from '../../sdk/base/emulator-defaults.js';
 
 /** Why moto tests skip here, or undefined when `moto_server` runs. */
 export const MOTO_SKIP_REASON: string | undefined = (() => {
@@ -66,5 +68,27 @@ export async function startMoto(): Promise<Moto> {
         proc.once('exit', () => resolve());
         proc.kill('SIGTERM');
       }),
+  };
+}
+
+/** moto_server and a client of its CloudFormation API (stacks and their statuses). */
+export async function startMotoCloudFormation(): Promise<{
+  endpoint: string;
+  cfn: CloudFormationClient;
+  stop(): Promise<void>;
+}> {
+  const moto = await startMoto();
+  const cfn = new CloudFormationClient({
+    endpoint: moto.endpoint,
+    region: 'us-east-1',
+    credentials: { ...EMULATOR_CREDENTIALS },
+  });
+  return {
+    endpoint: moto.endpoint,
+    cfn,
+    stop: async () => {
+      cfn.destroy();
+      await moto.stop();
+    },
   };
 }

@@ -25,7 +25,6 @@ import {
   type SQSClientResolvedConfig,
 } from '@aws-sdk/client-sqs';
 import { type AwsStub, mockClient } from 'aws-sdk-client-mock';
-import { buildApp } from 'fauxqs';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   type CustomResourceEvent,
@@ -44,7 +43,8 @@ import {
   SweeperConfigError,
 } from '../../functions/sweeper.js';
 import { JOB_QUEUES_RESOURCE } from '../../sdk/base/stack-contract.js';
-import { MOTO_SKIP_REASON, type Moto, startMoto } from '../helpers/moto.js';
+import { type Fauxqs, startFauxqs } from '../helpers/fauxqs.js';
+import { MOTO_SKIP_REASON, startMotoCloudFormation } from '../helpers/moto.js';
 import { type ResponseUrlServer, startResponseUrlServer } from '../helpers/response-url-server.js';
 
 type SqsStub = AwsStub<ServiceInputTypes, ServiceOutputTypes, SQSClientResolvedConfig>;
@@ -194,7 +194,7 @@ describe('respond (the pre-signed URL stand-in)', () => {
 });
 
 describe('answerStackEvent (fauxqs, a real SQS-compatible server)', () => {
-  let server: ReturnType<typeof buildApp>;
+  let fauxqs: Fauxqs;
   let client: SQSClient;
   let urls: ResponseUrlServer;
   const names = async () =>
@@ -206,18 +206,12 @@ describe('answerStackEvent (fauxqs, a real SQS-compatible server)', () => {
   const THEIRS = [`${PREFIX}-x-j1-0`, `${PREFIX}-x-j1-ctl`, 'tsmpi-abcd-j1-0', 'other'];
 
   beforeAll(async () => {
-    server = buildApp({ logger: false });
-    const endpoint = (await server.listen({ port: 0, host: '127.0.0.1' })).replace('localhost', '127.0.0.1');
-    client = new SQSClient({
-      endpoint,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-    });
+    fauxqs = await startFauxqs();
+    client = fauxqs.sqs;
     urls = await startResponseUrlServer();
   });
   afterAll(async () => {
-    client?.destroy();
-    await server?.close();
+    await fauxqs?.stop();
     await urls?.close();
   });
   beforeEach(async () => {
@@ -366,24 +360,15 @@ describe('answerStackEvent (fauxqs, a real SQS-compatible server)', () => {
 });
 
 describe('describeStackStatus (moto_server, a real CloudFormation API)', () => {
-  let moto: Moto | undefined;
-  let cfn: CloudFormationClient;
+  let moto: Awaited<ReturnType<typeof startMotoCloudFormation>> | undefined;
   beforeAll(async () => {
-    if (MOTO_SKIP_REASON !== undefined) return;
-    moto = await startMoto();
-    cfn = new CloudFormationClient({
-      endpoint: moto.endpoint,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-    });
+    if (MOTO_SKIP_REASON === undefined) moto = await startMotoCloudFormation();
   }, 60_000);
-  afterAll(async () => {
-    cfn?.destroy();
-    await moto?.stop();
-  });
+  afterAll(() => moto?.stop());
 
   it('reads a live stack’s status, and a deleted one’s by its id (DescribeStacks describes deleted stacks by id)', async (ctx) => {
-    if (MOTO_SKIP_REASON !== undefined) ctx.skip(MOTO_SKIP_REASON);
+    if (moto === undefined) return ctx.skip(MOTO_SKIP_REASON);
+    const { cfn } = moto;
     const template = JSON.stringify({
       Resources: { Q: { Type: 'AWS::SQS::Queue', Properties: { QueueName: 'describe-status-q' } } },
     });

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import { CloudFormationClient, CreateStackCommand, DeleteStackCommand } from '@aws-sdk/client-cloudformation';
-import { CreateQueueCommand, ListQueuesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { CreateStackCommand, DeleteStackCommand } from '@aws-sdk/client-cloudformation';
+import { CreateQueueCommand, ListQueuesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { CfnOutput, Duration, Lazy, NestedStack, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AccountPrincipal, Role } from 'aws-cdk-lib/aws-iam';
@@ -13,7 +13,6 @@ import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Bucket, type CfnBucket } from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { buildApp } from 'fauxqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUCKET_PREFIXES, OPTIONAL_STACK_OUTPUTS, STACK_OUTPUTS } from '../../infra/stack-outputs.js';
 import { RANK_QUEUE_ACTIONS, TsmpiCloud } from '../../infra/tsmpi-cloud-construct.js';
@@ -21,7 +20,8 @@ import { defaultQueuePrefix, TsmpiCloudPropsError } from '../../infra/tsmpi-clou
 import type { TsmpiCloudStack } from '../../infra/tsmpi-cloud-stack.js';
 import { JOB_QUEUES_RESOURCE } from '../../sdk/base/stack-contract.js';
 import { CFN_LINT_SKIP_REASON, cfnLint } from '../helpers/cfn-lint.js';
-import { MOTO_SKIP_REASON, type Moto, startMoto } from '../helpers/moto.js';
+import { type Fauxqs, startFauxqs } from '../helpers/fauxqs.js';
+import { MOTO_SKIP_REASON, startMotoCloudFormation } from '../helpers/moto.js';
 import { type ResponseUrlServer, startResponseUrlServer } from '../helpers/response-url-server.js';
 import { testApp } from '../helpers/test-app.js';
 import {
@@ -319,123 +319,95 @@ describe('sweeper', () => {
   });
 });
 
-describe('sweeper bundle', () => {
-  let server: ReturnType<typeof buildApp>;
-  let endpoint: string;
-  let sqs: SQSClient;
+/**
+ * Runs the sweeper's bundle (index.mjs) as Lambda loads it, in its own process with exactly the
+ * function's environment variables plus `env`, running `lines` after `handler` is imported;
+ * resolves with what it printed.
+ */
+async function runSweeperBundle(lines: string[], env: Record<string, string | undefined>): Promise<string> {
+  const [, fn] = onlyResource('AWS::Lambda::Function', { FunctionName: `${PREFIX}-sweeper` });
+  const bundle = join(
+    assemblyDir,
+    `asset.${String(fn.Properties.Code.S3Key).replace(/\.zip$/, '')}`,
+    'index.mjs',
+  );
+  const script = [
+    // fauxqs names queues http://sqs.<region>.localhost:<port>/..., and the SDK sends each call
+    // to its queue URL's host; glibc does not resolve *.localhost, so this test maps it.
+    `import dns from 'node:dns'; const lookup = dns.lookup;`,
+    `dns.lookup = (host, ...rest) => lookup(host.endsWith('.localhost') ? '127.0.0.1' : host, ...rest);`,
+    `const { handler } = await import(${JSON.stringify(pathToFileURL(bundle).href)});`,
+    ...lines,
+  ].join('\n');
+  const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], {
+    env: {
+      ...fn.Properties.Environment.Variables,
+      PATH: process.env.PATH,
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'test',
+      AWS_SECRET_ACCESS_KEY: 'test',
+      ...env,
+    },
+  });
+  return stdout;
+}
 
+const queueNamesOf = async (sqs: SQSClient) =>
+  ((await sqs.send(new ListQueuesCommand({}))).QueueUrls ?? [])
+    .map((u) => u.slice(u.lastIndexOf('/') + 1))
+    .sort();
+
+describe('sweeper bundle', () => {
+  // A real SQS-compatible server, on the loopback interface only.
+  let fauxqs: Fauxqs;
   beforeAll(async () => {
-    // A real SQS-compatible server, on the loopback interface only.
-    server = buildApp({ logger: false });
-    endpoint = (await server.listen({ port: 0, host: '127.0.0.1' })).replace('localhost', '127.0.0.1');
-    sqs = new SQSClient({
-      endpoint,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-    });
+    fauxqs = await startFauxqs();
   });
-  afterAll(async () => {
-    sqs?.destroy();
-    await server?.close();
-  });
+  afterAll(() => fauxqs?.stop());
 
   it('loads as Lambda loads it (index.mjs, the deployed environment) and deletes stale job queues', async () => {
-    const [, fn] = onlyResource('AWS::Lambda::Function', { FunctionName: `${PREFIX}-sweeper` });
-    const bundle = join(
-      assemblyDir,
-      `asset.${String(fn.Properties.Code.S3Key).replace(/\.zip$/, '')}`,
-      'index.mjs',
+    await fauxqs.sqs.send(new CreateQueueCommand({ QueueName: `${PREFIX}-job1-0` }));
+    await fauxqs.sqs.send(new CreateQueueCommand({ QueueName: 'unrelated-queue' }));
+    // Its clock is moved past the maximum job age so the fresh queue counts as leaked.
+    const stdout = await runSweeperBundle(
+      [
+        `const realNow = Date.now; Date.now = () => realNow() + 7201 * 1000;`,
+        `process.stdout.write(JSON.stringify(await handler({}, {})));`,
+      ],
+      { AWS_ENDPOINT_URL_SQS: fauxqs.endpoint },
     );
-    await sqs.send(new CreateQueueCommand({ QueueName: `${PREFIX}-job1-0` }));
-    await sqs.send(new CreateQueueCommand({ QueueName: 'unrelated-queue' }));
-    // The bundle runs in its own process with exactly the function's environment variables;
-    // its clock is moved past the maximum job age so the fresh queue counts as leaked.
-    const script = [
-      // fauxqs names queues http://sqs.<region>.localhost:<port>/..., and the SDK sends each call
-      // to its queue URL's host; glibc does not resolve *.localhost, so this test maps it.
-      `import dns from 'node:dns'; const lookup = dns.lookup;`,
-      `dns.lookup = (host, ...rest) => lookup(host.endsWith('.localhost') ? '127.0.0.1' : host, ...rest);`,
-      `const realNow = Date.now; Date.now = () => realNow() + 7201 * 1000;`,
-      `const { handler } = await import(${JSON.stringify(pathToFileURL(bundle).href)});`,
-      `process.stdout.write(JSON.stringify(await handler({}, {})));`,
-    ].join('\n');
-    const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], {
-      env: {
-        ...fn.Properties.Environment.Variables,
-        PATH: process.env.PATH,
-        AWS_REGION: 'us-east-1',
-        AWS_ACCESS_KEY_ID: 'test',
-        AWS_SECRET_ACCESS_KEY: 'test',
-        AWS_ENDPOINT_URL_SQS: endpoint,
-      },
-    });
     const report = JSON.parse(stdout.slice(stdout.lastIndexOf('\n') + 1));
     expect(report).toMatchObject({ scanned: 1, deleted: [{ queue: `${PREFIX}-job1-0` }], failed: [] });
-    const left = await sqs.send(new ListQueuesCommand({}));
-    expect(left.QueueUrls?.map((u) => u.slice(u.lastIndexOf('/') + 1))).toEqual(['unrelated-queue']);
+    expect(await queueNamesOf(fauxqs.sqs)).toEqual(['unrelated-queue']);
   });
 });
 
 describe('sweeper bundle, serving the job-queues resource', () => {
   // SQS on fauxqs; the stack whose status the sweeper reads on moto_server (CloudFormation).
-  let server: ReturnType<typeof buildApp>;
-  let endpoint: string;
-  let sqs: SQSClient;
+  let fauxqs: Fauxqs;
   let urls: ResponseUrlServer;
-  let moto: Moto | undefined;
-  let cfn: CloudFormationClient | undefined;
+  let moto: Awaited<ReturnType<typeof startMotoCloudFormation>> | undefined;
 
   beforeAll(async () => {
-    server = buildApp({ logger: false });
-    endpoint = (await server.listen({ port: 0, host: '127.0.0.1' })).replace('localhost', '127.0.0.1');
-    sqs = new SQSClient({
-      endpoint,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-    });
+    fauxqs = await startFauxqs();
     urls = await startResponseUrlServer();
-    if (MOTO_SKIP_REASON !== undefined) return;
-    moto = await startMoto();
-    cfn = new CloudFormationClient({
-      endpoint: moto.endpoint,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-    });
+    if (MOTO_SKIP_REASON === undefined) moto = await startMotoCloudFormation();
   }, 60_000);
   afterAll(async () => {
-    sqs?.destroy();
-    cfn?.destroy();
-    await server?.close();
+    await fauxqs?.stop();
     await urls?.close();
     await moto?.stop();
   });
 
-  /** Runs the bundled handler, as Lambda loads it, with the function's environment, on `event`. */
+  /** Runs the bundled handler on `event`, as CloudFormation's invocation would. */
   async function runBundle(event: Record<string, unknown>): Promise<void> {
-    const [, fn] = onlyResource('AWS::Lambda::Function', { FunctionName: `${PREFIX}-sweeper` });
-    const bundle = join(
-      assemblyDir,
-      `asset.${String(fn.Properties.Code.S3Key).replace(/\.zip$/, '')}`,
-      'index.mjs',
+    await runSweeperBundle(
+      [
+        `const event = ${JSON.stringify(event)};`,
+        `process.stdout.write(JSON.stringify(await handler(event, { getRemainingTimeInMillis: () => 300000 })));`,
+      ],
+      { AWS_ENDPOINT_URL_SQS: fauxqs.endpoint, AWS_ENDPOINT_URL_CLOUDFORMATION: moto?.endpoint },
     );
-    const script = [
-      `import dns from 'node:dns'; const lookup = dns.lookup;`,
-      `dns.lookup = (host, ...rest) => lookup(host.endsWith('.localhost') ? '127.0.0.1' : host, ...rest);`,
-      `const { handler } = await import(${JSON.stringify(pathToFileURL(bundle).href)});`,
-      `const event = ${JSON.stringify(event)};`,
-      `process.stdout.write(JSON.stringify(await handler(event, { getRemainingTimeInMillis: () => 300000 })));`,
-    ].join('\n');
-    await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], {
-      env: {
-        ...fn.Properties.Environment.Variables,
-        PATH: process.env.PATH,
-        AWS_REGION: 'us-east-1',
-        AWS_ACCESS_KEY_ID: 'test',
-        AWS_SECRET_ACCESS_KEY: 'test',
-        AWS_ENDPOINT_URL_SQS: endpoint,
-        AWS_ENDPOINT_URL_CLOUDFORMATION: moto?.endpoint,
-      },
-    });
   }
 
   /** A stack on moto, deleted or not, and a Delete request for the resource from it. */
@@ -443,10 +415,11 @@ describe('sweeper bundle, serving the job-queues resource', () => {
     const template = JSON.stringify({
       Resources: { Q: { Type: 'AWS::SQS::Queue', Properties: { QueueName: `${stackName}-q` } } },
     });
-    const { StackId } = await cfn!.send(
+    const cfn = moto!.cfn;
+    const { StackId } = await cfn.send(
       new CreateStackCommand({ StackName: stackName, TemplateBody: template }),
     );
-    if (deleted) await cfn!.send(new DeleteStackCommand({ StackName: StackId! }));
+    if (deleted) await cfn.send(new DeleteStackCommand({ StackName: StackId! }));
     const [logicalId, resource] = onlyResource(JOB_QUEUES_RESOURCE.type);
     return {
       RequestType: 'Delete',
@@ -460,16 +433,13 @@ describe('sweeper bundle, serving the job-queues resource', () => {
       ResourceProperties: resource.Properties,
     };
   }
-  const queueNames = async () =>
-    ((await sqs.send(new ListQueuesCommand({}))).QueueUrls ?? [])
-      .map((u) => u.slice(u.lastIndexOf('/') + 1))
-      .sort();
+  const queueNames = () => queueNamesOf(fauxqs.sqs);
 
   it('answers the Delete of a deleted stack on its pre-signed URL after deleting every job queue of the prefix', async (ctx) => {
     if (MOTO_SKIP_REASON !== undefined) ctx.skip(MOTO_SKIP_REASON);
     // Fresh queues: the scheduled sweep would keep them; the stack's deletion must not.
     for (const q of [`${PREFIX}-job2-0`, `${PREFIX}-job2-ctl`, 'unrelated-queue-2']) {
-      await sqs.send(new CreateQueueCommand({ QueueName: q }));
+      await fauxqs.sqs.send(new CreateQueueCommand({ QueueName: q }));
     }
     await runBundle(await deleteRequest('bundle-delete', 'Gone', true));
     expect(urls.answers.filter((a) => a.path === '/bundle-delete')).toEqual([
@@ -487,7 +457,7 @@ describe('sweeper bundle, serving the job-queues resource', () => {
 
   it('keeps the queues when the stack stays (an update that added the resource rolled back)', async (ctx) => {
     if (MOTO_SKIP_REASON !== undefined) ctx.skip(MOTO_SKIP_REASON);
-    await sqs.send(new CreateQueueCommand({ QueueName: `${PREFIX}-job3-0` }));
+    await fauxqs.sqs.send(new CreateQueueCommand({ QueueName: `${PREFIX}-job3-0` }));
     await runBundle(await deleteRequest('bundle-live', 'Live', false));
     expect(urls.answers.find((a) => a.path === '/bundle-live')?.body).toMatchObject({ Status: 'SUCCESS' });
     expect(await queueNames()).toContain(`${PREFIX}-job3-0`);
