@@ -15,7 +15,6 @@
 
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import {
-  DeleteQueueCommand,
   GetQueueAttributesCommand,
   paginateListQueues,
   QueueDoesNotExist,
@@ -25,6 +24,7 @@ import type { Context } from 'aws-lambda';
 import { TsmpiError } from '../sdk/base/errors.js';
 import { forEachLimit } from '../sdk/base/map-limit.js';
 import { ENV, EnvReader, isJobQueueOf, JOB_QUEUES_RESOURCE } from '../sdk/base/stack-contract.js';
+import { deleteQueue } from '../sdk/transport/sqs/job-queues.js';
 import {
   type CustomResourceEvent,
   type CustomResourceOutcome,
@@ -186,12 +186,14 @@ async function deleteQueues(
     try {
       const ageSeconds = await judge(url);
       if (ageSeconds === false) return;
-      await client.send(new DeleteQueueCommand({ QueueUrl: url }));
+      // QueueDoesNotExist is tried again for a second or two: a queue just made may not be known
+      // yet to the SQS host that answers; after that it is gone (deleted meanwhile).
+      if ((await deleteQueue(client, url)) === 'gone') return;
       const entry = ageSeconds === undefined ? { queue } : { queue, ageSeconds };
       deleted.push(entry);
       log(JSON.stringify({ event: 'queue-deleted', ...entry }));
     } catch (error) {
-      // Deleted meanwhile (by the launcher's own cleanup, or a previous sweep): nothing to do.
+      // Deleted meanwhile (by the launcher's own cleanup, or a previous sweep) before its age was read.
       if (error instanceof QueueDoesNotExist || (error as { name?: unknown }).name === 'QueueDoesNotExist')
         return;
       failed.push({ queue, error: error instanceof Error ? error.message : String(error) });

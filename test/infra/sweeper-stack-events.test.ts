@@ -41,10 +41,14 @@ import {
   handler,
   SWEEP_ON_DELETE_STATUSES,
   SweeperConfigError,
+  sweepAll,
 } from '../../functions/sweeper.js';
+import { EMULATOR_CREDENTIALS } from '../../sdk/base/emulator-defaults.js';
 import { JOB_QUEUES_RESOURCE } from '../../sdk/base/stack-contract.js';
+import { createSqsClients } from '../../sdk/transport/sqs/clients.js';
+import { type AwsRulesProxy, startAwsRulesProxy } from '../helpers/aws-rules-proxy.js';
 import { type Fauxqs, startFauxqs } from '../helpers/fauxqs.js';
-import { MOTO_SKIP_REASON, startMotoCloudFormation } from '../helpers/moto.js';
+import { EMULATORS, MOTO_SKIP_REASON, startMoto, startMotoCloudFormation } from '../helpers/moto.js';
 import { type ResponseUrlServer, startResponseUrlServer } from '../helpers/response-url-server.js';
 
 type SqsStub = AwsStub<ServiceInputTypes, ServiceOutputTypes, SQSClientResolvedConfig>;
@@ -358,6 +362,43 @@ describe('answerStackEvent (fauxqs, a real SQS-compatible server)', () => {
     expect(answerAt('unforeseen')).toMatchObject({ Status: 'FAILED' });
   });
 });
+
+describe.each(EMULATORS)(
+  'sweepAll behind the rules layer, as unkind as SQS ($emulator)',
+  ({ emulator, skip }) => {
+    let stop: (() => Promise<void>) | undefined;
+    let proxy: AwsRulesProxy;
+    let sqs: SQSClient;
+    beforeAll(async () => {
+      if (skip !== undefined) return;
+      const upstream = emulator === 'moto' ? await startMoto() : await startFauxqs();
+      stop = upstream.stop;
+      // A queue is unusable for 1 s after CreateQueue (calls on it answer QueueDoesNotExist).
+      proxy = await startAwsRulesProxy(upstream.endpoint);
+      sqs = createSqsClients({
+        endpoint: proxy.endpoint,
+        region: 'us-east-1',
+        credentials: { ...EMULATOR_CREDENTIALS },
+      }).sqs;
+    }, 60_000);
+    afterAll(async () => {
+      sqs?.destroy();
+      await proxy?.close();
+      await stop?.();
+    });
+
+    it('deletes a queue made a moment before (its first DeleteQueue answers QueueDoesNotExist), not counting it gone', async (ctx) => {
+      if (skip !== undefined) return ctx.skip(skip);
+      const name = `${PREFIX}-jyoung-c0`;
+      await sqs.send(new CreateQueueCommand({ QueueName: name }));
+      const young = proxy.fired.get('young-queue') ?? 0;
+      // The rules layer lists it at once (the emulators' ListQueues is not eventually consistent).
+      const report = await sweepAll(sqs, PREFIX, quiet);
+      expect(proxy.fired.get('young-queue') ?? 0).toBeGreaterThan(young);
+      expect(report.deleted).toEqual([{ queue: name }]);
+    });
+  },
+);
 
 describe('describeStackStatus (moto_server, a real CloudFormation API)', () => {
   let moto: Awaited<ReturnType<typeof startMotoCloudFormation>> | undefined;

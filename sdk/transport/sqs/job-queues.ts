@@ -239,24 +239,8 @@ export async function deleteJobQueues(
   const deleted: string[] = [];
   const alreadyGone: string[] = [];
   const outcomes = await mapLimitSettled(list, concurrency, async (url) => {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await withRetries(() => client.send(new DeleteQueueCommand({ QueueUrl: url })), {
-          policy,
-          what: `DeleteQueue ${url}`,
-        });
-        deleted.push(url);
-        return;
-      } catch (err) {
-        if (classifyAwsError(err) !== 'queue-gone') throw err;
-        const wait = YOUNG_QUEUE_DELETE_RETRIES_MS[attempt];
-        if (wait === undefined) {
-          alreadyGone.push(url);
-          return;
-        }
-        await sleep(wait);
-      }
-    }
+    if ((await deleteQueue(client, url, policy)) === 'deleted') deleted.push(url);
+    else alreadyGone.push(url);
   });
   const failed = outcomes.flatMap((o, i) =>
     o.status === 'rejected' ? [{ url: list[i]!, reason: o.reason }] : [],
@@ -271,6 +255,32 @@ export async function deleteJobQueues(
     );
   }
   return { deleted, alreadyGone };
+}
+
+/**
+ * Deletes one queue: transient failures retried under `policy`; a QueueDoesNotExist answer tried
+ * again over `YOUNG_QUEUE_DELETE_RETRIES_MS` (a queue less than a second old may not be known yet
+ * to the host that answers) before the queue counts as `'gone'`. Other failures reject.
+ */
+export async function deleteQueue(
+  client: SQSClient,
+  url: string,
+  policy: RetryPolicy = resolveRetryPolicy(undefined, 'deleteQueue'),
+): Promise<'deleted' | 'gone'> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await withRetries(() => client.send(new DeleteQueueCommand({ QueueUrl: url })), {
+        policy,
+        what: `DeleteQueue ${url}`,
+      });
+      return 'deleted';
+    } catch (err) {
+      if (classifyAwsError(err) !== 'queue-gone') throw err;
+      const wait = YOUNG_QUEUE_DELETE_RETRIES_MS[attempt];
+      if (wait === undefined) return 'gone';
+      await sleep(wait);
+    }
+  }
 }
 
 export interface JobQueueInfo {
