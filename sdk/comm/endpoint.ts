@@ -146,8 +146,11 @@ const handledRejection = <T>(err: unknown): Promise<T> => handled(Promise.reject
 export type CollectiveCheck = (msg: Envelope) => MPIError | undefined;
 
 export interface EndpointHooks {
-  /** This rank called abort(code): the runtime tells the launcher. */
-  onLocalAbort?(errorcode: number): void;
+  /**
+   * This rank called abort(code): the runtime tells the launcher. `stack` is where the job called
+   * it, so the launcher's report (`--verbose`) points there rather than into the launcher.
+   */
+  onLocalAbort?(errorcode: number, stack: string | undefined): void;
 }
 
 /**
@@ -599,7 +602,7 @@ export class Endpoint {
       abortRank: this.rank,
     });
     if (!this.#doomed) {
-      this.#hooks.onLocalAbort?.(errorcode);
+      this.#hooks.onLocalAbort?.(errorcode, err.stack);
       void this.channel.broadcastAbort(errorcode);
       this.#doom(err);
     }

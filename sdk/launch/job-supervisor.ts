@@ -29,8 +29,8 @@ export type RankUpdate =
       timeout?: 'job';
       pending?: PendingCallInfo[];
     }
-  /** The rank called `abort(errorcode)`. */
-  | { type: 'abort'; errorcode: number }
+  /** The rank called `abort(errorcode)`; `stack`: where, when the rank said. */
+  | { type: 'abort'; errorcode: number; stack?: string | undefined }
   /** The rank's answer to "what are you blocked in" (see {@link SupervisorHooks.askPending}). */
   | { type: 'pending'; pending: PendingCallInfo[]; stats?: RankStats }
   /**
@@ -228,6 +228,8 @@ export class JobSupervisor {
             message: `rank ${rank} called abort(${u.errorcode})`,
             errorcode: u.errorcode,
             errorClass: ERR_ABORTED,
+            // A string only: it arrived from a rank (over SQS from a Lambda one).
+            ...(typeof u.stack === 'string' ? { stack: u.stack } : {}),
           },
           errorcode: u.errorcode,
         });

@@ -86,7 +86,7 @@ export interface RankHandle {
 
 export function openRank(
   transport: Transport,
-  onLocalAbort?: (code: number) => void,
+  onLocalAbort?: (code: number, stack: string | undefined) => void,
   options: RankOptions = {},
 ): RankHandle {
   const endpoint = new Endpoint(transport, onLocalAbort ? { onLocalAbort } : {});

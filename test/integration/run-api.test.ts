@@ -58,6 +58,8 @@ describe('run() from code', () => {
     expect(aborted.errorcode).toBe(42);
     expect(aborted.cause).toBeInstanceOf(MPIError);
     expect((aborted.cause as MPIError).errorClass).toBe(ERR_ABORTED);
+    // The stack is where the job called abort, not where the launcher noticed it.
+    expect((aborted.cause as Error).stack).toMatch(/aborts\.ts:4/);
     const timedOut = (await run(fixture('hangs.ts'), { ranks: 2, timeoutMs: 500, ...quiet }).catch(
       (e) => e,
     )) as JobFailedError;

@@ -199,7 +199,7 @@ export class LambdaRun {
         for (const [stream, line] of report.lines) sup.update(rank, { type: 'output', stream, line });
         return;
       case 'abort':
-        sup.update(rank, { type: 'abort', errorcode: report.errorcode });
+        sup.update(rank, { type: 'abort', errorcode: report.errorcode, stack: report.stack });
         return;
       case 'done':
         inv.usage = report.usage;

@@ -286,7 +286,7 @@ export class ThreadLauncher {
             ...(m.stats === undefined ? {} : { stats: m.stats }),
           });
         case 'abort':
-          return sup.update(m.rank, { type: 'abort', errorcode: m.errorcode });
+          return sup.update(m.rank, { type: 'abort', errorcode: m.errorcode, stack: m.stack });
         case 'report':
           return sup.update(m.rank, {
             type: 'pending',

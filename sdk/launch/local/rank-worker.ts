@@ -54,7 +54,7 @@ async function makeTransport(spec: TransportSpec, rank: number): Promise<Transpo
 async function open(rank: number): Promise<RankHandle> {
   const transport = await makeTransport(data.transport, rank);
   // Ranks here are threads of one process: over SQS the cost model weighs their shared cores.
-  return openRank(transport, (errorcode) => post({ type: 'abort', rank, errorcode }), {
+  return openRank(transport, (errorcode, stack) => post({ type: 'abort', rank, errorcode, stack }), {
     ...(data.optimize === undefined ? {} : { optimize: data.optimize }),
     ...(data.record === undefined ? {} : { record: data.record }),
     ...(data.transport.kind === 'sqs'

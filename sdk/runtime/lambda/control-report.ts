@@ -48,8 +48,8 @@ export type RankReport =
   | { type: 'started'; remainingMs: number; memoryMb: number; cold: boolean; eventAgeMs: number }
   /** Lines printed by the job, in order. */
   | { type: 'output'; lines: [OutputStream, string][] }
-  /** The job called `abort(errorcode)` on this rank. */
-  | { type: 'abort'; errorcode: number }
+  /** The job called `abort(errorcode)` on this rank; `stack`: where (see `abortReport`). */
+  | { type: 'abort'; errorcode: number; stack?: string }
   | {
       type: 'done';
       value: unknown;
@@ -82,6 +82,16 @@ export interface ReportEnvelope {
   /** Per-rank sequence number from 0; -1 for notices. */
   seq: number;
   report: RankReport | RankNotice;
+}
+
+/** The most of an abort's stack a report carries (a stack is a few hundred characters; a deep one is cut). */
+export const MAX_ABORT_STACK_CHARS = 8_192;
+
+/** The `abort` report of a rank whose job called `abort(errorcode)`, with where it did (cut to a bound). */
+export function abortReport(errorcode: number, stack: string | undefined): RankReport {
+  return stack === undefined
+    ? { type: 'abort', errorcode }
+    : { type: 'abort', errorcode, stack: stack.slice(0, MAX_ABORT_STACK_CHARS) };
 }
 
 /** Bodies above this many characters go to S3 (SQS allows 1 MiB; emulators count characters). */

@@ -16,7 +16,7 @@ import { NodePlan } from '../../transport/node/node-plan.js';
 import { createNodeRank } from '../../transport/node/sqs-nodes.js';
 import { createSqsClients } from '../../transport/sqs/clients.js';
 import { openRank, type RankHandle, runRank } from '../run-rank.js';
-import type { InvocationUsage, RankReport } from './control-report.js';
+import { abortReport, type InvocationUsage, type RankReport } from './control-report.js';
 import { installRuntimeAlias, loadBuiltinJob, loadShippedJob } from './job-module.js';
 import { enterJobSandbox } from './job-sandbox.js';
 import type { NodeRankData, NodeRankMessage } from './node-protocol.js';
@@ -116,7 +116,7 @@ export async function runNodeRankWorker(jobApi: Readonly<Record<string, unknown>
     });
     const handle: RankHandle = openRank(
       transport,
-      (errorcode) => void reporter.report({ type: 'abort', errorcode }),
+      (errorcode, stack) => void reporter.report(abortReport(errorcode, stack)),
       {
         ...(event.optimize === undefined ? {} : { optimize: event.optimize }),
         ...(event.record === undefined ? {} : { record: event.record }),

@@ -29,6 +29,7 @@ import { classifyAwsError } from '../../transport/sqs/aws-error-kind.js';
 import { SqsTransport } from '../../transport/sqs/sqs-transport.js';
 import { openRank, type RankHandle, type RankOutcome, runRank } from '../run-rank.js';
 import { claimRank } from './claim-rank.js';
+import { abortReport } from './control-report.js';
 import { ControlReporter } from './control-reporter.js';
 import { InvocationMeter } from './invocation-meter.js';
 import { defaultWorkDir, installRuntimeAlias, loadBuiltinJob, loadShippedJob } from './job-module.js';
@@ -391,7 +392,7 @@ export function createRankHandler(deps: RankHandlerDeps) {
     });
     const handle: RankHandle = openRank(
       transport,
-      (errorcode) => void reporter.report({ type: 'abort', errorcode }),
+      (errorcode, stack) => void reporter.report(abortReport(errorcode, stack)),
       {
         ...(event.optimize === undefined ? {} : { optimize: event.optimize }),
         ...(event.record === undefined ? {} : { record: event.record }),

@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import {
+  abortReport,
   BadReportError,
   decodeEnvelope,
   encodeEnvelope,
   envelopeBody,
+  MAX_ABORT_STACK_CHARS,
   parseReportBody,
   type RankReport,
   type ReportEnvelope,
@@ -36,6 +38,16 @@ describe('control reports', () => {
       usage,
     });
     expect(roundTrip(e)).toEqual(e);
+  });
+
+  it("carry an abort's stack, cut to MAX_ABORT_STACK_CHARS", () => {
+    const stack = `MPIError: rank 1 called abort(3)\n    at job (my-job.ts:3:9)`;
+    expect(roundTrip(env(1, 0, abortReport(3, stack)))).toEqual(
+      env(1, 0, { type: 'abort', errorcode: 3, stack }),
+    );
+    expect(abortReport(3, undefined)).toEqual({ type: 'abort', errorcode: 3 });
+    const long = abortReport(3, 'x'.repeat(MAX_ABORT_STACK_CHARS + 10)) as { stack: string };
+    expect(long.stack).toHaveLength(MAX_ABORT_STACK_CHARS);
   });
 
   it('refuse messages of another job, outside the job, or of unknown types', () => {

@@ -125,6 +125,18 @@ describe('JobSupervisor: one job, any backend', () => {
     expect((err.cause as MPIError).errorClass).toBe(ERR_ABORTED);
   });
 
+  it("abort(code) carries the rank's stack when the rank gave one (a string only)", async () => {
+    const { sup } = supervise(2);
+    const stack = 'MPIError: rank 1 called abort(7)\n    at job (my-job.ts:3:9)';
+    sup.update(1, { type: 'abort', errorcode: 7, stack });
+    for (const r of [0, 1]) sup.update(r, { type: 'exited' });
+    expect(((await failureOf(sup.outcome)).cause as Error).stack).toBe(stack);
+    const other = supervise(2).sup;
+    other.update(0, { type: 'abort', errorcode: 1, stack: { not: 'a string' } as never });
+    for (const r of [0, 1]) other.update(r, { type: 'exited' });
+    expect(((await failureOf(other.outcome)).cause as Error).stack).not.toContain('not');
+  });
+
   it('a rank that exits before finishing fails the job with the reason its backend gave; after finishing it does not', async () => {
     const { sup } = supervise(2);
     sup.update(0, { type: 'done', value: 0, computeMs: 1, stats: stats(0) });
