@@ -49,7 +49,7 @@ export async function writeRecording(
       const node = stats.perRank[rank]?.transport?.node;
       return typeof node === 'number' ? node : 0;
     };
-    const t = chromeTrace(traces, CLOCKS[backend], { backend, profile }, nodeOf);
+    const t = chromeTrace(traces, CLOCKS[backend], { backend, profile }, nodeOf, stats.perRank.length);
     await writeFile(want.trace, JSON.stringify(t));
   }
   return traces.map((t) => t.rank);

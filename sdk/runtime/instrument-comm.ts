@@ -14,7 +14,12 @@ interface Traced {
 }
 
 const traced = new WeakMap<object, Traced>();
-/** The one recorder of this isolate, for Request calls (they do not know their rank); undefined if several. */
+/**
+ * The recorder of the rank whose call made each Request (isend, irecv, ibcast, ...): Request calls
+ * (wait, waitall, ...) are recorded on that rank's track, also where ranks share a thread.
+ */
+const requestRecorder = new WeakMap<object, Recorder>();
+/** The one recorder of this isolate, for requests no traced call made; undefined if several. */
 let sole: Recorder | undefined;
 let recordersHere = 0;
 let installed = false;
@@ -180,6 +185,7 @@ function wrapComm(): void {
       if (!(out instanceof Promise)) {
         e.t1 = e.ts;
         rec.call(e);
+        if (out instanceof Request) requestRecorder.set(out, rec);
         return out;
       }
       const i = rec.call(e);
@@ -205,11 +211,25 @@ function adopt(parent: Traced, child: Comm): void {
   });
 }
 
+/** The recorder of the rank whose requests a Request call waits for (see `requestRecorder`). */
+function waitRecorderOf(self: unknown, args: readonly unknown[]): Recorder | undefined {
+  if (self instanceof Request) return requestRecorder.get(self) ?? sole;
+  // waitall / waitany / waitsome: the first request a traced call made names the rank.
+  const list = args[0];
+  if (Array.isArray(list)) {
+    for (const r of list) {
+      const rec = typeof r === 'object' && r !== null ? requestRecorder.get(r) : undefined;
+      if (rec !== undefined) return rec;
+    }
+  }
+  return sole;
+}
+
 function wrapRequest(): void {
   const wrap = (target: Record<string, unknown>, name: string, label: string) => {
     const original = target[name] as (...args: unknown[]) => unknown;
     target[name] = function (this: unknown, ...args: unknown[]): unknown {
-      const rec = sole;
+      const rec = waitRecorderOf(this, args);
       if (rec === undefined || rec.inCall) return original.apply(this, args);
       const e: CallEvent = { n: label, t0: performance.now(), ts: 0, t1: Number.NaN };
       if (rec.sites) {

@@ -35,7 +35,7 @@ export const FLOW_CAT = 'message';
 
 /**
  * Writes the ranks' events as one trace: a track per rank (tid = rank) inside its node's process
- * (pid = node), an `X` slice per call and per frame, and a flow from each sent frame to the frame
+ * (pid = node; `size`: the job's ranks, which a failed job's `traces` may not all have), an `X` slice per call and per frame, and a flow from each sent frame to the frame
  * released at its destination — the pair shares (src, dst, seq), the channel's per-pair sequence.
  *
  * @example
@@ -46,14 +46,15 @@ export function chromeTrace(
   clock: ClockAlignment,
   meta: Record<string, unknown> = {},
   nodeOf: (rank: number) => number = () => 0,
+  size: number = traces.reduce((n, t) => Math.max(n, t.rank + 1), 0),
 ): ChromeTrace {
-  const size = traces.length;
   const baseOrigin = Math.min(...traces.map((t) => t.timeOriginMs));
-  // Epoch µs relative to the earliest rank's origin: keeps sub-µs precision in a double.
-  const shift = traces.map((t) => (t.timeOriginMs - baseOrigin) * 1000);
+  // Epoch µs relative to the earliest rank's origin: keeps sub-µs precision in a double. By rank:
+  // a failed job's trace has only the ranks that reported, not always 0..k-1.
+  const shift = new Map(traces.map((t) => [t.rank, (t.timeOriginMs - baseOrigin) * 1000]));
   let start = Number.POSITIVE_INFINITY;
-  for (const t of traces) start = Math.min(start, shift[t.rank]! + t.jobStartMs * 1000);
-  const us = (rank: number, ms: number) => round(shift[rank]! + ms * 1000 - start);
+  for (const t of traces) start = Math.min(start, shift.get(t.rank)! + t.jobStartMs * 1000);
+  const us = (rank: number, ms: number) => round(shift.get(rank)! + ms * 1000 - start);
   const events: TraceEvent[] = [];
   const nodes = new Set<number>();
   for (const t of traces) {
@@ -147,6 +148,8 @@ export function chromeTrace(
     otherData: {
       ...meta,
       ranks: size,
+      // The ranks whose events are here: all of them, unless the job failed before some reported.
+      ranksTraced: traces.map((t) => t.rank),
       clockAlignment: clock.method,
       clockErrorBoundUs: clock.errorBoundUs,
       flows,

@@ -1,14 +1,16 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { run } from '../../../dist/sdk/index.js';
+import { JobFailedError, run } from '../../../dist/sdk/index.js';
 import { cli } from '../../helpers/cli.js';
 import { useFauxqs } from '../../helpers/fauxqs.js';
 import { sliceTotals, type TraceFile, traceCounts } from './trace-helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tsmpi-trace-'));
 const quiet = { onOutput: () => {} };
+const fixture = (name: string) => fileURLToPath(new URL(`../../fixtures/jobs/${name}`, import.meta.url));
 const fx = useFauxqs();
 
 function expectProfileMatchesTrace(t: TraceFile, calls: { call: string; count: number; timeMs: number }[]) {
@@ -77,6 +79,37 @@ describe('--trace and --profile', () => {
     expect(c.receives).toBe(c.sends);
     expect(c.flows).toBe(c.sends);
     expectProfileMatchesTrace(t, p.calls);
+  });
+
+  it("records each rank's waits on its own track, also where ranks share a thread", async () => {
+    // More ranks than cores: the local launcher puts two or more ranks in each worker thread.
+    const ranks = availableParallelism() * 2 + 1;
+    const file = join(dir, 'waits.json');
+    const res = await run(fixture('waits.ts'), { ranks, trace: file, profile: true, ...quiet });
+    const p = res.stats.profile as { perRank: { rank: number; call: string; count: number }[] };
+    for (let rank = 0; rank < ranks; rank++) {
+      const count = (call: string) => p.perRank.find((c) => c.rank === rank && c.call === call)?.count;
+      expect([rank, count('wait'), count('waitall')]).toEqual([rank, 2, 1]);
+    }
+    const t = JSON.parse(readFileSync(file, 'utf8')) as TraceFile;
+    const waits = t.traceEvents.filter((e) => e.ph === 'X' && e.name === 'wait');
+    expect(new Set(waits.map((e) => e.tid))).toEqual(new Set(Array.from({ length: ranks }, (_, r) => r)));
+  });
+
+  it('a failed job writes the ranks that reported, on one time axis, whatever their numbers', async () => {
+    const file = join(dir, 'failed.json');
+    const err = await run(fixture('fails-after-allreduce.ts'), { ranks: 3, trace: file, ...quiet }).catch(
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(JobFailedError);
+    const t = JSON.parse(readFileSync(file, 'utf8')) as TraceFile;
+    // Rank 1 failed and reported its calls; ranks 0 and 2 were stopped while blocked in the barrier.
+    expect(t.otherData.ranksTraced).toEqual([1]);
+    expect(t.otherData.ranks).toBe(3);
+    expect(Number.isFinite(t.otherData.epochStartUs)).toBe(true);
+    const timed = t.traceEvents.filter((e) => e.ph !== 'M');
+    expect(timed.length).toBeGreaterThan(0);
+    for (const e of timed) expect(Number.isFinite(e.ts)).toBe(true);
   });
 
   it('--backend sqs: the ranks events come back through the same report; flows pair sends and receives', async () => {
