@@ -301,7 +301,7 @@ export class Comm {
     }
     const call = `probe(${recvArgs(source, tag)})`;
     const msg = await this.#ep.track(call, this.#ep.probe(this.#matcher(source, tag, call)));
-    fillStatus(st, this.#fromWorld[msg.src]!, msg.tag, msg.payload.length);
+    fillStatus(st, this.#fromWorld[msg.src]!, msg.tag, payloadLength(msg));
     return st;
   }
 
@@ -316,7 +316,7 @@ export class Comm {
     this.#ep.poll();
     const msg = this.#ep.matcher.peek(this.#matcher(source, tag, 'iprobe'));
     if (msg === undefined) return false;
-    fillStatus(status, this.#fromWorld[msg.src]!, msg.tag, msg.payload.length);
+    fillStatus(status, this.#fromWorld[msg.src]!, msg.tag, payloadLength(msg));
     return true;
   }
 
@@ -1117,9 +1117,15 @@ function takeValue<T>(ep: Endpoint, msg: Envelope, convert: (payload: Uint8Array
 /** The MPI error class of a failure (ERR_OTHER for anything that is not an MPIError). */
 const errorClassOf = (err: unknown): number => (err instanceof MPIError ? err.errorClass : ERR_OTHER);
 
-/** A received message's payload size in bytes, placed or not (see `Envelope.placed`). */
-const payloadLength = (msg: Envelope): number =>
-  msg.payload.length + (msg.placed === undefined ? 0 : msg.placed.bytes.length);
+/**
+ * A received message's size in bytes, placed or not (see `Envelope.placed`), as `Status.count`
+ * reports it: a TypedArray's own bytes (its `byteLength`, so `Get_elements` counts its elements),
+ * any other value's encoded size.
+ */
+function payloadLength(msg: Envelope): number {
+  const total = msg.payload.length + (msg.placed === undefined ? 0 : msg.placed.bytes.length);
+  return viewOf(msg.payload, total)?.byteLength ?? total;
+}
 
 /** Copies a received message into `buf`: one TypedArray straight from the frame, else decoded first. */
 function receiveInto(buf: TypedArray, b: Uint8Array): void {

@@ -12,7 +12,7 @@ import { ANY_SOURCE, ANY_TAG, SUCCESS } from './constants.js';
 export class Status {
   source: number = ANY_SOURCE;
   tag: number = ANY_TAG;
-  /** The message payload's size in bytes (for a TypedArray at least its byteLength). */
+  /** The message's size in bytes: a TypedArray's `byteLength`, any other value's encoded size. */
   count = 0;
   error: number = SUCCESS;
 
@@ -29,7 +29,7 @@ export class Status {
   Get_count(): number {
     return this.count;
   }
-  /** Element count for a TypedArray message of the given element size in bytes. */
+  /** Element count of a TypedArray message, given its element size in bytes (`BYTES_PER_ELEMENT`). */
   Get_elements(bytesPerElement = 1): number {
     return Math.floor(this.count / bytesPerElement);
   }

@@ -44,6 +44,30 @@ export function pointToPointContract(world: ContractWorld): void {
       expect(r1.count).toBeGreaterThan(0);
     });
 
+    it("a TypedArray message's status counts its bytes, so Get_elements counts its elements", async () => {
+      const got = await world.run(2, async (c) => {
+        if (c.rank === 0) {
+          await c.Send(new Int32Array([1, 2, 3]), 1, 1);
+          await c.Send(new Uint8Array(1), 1, 2);
+          await c.send(new Float64Array(5), 1, 3);
+          return [];
+        }
+        const counts: number[][] = [];
+        const into = new Int32Array(8);
+        const st = new Status();
+        await c.Recv(into, 0, 1, st);
+        counts.push([st.Get_count(), st.Get_elements(Int32Array.BYTES_PER_ELEMENT)]);
+        await c.Recv(new Uint8Array(8), 0, 2, st);
+        counts.push([st.Get_count(), st.Get_elements()]);
+        await c.probe(0, 3, st);
+        counts.push([st.count]);
+        await c.recv(0, 3, st);
+        counts.push([st.Get_count(), st.Get_elements(8)]);
+        return counts;
+      });
+      expect(got[1]).toEqual([[12, 3], [1, 1], [40], [40, 5]]);
+    });
+
     it('messages between one pair never overtake each other, for every size', async () => {
       // Messages per (source, destination) pair: fewer where each is an HTTP call (SQS).
       const n = world.exhaustive ? 50 : 8;
