@@ -1,11 +1,11 @@
 import { availableParallelism } from 'node:os';
-import { ERR_ABORTED, ERR_COMM, ERR_OTHER, MPIError } from '../base/errors.js';
+import { ERR_ABORTED, ERR_COMM, ERR_OTHER, MPIError, TsmpiError } from '../base/errors.js';
 import { ENV } from '../base/stack-contract.js';
 import { Channel, type Envelope, type PlacedBody } from '../channel/channel.js';
 import { viewOf } from '../codec/codec.js';
 import { typedArrayName } from '../codec/typed-array.js';
 import { AdaptiveSpin } from '../transport/memory/adaptive-spin.js';
-import type { Transport } from '../transport/transport.js';
+import { SENT, type Transport } from '../transport/transport.js';
 import type { TypedArray } from './check.js';
 import { describeCommContext, seqOfTag } from './collective-tag.js';
 import { ANY_SOURCE, ANY_TAG } from './constants.js';
@@ -537,13 +537,35 @@ export class Endpoint {
 
   send(dst: number, ctx: string, tag: number, payload: Uint8Array): Promise<void> {
     if (this.#doomed) return Promise.reject(this.#doomed);
-    return this.channel.send(dst, ctx, tag, payload);
+    return this.#sent(this.channel.send(dst, ctx, tag, payload), dst, ctx, tag);
   }
 
   /** `send` of a message given as pieces (see `Channel.sendParts`). */
   sendParts(dst: number, ctx: string, tag: number, parts: readonly Uint8Array[]): Promise<void> {
     if (this.#doomed) return Promise.reject(this.#doomed);
-    return this.channel.sendParts(dst, ctx, tag, parts);
+    return this.#sent(this.channel.sendParts(dst, ctx, tag, parts), dst, ctx, tag);
+  }
+
+  /**
+   * A send's promise, its failure said in the job's terms where the transport's would not be: a
+   * destination that returned from its job (its transport closed) is an MPIError naming it. Only
+   * a send still in flight can fail (`SENT`, handed off at once, is returned as is).
+   */
+  #sent(p: Promise<void>, dst: number, ctx: string, tag: number): Promise<void> {
+    if (p === SENT) return p;
+    return p.catch((err: unknown) => {
+      if (!(err instanceof TsmpiError) || err.code !== 'PEER_CLOSED') throw err;
+      const what = ctx.endsWith('*')
+        ? `collective #${seqOfTag(tag) + 1} on ${describeCommContext(ctx)}`
+        : `tag ${tag}${ctx === 'w' ? '' : ` on ${describeCommContext(ctx)}`}`;
+      throw new MPIError(
+        ERR_OTHER,
+        `rank ${this.rank} sent rank ${dst} a message (${what}) after rank ${dst} returned from its job: ` +
+          `nothing will receive it. Check that rank ${dst} receives every message sent to it before it returns ` +
+          'and that both call the same collectives in the same order.',
+        { cause: err },
+      );
+    });
   }
 
   /** A received payload nobody will read again (its value was copied out): its memory may be reused. */

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { ANY_SOURCE, MPIError, SUM } from '../../../sdk/index.js';
+import { ANY_SOURCE, ERR_OTHER, MPIError, SUM } from '../../../sdk/index.js';
+import { openRank } from '../../../sdk/runtime/run-rank.js';
+import { createMemoryFabric } from '../../../sdk/transport/memory/memory-fabric.js';
+import { MemoryTransport } from '../../../sdk/transport/memory/memory-transport.js';
 import { loopbackRanksPerTest, runWorld } from '../../helpers/in-process-world.js';
 
 const world = loopbackRanksPerTest();
@@ -127,5 +130,27 @@ describe('collective mismatch', () => {
     await expect(run).rejects.toThrow(
       /collective mismatch on COMM_WORLD: rank 1 called gather \(collective #1\) while rank 2 called reduce \(#1\)/,
     );
+  });
+});
+
+describe('a send to a rank that returned (its memory transport closed)', () => {
+  it('fails with an MPIError naming both ranks and the tag, not the transport error', async () => {
+    const fabric = createMemoryFabric(2);
+    const [r0, r1] = [0, 1].map((rank) => openRank(new MemoryTransport(fabric, rank)));
+    try {
+      await r0!.endpoint.close();
+      const late = r1!.comm.send('late', 0, 7);
+      await expect(late).rejects.toBeInstanceOf(MPIError);
+      await expect(late).rejects.toMatchObject({ errorClass: ERR_OTHER });
+      await expect(late).rejects.toThrow(
+        'rank 1 sent rank 0 a message (tag 7) after rank 0 returned from its job: nothing will receive it.',
+      );
+      // In a collective the call is named by its number and communicator instead of a tag.
+      await expect(r1!.comm.bcast('x', 1)).rejects.toThrow(
+        /rank 1 sent rank 0 a message \(collective #1 on COMM_WORLD\) after rank 0 returned/,
+      );
+    } finally {
+      await Promise.all([r0!, r1!].map((h) => h.endpoint.close()));
+    }
   });
 });
