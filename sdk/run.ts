@@ -4,6 +4,7 @@ import { ENV_NAME, LAMBDA_RESERVED_ENV_RULE, lambdaReservedEnvName } from './bas
 import { JobFailedError, UsageError } from './base/errors.js';
 import { OPTIMIZE_VALUES, type Optimize } from './collectives/choose.js';
 import type { JobArgs } from './jobs/define-job.js';
+import { checkBuiltinJobArgs } from './jobs/registry.js';
 import { resolveJob } from './launch/job-source.js';
 import type { Backend, JobStats, Launcher, OutputSink, Timings } from './launch/launcher.js';
 import { writeRecording } from './launch/write-recording.js';
@@ -226,6 +227,7 @@ async function launcherFor(
 export async function run<R = unknown>(job: string | URL, options: RunOptions): Promise<RunResult<R>> {
   noteRunCalled();
   const { ranks, backend } = checkRunOptions(options);
+  if (typeof job === 'string' && options.args !== undefined) checkBuiltinJobArgs(job, options.args);
   // `profile` as a string is the AWS profile (kept for compatibility); `true` is the MPI profile.
   const mpiProfileOn = options.profile === true;
   const awsProfile =

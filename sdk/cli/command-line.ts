@@ -1,7 +1,7 @@
+import { didYouMean } from '../base/did-you-mean.js';
 import { UsageError } from '../base/errors.js';
 import { BUILTIN_JOBS } from '../jobs/registry.js';
 import type { Backend } from '../launch/launcher.js';
-import { didYouMean } from './did-you-mean.js';
 
 export type Command = 'run' | 'list' | 'doctor' | 'trace' | 'help';
 export const COMMANDS: readonly Command[] = ['run', 'list', 'doctor', 'trace', 'help'];

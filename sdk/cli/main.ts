@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { didYouMean } from '../base/did-you-mean.js';
 import { ENV_NAME } from '../base/env-names.js';
 import { ERR_ABORTED, ERR_TIMEOUT, errorClassName, JobFailedError, UsageError } from '../base/errors.js';
 import { ENV } from '../base/stack-contract.js';
@@ -18,7 +19,6 @@ import {
   parseCommandLine,
   RUN_OPTIONS,
 } from './command-line.js';
-import { didYouMean } from './did-you-mean.js';
 import { helpText } from './help.js';
 import { handleInterrupts, type Interrupts } from './interrupts.js';
 import { rankOutput } from './rank-output.js';

@@ -1,3 +1,5 @@
+import { didYouMean } from '../base/did-you-mean.js';
+import { UsageError } from '../base/errors.js';
 import type { JobArgs } from './define-job.js';
 import { positiveIntArg } from './job-args.js';
 
@@ -5,7 +7,10 @@ import { positiveIntArg } from './job-args.js';
 export interface BuiltinJob {
   module: string;
   description: string;
-  /** Job arguments by (camelCase) name → their value's placeholder; any other is rejected by the CLI. */
+  /**
+   * Job arguments by (camelCase) name → their value's placeholder; any other is rejected, by the
+   * CLI and by `run()` (see `checkBuiltinJobArgs`).
+   */
   args: Record<string, string>;
   /**
    * Throws, saying what is wrong, for argument values the job would refuse: the CLI checks them
@@ -69,4 +74,25 @@ export const BUILTIN_JOBS: Record<string, BuiltinJob> = {
 export function builtinJobUrl(name: string): string | undefined {
   const entry = BUILTIN_JOBS[name];
   return entry === undefined ? undefined : new URL(entry.module, import.meta.url).href;
+}
+
+/**
+ * `run(name, { args })` of a built-in job: an argument it does not take is a UsageError naming it,
+ * the likely one meant and what the job takes, not silently ignored (the CLI says the same of
+ * `-- --name`, in its own terms, before it calls `run`). Other jobs declare no arguments to check.
+ */
+export function checkBuiltinJobArgs(name: string, args: JobArgs): void {
+  const entry = BUILTIN_JOBS[name];
+  if (entry === undefined) return;
+  const names = Object.keys(entry.args);
+  const takes =
+    names.length === 0 ? `${name} takes none` : `${name} takes ${names.map((n) => `\`${n}\``).join(', ')}`;
+  for (const key of Object.keys(args)) {
+    if (names.includes(key)) continue;
+    const close = didYouMean(key, names);
+    throw new UsageError(
+      `Expected \`args\` of the built-in job ${name} to name its arguments, got \`${key}\`` +
+        `${close === undefined ? '' : `; did you mean \`${close}\`?`} (${takes})`,
+    );
+  }
 }

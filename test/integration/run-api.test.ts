@@ -71,6 +71,13 @@ describe('run() from code', () => {
     await expect(run('pi', { ranks: 2, rankz: 3 } as never)).rejects.toThrow(/unknown option `rankz`/);
     await expect(run('pi', { ranks: 2, backend: 'gpu' as never })).rejects.toThrow(/`backend`.*gpu/);
     await expect(run('nope', { ranks: 2 })).rejects.toThrow(/unknown job `nope`/);
+    // A built-in job's misspelled argument is an error, not a run with the default.
+    const misspelled = run('pi', { ranks: 2, args: { sample: 5 } });
+    await expect(misspelled).rejects.toThrow(UsageError);
+    await expect(misspelled).rejects.toThrow(
+      /`args` of the built-in job pi .*got `sample`; did you mean `samples`\? \(pi takes `samples`, `seed`, `details`\)/,
+    );
+    await expect(run('hello', { ranks: 2, args: { verbose: true } })).rejects.toThrow(/\(hello takes none\)/);
   });
 
   it('ranksPerNode: an integer >= 1; on local only if it keeps all ranks on one node', async () => {

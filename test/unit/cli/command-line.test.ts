@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { didYouMean } from '../../../sdk/base/did-you-mean.js';
 import { parseCommandLine } from '../../../sdk/cli/command-line.js';
-import { didYouMean } from '../../../sdk/cli/did-you-mean.js';
 import { rankOutput } from '../../../sdk/cli/rank-output.js';
 
 describe('parseCommandLine', () => {
