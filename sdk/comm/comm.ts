@@ -1083,6 +1083,16 @@ export class Comm {
     return this.split(color, key);
   }
 
+  /** mpi4py spelling of `dup`. */
+  async Dup(): Promise<Comm> {
+    return this.dup();
+  }
+
+  /** mpi4py spelling of `split` (`null`, not COMM_NULL, where color is UNDEFINED). */
+  async Split(color: number, key: number = this.rank): Promise<Comm | null> {
+    return this.split(color, key);
+  }
+
   /** mpi4py spelling of `splitType`. */
   async Split_type(splitType: number, key: number = this.rank): Promise<Comm | null> {
     return this.splitType(splitType, key);

@@ -164,6 +164,21 @@ export class Request<T = unknown> implements PromiseLike<T> {
     return [true, this._reportNow(status)];
   }
 
+  /**
+   * mpi4py's `Wait()` (MPI_Wait), so the tutorial's `req.Wait()` ports as is: waits for
+   * completion and fills `status` like `wait`, but resolves `true`, as mpi4py returns `True`;
+   * `wait` gives the value.
+   */
+  async Wait(status?: Status | null): Promise<true> {
+    await this.wait(status);
+    return true;
+  }
+
+  /** mpi4py's `Test()` (MPI_Test): whether the request is complete (reporting it, as `test`). */
+  Test(status?: Status | null): boolean {
+    return this.test(status)[0];
+  }
+
   /** @internal Reports a finished request: returns its value or throws its error. */
   _reportNow(status?: Status | null): T {
     const s = this.#state;
@@ -219,7 +234,7 @@ export class Request<T = unknown> implements PromiseLike<T> {
   }
 
   /** Waits until at least one active request finishes; returns the indices of all finished ones. */
-  static async waitsome(reqs: readonly Request[]): Promise<number[]> {
+  static async waitsome(reqs: readonly Request<any>[]): Promise<number[]> {
     if (!reqs.some((r) => r.active)) return [];
     for (;;) {
       const done = Request.#collectFinished(reqs);
@@ -247,11 +262,43 @@ export class Request<T = unknown> implements PromiseLike<T> {
   }
 
   /** Indices of the active requests that are complete now (reported); `[]` when none is active. */
-  static testsome(reqs: readonly Request[]): number[] {
+  static testsome(reqs: readonly Request<any>[]): number[] {
     return Request.#collectFinished(reqs);
   }
 
-  static #collectFinished(reqs: readonly Request[]): number[] {
+  /** mpi4py's `Waitall()`: waits for all (a failure rejects with the first error); resolves `true`. */
+  static async Waitall(reqs: readonly Request<any>[]): Promise<true> {
+    await Request.waitall(reqs);
+    return true;
+  }
+
+  /** mpi4py's `Waitany()`: the index of a request that completed (`UNDEFINED` when none is active). */
+  static async Waitany(reqs: readonly Request<any>[]): Promise<number> {
+    return (await Request.waitany(reqs))[0];
+  }
+
+  /** mpi4py's `Waitsome()`: the indices of the requests that completed (`[]` when none is active). */
+  static Waitsome(reqs: readonly Request<any>[]): Promise<number[]> {
+    return Request.waitsome(reqs);
+  }
+
+  /** mpi4py's `Testall()`: whether every request is complete (reporting them all if so). */
+  static Testall(reqs: readonly Request<any>[]): boolean {
+    return Request.testall(reqs)[0];
+  }
+
+  /** mpi4py's `Testany()`: `[index, flag]`, as `testany` without the value. */
+  static Testany(reqs: readonly Request<any>[]): [number, boolean] {
+    const [index, flag] = Request.testany(reqs);
+    return [index, flag];
+  }
+
+  /** mpi4py's `Testsome()`: the indices of the requests complete now (`[]` when none is active). */
+  static Testsome(reqs: readonly Request<any>[]): number[] {
+    return Request.testsome(reqs);
+  }
+
+  static #collectFinished(reqs: readonly Request<any>[]): number[] {
     const done: number[] = [];
     for (let i = 0; i < reqs.length; i++) {
       const r = reqs[i]!;

@@ -51,3 +51,38 @@ describe('a request once it finished', () => {
     expect(r.active).toBe(false);
   });
 });
+
+describe("mpi4py's spellings of the request calls (the tutorial's req.Wait())", () => {
+  it('Wait and Test report as wait and test do, with mpi4py results (true, a flag)', async () => {
+    const r = new Request<string>();
+    expect(r.Test()).toBe(false);
+    expect(r.active).toBe(true);
+    r._complete({ value: 'v', source: 1, tag: 2, count: 3 });
+    const status = new Status();
+    expect(await r.Wait(status)).toBe(true);
+    expect([status.source, status.tag, status.count, r.active]).toEqual([1, 2, 3, false]);
+    expect(r.Test()).toBe(true);
+    const failed = new Request<string>();
+    failed._error(new Error('boom'));
+    await expect(failed.Wait()).rejects.toThrow('boom');
+  });
+
+  it('Waitall, Waitany, Waitsome, Testall, Testany, Testsome give what mpi4py gives', async () => {
+    const done = (v: number) => {
+      const r = new Request<number>();
+      r._complete({ value: v });
+      return r;
+    };
+    const pending = new Request<number>();
+    expect(Request.Testall([done(1), pending])).toBe(false);
+    expect(Request.Testany([pending])).toEqual([UNDEFINED, false]);
+    expect(Request.Testany([pending, done(2)])).toEqual([1, true]);
+    expect(Request.Testsome([done(3), pending, done(4)])).toEqual([0, 2]);
+    expect(await Request.Waitany([pending, done(5)])).toBe(1);
+    expect(await Request.Waitsome([done(6), pending])).toEqual([0]);
+    pending._complete({ value: 7 });
+    expect(await Request.Waitall([pending, done(8)])).toBe(true);
+    expect(Request.Testall([done(9)])).toBe(true);
+    expect(await Request.Waitany([pending])).toBe(UNDEFINED); // reported already: none is active
+  });
+});

@@ -51,4 +51,22 @@ describe('Request statics over requests of different value types', () => {
       expectTypeOf(any).toEqualTypeOf<string | undefined | Sent>();
     });
   });
+
+  it('waitsome and testsome (and the mpi4py spellings) accept typed requests', async () => {
+    const got = await runWorld(2, async (comm) => {
+      const peer = 1 - comm.rank;
+      const reqs: Request<number>[] = [comm.irecv<number>(peer)];
+      await comm.send(comm.rank, peer);
+      const some = await Request.waitsome(reqs);
+      expectTypeOf(some).toEqualTypeOf<number[]>();
+      expect(Request.testsome(reqs)).toEqual([]);
+      expect(Request.Testsome(reqs)).toEqual([]);
+      expect(await Request.Waitsome(reqs)).toEqual([]);
+      return [some, await reqs[0]!.wait()];
+    });
+    expect(got).toEqual([
+      [[0], 1],
+      [[0], 0],
+    ]);
+  });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { nodeLayoutOf, ONE_NODE, RANK_PER_NODE } from '../../../sdk/comm/node-layout.js';
-import { COMM_TYPE_SHARED, SUM } from '../../../sdk/index.js';
+import { COMM_TYPE_SHARED, SUM, UNDEFINED } from '../../../sdk/index.js';
 import { createLoopbackTransports } from '../../../sdk/transport/loopback/loopback-transport.js';
 import type { Transport } from '../../../sdk/transport/transport.js';
 import { runWorld } from '../../helpers/in-process-world.js';
@@ -70,5 +70,23 @@ describe('nodeLayoutOf', () => {
     expect(nodeLayoutOf({}).nodeOf(9)).toBe(9);
     expect(RANK_PER_NODE.nodeOf(3)).toBe(3);
     expect(ONE_NODE.nodeOf(3)).toBe(0);
+  });
+});
+
+describe("mpi4py's Split and Dup", () => {
+  it('are split and dup: the same groups, ranks and separate message spaces', async () => {
+    const got = await runWorld(4, async (c) => {
+      const half = (await c.Split(c.rank % 2, -c.rank))!;
+      const copy = await c.Dup();
+      const none = await c.Split(c.rank === 0 ? UNDEFINED : 0);
+      return [half.size, half.rank, await half.allreduce(c.rank, SUM), copy.rank, copy.size, none === null];
+    });
+    // Rank 0 passed UNDEFINED: null, as from split.
+    expect(got).toEqual([
+      [2, 1, 2, 0, 4, true],
+      [2, 1, 4, 1, 4, false],
+      [2, 0, 2, 2, 4, false],
+      [2, 0, 4, 3, 4, false],
+    ]);
   });
 });
