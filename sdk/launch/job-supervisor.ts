@@ -29,8 +29,11 @@ export type RankUpdate =
       timeout?: 'job';
       pending?: PendingCallInfo[];
     }
-  /** The rank called `abort(errorcode)`; `stack`: where, when the rank said. */
-  | { type: 'abort'; errorcode: number; stack?: string | undefined }
+  /**
+   * The rank called `abort(errorcode)`; `stack`: where, when the rank said; `stats`: what it
+   * recorded up to then (--trace, --profile), when it records.
+   */
+  | { type: 'abort'; errorcode: number; stack?: string | undefined; stats?: RankStats }
   /** The rank's answer to "what are you blocked in" (see {@link SupervisorHooks.askPending}). */
   | { type: 'pending'; pending: PendingCallInfo[]; stats?: RankStats }
   /**
@@ -222,6 +225,7 @@ export class JobSupervisor {
         this.fail({ info: onAbortingRank(u.error) });
         return;
       case 'abort':
+        if (u.stats !== undefined) s.stats = u.stats;
         this.fail({
           info: {
             rank,

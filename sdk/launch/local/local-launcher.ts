@@ -286,7 +286,12 @@ export class ThreadLauncher {
             ...(m.stats === undefined ? {} : { stats: m.stats }),
           });
         case 'abort':
-          return sup.update(m.rank, { type: 'abort', errorcode: m.errorcode, stack: m.stack });
+          return sup.update(m.rank, {
+            type: 'abort',
+            errorcode: m.errorcode,
+            stack: m.stack,
+            ...(m.stats === undefined ? {} : { stats: m.stats }),
+          });
         case 'report':
           return sup.update(m.rank, {
             type: 'pending',

@@ -54,7 +54,12 @@ async function makeTransport(spec: TransportSpec, rank: number): Promise<Transpo
 async function open(rank: number): Promise<RankHandle> {
   const transport = await makeTransport(data.transport, rank);
   // Ranks here are threads of one process: over SQS the cost model weighs their shared cores.
-  return openRank(transport, (errorcode, stack) => post({ type: 'abort', rank, errorcode, stack }), {
+  // An abort stops the job at once: what the rank recorded (--trace, --profile) goes with it.
+  const onAbort = (errorcode: number, stack: string | undefined) => {
+    const stats = recordedSoFar(handle);
+    post({ type: 'abort', rank, errorcode, stack, ...(stats === undefined ? {} : { stats }) });
+  };
+  const handle: RankHandle = openRank(transport, onAbort, {
     ...(data.optimize === undefined ? {} : { optimize: data.optimize }),
     ...(data.record === undefined ? {} : { record: data.record }),
     ...(data.transport.kind === 'sqs'
@@ -64,6 +69,7 @@ async function open(rank: number): Promise<RankHandle> {
         }
       : {}),
   });
+  return handle;
 }
 
 const handles: RankHandle[] = [];

@@ -54,8 +54,8 @@ export type RankMessage =
       sentTo: number[];
     }
   | { type: 'failed'; rank: number; error: RankErrorInfo; stats?: RankStats }
-  /** `stack`: where the job called abort (see `EndpointHooks.onLocalAbort`). */
-  | { type: 'abort'; rank: number; errorcode: number; stack?: string | undefined }
+  /** `stack`: where the job called abort (see `EndpointHooks.onLocalAbort`); `stats`: what it recorded. */
+  | { type: 'abort'; rank: number; errorcode: number; stack?: string | undefined; stats?: RankStats }
   | { type: 'report'; rank: number; pending: PendingCallInfo[]; stats?: RankStats }
   /** What a rank printed, from a worker of several ranks (one rank's output is its thread's streams). */
   | { type: 'output'; rank: number; stream: 'stdout' | 'stderr'; text: string }

@@ -112,6 +112,16 @@ describe('--trace and --profile', () => {
     for (const e of timed) expect(Number.isFinite(e.ts)).toBe(true);
   });
 
+  it("abort(code) writes the aborting rank's events: the abort itself carries them", async () => {
+    const file = join(dir, 'aborted.json');
+    const err = (await run(fixture('aborts.ts'), { ranks: 3, trace: file, ...quiet }).catch(
+      (e: unknown) => e,
+    )) as JobFailedError;
+    expect(err.errorcode).toBe(42);
+    const t = JSON.parse(readFileSync(file, 'utf8')) as TraceFile;
+    expect(t.otherData.ranksTraced).toContain(2);
+  });
+
   it('--backend sqs: the ranks events come back through the same report; flows pair sends and receives', async () => {
     const file = join(dir, 'sqs.json');
     const res = await run('pi-nonblocking', {
