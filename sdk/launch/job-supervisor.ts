@@ -89,6 +89,12 @@ export interface SupervisorOptions {
    * The timeout summary then also names such ranks as not started.
    */
   ranksRunBeforeStarted: boolean;
+  /**
+   * Ranks per worker thread, in rank order (thread w runs ranks w*k .. w*k+k-1), where ranks share
+   * threads (local backend, more ranks than cores): a rank that computes without awaiting then
+   * keeps every rank of its thread from answering the timeout report, and the report says so.
+   */
+  ranksPerThread?: number;
   hooks: SupervisorHooks;
 }
 
@@ -270,7 +276,7 @@ export class JobSupervisor {
       if (r.done) return `rank ${i}: finished`;
       if (!r.started && !this.#o.ranksRunBeforeStarted) return `rank ${i}: had not started`;
       const p = r.pending;
-      if (p === undefined) return `rank ${i}: busy computing (not in an MPI call), did not answer`;
+      if (p === undefined) return `rank ${i}: ${this.#silent(i)}`;
       if (p.length === 0) return `rank ${i}: running, not blocked in an MPI call`;
       return `rank ${i}: waiting in ${describePendingCalls(p)}`;
     });
@@ -278,6 +284,18 @@ export class JobSupervisor {
     lines.push(...collectiveMismatches(this.ranks.map((r) => (r.done ? undefined : r.pending))));
     const seconds = ((this.#o.request.timeoutMs ?? 0) / 1000).toFixed(1);
     return `the job timed out after ${seconds} s:\n  ${lines.join('\n  ')}`;
+  }
+
+  /** Why rank `i` did not answer the timeout report: it computes, or a rank of its thread does. */
+  #silent(i: number): string {
+    const k = this.#o.ranksPerThread ?? 1;
+    if (k <= 1) return 'busy computing (not in an MPI call), did not answer';
+    const first = Math.floor(i / k) * k;
+    const last = Math.min(first + k, this.ranks.length) - 1;
+    return (
+      `did not answer: it shares a worker thread with ranks ${first}-${last}, and one of them is busy ` +
+      'computing (not in an MPI call, not awaiting), which keeps the others from running'
+    );
   }
 
   /**

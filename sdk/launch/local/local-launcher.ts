@@ -146,6 +146,7 @@ export class ThreadLauncher {
       request: req,
       timeoutGraceMs: REPORT_GRACE_MS,
       ranksRunBeforeStarted: true,
+      ranksPerThread: per,
       hooks: {
         // Ranks start together, so no rank's clock runs while others still boot.
         allStarted: () => post({ type: 'go' }),

@@ -6,7 +6,13 @@ import type { RankStats } from '../../../sdk/runtime/run-rank.js';
 /** A supervisor over `ranks` ranks, recording what it tells the backend and the user. */
 function supervise(
   ranks: number,
-  o: { timeoutMs?: number; threads?: boolean; signal?: AbortSignal; hooks?: Partial<SupervisorHooks> } = {},
+  o: {
+    timeoutMs?: number;
+    threads?: boolean;
+    ranksPerThread?: number;
+    signal?: AbortSignal;
+    hooks?: Partial<SupervisorHooks>;
+  } = {},
 ) {
   const calls: string[] = [];
   const output: string[] = [];
@@ -21,6 +27,7 @@ function supervise(
     },
     timeoutGraceMs: 500,
     ranksRunBeforeStarted: o.threads ?? true,
+    ...(o.ranksPerThread === undefined ? {} : { ranksPerThread: o.ranksPerThread }),
     hooks: {
       allStarted: () => calls.push('allStarted'),
       askPending: () => calls.push('askPending'),
@@ -191,6 +198,27 @@ describe('JobSupervisor: one job, any backend', () => {
     });
     afterEach(() => {
       vi.useRealTimers();
+    });
+
+    it('says that ranks of a thread did not answer because one of them computes, where ranks share threads', () => {
+      const { sup } = supervise(5, { timeoutMs: 1_000, ranksPerThread: 2 });
+      for (const r of [0, 1, 2, 3, 4]) sup.update(r, { type: 'started' });
+      vi.advanceTimersByTime(1_000);
+      // Thread 0 (ranks 0, 1) does not answer: one of its ranks spins. Threads 1 and 2 do.
+      for (const r of [2, 3, 4])
+        sup.update(r, { type: 'pending', pending: [{ call: 'barrier', forMs: 900 }] });
+      vi.advanceTimersByTime(500);
+      const shared = (r: number) =>
+        `  rank ${r}: did not answer: it shares a worker thread with ranks 0-1, and one of them is busy ` +
+        'computing (not in an MPI call, not awaiting), which keeps the others from running\n';
+      expect(sup.failure?.info.message).toBe(
+        'the job timed out after 1.0 s:\n' +
+          shared(0) +
+          shared(1) +
+          '  rank 2: waiting in barrier for 0.9 s\n' +
+          '  rank 3: waiting in barrier for 0.9 s\n' +
+          '  rank 4: waiting in barrier for 0.9 s',
+      );
     });
 
     it('at --timeout asks every rank what it waits in, then fails with one line per rank', async () => {
