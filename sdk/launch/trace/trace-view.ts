@@ -1,4 +1,5 @@
 import { readFile, writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { UsageError } from '../../base/errors.js';
 
 /**
@@ -10,6 +11,11 @@ import { UsageError } from '../../base/errors.js';
  * await writeTraceView('t.json'); // t.json.html
  */
 export async function writeTraceView(file: string, out = `${file}.html`): Promise<string> {
+  if (resolve(out) === resolve(file)) {
+    throw new UsageError(
+      `\`-o ${out}\` is the trace file itself: the page would replace the trace; give another path, e.g. -o ${file}.html`,
+    );
+  }
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -25,13 +31,15 @@ export async function writeTraceView(file: string, out = `${file}.html`): Promis
   } catch {
     throw new UsageError(`\`${file}\` is not JSON: give a file written by \`tsmpi-cloud run --trace FILE\``);
   }
+  // The trace-event format's other form: a bare array of events.
+  if (Array.isArray(trace)) trace = { traceEvents: trace };
   if (
     trace === null ||
     typeof trace !== 'object' ||
     !Array.isArray((trace as { traceEvents?: unknown }).traceEvents)
   ) {
     throw new UsageError(
-      `\`${file}\` has no traceEvents array: give a file written by \`tsmpi-cloud run --trace FILE\``,
+      `\`${file}\` has no traceEvents array (nor is it an array of events): give a file written by \`tsmpi-cloud run --trace FILE\``,
     );
   }
   try {

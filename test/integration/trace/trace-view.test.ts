@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -87,5 +87,27 @@ describe('trace view: bad input', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('cannot read trace file `/nonexistent/t.json`');
     expect(r.stderr).toContain('run --trace');
+  });
+});
+
+describe('trace view: input forms and the output path', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tsmpi-view-'));
+
+  it('refuses to write the page over the trace itself, and leaves the trace as it was', async () => {
+    const file = join(dir, 't.json');
+    const text = JSON.stringify({ traceEvents: [] });
+    writeFileSync(file, text);
+    const r = await cli(['trace', 'view', file, '-o', file]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('is the trace file itself');
+    expect(readFileSync(file, 'utf8')).toBe(text);
+  });
+
+  it("takes the trace-event format's array form (a bare array of events)", async () => {
+    const file = join(dir, 'array.json');
+    writeFileSync(file, JSON.stringify([{ name: 'send', ph: 'X', pid: 0, tid: 0, ts: 0, dur: 5 }]));
+    const r = await cli(['trace', 'view', file]);
+    expect(r.code).toBe(0);
+    expect(readFileSync(`${file}.html`, 'utf8')).toContain('"traceEvents":[{"name":"send"');
   });
 });
