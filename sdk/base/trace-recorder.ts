@@ -102,11 +102,19 @@ export class Recorder {
     return i;
   }
 
-  /** Call `i` completed at `t1`; `bytes` is its size if the call did not know it when recorded. */
-  callSettled(i: number, t1: number, bytes?: number): void {
+  /**
+   * Call `i` completed at `t1`; `bytes` is its size if the call did not know it when recorded.
+   * `matched`: the message a receive took, whose source and tag replace wildcards (negative: ANY_*)
+   * or defaults (not recorded) in the call's peer and tag.
+   */
+  callSettled(i: number, t1: number, bytes?: number, matched?: { source: number; tag: number }): void {
     const o = i * CALL_NUMS;
-    this.#callNums[o + 2] = t1;
-    if (bytes !== undefined && Number.isNaN(this.#callNums[o + 5]!)) this.#callNums[o + 5] = bytes;
+    const nums = this.#callNums;
+    nums[o + 2] = t1;
+    if (bytes !== undefined && Number.isNaN(nums[o + 5]!)) nums[o + 5] = bytes;
+    if (matched === undefined) return;
+    if (!(nums[o + 3]! >= 0) && matched.source >= 0) nums[o + 3] = matched.source;
+    if (!(nums[o + 4]! >= 0) && matched.tag >= 0) nums[o + 4] = matched.tag;
   }
 
   /** The calls as events, open ones closed at `end`. */

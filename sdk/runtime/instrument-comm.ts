@@ -151,10 +151,14 @@ function wrapComm(): void {
       if (peerAt >= 0 && typeof args[peerAt] === 'number') e.p = args[peerAt] as number;
       if (tagAt >= 0 && typeof args[tagAt] === 'number') e.tag = args[tagAt] as number;
       let status: Status | undefined;
-      if (statusAt !== undefined && args[statusAt] == null) {
-        status = new Status();
-        while (args.length < statusAt) args.push(undefined);
-        args[statusAt] = status;
+      if (statusAt !== undefined) {
+        // The receive's status (the caller's, or one of ours): what it took, for the slice.
+        if (args[statusAt] instanceof Status) status = args[statusAt] as Status;
+        else if (args[statusAt] == null) {
+          status = new Status();
+          while (args.length < statusAt) args.push(undefined);
+          args[statusAt] = status;
+        }
       }
       if (rec.sites) {
         const s = callSite();
@@ -190,7 +194,7 @@ function wrapComm(): void {
       }
       const i = rec.call(e);
       const settle = (v: unknown) => {
-        rec.callSettled(i, performance.now(), status?.count);
+        rec.callSettled(i, performance.now(), status?.count, status);
         if (v instanceof Comm) adopt(t, v);
       };
       out.then(settle, settle);

@@ -8,6 +8,7 @@ export interface TraceEvent {
   dur?: number;
   id?: number | string;
   bp?: string;
+  args?: Record<string, unknown>;
 }
 
 export interface TraceFile {

@@ -112,6 +112,17 @@ describe('--trace and --profile', () => {
     for (const e of timed) expect(Number.isFinite(e.ts)).toBe(true);
   });
 
+  it('a wildcard receive is recorded with the source and tag of the message it took', async () => {
+    const file = join(dir, 'wildcard.json');
+    await run(fixture('wildcard-recv.ts'), { ranks: 2, trace: file, ...quiet });
+    const t = JSON.parse(readFileSync(file, 'utf8')) as TraceFile;
+    const recvs = t.traceEvents.filter((e) => e.ph === 'X' && e.name === 'recv' && e.tid === 0);
+    expect(recvs.map((e) => e.args)).toMatchObject([
+      { peer: 1, tag: 4 },
+      { peer: 1, tag: 5 },
+    ]);
+  });
+
   it("abort(code) writes the aborting rank's events: the abort itself carries them", async () => {
     const file = join(dir, 'aborted.json');
     const err = (await run(fixture('aborts.ts'), { ranks: 3, trace: file, ...quiet }).catch(
