@@ -182,11 +182,13 @@ function wrapComm(): void {
       rec.inCall = false;
       e.ts = performance.now();
       if (t.log.last !== undefined) e.a = t.log.last;
+      // Bytes: a buffer call's buffer size; a receive's message size (its status); else what the
+      // rank sent during the call, counted when it settles (a collective sends after its awaits).
       const buf = args.find(isTypedArray);
-      const sent = rec.bytesSent - sentBefore;
       if (buf !== undefined) e.b = buf.byteLength;
-      else if (sent > 0) e.b = sent;
       if (!(out instanceof Promise)) {
+        const sent = rec.bytesSent - sentBefore;
+        if (buf === undefined && sent > 0) e.b = sent;
         e.t1 = e.ts;
         rec.call(e);
         if (out instanceof Request) requestRecorder.set(out, rec);
@@ -194,7 +196,9 @@ function wrapComm(): void {
       }
       const i = rec.call(e);
       const settle = (v: unknown) => {
-        rec.callSettled(i, performance.now(), status?.count, status);
+        const sent = rec.bytesSent - sentBefore;
+        const bytes = status?.count ?? (sent > 0 ? sent : undefined);
+        rec.callSettled(i, performance.now(), bytes, status);
         if (v instanceof Comm) adopt(t, v);
       };
       out.then(settle, settle);

@@ -112,6 +112,22 @@ describe('--trace and --profile', () => {
     for (const e of timed) expect(Number.isFinite(e.ts)).toBe(true);
   });
 
+  it("a collective's bytes are all its rank sent in it, also after its first await", async () => {
+    const file = join(dir, 'allreduce.json');
+    await run(fixture('allreduce.ts'), { ranks: 4, trace: file, ...quiet });
+    const t = JSON.parse(readFileSync(file, 'utf8')) as TraceFile;
+    for (let rank = 0; rank < 4; rank++) {
+      const slice = t.traceEvents.find((e) => e.ph === 'X' && e.name === 'allreduce' && e.tid === rank)!;
+      const sends = t.traceEvents.filter(
+        (e) => e.cat === 'frame' && e.name.startsWith('send') && e.tid === rank && e.args?.ctx !== 'w',
+      );
+      // Recursive doubling on 4 ranks: two exchanges, so two frames each.
+      expect(sends).toHaveLength(2);
+      const sent = sends.reduce((n, e) => n + (e.args!.bytes as number), 0);
+      expect([rank, slice.args!.bytes]).toEqual([rank, sent]);
+    }
+  });
+
   it('a wildcard receive is recorded with the source and tag of the message it took', async () => {
     const file = join(dir, 'wildcard.json');
     await run(fixture('wildcard-recv.ts'), { ranks: 2, trace: file, ...quiet });
