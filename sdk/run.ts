@@ -253,7 +253,12 @@ export async function run<R = unknown>(job: string | URL, options: RunOptions): 
     if (options.ranksPerNode !== undefined && backend !== 'local') req.ranksPerNode = options.ranksPerNode;
     if (options.trace !== undefined || mpiProfileOn) req.record = { profile: mpiProfileOn };
     const out = await launcher.launch(req).catch(async (err: unknown) => {
-      if (options.trace !== undefined) await traceWhatReported(err, backend, options.trace);
+      if (options.trace !== undefined || mpiProfileOn) {
+        await recordWhatReported(err, backend, {
+          ...(options.trace === undefined ? {} : { trace: options.trace }),
+          profile: mpiProfileOn,
+        });
+      }
       throw err;
     });
     if (req.record !== undefined) {
@@ -277,18 +282,27 @@ export async function run<R = unknown>(job: string | URL, options: RunOptions): 
 }
 
 /**
- * A job that failed or timed out still leaves a trace of what its ranks reported: the failed
- * rank, those that had finished, and (at a timeout) those blocked, each up to where it stopped.
- * The ranks it has go in the error's `details.trace` ({ file, ranks }); a trace that cannot be
- * written then is left out, so the job's own error is what the caller sees.
+ * A job that failed or timed out still leaves a trace and a profile of what its ranks reported:
+ * the failed rank, those that had finished, and (at a timeout) those blocked, each up to where it
+ * stopped. The error's `details.trace` is { file, ranks }, `details.profile` { ranks, profile };
+ * a trace that cannot be written then is left out, so the job's own error is what the caller sees.
  */
-async function traceWhatReported(err: unknown, backend: Backend, file: string): Promise<void> {
+async function recordWhatReported(
+  err: unknown,
+  backend: Backend,
+  want: { trace?: string; profile: boolean },
+): Promise<void> {
   if (!(err instanceof JobFailedError) || err.details === undefined) return;
   const stats = err.details.stats as { perRank?: readonly (RankStats | undefined)[] } | undefined;
   if (stats?.perRank === undefined) return;
   try {
-    const ranks = await writeRecording({ perRank: stats.perRank }, backend, { trace: file, profile: false });
-    if (ranks.length > 0) err.details.trace = { file, ranks };
+    const got: { perRank: readonly (RankStats | undefined)[]; profile?: JobStats['profile'] } = {
+      perRank: stats.perRank,
+    };
+    const ranks = await writeRecording(got, backend, want);
+    if (ranks.length === 0) return;
+    if (want.trace !== undefined) err.details.trace = { file: want.trace, ranks };
+    if (got.profile !== undefined) err.details.profile = { ranks, profile: got.profile };
   } catch {
     // The job's failure is the news; a trace file that cannot be written is not.
   }

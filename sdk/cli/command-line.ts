@@ -131,7 +131,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     name: 'profile',
     type: 'boolean',
     commands: ['run'],
-    help: 'print an mpiP-style profile at the end (per rank and call: count, time, bytes; share of time in MPI; top call sites); also in --json stats.profile',
+    help: 'print an mpiP-style profile at the end (per rank and call: count, time, bytes; share of time in MPI; top call sites); also in --json stats.profile. A job that fails prints, on stderr, the profile of what its ranks recorded before it stopped',
   },
   {
     name: 'output',

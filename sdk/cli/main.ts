@@ -422,6 +422,16 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       backend: backendName,
       ranks: ranksCount,
     });
+    const partial = err instanceof JobFailedError ? err.details?.profile : undefined;
+    if (partial !== undefined) {
+      // The profile of a job that did not finish: what the ranks that reported had done.
+      const { ranks, profile } = partial as { ranks: number[]; profile: MpiProfile };
+      const { formatProfile } = await import('../launch/trace/mpi-profile.js');
+      io.stderr(
+        `tsmpi-cloud: the profile of what ${ranks.length === 1 ? `rank ${ranks[0]}` : `ranks ${ranks.join(', ')}`} recorded before the job stopped${ranksMissing(ranks, ranksCount)}:\n` +
+          `${formatProfile(profile)}\n`,
+      );
+    }
     if (err instanceof JobFailedError && traceFile !== undefined) {
       const trace = err.details?.trace as { file: string; ranks: number[] } | undefined;
       io.stderr(

@@ -128,6 +128,16 @@ describe('--trace and --profile', () => {
     }
   });
 
+  it('--profile on a job that failed prints the profile of what the ranks that reported recorded', async () => {
+    const r = await cli(['run', fixture('fails-after-allreduce.ts'), '--ranks', '3', '--profile']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('the job failed on rank 1: boom on rank 1');
+    expect(r.stderr).toContain(
+      'the profile of what rank 1 recorded before the job stopped; not ranks 0, 2 (still running when it stopped):',
+    );
+    expect(r.stderr).toMatch(/\n1 +allreduce +1 /);
+  });
+
   it('a wildcard receive is recorded with the source and tag of the message it took', async () => {
     const file = join(dir, 'wildcard.json');
     await run(fixture('wildcard-recv.ts'), { ranks: 2, trace: file, ...quiet });
