@@ -518,7 +518,15 @@ export class Endpoint {
     const count = (n: number) =>
       n === 0 ? 'no messages' : `${n} message${n === 1 ? '' : 's'}, all received`;
     let what: string;
-    if (sources.length === 1) {
+    if (sources.length === 1 && m.ctx.endsWith('*')) {
+      // A collective: the returned rank never took part (all it sent is in, and none of it is
+      // this call's), which is the job's mistake to name, not the messages inside the algorithm.
+      const s = sources[0]!;
+      what =
+        `rank ${me} waits in ${call}${where} for rank ${s}'s part of it, but rank ${s} has returned without ` +
+        `taking part (it sent rank ${me} ${count(this.#finished.get(s)!)}): the job would hang. Every rank of a ` +
+        `communicator must call the same collectives in the same order: check that rank ${s} makes this call too.`;
+    } else if (sources.length === 1) {
       const s = sources[0]!;
       what =
         `rank ${me} waits in ${call}${where} for a message from rank ${s}, but rank ${s} has returned ` +
