@@ -51,6 +51,10 @@ export class Recorder {
   bytesSent = 0;
   /** True during the synchronous part of a recorded call: calls it makes are not recorded again. */
   inCall = false;
+  /** Calls of this rank still in flight (promises and requests), for `overlaps`. */
+  inFlight = 0;
+  /** How many calls started while another was in flight: a call's own bytes are known only alone. */
+  overlaps = 0;
 
   constructor(rank: number, options: RecorderOptions = {}) {
     this.rank = rank;

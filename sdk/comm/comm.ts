@@ -1088,8 +1088,11 @@ export class Comm {
     return this.dup();
   }
 
-  /** mpi4py spelling of `split` (`null`, not COMM_NULL, where color is UNDEFINED). */
-  async Split(color: number, key: number = this.rank): Promise<Comm | null> {
+  /**
+   * mpi4py spelling of `split`, with mpi4py's defaults (color 0, key 0: ties keep the old order);
+   * `null`, not COMM_NULL, where color is UNDEFINED.
+   */
+  async Split(color = 0, key = 0): Promise<Comm | null> {
     return this.split(color, key);
   }
 

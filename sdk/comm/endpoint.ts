@@ -519,13 +519,14 @@ export class Endpoint {
       n === 0 ? 'no messages' : `${n} message${n === 1 ? '' : 's'}, all received`;
     let what: string;
     if (sources.length === 1 && m.ctx.endsWith('*')) {
-      // A collective: the returned rank never took part (all it sent is in, and none of it is
-      // this call's), which is the job's mistake to name, not the messages inside the algorithm.
+      // A collective: the returned rank did not do its part (all it sent is in, and this call's
+      // part is not), which is the job's mistake to name, not the messages inside the algorithm.
       const s = sources[0]!;
       what =
-        `rank ${me} waits in ${call}${where} for rank ${s}'s part of it, but rank ${s} has returned without ` +
-        `taking part (it sent rank ${me} ${count(this.#finished.get(s)!)}): the job would hang. Every rank of a ` +
-        `communicator must call the same collectives in the same order: check that rank ${s} makes this call too.`;
+        `rank ${me} waits in ${call}${where} for rank ${s}'s part of it, but rank ${s} has returned before ` +
+        `doing it (it sent rank ${me} ${count(this.#finished.get(s)!)}): the job would hang. Every rank of a ` +
+        `communicator must call the same collectives in the same order: check that rank ${s} makes this call ` +
+        'too, with the same root, and, if it is non-blocking, waits for its request before returning.';
     } else if (sources.length === 1) {
       const s = sources[0]!;
       what =
@@ -566,13 +567,18 @@ export class Endpoint {
       const what = ctx.endsWith('*')
         ? `collective #${seqOfTag(tag) + 1} on ${describeCommContext(ctx)}`
         : `tag ${tag}${ctx === 'w' ? '' : ` on ${describeCommContext(ctx)}`}`;
-      throw new MPIError(
+      const e = new MPIError(
         ERR_OTHER,
         `rank ${this.rank} sent rank ${dst} a message (${what}) after rank ${dst} returned from its job: ` +
           `nothing will receive it. Check that rank ${dst} receives every message sent to it before it returns ` +
           'and that both call the same collectives in the same order.',
         { cause: err },
       );
+      // Made in a callback, its own stack has no frame of the job: the transport's error, made in
+      // the job's send call, has them (and names the rank where ranks share a thread).
+      const frames = err.stack?.split('\n').slice(1).join('\n');
+      if (frames) e.stack = `${e.name}: ${e.message}\n${frames}`;
+      throw e;
     });
   }
 

@@ -72,8 +72,8 @@ export const BUILTIN_JOBS: Record<string, BuiltinJob> = {
 
 /** The file URL of a built-in job's module. */
 export function builtinJobUrl(name: string): string | undefined {
-  const entry = BUILTIN_JOBS[name];
-  return entry === undefined ? undefined : new URL(entry.module, import.meta.url).href;
+  if (!Object.hasOwn(BUILTIN_JOBS, name)) return undefined;
+  return new URL(BUILTIN_JOBS[name]!.module, import.meta.url).href;
 }
 
 /**
@@ -82,8 +82,8 @@ export function builtinJobUrl(name: string): string | undefined {
  * `-- --name`, in its own terms, before it calls `run`). Other jobs declare no arguments to check.
  */
 export function checkBuiltinJobArgs(name: string, args: JobArgs): void {
-  const entry = BUILTIN_JOBS[name];
-  if (entry === undefined) return;
+  if (!Object.hasOwn(BUILTIN_JOBS, name)) return;
+  const entry = BUILTIN_JOBS[name]!;
   const names = Object.keys(entry.args);
   const takes =
     names.length === 0 ? `${name} takes none` : `${name} takes ${names.map((n) => `\`${n}\``).join(', ')}`;

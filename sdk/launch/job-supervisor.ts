@@ -289,9 +289,9 @@ export class JobSupervisor {
   /** Why rank `i` did not answer the timeout report: it computes, or a rank of its thread does. */
   #silent(i: number): string {
     const k = this.#o.ranksPerThread ?? 1;
-    if (k <= 1) return 'busy computing (not in an MPI call), did not answer';
     const first = Math.floor(i / k) * k;
     const last = Math.min(first + k, this.ranks.length) - 1;
+    if (last === first) return 'busy computing (not in an MPI call), did not answer';
     return (
       `did not answer: it shares a worker thread with ranks ${first}-${last}, and one of them is busy ` +
       'computing (not in an MPI call, not awaiting), which keeps the others from running'

@@ -167,6 +167,7 @@ function wrapComm(): void {
         e.t0 = performance.now();
       }
       const sentBefore = rec.bytesSent;
+      const overlapsBefore = rec.overlaps;
       t.log.last = undefined;
       rec.inCall = true;
       let out: unknown;
@@ -183,20 +184,34 @@ function wrapComm(): void {
       e.ts = performance.now();
       if (t.log.last !== undefined) e.a = t.log.last;
       // Bytes: a buffer call's buffer size; a receive's message size (its status); else what the
-      // rank sent during the call, counted when it settles (a collective sends after its awaits).
+      // rank sent during the call: all of it, counted when it settles (a collective sends after its
+      // awaits), if no other call of the rank was in flight meanwhile, else what it sent at once.
       const buf = args.find(isTypedArray);
       if (buf !== undefined) e.b = buf.byteLength;
+      const sentAtOnce = rec.bytesSent - sentBefore;
+      const alone = rec.inFlight === 0;
       if (!(out instanceof Promise)) {
-        const sent = rec.bytesSent - sentBefore;
-        if (buf === undefined && sent > 0) e.b = sent;
+        if (buf === undefined && sentAtOnce > 0) e.b = sentAtOnce;
         e.t1 = e.ts;
         rec.call(e);
-        if (out instanceof Request) requestRecorder.set(out, rec);
+        if (out instanceof Request) {
+          requestRecorder.set(out, rec);
+          // In flight until it completes: calls made meanwhile cannot tell its sends from theirs.
+          if (!alone) rec.overlaps++;
+          rec.inFlight++;
+          const done = () => {
+            rec.inFlight--;
+          };
+          out._settled.then(done, done);
+        }
         return out;
       }
       const i = rec.call(e);
+      if (!alone) rec.overlaps++;
+      rec.inFlight++;
       const settle = (v: unknown) => {
-        const sent = rec.bytesSent - sentBefore;
+        rec.inFlight--;
+        const sent = alone && rec.overlaps === overlapsBefore ? rec.bytesSent - sentBefore : sentAtOnce;
         const bytes = status?.count ?? (sent > 0 ? sent : undefined);
         rec.callSettled(i, performance.now(), bytes, status);
         if (v instanceof Comm) adopt(t, v);

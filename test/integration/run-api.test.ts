@@ -71,6 +71,8 @@ describe('run() from code', () => {
     await expect(run('pi', { ranks: 2, rankz: 3 } as never)).rejects.toThrow(/unknown option `rankz`/);
     await expect(run('pi', { ranks: 2, backend: 'gpu' as never })).rejects.toThrow(/`backend`.*gpu/);
     await expect(run('nope', { ranks: 2 })).rejects.toThrow(/unknown job `nope`/);
+    // A name of Object.prototype is not a built-in job either.
+    await expect(run('constructor', { ranks: 1, args: {} })).rejects.toThrow(/unknown job `constructor`/);
     // A built-in job's misspelled argument is an error, not a run with the default.
     const misspelled = run('pi', { ranks: 2, args: { sample: 5 } });
     await expect(misspelled).rejects.toThrow(UsageError);

@@ -55,9 +55,12 @@ async function open(rank: number): Promise<RankHandle> {
   const transport = await makeTransport(data.transport, rank);
   // Ranks here are threads of one process: over SQS the cost model weighs their shared cores.
   // An abort stops the job at once: what the rank recorded (--trace, --profile) goes with it.
+  // A microtask later: `abort` runs inside the tracer's record of the call, which then records it.
   const onAbort = (errorcode: number, stack: string | undefined) => {
-    const stats = recordedSoFar(handle);
-    post({ type: 'abort', rank, errorcode, stack, ...(stats === undefined ? {} : { stats }) });
+    queueMicrotask(() => {
+      const stats = recordedSoFar(handle);
+      post({ type: 'abort', rank, errorcode, stack, ...(stats === undefined ? {} : { stats }) });
+    });
   };
   const handle: RankHandle = openRank(transport, onAbort, {
     ...(data.optimize === undefined ? {} : { optimize: data.optimize }),

@@ -138,6 +138,17 @@ describe('--trace and --profile', () => {
     expect(r.stderr).toMatch(/\n1 +allreduce +1 /);
   });
 
+  it("a collective overlapping another call of its rank does not count that call's bytes", async () => {
+    const file = join(dir, 'overlap.json');
+    await run(fixture('overlapping-calls.ts'), { ranks: 2, trace: file, ...quiet });
+    const t = JSON.parse(readFileSync(file, 'utf8')) as TraceFile;
+    const slice = (name: string) =>
+      t.traceEvents.find((e) => e.ph === 'X' && e.name === name && e.tid === 0)!;
+    expect(slice('send').args!.bytes).toBe(800_000);
+    // The allreduce of one number sends a few bytes; the send's 800 KB are not its.
+    expect(slice('allreduce').args!.bytes).toBeLessThan(1_000);
+  });
+
   it('a wildcard receive is recorded with the source and tag of the message it took', async () => {
     const file = join(dir, 'wildcard.json');
     await run(fixture('wildcard-recv.ts'), { ranks: 2, trace: file, ...quiet });
@@ -157,6 +168,8 @@ describe('--trace and --profile', () => {
     expect(err.errorcode).toBe(42);
     const t = JSON.parse(readFileSync(file, 'utf8')) as TraceFile;
     expect(t.otherData.ranksTraced).toContain(2);
+    // The abort call itself is on rank 2's track.
+    expect(t.traceEvents.some((e) => e.ph === 'X' && e.name === 'abort' && e.tid === 2)).toBe(true);
   });
 
   it('--backend sqs: the ranks events come back through the same report; flows pair sends and receives', async () => {

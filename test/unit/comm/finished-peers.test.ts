@@ -76,8 +76,9 @@ describe('a receive only returned ranks could serve', () => {
     r1!.endpoint.peerFinished(0, 0);
     await expect(barrier).rejects.toThrow(
       "rank 1 waits in barrier() (collective #1 on COMM_WORLD) for rank 0's part of it, but rank 0 has returned " +
-        'without taking part (it sent rank 1 no messages): the job would hang. Every rank of a communicator must ' +
-        'call the same collectives in the same order: check that rank 0 makes this call too.',
+        'before doing it (it sent rank 1 no messages): the job would hang. Every rank of a communicator must ' +
+        'call the same collectives in the same order: check that rank 0 makes this call too, with the same root, ' +
+        'and, if it is non-blocking, waits for its request before returning.',
     );
   });
 });
@@ -147,6 +148,8 @@ describe('a send to a rank that returned (its memory transport closed)', () => {
       await expect(late).rejects.toThrow(
         'rank 1 sent rank 0 a message (tag 7) after rank 0 returned from its job: nothing will receive it.',
       );
+      // Its stack is the send's: it names this file, where the job's call was.
+      await expect(late).rejects.toMatchObject({ stack: expect.stringContaining('finished-peers.test') });
       // In a collective the call is named by its number and communicator instead of a tag.
       await expect(r1!.comm.bcast('x', 1)).rejects.toThrow(
         /rank 1 sent rank 0 a message \(collective #1 on COMM_WORLD\) after rank 0 returned/,

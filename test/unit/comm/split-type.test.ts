@@ -79,14 +79,23 @@ describe("mpi4py's Split and Dup", () => {
       const half = (await c.Split(c.rank % 2, -c.rank))!;
       const copy = await c.Dup();
       const none = await c.Split(c.rank === 0 ? UNDEFINED : 0);
-      return [half.size, half.rank, await half.allreduce(c.rank, SUM), copy.rank, copy.size, none === null];
+      const all = (await c.Split())!; // mpi4py's defaults: color 0, key 0 (the old order)
+      return [
+        half.size,
+        half.rank,
+        await half.allreduce(c.rank, SUM),
+        copy.rank,
+        copy.size,
+        none === null,
+        all.rank,
+      ];
     });
     // Rank 0 passed UNDEFINED: null, as from split.
     expect(got).toEqual([
-      [2, 1, 2, 0, 4, true],
-      [2, 1, 4, 1, 4, false],
-      [2, 0, 2, 2, 4, false],
-      [2, 0, 4, 3, 4, false],
+      [2, 1, 2, 0, 4, true, 0],
+      [2, 1, 4, 1, 4, false, 1],
+      [2, 0, 2, 2, 4, false, 2],
+      [2, 0, 4, 3, 4, false, 3],
     ]);
   });
 });

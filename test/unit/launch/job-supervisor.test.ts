@@ -221,6 +221,17 @@ describe('JobSupervisor: one job, any backend', () => {
       );
     });
 
+    it('says busy computing of a rank alone in its thread (the last thread, where ranks do not divide evenly)', () => {
+      const { sup } = supervise(5, { timeoutMs: 1_000, ranksPerThread: 2 });
+      for (const r of [0, 1, 2, 3, 4]) sup.update(r, { type: 'started' });
+      vi.advanceTimersByTime(1_000);
+      for (const r of [0, 1, 2, 3]) sup.update(r, { type: 'pending', pending: [] });
+      vi.advanceTimersByTime(500);
+      expect(sup.failure?.info.message).toContain(
+        '  rank 4: busy computing (not in an MPI call), did not answer',
+      );
+    });
+
     it('at --timeout asks every rank what it waits in, then fails with one line per rank', async () => {
       const { sup, calls } = supervise(4, { timeoutMs: 2_000 });
       for (const r of [0, 1, 2, 3]) sup.update(r, { type: 'started' });
