@@ -240,15 +240,17 @@ export class Comm {
     return ep.receive(this.#matcher(source, tag, call, into), true).then(
       (msg) => {
         ep.trackEnd(entry);
+        // Read before `takeValue` releases the payload's memory to the transport.
+        const count = status == null ? 0 : payloadLength(msg);
         let value: T;
         try {
           value = takeValue(ep, msg, convert);
         } catch (err) {
           // `status` says what the message was, with the error class, as MPI's MPI_ERROR does.
-          fillStatus(status, this.#fromWorld[msg.src]!, msg.tag, payloadLength(msg), errorClassOf(err));
+          fillStatus(status, this.#fromWorld[msg.src]!, msg.tag, count, errorClassOf(err));
           throw err;
         }
-        if (status != null) fillStatus(status, this.#fromWorld[msg.src]!, msg.tag, payloadLength(msg));
+        if (status != null) fillStatus(status, this.#fromWorld[msg.src]!, msg.tag, count);
         return value;
       },
       (err: unknown) => {
