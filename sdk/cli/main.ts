@@ -428,7 +428,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       const { ranks, profile } = partial as { ranks: number[]; profile: MpiProfile };
       const { formatProfile } = await import('../launch/trace/mpi-profile.js');
       io.stderr(
-        `tsmpi-cloud: the profile of what ${ranks.length === 1 ? `rank ${ranks[0]}` : `ranks ${ranks.join(', ')}`} recorded before the job stopped${ranksMissing(ranks, ranksCount)}:\n` +
+        `tsmpi-cloud: the profile of what ${namedRanks(ranks)} recorded before the job stopped${ranksMissing(ranks, ranksCount)}:\n` +
           `${formatProfile(profile)}\n`,
       );
     }
@@ -437,11 +437,16 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       io.stderr(
         trace === undefined
           ? 'tsmpi-cloud: no trace was written: no rank reported what it recorded before the job stopped\n'
-          : `tsmpi-cloud: the trace in ${trace.file} has what ${trace.ranks.length === 1 ? `rank ${trace.ranks[0]}` : `ranks ${trace.ranks.join(', ')}`} recorded before the job stopped${ranksMissing(trace.ranks, ranksCount)}\n`,
+          : `tsmpi-cloud: the trace in ${trace.file} has what ${namedRanks(trace.ranks)} recorded before the job stopped${ranksMissing(trace.ranks, ranksCount)}\n`,
       );
     }
     return interrupts?.exitStatus ?? status;
   }
+}
+
+/** `rank 1` / `ranks 0, 2`: the ranks a partial trace or profile has. */
+function namedRanks(ranks: readonly number[]): string {
+  return ranks.length === 1 ? `rank ${ranks[0]}` : `ranks ${ranks.join(', ')}`;
 }
 
 /** `; not rank 3` / `; not ranks 2, 3` for the ranks a partial trace lacks. */

@@ -148,6 +148,11 @@ describe('respond (the pre-signed URL stand-in)', () => {
 
   // The pauses between attempts, shortened (the deployed policy waits 0.5 to 4 s).
   const fast = { policy: { maxAttempts: 4, baseDelayMs: 1, maxDelayMs: 1 } };
+  /** Answers a Delete SUCCESS at `path`; resolves with the error it failed with, if any. */
+  const answerDelete = (path: string) =>
+    respond(request('Delete', urls.url(path)), { status: 'SUCCESS', physicalResourceId: 'p' }, fast).catch(
+      (e: unknown) => e,
+    );
 
   it('retries a 503 Slow Down until the answer is taken', async () => {
     urls.failNext(2, 503);
@@ -158,11 +163,7 @@ describe('respond (the pre-signed URL stand-in)', () => {
 
   it('gives up after its attempts, saying which request it could not answer', async () => {
     urls.failNext(4, 503);
-    const err = await respond(
-      request('Delete', urls.url('down')),
-      { status: 'SUCCESS', physicalResourceId: 'p' },
-      fast,
-    ).catch((e: unknown) => e);
+    const err = await answerDelete('down');
     expect(err).toBeInstanceOf(CustomResourceResponseError);
     expect((err as Error).message).toMatch(
       /^Could not answer CloudFormation for TsmpiJobQueues\w+ \(Delete\) after 4 attempts: HTTP 503/,
@@ -174,11 +175,7 @@ describe('respond (the pre-signed URL stand-in)', () => {
 
   it('does not retry a refusal (403: an expired or altered URL)', async () => {
     urls.failNext(1, 403);
-    const err = await respond(
-      request('Delete', urls.url('refused')),
-      { status: 'SUCCESS', physicalResourceId: 'p' },
-      fast,
-    ).catch((e: unknown) => e);
+    const err = await answerDelete('refused');
     expect(err).toBeInstanceOf(CustomResourceResponseError);
     expect((err as Error).message).toMatch(
       /^CloudFormation's response URL refused the answer for TsmpiJobQueues\w+ \(Delete\): HTTP 403/,

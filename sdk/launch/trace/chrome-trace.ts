@@ -35,8 +35,9 @@ export const FLOW_CAT = 'message';
 
 /**
  * Writes the ranks' events as one trace: a track per rank (tid = rank) inside its node's process
- * (pid = node; `size`: the job's ranks, which a failed job's `traces` may not all have), an `X` slice per call and per frame, and a flow from each sent frame to the frame
+ * (pid = node), an `X` slice per call and per frame, and a flow from each sent frame to the frame
  * released at its destination — the pair shares (src, dst, seq), the channel's per-pair sequence.
+ * `size` is the job's number of ranks: a failed job's `traces` may not have them all.
  *
  * @example
  * writeFileSync('t.json', JSON.stringify(chromeTrace(traces, { method: 'shared clock', errorBoundUs: 1 })));
