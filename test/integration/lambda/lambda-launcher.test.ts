@@ -238,6 +238,8 @@ describe('run(..., { backend: "aws" }): ranks as Lambda invocations', () => {
     expect(err.rank).toBe(2);
     expect(err.errorcode).toBe(42);
     expect((err.cause as MPIError).errorClass).toBe(ERR_ABORTED);
+    // Where the job called abort, carried by the rank's control report over SQS.
+    expect((err.cause as Error).stack).toMatch(/aborts\.ts:4/);
     await expectCleanEnd(from);
   });
 
