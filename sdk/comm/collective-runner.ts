@@ -23,6 +23,7 @@ import {
 } from './collective-tag.js';
 import { type Endpoint, handled, type PendingCall } from './endpoint.js';
 import { Request } from './request.js';
+import { SeqMap } from './seq-map.js';
 import { updateTuning } from './update-tuning.js';
 
 /** One collective call as `CollectiveRunner.start` takes it. */
@@ -81,7 +82,7 @@ export class CollectiveRunner {
    * first one's `src * 64 + code` (a number, so the common case of ranks running ahead allocates
    * nothing per frame). Checked and dropped when the call is made.
    */
-  readonly #ahead = new Map<number, number>();
+  readonly #ahead = new SeqMap();
   /** For call numbers in `#ahead`: the first frame of each further code (only when peers disagree). */
   readonly #aheadOthers = new Map<number, { src: number; code: number }[]>();
 
@@ -172,9 +173,8 @@ export class CollectiveRunner {
 
   /** A frame of another collective that arrived before this rank's call `seq` (code `code`). */
   #earlyMismatch(seq: number, code: number): MPIError | undefined {
-    const first = this.#ahead.get(seq);
+    const first = this.#ahead.take(seq);
     if (first === undefined) return undefined;
-    this.#ahead.delete(seq);
     const others = this.#aheadOthers.size > 0 ? this.#aheadOthers.get(seq) : undefined;
     if (others !== undefined) this.#aheadOthers.delete(seq);
     if (code === 0) return undefined;

@@ -134,6 +134,26 @@ describe('collective mismatch', () => {
       /collective mismatch on COMM_WORLD: rank 1 called gather \(collective #1\) while rank 2 called reduce \(#1\)/,
     );
   });
+  it('a frame of another collective from a peer thousands of calls ahead fails that call when it comes', async () => {
+    // Rank 0 makes 3,000 eager bcasts, then a reduce as call #3,001, before rank 1 calls anything:
+    // rank 1 holds frames of 3,001 calls it has not made (more than the window of slots that
+    // remembers them without a Map), makes the 3,000 bcasts, then an allreduce as call #3,001.
+    const calls = 3000;
+    const run = runWorld(2, async (c) => {
+      if (c.rank === 0) {
+        for (let i = 0; i < calls; i++) await c.bcast(i, 0);
+        await c.reduce(1, SUM, 1); // eager: straight to the root
+        await c.send('go', 1, 7);
+        return 'sent';
+      }
+      await c.recv(0, 7);
+      for (let i = 0; i < calls; i++) expect(await c.bcast(null, 0)).toBe(i);
+      return c.allreduce(1, SUM);
+    });
+    await expect(run).rejects.toThrow(
+      /collective mismatch on COMM_WORLD: rank 0 called reduce \(collective #3001\) while rank 1 called allreduce \(#3001\)/,
+    );
+  });
 });
 
 describe('a send to a rank that returned (its memory transport closed)', () => {
