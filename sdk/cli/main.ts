@@ -502,6 +502,11 @@ function report(err: unknown, ctx: ReportContext): number {
     io.stderr(`tsmpi-cloud: ${err.message}\n`);
     return 2;
   }
+  if (err instanceof JobFailedError && (err.cause as Error | undefined)?.name === 'JobLoadError') {
+    // The file imported, but what it exports is no job (found only where a rank loads it): the
+    // same mistake as a file without a default export, which is found before the run.
+    return report(new UsageError((err.cause as Error).message), ctx);
+  }
   if (err instanceof JobFailedError) {
     const cause = err.cause as Error & { errorClass?: number; errorcode?: number };
     // A timeout or a signal stops the job whole: no rank failed (`run()`'s error still names the

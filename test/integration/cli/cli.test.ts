@@ -187,6 +187,10 @@ describe('bad usage exits 2 with a message that says what to do', () => {
     [['run', './missing.ts', '--ranks', '2'], /job file not found/],
     [['run', `${FIXTURES}syntax-error.ts`, '--ranks', '2'], /could not be built: .*syntax-error\.ts:3/],
     [['run', `${FIXTURES}no-default.ts`, '--ranks', '2'], /no default export/],
+    [
+      ['run', `${FIXTURES}not-a-job.ts`, '--ranks', '2'],
+      /^tsmpi-cloud: job .*not-a-job\.ts: its default export is a number, not a job: wrap the body in defineJob/,
+    ],
     [['run', 'pi', '--ranks', '2', '--frobnicate'], /frobnicate/],
     [['run', 'pi', '--ranks', '2', '--backend', 'gpu'], /--backend/],
     [['run', 'pi', '--ranks', '2', '--timeout', 'soon'], /--timeout/],
