@@ -11,6 +11,8 @@ import { ERR_ARG, MPIError } from '../base/errors.js';
 export type UserFunction = (a: any, b: any) => unknown;
 
 const INTERNAL = Symbol('tsmpi-cloud Op');
+/** Ops made by `Op.create`. */
+const userOps = new WeakSet<Op>();
 
 /**
  * A reduction operation. Predefined ops are the exported constants (`SUM`, `MAX`, ...); user ops
@@ -72,8 +74,10 @@ export class Op {
   /**
    * A user op. `fn(a, b)` returns the combined value, `a` coming from the lower ranks; it may
    * update `b` in place and return it, as mpi4py user functions do. Its return value is the
-   * result, whatever it is. A non-commutative op is applied in rank order
-   * (`v0 op v1 op ... op v(n-1)`). User ops accept any operand in `check`.
+   * result, whatever it is. A user op is applied in rank order (`v0 op v1 op ... op v(n-1)`),
+   * commutative or not, so `a` always holds lower ranks than `b` (a commutative predefined op may
+   * be folded in another order, e.g. from the root of a `reduce`). User ops accept any operand in
+   * `check`.
    *
    * @example
    * const concat = Op.create((a: string, b: string) => a + b, false);
@@ -90,7 +94,9 @@ export class Op {
       throw new MPIError(ERR_ARG, `Expected \`commute\` to be a boolean, got ${describeType(commute)}`);
     }
     const name = fn.name ? `USER(${fn.name})` : 'USER';
-    return new Op(INTERNAL, name, commute, (a, b) => fn(a, b), acceptAnything);
+    const op = new Op(INTERNAL, name, commute, (a, b) => fn(a, b), acceptAnything);
+    userOps.add(op);
+    return op;
   }
 
   /** The op's name, e.g. `'SUM'`. */
@@ -107,6 +113,11 @@ export function predefinedOp(
   validate: (value: unknown, where: string) => void,
 ): Op {
   return new Op(INTERNAL, name, commute, apply, validate);
+}
+
+/** Whether `op` came from `Op.create`. */
+export function isUserOp(op: Op): boolean {
+  return userOps.has(op);
 }
 
 /** The check of ops that take any operand (user ops, REPLACE, NO_OP). */

@@ -3,7 +3,7 @@ import { ERR_ARG, MPIError } from '../base/errors.js';
 import { decode, encode } from '../codec/codec.js';
 import { NOMINAL_BYTES } from '../collectives/call-shape.js';
 import type { ReduceOp } from '../collectives/collective-context.js';
-import { Op } from './op.js';
+import { isUserOp, Op } from './op.js';
 import { ELEMENTWISE_OPS, LOGIC_OPS, truthOf } from './predefined-ops.js';
 
 /** One reduction call's operand, checked and ready for the collective algorithms. */
@@ -29,9 +29,17 @@ export function reduceOperand<T>(op: unknown, obj: T, call: string): ReduceOpera
   return { op: o, reduceOp: toReduceOp(o), own, bytes: operandBytes(obj, o) };
 }
 
-/** `op` as the collective algorithms see it. */
+/**
+ * `op` as the collective algorithms see it. A user op counts as not commutative whatever it says:
+ * the algorithms then fold in rank order, so its `a` always comes from the lower ranks (API.md),
+ * where a commutative one would be folded from the root of a `reduce` on.
+ */
 export function toReduceOp(op: Op): ReduceOp {
-  return { combine: (a, b) => op.apply(a, b), commute: op.commute, elementwise: ELEMENTWISE_OPS.has(op) };
+  return {
+    combine: (a, b) => op.apply(a, b),
+    commute: op.commute && !isUserOp(op),
+    elementwise: ELEMENTWISE_OPS.has(op),
+  };
 }
 
 function asOp(op: unknown, call: string): Op {

@@ -74,6 +74,44 @@ export function collectivesContract(world: ContractWorld): void {
       }
     });
 
+    it('a user op left commutative (the default) still gets `a` from the lower ranks: reduce, allreduce, scan, every root', async () => {
+      const calls: string[] = [];
+      const concat = Op.create((a: string, b: string) => {
+        calls.push(`${a}|${b}`);
+        return a + b;
+      });
+      for (const size of world.sizes) {
+        const expected = Array.from({ length: size }, (_, r) => String.fromCharCode(97 + r)).join('');
+        const byRoot = await eachRoot(
+          world,
+          size,
+          async (c, root) => {
+            const mine = String.fromCharCode(97 + c.rank);
+            return [
+              await c.reduce(mine, concat, root),
+              await c.allreduce(mine, concat),
+              await c.scan(mine, concat),
+            ];
+          },
+          opts,
+        );
+        for (const [root, got] of byRoot) {
+          expect(got).toEqual(
+            Array.from({ length: size }, (_, r) => [
+              r === root ? expected : null,
+              expected,
+              expected.slice(0, r + 1),
+            ]),
+          );
+        }
+      }
+      // Every call's `a` ends with the letter just before `b`'s first: lower ranks on the left.
+      for (const call of calls) {
+        const [a, b] = call.split('|') as [string, string];
+        expect(a.charCodeAt(a.length - 1) + 1, call).toBe(b.charCodeAt(0));
+      }
+    });
+
     it('reduce with SUM/MAX/MIN/PROD gives the arithmetic result at every root', async () => {
       for (const size of world.sizes) {
         const byRoot = await eachRoot(
