@@ -161,7 +161,13 @@ export class Comm {
   ): Request<T> {
     const req = new Request<T>(this.#progress);
     if (source === PROC_NULL) {
-      req._complete({ value: null as T, source: PROC_NULL, tag: ANY_TAG, count: 0 });
+      // An object receive gets null (mpi4py's None); a buffer receive is void.
+      req._complete({
+        value: (into === undefined ? null : undefined) as T,
+        source: PROC_NULL,
+        tag: ANY_TAG,
+        count: 0,
+      });
       return req;
     }
     // Only `irecv`/`Irecv` start receives here: non-blocking, so they never busy-poll.
@@ -233,7 +239,8 @@ export class Comm {
   ): Promise<T> {
     if (source === PROC_NULL) {
       fillStatus(status, PROC_NULL, ANY_TAG, 0);
-      return Promise.resolve(null as T);
+      // An object receive gets null (mpi4py's None); a buffer receive is void.
+      return Promise.resolve((into === undefined ? null : undefined) as T);
     }
     const ep = this.#ep;
     const entry = ep.trackStart(call);

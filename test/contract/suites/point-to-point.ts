@@ -162,6 +162,12 @@ export function pointToPointContract(world: ContractWorld): void {
         expect(await c.recv(PROC_NULL, 5, st)).toBeNull();
         expect([st.source, st.tag, st.count]).toEqual([PROC_NULL, ANY_TAG, 0]);
         expect(c.irecv(PROC_NULL).test()[0]).toBe(true);
+        // The buffer forms are void, as for any other source, and leave the buffer alone.
+        const buf = new Float64Array([7]);
+        expect(await c.Recv(buf, PROC_NULL)).toBeUndefined();
+        expect(await c.Irecv(buf, PROC_NULL).wait()).toBeUndefined();
+        expect(c.Irecv(buf, PROC_NULL).test()).toEqual([true, undefined]);
+        expect(buf[0]).toBe(7);
       });
     });
 
