@@ -38,7 +38,20 @@ export function describeError(rank: number, err: unknown): RankErrorInfo {
   };
 }
 
-/** Re-creates an Error from its description, as an MPIError when it was one. */
+/** JavaScript's own error classes, re-created as themselves (`instanceof TypeError` holds). */
+const BUILT_IN_ERRORS = new Map<string, ErrorConstructor>([
+  ['TypeError', TypeError],
+  ['RangeError', RangeError],
+  ['SyntaxError', SyntaxError],
+  ['ReferenceError', ReferenceError],
+  ['EvalError', EvalError],
+  ['URIError', URIError],
+]);
+
+/**
+ * Re-creates an Error from its description: as an MPIError when it was one, as a TypeError,
+ * RangeError, ... when it was one of those, else as an Error with the original's name.
+ */
 export function reviveError(info: RankErrorInfo): Error {
   const err =
     info.errorClass !== undefined
@@ -47,7 +60,7 @@ export function reviveError(info: RankErrorInfo): Error {
           info.message,
           info.errorcode === undefined ? undefined : { errorcode: info.errorcode },
         )
-      : new Error(info.message);
+      : new (BUILT_IN_ERRORS.get(info.name ?? '') ?? Error)(info.message);
   if (info.name !== undefined && info.errorClass === undefined) err.name = info.name;
   if (info.stack !== undefined) err.stack = info.stack;
   return err;

@@ -72,4 +72,16 @@ describe('the error hierarchy', () => {
     expect(revived).toBeInstanceOf(MPIError);
     expect((revived as MPIError).code).toBe('ERR_RANK');
   });
+
+  it("revives JavaScript's own error classes as themselves, and other errors by name", () => {
+    const type = reviveError(describeError(1, new TypeError('x is not a function')));
+    expect(type).toBeInstanceOf(TypeError);
+    expect([type.name, type.message]).toEqual(['TypeError', 'x is not a function']);
+    expect(reviveError(describeError(1, new RangeError('r')))).toBeInstanceOf(RangeError);
+    class MyError extends Error {
+      override name = 'MyError';
+    }
+    const mine = reviveError(describeError(1, new MyError('m')));
+    expect([mine.constructor, mine.name, mine.message]).toEqual([Error, 'MyError', 'm']);
+  });
 });
