@@ -4,7 +4,7 @@ import { claimQueueName } from '../../runtime/lambda/claim-rank.js';
 import type { RankJobRef } from '../../runtime/lambda/rank-event.js';
 import { siblingQueueUrl } from '../../runtime/lambda/rank-event.js';
 import { NodePlan } from '../../transport/node/node-plan.js';
-import { deleteJobObjects } from '../../transport/sqs/job-objects.js';
+import { deleteJobObjects, jobObjectPrefix } from '../../transport/sqs/job-objects.js';
 import { createJobQueues, deleteJobQueues, NEW_QUEUE_SETTLE_MS } from '../../transport/sqs/job-queues.js';
 import type { LaunchRequest, LaunchResult } from '../launcher.js';
 import { newJobId } from '../sqs/sqs-launcher.js';
@@ -225,11 +225,17 @@ export class LambdaJob {
         })
           .then(() => addCalls(this.#launcherCalls, { DeleteQueue: 2 * nodes.nodes + 1 }))
           .catch((err: unknown) => {
-            process.emitWarning(`tsmpi-cloud: ${(err as Error).message}`);
+            process.emitWarning(
+              `tsmpi-cloud: ${(err as Error).message}; the stack's sweeper deletes them once they are older than its maximum job age`,
+            );
           }),
         deleteJobObjects({ s3: this.#clients.s3(), bucket: d.bucketName, jobId: this.jobId })
           .then(() => addCalls(this.#launcherCalls, { ListObjectsV2: 1 }))
-          .catch(() => undefined),
+          .catch((err: unknown) => {
+            process.emitWarning(
+              `tsmpi-cloud: could not delete the job's payloads under s3://${d.bucketName}/${jobObjectPrefix(this.jobId)}: ${(err as Error).message}; the bucket's lifecycle rule expires them`,
+            );
+          }),
       ]);
     }
     if (this.#o.clients === undefined) {

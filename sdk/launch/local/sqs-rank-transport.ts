@@ -25,9 +25,9 @@ export function createSqsRankTransport(
     size,
     queueUrls: spec.queueUrls,
     sqs,
-    s3,
     jobId: spec.jobId,
-    ...(spec.bucket === undefined ? {} : { bucket: spec.bucket }),
+    // No bucket (the launcher's was refused): frames over the SQS limit fail saying so.
+    ...(spec.bucket === undefined ? {} : { s3, bucket: spec.bucket }),
     ...(spec.latency === undefined ? {} : { latency: spec.latency }),
     // Emulators count binary attributes as base64 against the size limit; AWS counts raw bytes.
     binaryAccounting: spec.endpoint === undefined ? 'raw' : 'base64',
@@ -66,9 +66,8 @@ function nodeRankTransport(
     queues: {
       nodeUrls: spec.queueUrls,
       sqs,
-      s3,
       jobId: spec.jobId,
-      ...(spec.bucket === undefined ? {} : { bucket: spec.bucket }),
+      ...(spec.bucket === undefined ? {} : { s3, bucket: spec.bucket }),
       ...(spec.latency === undefined ? {} : { latency: spec.latency }),
       binaryAccounting: spec.endpoint === undefined ? 'raw' : 'base64',
     },

@@ -5,7 +5,7 @@ import { ENV } from '../../base/stack-contract.js';
 import { NodePlan } from '../../transport/node/node-plan.js';
 import { createSqsClients, explainAwsError } from '../../transport/sqs/clients.js';
 import { createJobBucket, deleteJobBucket } from '../../transport/sqs/job-bucket.js';
-import { deleteJobObjects } from '../../transport/sqs/job-objects.js';
+import { deleteJobObjects, jobObjectPrefix } from '../../transport/sqs/job-objects.js';
 import { createJobQueues, deleteJobQueues } from '../../transport/sqs/job-queues.js';
 import type { Launcher, LaunchRequest, LaunchResult } from '../launcher.js';
 import { ThreadLauncher } from '../local/local-launcher.js';
@@ -92,7 +92,7 @@ export class SqsLauncher implements Launcher {
             ...queues,
             nodeUrls: queueUrls,
             sqs,
-            s3,
+            ...(bucket === undefined ? {} : { s3 }),
             binaryAccounting: o.endpoint === undefined ? 'raw' : 'base64',
           },
         });
@@ -139,26 +139,47 @@ async function cleanup(c: {
   ownBucket: boolean;
   jobId: string;
 }): Promise<void> {
+  // What could not be deleted is said (nothing sweeps up after this backend), not thrown: the
+  // job's own outcome stands.
+  const warn = (what: string, err: unknown) =>
+    process.emitWarning(`tsmpi-cloud: ${what}: ${(err as Error).message}; delete them by hand`);
   const work: Promise<unknown>[] = [];
-  if (c.queueUrls.length > 0)
-    work.push(deleteJobQueues({ client: c.sqs, queueUrls: c.queueUrls }).catch(() => undefined));
-  if (c.bucket !== undefined) {
+  if (c.queueUrls.length > 0) {
     work.push(
-      deleteJobObjects({ s3: c.s3, bucket: c.bucket, jobId: c.jobId })
-        .then(() => (c.ownBucket ? deleteJobBucket({ s3: c.s3, bucket: c.bucket! }) : undefined))
-        .catch(() => undefined),
+      deleteJobQueues({ client: c.sqs, queueUrls: c.queueUrls }).catch((err: unknown) =>
+        warn(`job ${c.jobId} left queues behind`, err),
+      ),
+    );
+  }
+  if (c.bucket !== undefined) {
+    const bucket = c.bucket;
+    work.push(
+      deleteJobObjects({ s3: c.s3, bucket, jobId: c.jobId })
+        .then(() => (c.ownBucket ? deleteJobBucket({ s3: c.s3, bucket }) : undefined))
+        .catch((err: unknown) =>
+          warn(
+            `job ${c.jobId} left ${c.ownBucket ? `its bucket s3://${bucket}` : `payloads in s3://${bucket}/${jobObjectPrefix(c.jobId)}`} behind`,
+            err,
+          ),
+        ),
     );
   }
   await Promise.all(work);
 }
 
-/** Setup failures (no endpoint, no region, bad credentials) are the user's to fix: exit 2 with what to set. */
+/** Failures of the set-up that are the user's to fix (UsageError: exit 2 with what to set). */
+const SETUP_FAILURES = new Set(['UNREACHABLE', 'NO_REGION', 'BAD_CREDENTIALS', 'ACCESS_DENIED']);
+
+/**
+ * Setup failures (no endpoint, no region, bad credentials, no permission) are the user's to fix:
+ * exit 2 with what to set. Others (throttling or 5xx past the retries) stay the service's: exit 1.
+ */
 function asUsage(err: unknown, o: SqsLauncherOptions): Error {
   const ctx: Parameters<typeof explainAwsError>[1] = { action: 'CreateQueue', service: 'SQS' };
   if (o.endpoint !== undefined) ctx.endpoint = o.endpoint;
   if (o.region !== undefined) ctx.region = o.region;
   const explained = explainAwsError(err, ctx);
-  return new UsageError(explained.message);
+  return SETUP_FAILURES.has(explained.code) ? new UsageError(explained.message) : explained;
 }
 
 export function createSqsLauncher(options: {

@@ -22,9 +22,15 @@ export async function createJobBucket(options: {
   const bucket = `${options.prefix}-${options.jobId}`.toLowerCase();
   try {
     await options.s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  } catch {
+    return undefined;
+  }
+  try {
     await options.s3.send(new HeadBucketCommand({ Bucket: bucket }));
     return bucket;
   } catch {
+    // Made but not usable: not left behind.
+    await options.s3.send(new DeleteBucketCommand({ Bucket: bucket })).catch(() => undefined);
     return undefined;
   }
 }

@@ -44,8 +44,25 @@ export async function deleteJobObjects(options: {
     );
     const keys = (page.Contents ?? []).flatMap((o) => (o.Key === undefined ? [] : [{ Key: o.Key }]));
     if (keys.length > 0) {
+      // A 200 answer may still list keys it did not delete (DeleteObjects API reference): those
+      // are tried again, as a failed call is, while their errors are transient.
+      let left = keys;
       await withRetries(
-        () => s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys, Quiet: true } })),
+        async () => {
+          const res = await s3.send(
+            new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: left, Quiet: true } }),
+          );
+          const failed = new Set((res.Errors ?? []).flatMap((e) => (e.Key === undefined ? [] : [e.Key])));
+          if (failed.size === 0) return;
+          left = left.filter((k) => failed.has(k.Key));
+          const first = res.Errors!.find((e) => e.Key !== undefined)!;
+          throw Object.assign(
+            new Error(
+              `${failed.size} of the job's objects were not deleted, e.g. ${first.Key}: ${first.Code ?? 'no code'} ${first.Message ?? ''}`.trim(),
+            ),
+            { name: first.Code ?? 'Error' },
+          );
+        },
         { policy, what: `DeleteObjects s3://${bucket}/${jobObjectPrefix(jobId)}` },
       );
       deleted += keys.length;

@@ -250,7 +250,7 @@ export async function deleteJobQueues(
     const first = explainAwsError(failed[0]!.reason, endpoint === undefined ? {} : { endpoint });
     throw new SqsTransportError(
       first.code,
-      `could not delete ${failed.length} of ${list.length} queues (${failed.map((f) => f.url).join(', ')}): ${first.message}; the stack's sweeper deletes them once they are older than its maximum job age`,
+      `could not delete ${failed.length} of ${list.length} queues (${failed.map((f) => f.url).join(', ')}): ${first.message}`,
       { cause: failed[0]!.reason },
     );
   }

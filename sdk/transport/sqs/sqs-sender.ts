@@ -148,7 +148,7 @@ export class SqsSender {
     if (s3 === undefined || bucket === undefined) {
       throw new SqsTransportError(
         'FRAME_TOO_LARGE',
-        `a frame of ${frame.length} bytes for rank ${dst} exceeds what one SQS message carries (${maxInlineFrameBytes(this.#accounting)} bytes): pass \`s3\` and \`bucket\` to SqsTransport to offload large frames`,
+        `a frame of ${frame.length} bytes for rank ${dst} exceeds what one SQS message carries (${maxInlineFrameBytes(this.#accounting)} bytes) and there is no S3 bucket to offload it to: pass \`s3\` and \`bucket\` to SqsTransport (\`run --backend sqs\` makes a bucket for each job, unless the endpoint refuses CreateBucket)`,
       );
     }
     // One prefix per sending rank: S3 serves about 3,500 PUTs per second per prefix and answers
