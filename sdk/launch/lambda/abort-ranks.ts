@@ -1,8 +1,10 @@
 import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { mapLimitSettled } from '../../base/map-limit.js';
+import { resolveRetryPolicy } from '../../base/retry.js';
 import { FrameKind, writeFrame } from '../../channel/frame.js';
 import { addressFrame } from '../../transport/node/node-address.js';
 import type { NodePlan } from '../../transport/node/node-plan.js';
+import { withRetries } from '../../transport/sqs/retry.js';
 import { INLINE_BODY, inlineAttributes } from '../../transport/sqs/wire.js';
 
 /**
@@ -15,6 +17,9 @@ export function abortFrame(src: number, errorcode: number): Uint8Array {
   new DataView(payload.buffer).setInt32(0, errorcode, true);
   return writeFrame({ kind: FrameKind.Abort, src, seq: 0, tag: 0, ctx: '' }, payload);
 }
+
+/** Abort frames are worth a few quick tries: the queues are deleted soon after. */
+const ABORT_RETRY = resolveRetryPolicy({ maxAttempts: 4, baseDelayMs: 50, maxDelayMs: 500 }, 'abortRanks');
 
 /**
  * Puts an Abort frame in every rank's queue (in the SQS transport's wire format), so ranks
@@ -47,18 +52,30 @@ export async function abortRanks(options: {
       batches.push({ url, frames: ranks.slice(k, k + 10).map((dst) => addressFrame(dst, [frame])) });
     }
   }
-  const outcomes = await mapLimitSettled(batches, options.concurrency ?? 64, ({ url, frames }) =>
-    options.sqs.send(
-      new SendMessageBatchCommand({
-        QueueUrl: url,
-        Entries: frames.map((f, k) => ({
-          Id: `abort${k}`,
-          MessageBody: INLINE_BODY,
-          MessageAttributes: inlineAttributes(f),
-        })),
-      }),
-    ),
-  );
+  const outcomes = await mapLimitSettled(batches, options.concurrency ?? 64, async ({ url, frames }) => {
+    let entries = frames.map((f, k) => ({
+      Id: `abort${k}`,
+      MessageBody: INLINE_BODY,
+      MessageAttributes: inlineAttributes(f),
+    }));
+    // A 200 answer may list entries it did not take ("check for batch errors even when the call
+    // returns an HTTP status code of 200", SendMessageBatch API reference): those are sent again
+    // while the service says the fault is its own.
+    await withRetries(
+      async () => {
+        const res = await options.sqs.send(new SendMessageBatchCommand({ QueueUrl: url, Entries: entries }));
+        const failed = res.Failed ?? [];
+        if (failed.length === 0) return;
+        const ids = new Set(failed.map((f) => f.Id));
+        entries = entries.filter((e) => ids.has(e.Id));
+        const first = failed[0]!;
+        throw Object.assign(new Error(`${failed.length} abort frames not taken: ${first.Message ?? ''}`), {
+          name: first.SenderFault === true ? (first.Code ?? 'SenderFault') : 'InternalError',
+        });
+      },
+      { policy: ABORT_RETRY, what: `SendMessageBatch (abort frames) to ${url}` },
+    );
+  });
   const failed = outcomes.filter((o) => o.status === 'rejected').length;
   return { sent: outcomes.length - failed, failed };
 }

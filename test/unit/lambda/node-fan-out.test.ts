@@ -94,4 +94,34 @@ describe('abortRanks over node queues', () => {
     expect(dsts).toEqual([...Array.from({ length: 12 }, (_, r) => [0, r]), [1, 12]]);
     sqs.destroy();
   });
+
+  it('sends again the entries a 200 answer lists as failed by the service, not those the sender caused', async () => {
+    const sqs = new SQSClient({ region: 'us-east-1' });
+    const mock = mockClient(sqs);
+    const nodes = new NodePlan(3, 3);
+    mock
+      .on(SendMessageBatchCommand)
+      .resolvesOnce({ Failed: [{ Id: 'abort1', SenderFault: false, Code: 'InternalError', Message: 'x' }] })
+      .resolves({});
+    expect(await abortRanks({ sqs, queueUrls: queues(1).queueUrls, src: 0, nodes })).toEqual({
+      sent: 1,
+      failed: 0,
+    });
+    const ids = mock
+      .commandCalls(SendMessageBatchCommand)
+      .map((c) => c.args[0].input.Entries!.map((e) => e.Id));
+    expect(ids).toEqual([['abort0', 'abort1', 'abort2'], ['abort1']]);
+    mock.reset();
+    mock
+      .on(SendMessageBatchCommand)
+      .resolves({
+        Failed: [{ Id: 'abort2', SenderFault: true, Code: 'InvalidParameterValue', Message: 'x' }],
+      });
+    expect(await abortRanks({ sqs, queueUrls: queues(1).queueUrls, src: 0, nodes })).toEqual({
+      sent: 0,
+      failed: 1,
+    });
+    expect(mock.commandCalls(SendMessageBatchCommand)).toHaveLength(1);
+    sqs.destroy();
+  });
 });
