@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { didYouMean } from '../base/did-you-mean.js';
@@ -281,6 +281,12 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     if (command === 'doctor') {
       if (positionals.length > 0)
         throw new UsageError(`doctor takes no arguments, got \`${positionals[0]}\``);
+      const endpoint = str('endpoint');
+      if (endpoint !== undefined && !/^https?:\/\/[^/]/.test(endpoint)) {
+        throw new UsageError(
+          `Expected --endpoint to be a URL like http://127.0.0.1:4566, got \`${endpoint}\``,
+        );
+      }
       const { doctor } = await import('./doctor.js');
       const ranks = parseRanks(str('ranks'), line.spelled.get('ranks'));
       const perNode = parseRanksPerNode(str('ranks-per-node'));
@@ -354,7 +360,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
           `Expected --output-filename to be a folder, got \`${outputDir}\`, a file: give a folder (made if missing) for one output file per rank`,
         );
       }
-      mkdirSync(outputDir, { recursive: true });
+      makeOutputFolder(outputDir);
     }
     traceFile = str('trace');
     if (traceFile !== undefined) checkTracePath(traceFile);
@@ -554,9 +560,51 @@ function checkTracePath(file: string): void {
     );
   }
   const dir = dirname(resolve(file));
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+  if (!existsSync(dir)) {
     throw new UsageError(
       `Cannot write the trace to \`${file}\`: folder \`${dir}\` does not exist; make it first, or choose another path`,
+    );
+  }
+  if (!statSync(dir).isDirectory()) {
+    throw new UsageError(
+      `Cannot write the trace to \`${file}\`: \`${dir}\` is a file, not a folder; choose another path`,
+    );
+  }
+}
+
+/**
+ * Makes the `--output-filename` folder, level by level from its nearest existing ancestor (Node's
+ * recursive mkdirSync spins forever under /proc), and checks it can be written to: a folder that
+ * cannot be made or written is bad usage, found before any rank starts.
+ */
+function makeOutputFolder(dir: string): void {
+  const cannot = (why: string) =>
+    new UsageError(
+      `Cannot use --output-filename \`${dir}\`: ${why}; give a folder you can write to (made if missing)`,
+    );
+  const missing: string[] = [];
+  let existing = resolve(dir);
+  while (!existsSync(existing)) {
+    missing.unshift(existing);
+    const up = dirname(existing);
+    if (up === existing) break;
+    existing = up;
+  }
+  if (!statSync(existing).isDirectory()) throw cannot(`\`${existing}\` is a file, not a folder`);
+  for (const folder of missing) {
+    try {
+      mkdirSync(folder);
+    } catch (err) {
+      throw cannot(
+        `making \`${folder}\` failed (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+      );
+    }
+  }
+  try {
+    accessSync(resolve(dir), constants.W_OK);
+  } catch (err) {
+    throw cannot(
+      `it cannot be written to (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
     );
   }
 }

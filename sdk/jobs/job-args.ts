@@ -8,7 +8,9 @@ export function positiveIntArg(args: JobArgs, name: string, fallback: number): n
   const v = args[name];
   if (v === undefined) return fallback;
   if (typeof v === 'number' && Number.isSafeInteger(v) && v > 0) return v;
-  throw new Error(`Expected job argument \`--${name}\` to be a positive integer, got ${describeValue(v)}`);
+  throw new Error(
+    `Expected job argument \`--${name}\` to be a whole number in [1, ${Number.MAX_SAFE_INTEGER}], got ${describeValue(v)}`,
+  );
 }
 
 /**

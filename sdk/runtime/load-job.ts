@@ -20,7 +20,8 @@ export async function loadJob(url: string, displayName = url): Promise<Job> {
       `job ${displayName} has no default export: end it with \`export default defineJob(async (comm, args) => { ... })\``,
     );
   }
+  const what = def === null ? 'null' : `${/^[aeiou]/.test(typeof def) ? 'an' : 'a'} ${typeof def}`;
   throw new JobLoadError(
-    `job ${displayName}: its default export is a ${typeof def}, not a job: wrap the body in defineJob(async (comm, args) => { ... })`,
+    `job ${displayName}: its default export is ${what}, not a job: wrap the body in defineJob(async (comm, args) => { ... })`,
   );
 }

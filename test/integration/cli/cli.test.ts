@@ -202,6 +202,30 @@ describe('bad usage exits 2 with a message that says what to do', () => {
       /--ranks is given twice, as `--ranks 2` and as `--ranks 4`: give it once/,
     ],
     [['frob'], /unknown command `frob`/],
+    [
+      ['doctor', '--endpoint', 'foo'],
+      /Expected --endpoint to be a URL like http:\/\/127\.0\.0\.1:4566, got `foo`/,
+    ],
+    [
+      ['run', 'hello', '--ranks', '2', '--optimize', 'cost'],
+      /--optimize applies to --backend sqs or aws, not local/,
+    ],
+    [
+      ['run', 'pi', '--ranks', '2', '--', '--samples', '1e20'],
+      /Expected job argument `--samples` to be a whole number in \[1, 9007199254740991\], got `100000000000000000000`/,
+    ],
+    [
+      ['run', `${FIXTURES}not-an-object-job.ts`, '--ranks', '2'],
+      /its default export is an object, not a job/,
+    ],
+    [
+      ['run', 'hello', '--ranks', '2', '--output-filename', `${FIXTURES}throws.ts/out`],
+      /Cannot use --output-filename `.*throws\.ts\/out`: `.*throws\.ts` is a file, not a folder/,
+    ],
+    [
+      ['run', 'hello', '--ranks', '2', '--trace', `${FIXTURES}throws.ts/t.json`],
+      /Cannot write the trace to `.*throws\.ts\/t\.json`: `.*throws\.ts` is a file, not a folder/,
+    ],
   ];
   it.each(usage)('%j', async (args, message) => {
     const r = await cli(args);

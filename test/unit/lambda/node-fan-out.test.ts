@@ -112,11 +112,9 @@ describe('abortRanks over node queues', () => {
       .map((c) => c.args[0].input.Entries!.map((e) => e.Id));
     expect(ids).toEqual([['abort0', 'abort1', 'abort2'], ['abort1']]);
     mock.reset();
-    mock
-      .on(SendMessageBatchCommand)
-      .resolves({
-        Failed: [{ Id: 'abort2', SenderFault: true, Code: 'InvalidParameterValue', Message: 'x' }],
-      });
+    mock.on(SendMessageBatchCommand).resolves({
+      Failed: [{ Id: 'abort2', SenderFault: true, Code: 'InvalidParameterValue', Message: 'x' }],
+    });
     expect(await abortRanks({ sqs, queueUrls: queues(1).queueUrls, src: 0, nodes })).toEqual({
       sent: 0,
       failed: 1,
