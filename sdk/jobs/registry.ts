@@ -1,7 +1,7 @@
 import { didYouMean } from '../base/did-you-mean.js';
 import { UsageError } from '../base/errors.js';
 import type { JobArgs } from './define-job.js';
-import { positiveIntArg } from './job-args.js';
+import { MAX_SEED, positiveIntArg } from './job-args.js';
 
 /** A built-in job: its module (relative to this folder), what it does and the job arguments it takes. */
 export interface BuiltinJob {
@@ -28,7 +28,7 @@ const PI_ARGS = {
 
 function checkPiArgs(args: JobArgs): void {
   positiveIntArg(args, 'samples', 1);
-  positiveIntArg(args, 'seed', 1);
+  positiveIntArg(args, 'seed', 1, MAX_SEED);
   if (args.details !== undefined && typeof args.details !== 'boolean') {
     throw new Error(
       `Expected job argument \`--details\` to be given alone (a flag), got \`--details ${String(args.details)}\``,

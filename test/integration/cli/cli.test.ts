@@ -215,6 +215,10 @@ describe('bad usage exits 2 with a message that says what to do', () => {
       /Expected job argument `--samples` to be a whole number in \[1, 9007199254740991\], got `100000000000000000000`/,
     ],
     [
+      ['run', 'pi', '--ranks', '2', '--', '--seed', '4294967297'],
+      /Expected job argument `--seed` to be a whole number in \[1, 4294967295\], got `4294967297`/,
+    ],
+    [
       ['run', `${FIXTURES}not-an-object-job.ts`, '--ranks', '2'],
       /its default export is an object, not a job/,
     ],
