@@ -82,40 +82,61 @@ export class FinishedNotices {
     const { queueUrls, running, nodes } = this.#o;
     const shared = nodes !== undefined && nodes.ranksPerNode > 1;
     const size = shared ? nodes.size : queueUrls.length;
-    // Frames by queue: a node's ranks share its queue (and its batches).
-    const byQueue = new Map<string, Uint8Array[]>();
+    // Frames by queue, each with the (destination, returned rank) it tells: a node's ranks share
+    // its queue (and its batches).
+    const byQueue = new Map<string, { frames: Uint8Array[]; pairs: [number, number][] }>();
     for (let dst = 0; dst < size; dst++) {
       if (this.#done.has(dst) || !running(dst)) continue;
       let told = this.#told.get(dst);
       if (told === undefined) this.#told.set(dst, (told = new Set()));
       const url = queueUrls[shared ? nodes.nodeOf(dst) : dst]!;
-      let frames = byQueue.get(url);
-      if (frames === undefined) byQueue.set(url, (frames = []));
+      let queue = byQueue.get(url);
+      if (queue === undefined) byQueue.set(url, (queue = { frames: [], pairs: [] }));
       for (const [src, sentTo] of this.#done) {
         if (told.has(src)) continue;
         told.add(src);
         const frame = finishedFrame(src, sentTo[dst] ?? 0);
-        frames.push(shared ? addressFrame(dst, [frame]) : frame);
+        queue.frames.push(shared ? addressFrame(dst, [frame]) : frame);
+        queue.pairs.push([dst, src]);
       }
     }
-    const work: { url: string; frames: Uint8Array[] }[] = [];
-    for (const [url, frames] of byQueue) {
-      for (let i = 0; i < frames.length; i += BATCH) work.push({ url, frames: frames.slice(i, i + BATCH) });
+    const work: { url: string; frames: Uint8Array[]; pairs: [number, number][] }[] = [];
+    for (const [url, { frames, pairs }] of byQueue) {
+      for (let i = 0; i < frames.length; i += BATCH) {
+        work.push({ url, frames: frames.slice(i, i + BATCH), pairs: pairs.slice(i, i + BATCH) });
+      }
     }
     if (work.length === 0) return;
-    // Best effort, like the abort frames: a notice that fails leaves the rank to --timeout or its deadline.
-    await mapLimitSettled(work, 64, ({ url, frames }) =>
-      this.#o.sqs.send(
-        new SendMessageBatchCommand({
-          QueueUrl: url,
-          Entries: frames.map((f, i) => ({
-            Id: `finished-${i}`,
-            MessageBody: INLINE_BODY,
-            MessageAttributes: inlineAttributes(f),
-          })),
-        }),
-      ),
-    );
+    // A notice not sent (a failed call, or an entry a 200 answer lists as failed: "check for batch
+    // errors even when the call returns an HTTP status code of 200", SendMessageBatch API
+    // reference) is sent again at the next quiet time, while its rank still runs.
+    const untold: [number, number][] = [];
+    await mapLimitSettled(work, 64, async ({ url, frames, pairs }) => {
+      try {
+        const res = await this.#o.sqs.send(
+          new SendMessageBatchCommand({
+            QueueUrl: url,
+            Entries: frames.map((f, i) => ({
+              Id: `finished-${i}`,
+              MessageBody: INLINE_BODY,
+              MessageAttributes: inlineAttributes(f),
+            })),
+          }),
+        );
+        for (const f of res.Failed ?? []) {
+          const pair = pairs[Number(f.Id?.slice('finished-'.length))];
+          if (pair !== undefined) untold.push(pair);
+        }
+      } catch {
+        untold.push(...pairs);
+      }
+    });
     this.#o.onCalls(work.length);
+    if (untold.length === 0 || this.#stopped) return;
+    for (const [dst, src] of untold) this.#told.get(dst)?.delete(src);
+    const epoch = this.#epoch;
+    this.#o.after(this.#o.quietMs, () => {
+      if (epoch === this.#epoch) void this.#send();
+    });
   }
 }

@@ -24,7 +24,7 @@ function finished(bytes: Uint8Array): { src: number; sent: number } {
 }
 
 /** A FinishedNotices over a recording SQS client, with its quiet timers run by hand. */
-function notices(size: number, ended: Set<number>, nodes?: NodePlan) {
+function notices(size: number, ended: Set<number>, nodes?: NodePlan, answers: (() => object)[] = []) {
   const sent: Sent[] = [];
   const timers: (() => void)[] = [];
   const sqs = {
@@ -43,7 +43,7 @@ function notices(size: number, ended: Set<number>, nodes?: NodePlan) {
           return { dst: a.dst, ...finished(a.frame) };
         }),
       });
-      return {};
+      return (answers.shift() ?? (() => ({})))();
     },
   } as unknown as SQSClient;
   let calls = 0;
@@ -126,6 +126,27 @@ describe('FinishedNotices', () => {
         ],
       },
     ]);
+  });
+
+  it('a notice not sent (a failed call, or an entry a 200 answer lists as failed) goes again after a quiet time', async () => {
+    const ended = new Set<number>([0]);
+    const t = notices(4, ended, undefined, [
+      () => {
+        throw Object.assign(new Error('throttled'), { name: 'RequestThrottled' });
+      },
+      () => ({ Failed: [{ Id: 'finished-0', SenderFault: false, Code: 'InternalError' }] }),
+    ]);
+    t.n.done(0, [0, 1, 2, 3]);
+    await t.fire();
+    expect(t.sent.map((x) => x.queue)).toEqual(['q1', 'q2', 'q3']);
+    // The first call (q1) threw and the second (q2) lost its entry: both go again, q3 does not.
+    await t.fire();
+    expect(t.sent.slice(3)).toEqual([
+      { queue: 'q1', frames: [{ src: 0, sent: 1 }] },
+      { queue: 'q2', frames: [{ src: 0, sent: 2 }] },
+    ]);
+    await t.fire();
+    expect(t.sent).toHaveLength(5);
   });
 
   it('sends nothing once stopped, nor for a rank that reported no counts', async () => {
