@@ -5,7 +5,7 @@ import {
   ReceiveMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { sleep } from '../../base/retry.js';
+import { resolveRetryPolicy, sleep } from '../../base/retry.js';
 import { payloadPrefix } from '../../base/stack-contract.js';
 import {
   BadReportError,
@@ -16,6 +16,7 @@ import {
   ReportSequencer,
 } from '../../runtime/lambda/control-report.js';
 import { classifyAwsError, isRetryable } from '../../transport/sqs/aws-error-kind.js';
+import { withRetries } from '../../transport/sqs/retry.js';
 
 export interface ControlFollowerOptions {
   sqs: SQSClient;
@@ -35,6 +36,8 @@ export interface ControlFollowerOptions {
   onBadMessage?: (err: BadReportError) => void;
 }
 
+/** Reading an offloaded report: the default patience (8 attempts over about 10 s). */
+const GET_RETRY = resolveRetryPolicy(undefined, 'ControlFollower');
 /**
  * The launcher's side of the control queue: long-polls it, decodes and orders the reports
  * (`ReportSequencer`), fetches offloaded ones from S3, deletes what it handled, until `stop()`.
@@ -146,11 +149,16 @@ export class ControlFollower {
             `control message: a report pointer outside this job (${parsed.pointer.key})`,
           );
         }
-        this.#count('GetObject');
-        const res = await o.s3.send(
-          new GetObjectCommand({ Bucket: parsed.pointer.bucket, Key: parsed.pointer.key }),
+        const { bucket, key } = parsed.pointer;
+        // S3 answers 503 SlowDown or 5xx at times: retried with backoff, as every other S3 read.
+        bytes = await withRetries(
+          async () => {
+            this.#count('GetObject');
+            const res = await o.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+            return (await res.Body?.transformToByteArray()) ?? new Uint8Array(0);
+          },
+          { policy: GET_RETRY, what: `GetObject s3://${bucket}/${key} (a rank's report)` },
         );
-        bytes = (await res.Body?.transformToByteArray()) ?? new Uint8Array(0);
       }
       const envelope = decodeEnvelope(bytes, o.jobId, o.size);
       if (envelope.seq === -1) {
