@@ -142,7 +142,7 @@ async function cleanup(c: {
   // What could not be deleted is said (nothing sweeps up after this backend), not thrown: the
   // job's own outcome stands.
   const warn = (what: string, err: unknown) =>
-    process.emitWarning(`tsmpi-cloud: ${what}: ${(err as Error).message}; delete them by hand`);
+    process.emitWarning(`tsmpi-cloud: ${what}: ${(err as Error).message}; delete what is left by hand`);
   const work: Promise<unknown>[] = [];
   if (c.queueUrls.length > 0) {
     work.push(

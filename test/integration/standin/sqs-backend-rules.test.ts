@@ -60,7 +60,7 @@ describe('--backend sqs with credentials that may not do everything', () => {
     const left = await jobQueues();
     expect(left).toHaveLength(2);
     expect(r.stderr).toMatch(
-      /tsmpi-cloud: job \w+ left queues behind: could not delete 2 of 2 queues \(.*\): .*access denied.*; delete them by hand/s,
+      /tsmpi-cloud: job \w+ left queues behind: could not delete 2 of 2 queues \(.*\): .*access denied.*; delete what is left by hand/s,
     );
     for (const url of left) expect(r.stderr).toContain(url.slice(url.lastIndexOf('/') + 1));
     for (const url of left) await fx.sqs.send(new DeleteQueueCommand({ QueueUrl: url }));
