@@ -527,10 +527,17 @@ export class TsmpiCloud extends Construct {
         : []),
       Grant.addToPrincipal({ grantee, actions: [...LAUNCHER_QUEUE_ACTIONS], resourceArns: [queueArns] }),
       Grant.addToPrincipal({ grantee, actions: ['s3:ListBucket'], resourceArns: [this.bucket.bucketArn] }),
+      // Job code: shipped (PutObject) unless already there (HeadObject needs s3:GetObject).
       Grant.addToPrincipal({
         grantee,
-        actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'],
-        resourceArns: [jobObjects, payloadObjects],
+        actions: ['s3:GetObject', 's3:PutObject'],
+        resourceArns: [jobObjects],
+      }),
+      // Payloads: the ranks' offloaded reports read, what a job left deleted.
+      Grant.addToPrincipal({
+        grantee,
+        actions: ['s3:GetObject', 's3:DeleteObject'],
+        resourceArns: [payloadObjects],
       }),
     ];
     // Each wildcard is as narrow as AWS allows: acknowledge exactly these findings on the

@@ -712,6 +712,22 @@ describe('rankFunctionCopies', () => {
     expect(byAction.get('lambda:InvokeFunction')).toEqual(ids.map((id) => `<${id}.Arn>`));
     expect(byAction.get('lambda:GetFunctionConcurrency')).toEqual([`<${ids[0]}.Arn>`]);
     expect(byAction.get('lambda:GetFunctionConfiguration')).toEqual([`<${ids[0]}.Arn>`]);
+    // S3, by action and prefix, as the launcher uses it: ships job code under jobs/ (HeadObject
+    // first, which needs s3:GetObject), reads reports and deletes leftovers under payloads/.
+    const bucket = s.resolve(s.getLogicalId(tsmpi.bucket.node.defaultChild as CfnBucket));
+    const s3Pairs = launcher.flatMap(({ statement }) =>
+      asArray(statement.Action)
+        .filter((a) => String(a).startsWith('s3:') && String(a) !== 's3:ListBucket')
+        .flatMap((a) => asArray(statement.Resource).map((r) => `${String(a)} ${flatten(r)}`)),
+    );
+    expect(s3Pairs.sort()).toEqual(
+      [
+        `s3:GetObject <${bucket}.Arn>/jobs/*`,
+        `s3:PutObject <${bucket}.Arn>/jobs/*`,
+        `s3:GetObject <${bucket}.Arn>/payloads/*`,
+        `s3:DeleteObject <${bucket}.Arn>/payloads/*`,
+      ].sort(),
+    );
   });
 
   it('is cdk-nag clean', () => {
