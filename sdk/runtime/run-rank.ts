@@ -102,8 +102,18 @@ export function openRank(
   return { comm, endpoint };
 }
 
-/** Runs `job` as one rank over `transport`; closes the transport whatever happens. */
-export async function runRank(handle: RankHandle, job: Job, args: JobArgs): Promise<RankOutcome> {
+/**
+ * Runs `job` as one rank over `transport`; closes the transport whatever happens. `onFailure`, if
+ * given, hears of the job's error before the transport closes: peers see a closed rank as one that
+ * returned, so a launcher told first can name this rank's error as the job's, not the error a
+ * peer then meets sending to it.
+ */
+export async function runRank(
+  handle: RankHandle,
+  job: Job,
+  args: JobArgs,
+  onFailure?: (err: unknown) => void,
+): Promise<RankOutcome> {
   const rec = recorderOf(handle.endpoint);
   const t0 = performance.now();
   rec?.jobStarted();
@@ -117,6 +127,9 @@ export async function runRank(handle: RankHandle, job: Job, args: JobArgs): Prom
     rec?.jobEnded();
     const stats = recordedSoFar(handle) ?? rankStats(handle.endpoint);
     return { value, computeMs, stats, sentTo: handle.endpoint.channel.sentCounts() };
+  } catch (err) {
+    onFailure?.(err);
+    throw err;
   } finally {
     await handle.endpoint.close();
   }

@@ -108,13 +108,27 @@ port.on('message', (m: LauncherMessage) => {
 async function runOne(j: number): Promise<void> {
   const rank = ranks[j]!;
   const handle = handles[j]!;
+  /** Posted already (before the endpoint closed, see `runRank`). */
+  let reported = false;
+  const reportFailure = (err: unknown) => {
+    if (reported) return;
+    reported = true;
+    finished[j] = true;
+    const stats = recordedSoFar(handle);
+    post({
+      type: 'failed',
+      rank,
+      error: describeError(rank, err),
+      ...(stats === undefined ? {} : { stats }),
+    });
+  };
   try {
     // A rank of a shared thread gets an instance of the job module of its own.
     const url = shared ? instanceUrl(data.jobUrl, rank) : data.jobUrl;
     const job = await loadJob(url, data.jobName);
     post({ type: 'started', rank });
     await released;
-    const outcome = await runRank(handle, job, data.args);
+    const outcome = await runRank(handle, job, data.args, reportFailure);
     finished[j] = true;
     try {
       post({
@@ -131,14 +145,7 @@ async function runOne(j: number): Promise<void> {
       );
     }
   } catch (err) {
-    finished[j] = true;
-    const stats = recordedSoFar(handle);
-    post({
-      type: 'failed',
-      rank,
-      error: describeError(rank, err),
-      ...(stats === undefined ? {} : { stats }),
-    });
+    reportFailure(err);
   }
 }
 
