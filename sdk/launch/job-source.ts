@@ -231,7 +231,12 @@ async function bundleJobFile(file: string, display: string): Promise<ResolvedJob
     dir,
     `${path.basename(file).replace(/\.[^.]+$/, '')}-${hash}-${process.pid}.mjs`,
   );
-  writeFileSync(bundlePath, code);
+  // Runs of the same code in this process share one file (its name is the code's hash), so it is
+  // written by the first and removed by the last: runs at once must not remove it under another.
+  const users = bundleUsers.get(bundlePath) ?? 0;
+  if (users === 0) writeFileSync(bundlePath, code);
+  bundleUsers.set(bundlePath, users + 1);
+  let disposed = false;
   return {
     name: display,
     kind: 'file',
@@ -239,7 +244,18 @@ async function bundleJobFile(file: string, display: string): Promise<ResolvedJob
     bundlePath,
     hash,
     dispose() {
+      if (disposed) return;
+      disposed = true;
+      const left = (bundleUsers.get(bundlePath) ?? 1) - 1;
+      if (left > 0) {
+        bundleUsers.set(bundlePath, left);
+        return;
+      }
+      bundleUsers.delete(bundlePath);
       rmSync(bundlePath, { force: true });
     },
   };
 }
+
+/** Runs in flight per bundle file of this process (see `bundleJobFile`). */
+const bundleUsers = new Map<string, number>();
