@@ -121,6 +121,19 @@ export class Recorder {
     if (!(nums[o + 4]! >= 0) && matched.tag >= 0) nums[o + 4] = matched.tag;
   }
 
+  /**
+   * A non-blocking receive's message, known when it completes (after its slice was recorded): its
+   * size replaces the call's bytes, and its source and tag fill a wildcard's.
+   */
+  callReceived(i: number, bytes: number, matched: { source?: number; tag?: number }): void {
+    const o = i * CALL_NUMS;
+    const nums = this.#callNums;
+    nums[o + 5] = bytes;
+    if (!(nums[o + 3]! >= 0) && matched.source !== undefined && matched.source >= 0)
+      nums[o + 3] = matched.source;
+    if (!(nums[o + 4]! >= 0) && matched.tag !== undefined && matched.tag >= 0) nums[o + 4] = matched.tag;
+  }
+
   /** The calls as events, open ones closed at `end`. */
   #callEvents(end: number): CallEvent[] {
     const nums = this.#callNums;

@@ -128,11 +128,19 @@ export class Request<T = unknown> implements PromiseLike<T> {
     return this.#state.kind !== 'pending';
   }
 
-  /** @internal Resolves when finished, without reporting. */
-  get _settled(): Promise<unknown> {
-    const p: Promise<unknown> = this.#direct ?? this.#completion();
-    return p.then(
-      () => undefined,
+  /**
+   * @internal Resolves when finished, without reporting: with the completion (a receive's source,
+   * tag and byte count) when it succeeded, else undefined.
+   */
+  get _settled(): Promise<Completion<T> | undefined> {
+    if (this.#direct !== undefined) {
+      return this.#direct.then(
+        () => undefined,
+        () => undefined,
+      );
+    }
+    return this.#completion().then(
+      (c) => c,
       () => undefined,
     );
   }

@@ -24,6 +24,10 @@ let sole: Recorder | undefined;
 let recordersHere = 0;
 let installed = false;
 
+/** Receives whose message is known only when they complete (its size is the call's bytes). */
+const RECEIVES = new Set(['recv', 'Recv', 'irecv', 'Irecv']);
+/** The buffer forms (`Send`, `Bcast`, ...): their bytes are their buffer's size. */
+const BUFFER_CALL = /^[A-Z]/;
 /** Methods that are not MPI calls (accessors, tuning) or too chatty to be slices. */
 const NOT_CALLS = new Set(['constructor', 'Get_rank', 'Get_size', 'setTuning', 'iprobe']);
 /** Argument index of the peer (point-to-point) or root (rooted collectives), and of the tag. */
@@ -183,19 +187,26 @@ function wrapComm(): void {
       rec.inCall = false;
       e.ts = performance.now();
       if (t.log.last !== undefined) e.a = t.log.last;
-      // Bytes: a buffer call's buffer size; a receive's message size (its status); else what the
-      // rank sent during the call: all of it, counted when it settles (a collective sends after its
-      // awaits), if no other call of the rank was in flight meanwhile, else what it sent at once.
-      const buf = args.find(isTypedArray);
+      // Bytes: a receive's message size (its status, or its request's completion); a buffer
+      // call's buffer size; else what the rank sent during the call: all of it, counted when it
+      // settles (a collective sends after its awaits), if no other call of the rank was in flight
+      // meanwhile, else what it sent at once.
+      const receive = RECEIVES.has(name);
+      const buf = receive || !BUFFER_CALL.test(name) ? undefined : args.find(isTypedArray);
       if (buf !== undefined) e.b = buf.byteLength;
       const sentAtOnce = rec.bytesSent - sentBefore;
       const alone = rec.inFlight === 0;
       if (!(out instanceof Promise)) {
         if (buf === undefined && sentAtOnce > 0) e.b = sentAtOnce;
         e.t1 = e.ts;
-        rec.call(e);
+        const i = rec.call(e);
         if (out instanceof Request) {
           requestRecorder.set(out, rec);
+          if (receive) {
+            out._settled.then((c) => {
+              if (c !== undefined && typeof c.count === 'number') rec.callReceived(i, c.count, c);
+            });
+          }
           // In flight until it completes: calls made meanwhile cannot tell its sends from theirs.
           if (!alone) rec.overlaps++;
           rec.inFlight++;
