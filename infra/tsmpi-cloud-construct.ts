@@ -142,7 +142,10 @@ export class TsmpiCloud extends Construct {
   constructor(scope: Construct, id: string, props: TsmpiCloudProps = {}) {
     super(scope, id);
     const stack = Stack.of(this);
-    const others = stack.node.findAll().filter((c) => c instanceof TsmpiCloud && c !== this);
+    // A nested stack is a stack of its own, with its own outputs: only this stack's constructs count.
+    const others = stack.node
+      .findAll()
+      .filter((c) => c instanceof TsmpiCloud && c !== this && Stack.of(c) === stack);
     if (others.length > 0) {
       throw new TsmpiCloudPropsError(
         `Stack ${stack.stackName} already has a TsmpiCloud (${others[0]?.node.path}): ` +

@@ -517,6 +517,18 @@ describe('construct', () => {
     expect(again).toThrow(TsmpiCloudPropsError);
   });
 
+  it('takes one in a stack and one in its nested stack, whichever comes first (each has its own outputs)', () => {
+    for (const nestedFirst of [true, false]) {
+      const app = testApp({ context: cdkJsonContext() });
+      const parent = new Stack(app, 'Parent');
+      const inParent = () => new TsmpiCloud(parent, 'Tsmpi', { rankEntry: FIXTURE_RANK_ENTRY });
+      const inNested = () =>
+        new TsmpiCloud(new NestedStack(parent, 'Child'), 'Tsmpi', { rankEntry: FIXTURE_RANK_ENTRY });
+      const made = nestedFirst ? [inNested(), inParent()] : [inParent(), inNested()];
+      expect(made.map((t) => t.node.path).sort()).toEqual(['Parent/Child/Tsmpi', 'Parent/Tsmpi']);
+    }
+  });
+
   it('refuses, in another stack of the same account and region, a queue prefix that overlaps one already used', () => {
     const app = testApp({ context: cdkJsonContext() });
     const make = (id: string, queuePrefix: string, region?: string) =>
