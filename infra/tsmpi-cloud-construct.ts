@@ -4,6 +4,7 @@ import {
   CfnOutput,
   CustomResource,
   Duration,
+  Names,
   RemovalPolicy,
   Stack,
   Token,
@@ -11,7 +12,16 @@ import {
 } from 'aws-cdk-lib';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
-import { Grant, type IGrantable, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import {
+  type AddToPrincipalPolicyResult,
+  Grant,
+  type IGrantable,
+  type IPrincipal,
+  Policy,
+  PolicyStatement,
+  Role,
+  ServicePrincipal,
+} from 'aws-cdk-lib/aws-iam';
 import { Architecture, Code, Function as LambdaFunctionResource, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { type BundlingOptions, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
@@ -476,15 +486,22 @@ export class TsmpiCloud extends Construct {
    * a launcher runs as): read the stack's outputs, check concurrency, invoke the rank function,
    * create, use and delete the stack's queues, upload job bundles, read, list and delete its
    * objects. Nothing else: an end-to-end test evaluates every call of a launcher against exactly
-   * this policy and reports any action it grants that no call used. The cdk-nag AwsSolutions-IAM5
-   * findings of its wildcards (each as narrow as AWS allows) are acknowledged on the grantee, with reasons.
+   * this policy and reports any action it grants that no call used. For a role, user or group the
+   * statements form an inline policy of their own, on which the cdk-nag AwsSolutions-IAM5 findings
+   * of its wildcards (each as narrow as AWS allows) are acknowledged, with reasons; the principal's
+   * other statements are checked as before.
    *
    * @example
    * const ci = new Role(stack, 'Ci', { assumedBy: new AccountPrincipal(stack.account) });
    * tsmpi.grantLaunch(ci);
    */
-  grantLaunch(grantee: IGrantable): Grant {
+  grantLaunch(granteeIn: IGrantable): Grant {
     const stack = Stack.of(this);
+    // The grant's statements go in a policy of their own where the principal takes one (a role, a
+    // user, a group), and its cdk-nag findings are acknowledged on that policy only: on the
+    // principal, an acknowledgment of `Resource::*` would also hide the principal's own wildcards.
+    const own = ownPolicy(this, granteeIn.grantPrincipal);
+    const grantee = own?.grantee ?? granteeIn;
     const queueArns = stack.formatArn({
       service: 'sqs',
       resource: `${this.queuePrefix}-*`,
@@ -543,9 +560,10 @@ export class TsmpiCloud extends Construct {
         resourceArns: [payloadObjects],
       }),
     ];
-    // Each wildcard is as narrow as AWS allows: acknowledge exactly these findings on the
-    // grantee, or an app checked by cdk-nag fails on a grant it cannot narrow any further.
-    const principal = grantee.grantPrincipal;
+    // Each wildcard is as narrow as AWS allows: acknowledge exactly these findings (on the
+    // grant's own policy where it has one), or an app checked by cdk-nag fails on a grant it
+    // cannot narrow any further.
+    const principal = own?.policy ?? granteeIn.grantPrincipal;
     if (Construct.isConstruct(principal)) {
       Validations.of(principal).acknowledge(
         {
@@ -583,6 +601,31 @@ export class TsmpiCloud extends Construct {
   private output(key: string, value: string, description: string): void {
     new CfnOutput(this, key, { value, description }).overrideLogicalId(key);
   }
+}
+
+/**
+ * A policy of its own for a grant of `owner` to `principal`, attached to it, and a grantee whose
+ * statements go there; undefined where the principal takes no inline policy (then the grant's
+ * statements go where the principal puts them).
+ */
+function ownPolicy(
+  owner: Construct,
+  principal: IPrincipal,
+): { policy: Policy; grantee: IGrantable } | undefined {
+  const attach = (principal as Partial<{ attachInlinePolicy(policy: Policy): void }>).attachInlinePolicy;
+  if (!Construct.isConstruct(principal) || typeof attach !== 'function') return undefined;
+  const policy = new Policy(principal, `TsmpiLaunch${Names.uniqueId(owner)}`);
+  attach.call(principal, policy);
+  // The principal as it is, but adding to this policy (Grant.addToPrincipal calls only this).
+  const into: IPrincipal = Object.create(principal, {
+    addToPrincipalPolicy: {
+      value: (statement: PolicyStatement): AddToPrincipalPolicyResult => {
+        policy.addStatements(statement);
+        return { statementAdded: true, policyDependable: policy };
+      },
+    },
+  });
+  return { policy, grantee: { grantPrincipal: into } };
 }
 
 /** Whether `<a>-*` and `<b>-*` can name the same queue (or `a` and `b` the same functions). */

@@ -81,6 +81,16 @@ describe('AwsSolutions checks', () => {
     }
   });
 
+  it("still report the grantee's own wildcards after grantLaunch: its acknowledgments cover the grant's policy only", () => {
+    const mine = new Stack(testApp({ context: cdkJsonContext() }), 'MyWide');
+    const tsmpi = new TsmpiCloud(mine, 'Tsmpi', { rankEntry: FIXTURE_RANK_ENTRY });
+    const role = new Role(mine, 'Launcher', { assumedBy: new AccountRootPrincipal() });
+    role.addToPolicy(new PolicyStatement({ actions: ['ec2:TerminateInstances'], resources: ['*'] }));
+    tsmpi.grantLaunch(role);
+    const found = new AwsSolutionsChecks().validateScope(mine).violations.map((v) => v.ruleName);
+    expect(found).toEqual(['AwsSolutions-IAM5[Resource::*]']);
+  });
+
   it('let the app synthesize with the pack registered as a validation plugin (it fails the synth otherwise)', () => {
     Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
     expect(() => app.synth({ force: true })).not.toThrow();

@@ -709,9 +709,7 @@ describe('rankFunctionCopies', () => {
     tsmpi.grantLaunch(role);
     const t = Template.fromStack(s);
     const ids = tsmpi.rankFunctions.map((f) => s.resolve(s.getLogicalId(f.node.defaultChild as CfnFunction)));
-    const launcher = policyStatements(t).filter(({ resource }) =>
-      resource.startsWith('LauncherDefaultPolicy'),
-    );
+    const launcher = policyStatements(t).filter(({ resource }) => resource.startsWith('LauncherTsmpiLaunch'));
     const byAction = new Map<string, string[]>();
     for (const { statement } of launcher) {
       for (const action of asArray(statement.Action).filter((a) => String(a).startsWith('lambda:'))) {
