@@ -495,13 +495,13 @@ export class TsmpiCloud extends Construct {
    * const ci = new Role(stack, 'Ci', { assumedBy: new AccountPrincipal(stack.account) });
    * tsmpi.grantLaunch(ci);
    */
-  grantLaunch(granteeIn: IGrantable): Grant {
+  grantLaunch(grantee: IGrantable): Grant {
     const stack = Stack.of(this);
     // The grant's statements go in a policy of their own where the principal takes one (a role, a
     // user, a group), and its cdk-nag findings are acknowledged on that policy only: on the
     // principal, an acknowledgment of `Resource::*` would also hide the principal's own wildcards.
-    const own = ownPolicy(this, granteeIn.grantPrincipal);
-    const grantee = own?.grantee ?? granteeIn;
+    const own = ownPolicy(this, grantee.grantPrincipal);
+    const to = own?.grantee ?? grantee;
     const queueArns = stack.formatArn({
       service: 'sqs',
       resource: `${this.queuePrefix}-*`,
@@ -516,18 +516,18 @@ export class TsmpiCloud extends Construct {
     const payloadObjects = this.bucket.arnForObjects(`${BUCKET_PREFIXES.payloads}*`);
     const grants = [
       Grant.addToPrincipal({
-        grantee,
+        grantee: to,
         actions: ['cloudformation:DescribeStacks'],
         resourceArns: [stackArns],
       }),
       // GetAccountSettings and ListQueues support no resource-level permissions (Resource "*").
       Grant.addToPrincipal({
-        grantee,
+        grantee: to,
         actions: ['lambda:GetAccountSettings', 'sqs:ListQueues'],
         resourceArns: ['*'],
       }),
       Grant.addToPrincipal({
-        grantee,
+        grantee: to,
         actions: [
           'lambda:InvokeFunction',
           'lambda:GetFunctionConcurrency',
@@ -539,23 +539,27 @@ export class TsmpiCloud extends Construct {
       ...(this.rankFunctions.length > 1
         ? [
             Grant.addToPrincipal({
-              grantee,
+              grantee: to,
               actions: ['lambda:InvokeFunction'],
               resourceArns: this.rankFunctions.slice(1).map((f) => f.functionArn),
             }),
           ]
         : []),
-      Grant.addToPrincipal({ grantee, actions: [...LAUNCHER_QUEUE_ACTIONS], resourceArns: [queueArns] }),
-      Grant.addToPrincipal({ grantee, actions: ['s3:ListBucket'], resourceArns: [this.bucket.bucketArn] }),
+      Grant.addToPrincipal({ grantee: to, actions: [...LAUNCHER_QUEUE_ACTIONS], resourceArns: [queueArns] }),
+      Grant.addToPrincipal({
+        grantee: to,
+        actions: ['s3:ListBucket'],
+        resourceArns: [this.bucket.bucketArn],
+      }),
       // Job code: shipped (PutObject) unless already there (HeadObject needs s3:GetObject).
       Grant.addToPrincipal({
-        grantee,
+        grantee: to,
         actions: ['s3:GetObject', 's3:PutObject'],
         resourceArns: [jobObjects],
       }),
       // Payloads: the ranks' offloaded reports read, what a job left deleted.
       Grant.addToPrincipal({
-        grantee,
+        grantee: to,
         actions: ['s3:GetObject', 's3:DeleteObject'],
         resourceArns: [payloadObjects],
       }),
@@ -563,7 +567,7 @@ export class TsmpiCloud extends Construct {
     // Each wildcard is as narrow as AWS allows: acknowledge exactly these findings (on the
     // grant's own policy where it has one), or an app checked by cdk-nag fails on a grant it
     // cannot narrow any further.
-    const principal = own?.policy ?? granteeIn.grantPrincipal;
+    const principal = own?.policy ?? grantee.grantPrincipal;
     if (Construct.isConstruct(principal)) {
       Validations.of(principal).acknowledge(
         {
