@@ -24,6 +24,8 @@ let sole: Recorder | undefined;
 let recordersHere = 0;
 let installed = false;
 
+/** Calls that make a communicator (or, for a rank left out of a split, null). */
+const COMM_MAKERS = new Set(['dup', 'Dup', 'split', 'Split', 'splitType', 'Split_type']);
 /** Receives whose message is known only when they complete (its size is the call's bytes). */
 const RECEIVES = new Set(['recv', 'Recv', 'irecv', 'Irecv']);
 /** The buffer forms (`Send`, `Bcast`, ...): their bytes are their buffer's size. */
@@ -225,7 +227,12 @@ function wrapComm(): void {
         const sent = alone && rec.overlaps === overlapsBefore ? rec.bytesSent - sentBefore : sentAtOnce;
         const bytes = status?.count ?? (sent > 0 ? sent : undefined);
         rec.callSettled(i, performance.now(), bytes, status);
-        if (v instanceof Comm) adopt(t, v);
+        // Every rank numbers the communicators a call makes alike, also where it got none (null
+        // from a split with color UNDEFINED): the same communicator has one name on every track.
+        if (COMM_MAKERS.has(name) && (v === null || v instanceof Comm)) {
+          const n = ++t.children;
+          if (v instanceof Comm) adopt(t, v, n);
+        }
       };
       out.then(settle, settle);
       return out;
@@ -233,16 +240,10 @@ function wrapComm(): void {
   }
 }
 
-/** A communicator made by a traced one (dup, split) is traced too, under a derived name. */
-function adopt(parent: Traced, child: Comm): void {
+/** A communicator made by a traced one (dup, split) is traced too, as the parent's `n`th. */
+function adopt(parent: Traced, child: Comm, n: number): void {
   if (traced.has(child)) return;
-  parent.children++;
-  traced.set(child, {
-    rec: parent.rec,
-    log: parent.log,
-    name: `${parent.name}.${parent.children}`,
-    children: 0,
-  });
+  traced.set(child, { rec: parent.rec, log: parent.log, name: `${parent.name}.${n}`, children: 0 });
 }
 
 /** The recorder of the rank whose requests a Request call waits for (see `requestRecorder`). */

@@ -178,6 +178,15 @@ describe('--trace and --profile', () => {
     expect(slice(0, 'bcast').args!.bytes).toBeGreaterThan(8000);
   });
 
+  it('names a communicator alike on every track, also where a rank was left out of an earlier split', async () => {
+    const file = join(dir, 'split-then-dup.json');
+    await run(fixture('split-then-dup.ts'), { ranks: 3, trace: file, ...quiet });
+    const t = JSON.parse(readFileSync(file, 'utf8')) as TraceFile;
+    const barriers = t.traceEvents.filter((e) => e.ph === 'X' && e.name === 'barrier');
+    const byRank = (tid: number) => barriers.filter((e) => e.tid === tid).map((e) => e.args!.comm);
+    expect([byRank(0), byRank(1), byRank(2)]).toEqual([['w.2'], ['w.1', 'w.2'], ['w.1', 'w.2']]);
+  });
+
   it("abort(code) writes the aborting rank's events: the abort itself carries them", async () => {
     const file = join(dir, 'aborted.json');
     const err = (await run(fixture('aborts.ts'), { ranks: 3, trace: file, ...quiet }).catch(
