@@ -266,8 +266,9 @@ export class SqsReceiver {
             'ACCESS_DENIED',
             `GetObject ${where} (the payload of a frame for rank ${this.#rank}, not yet delivered) was denied (${errorName(err) || 'AccessDenied'}): ` +
               "either the rank's credentials lack s3:GetObject on the bucket's payloads/ prefix, or the object is missing " +
-              "(S3 answers 403, not 404, for a missing key to a caller without s3:ListBucket): check the role's policy " +
-              '(the deployed stack grants both) and any lifecycle rule or sweeper that deletes payloads while a job runs',
+              "(S3 answers 403, not 404, for a missing key to a caller without s3:ListBucket, as the deployed stack's rank " +
+              "role is): check the role's policy (the deployed stack grants s3:GetObject there) and any lifecycle rule or " +
+              'sweeper that deletes payloads while a job runs',
             { cause: err },
           ),
         );
