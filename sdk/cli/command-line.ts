@@ -118,7 +118,6 @@ export const OPTIONS: readonly OptionSpec[] = [
     type: 'string',
     value: 'balanced|latency|cost',
     commands: ['run'],
-    backends: ['sqs', 'aws'],
     help: 'how the cost model picks collective algorithms over SQS: balanced (default: the fastest, unless one at most 25% slower needs at most half the billed requests), latency (the fastest) or cost (the fewest billed requests); the choices appear in --json stats',
   },
   {

@@ -207,10 +207,6 @@ describe('bad usage exits 2 with a message that says what to do', () => {
       /Expected --endpoint to be a URL like http:\/\/127\.0\.0\.1:4566, got `foo`/,
     ],
     [
-      ['run', 'hello', '--ranks', '2', '--optimize', 'cost'],
-      /--optimize applies to --backend sqs or aws, not local/,
-    ],
-    [
       ['run', 'pi', '--ranks', '2', '--', '--samples', '1e20'],
       /Expected job argument `--samples` to be a whole number in \[1, 9007199254740991\], got `100000000000000000000`/,
     ],
@@ -237,5 +233,26 @@ describe('bad usage exits 2 with a message that says what to do', () => {
     expect(r.stderr).toMatch(message);
     expect(r.stderr).not.toMatch(/^\s+at /m);
     expect(r.stderr.trim().split('\n').length).toBeLessThanOrEqual(3);
+  });
+});
+
+describe('--optimize on the local backend', () => {
+  it("reaches the ranks' cost model: every collective of the run is chosen by it", async () => {
+    const r = await cli([
+      'run',
+      'pi',
+      '--ranks',
+      '4',
+      '--optimize',
+      'cost',
+      '--json',
+      '--',
+      '--samples',
+      '1000',
+    ]);
+    expect(r.code).toBe(0);
+    const collectives = JSON.parse(r.stdout).stats.collectives as { selectedBy: string }[];
+    expect(collectives.length).toBeGreaterThan(0);
+    expect(collectives.map((c) => c.selectedBy)).toEqual(collectives.map(() => 'cost'));
   });
 });
