@@ -4,6 +4,22 @@
  * names none (emulators do not check them). One rule for every client the package creates.
  */
 
+import { UsageError } from './errors.js';
+
+/** `--endpoint` (run and doctor): undefined, or an http(s) URL; else a UsageError saying so. */
+export function checkEndpointOption(endpoint: string | undefined): void {
+  if (endpoint === undefined) return;
+  let protocol: string | undefined;
+  try {
+    protocol = new URL(endpoint).protocol;
+  } catch {
+    protocol = undefined;
+  }
+  if (protocol !== 'http:' && protocol !== 'https:') {
+    throw new UsageError(`Expected --endpoint to be a URL like http://127.0.0.1:4566, got \`${endpoint}\``);
+  }
+}
+
 /** The credentials an emulator is given when the environment has none. */
 export const EMULATOR_CREDENTIALS = Object.freeze({ accessKeyId: 'test', secretAccessKey: 'test' });
 

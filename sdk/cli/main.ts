@@ -2,6 +2,7 @@ import { accessSync, constants, existsSync, mkdirSync, readFileSync, statSync } 
 import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { didYouMean } from '../base/did-you-mean.js';
+import { checkEndpointOption } from '../base/emulator-defaults.js';
 import { ENV_NAME } from '../base/env-names.js';
 import { ERR_ABORTED, ERR_TIMEOUT, errorClassName, JobFailedError, UsageError } from '../base/errors.js';
 import { ENV } from '../base/stack-contract.js';
@@ -281,12 +282,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     if (command === 'doctor') {
       if (positionals.length > 0)
         throw new UsageError(`doctor takes no arguments, got \`${positionals[0]}\``);
-      const endpoint = str('endpoint');
-      if (endpoint !== undefined && !/^https?:\/\/[^/]/.test(endpoint)) {
-        throw new UsageError(
-          `Expected --endpoint to be a URL like http://127.0.0.1:4566, got \`${endpoint}\``,
-        );
-      }
+      checkEndpointOption(str('endpoint'));
       const { doctor } = await import('./doctor.js');
       const ranks = parseRanks(str('ranks'), line.spelled.get('ranks'));
       const perNode = parseRanksPerNode(str('ranks-per-node'));

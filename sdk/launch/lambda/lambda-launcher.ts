@@ -15,6 +15,7 @@
  *   teardown    always: delete every queue of the job (node claims included) and its payloads
  */
 import { checkOptions } from '../../base/check-options.js';
+import { checkEndpointOption } from '../../base/emulator-defaults.js';
 import { UsageError } from '../../base/errors.js';
 import type { Launcher, LaunchRequest, LaunchResult } from '../launcher.js';
 import { outputsFileFrom } from './deployment.js';
@@ -57,11 +58,7 @@ export class LambdaLauncher implements Launcher {
         `Expected \`fanOut\` to be auto, client or tree, got \`${String(options.fanOut)}\``,
       );
     }
-    if (options.endpoint !== undefined && !/^https?:\/\/./.test(options.endpoint)) {
-      throw new UsageError(
-        `Expected --endpoint to be a URL like http://127.0.0.1:4566, got \`${options.endpoint}\``,
-      );
-    }
+    checkEndpointOption(options.endpoint);
     this.#o = options;
   }
 

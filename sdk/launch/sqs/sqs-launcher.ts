@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { checkEndpointOption } from '../../base/emulator-defaults.js';
 import { UsageError } from '../../base/errors.js';
 import { SQS_STANDARD_USD_PER_REQUEST } from '../../base/prices.js';
 import { ENV } from '../../base/stack-contract.js';
@@ -40,15 +41,7 @@ export class SqsLauncher implements Launcher {
   readonly #options: SqsLauncherOptions;
 
   constructor(options: SqsLauncherOptions = {}) {
-    if (options.endpoint !== undefined) {
-      try {
-        new URL(options.endpoint);
-      } catch {
-        throw new UsageError(
-          `Expected --endpoint to be a URL like http://127.0.0.1:4566, got \`${options.endpoint}\``,
-        );
-      }
-    }
+    checkEndpointOption(options.endpoint);
     this.#options = options;
   }
 

@@ -1,20 +1,12 @@
-import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, describe, expect, it } from 'vitest';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { DeleteMessageBatchCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { describe, expect, it } from 'vitest';
 import { payloadPrefix } from '../../../sdk/base/stack-contract.js';
 import { ControlFollower } from '../../../sdk/launch/lambda/control-follower.js';
 import { encodeEnvelope, pointerBody, type RankReport } from '../../../sdk/runtime/lambda/control-report.js';
+import { mockedAwsClients } from '../../helpers/mocked-aws.js';
 
-const config = { region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'y' } };
-const sqs = new SQSClient(config);
-const s3 = new S3Client(config);
-const sqsMock = mockClient(sqs);
-const s3Mock = mockClient(s3);
-afterEach(() => {
-  sqsMock.reset();
-  s3Mock.reset();
-});
+const { sqs, s3, sqsMock, s3Mock } = mockedAwsClients();
 
 describe('ControlFollower', () => {
   it('reads an offloaded report through S3 503 SlowDown (retried), as AWS asks of clients', async () => {

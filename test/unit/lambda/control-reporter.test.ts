@@ -1,23 +1,15 @@
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { QueueDoesNotExist, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, describe, expect, it } from 'vitest';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { QueueDoesNotExist, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { describe, expect, it } from 'vitest';
 import {
   decodeEnvelope,
   parseReportBody,
   type ReportEnvelope,
 } from '../../../sdk/runtime/lambda/control-report.js';
 import { ControlReporter } from '../../../sdk/runtime/lambda/control-reporter.js';
+import { mockedAwsClients } from '../../helpers/mocked-aws.js';
 
-const config = { region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'y' } };
-const sqs = new SQSClient(config);
-const s3 = new S3Client(config);
-const sqsMock = mockClient(sqs);
-const s3Mock = mockClient(s3);
-afterEach(() => {
-  sqsMock.reset();
-  s3Mock.reset();
-});
+const { sqs, s3, sqsMock, s3Mock } = mockedAwsClients();
 
 function sent(): ReportEnvelope[] {
   return sqsMock.commandCalls(SendMessageCommand).map((c) => {
