@@ -1,5 +1,5 @@
 import type { Recorder } from '../base/trace-recorder.js';
-import type { FramePlacement, Transport } from '../transport/transport.js';
+import { type FramePlacement, SENT, type Transport } from '../transport/transport.js';
 import { FrameKind, type ParsedFrame, readFrame, writeFrame, writeFrameHead } from './frame.js';
 
 /** One delivered message, in per-source order, exactly once. */
@@ -114,12 +114,16 @@ export class Channel {
         this.#failed = err;
         this.#handlers.onError(err);
       },
+      this.#receiveLocal,
     );
   }
 
   /** Sends one data message; resolves when the transport accepted it. */
   send(dst: number, ctx: string, tag: number, payload: Uint8Array): Promise<void> {
     if (this.#failed) return Promise.reject(this.#failed);
+    if (this.#transport.sendLocal !== undefined && this.#sendLocal(dst, ctx, tag, payload, payload.length)) {
+      return SENT;
+    }
     const seq = this.#nextSend[dst]!;
     this.#nextSend[dst] = seq + 1;
     const frame = writeFrame({ kind: FrameKind.Data, src: this.#transport.rank, seq, tag, ctx }, payload);
@@ -137,16 +141,53 @@ export class Channel {
     if (this.#failed) return Promise.reject(this.#failed);
     const t = this.#transport;
     if (t.sendv === undefined) return this.send(dst, ctx, tag, join(parts));
+    let bytes = 0;
+    for (const p of parts) bytes += p.length;
+    if (t.sendLocal !== undefined && this.#sendLocal(dst, ctx, tag, parts, bytes)) return SENT;
     const seq = this.#nextSend[dst]!;
     this.#nextSend[dst] = seq + 1;
     const head = writeFrameHead({ kind: FrameKind.Data, src: t.rank, seq, tag, ctx });
-    let bytes = 0;
-    for (const p of parts) bytes += p.length;
     this.#stats.messagesSent++;
     this.#stats.bytesSent += bytes;
     if (this.#rec !== undefined) this.#rec.frameSent(dst, seq, ctx, tag, bytes);
     return t.sendv(dst, [head, ...parts]);
   }
+
+  /**
+   * A data message to an endpoint of this thread, as the header object and a copy of the payload
+   * (see `Transport.sendLocal`): no frame bytes are written or parsed. False if the transport
+   * cannot take it now.
+   */
+  #sendLocal(
+    dst: number,
+    ctx: string,
+    tag: number,
+    payload: Uint8Array | readonly Uint8Array[],
+    bytes: number,
+  ): boolean {
+    const t = this.#transport;
+    const seq = this.#nextSend[dst]!;
+    const header: ParsedFrame = { kind: FrameKind.Data, src: t.rank, seq, tag, ctx, payload: NO_BYTES };
+    if (!t.sendLocal!(dst, header, payload)) return false;
+    this.#nextSend[dst] = seq + 1;
+    this.#stats.messagesSent++;
+    this.#stats.bytesSent += bytes;
+    if (this.#rec !== undefined) this.#rec.frameSent(dst, seq, ctx, tag, bytes);
+    return true;
+  }
+
+  /** A message `#sendLocal` sent from this thread: sequenced like a frame, without parsing one. */
+  readonly #receiveLocal = (header: object, payload: Uint8Array): void => {
+    const f = header as ParsedFrame;
+    f.payload = payload;
+    if (f.src >= this.#nextRecv.length) {
+      this.#handlers.onError(
+        new Error(`malformed frame: source rank ${f.src} is outside the job (size ${this.#nextRecv.length})`),
+      );
+      return;
+    }
+    this.#sequenced(f, undefined);
+  };
 
   /** A frame the handlers have finished with: lets the transport reuse its memory. */
   release(payload: Uint8Array): void {
@@ -259,13 +300,18 @@ export class Channel {
       );
       return;
     }
-    const src = f.src;
-    if (src >= this.#nextRecv.length) {
+    if (f.src >= this.#nextRecv.length) {
       this.#handlers.onError(
-        new Error(`malformed frame: source rank ${src} is outside the job (size ${this.#nextRecv.length})`),
+        new Error(`malformed frame: source rank ${f.src} is outside the job (size ${this.#nextRecv.length})`),
       );
       return;
     }
+    this.#sequenced(f, placed);
+  }
+
+  /** Releases a data frame in per-source order: drops a duplicate, holds an early one. */
+  #sequenced(f: ParsedFrame, placed: PlacedBody | undefined): void {
+    const src = f.src;
     const expected = this.#nextRecv[src]!;
     if (f.seq < expected) {
       this.#stats.duplicatesDropped++;
@@ -302,6 +348,9 @@ export class Channel {
     this.#handlers.onMessage({ ctx: f.ctx, src: f.src, tag: f.tag, payload: f.payload, placed });
   }
 }
+
+/** The payload of a `sendLocal` header until the receiver sets it. */
+const NO_BYTES = new Uint8Array(0);
 
 function join(parts: readonly Uint8Array[]): Uint8Array {
   if (parts.length === 1) return parts[0]!;

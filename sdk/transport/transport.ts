@@ -36,6 +36,17 @@ export interface Transport {
   sendv?(dst: number, parts: readonly Uint8Array[]): Promise<void>;
 
   /**
+   * Optional: hands one data message to rank `dst`'s endpoint when it runs in this thread,
+   * without building frame bytes: `header` goes as the object it is (the caller never touches it
+   * again) and the payload (`payload`, or the concatenation of its parts) is copied once before
+   * this returns. The receiver's transport gives both to the `onLocal` it was started with, in
+   * order with what it delivers from this sender. Returns false, having done nothing, when that
+   * cannot be done now (`dst` is not open in this thread or was started without `onLocal`, or
+   * frames sent to it earlier are still on their way): then send the frame as usual.
+   */
+  sendLocal?(dst: number, header: object, payload: Uint8Array | readonly Uint8Array[]): boolean;
+
+  /**
    * Optional: a frame delivered to `onFrames` (or any view of its buffer) whose bytes nobody will
    * read again; the transport may reuse its memory for a later frame.
    */
@@ -44,9 +55,15 @@ export interface Transport {
   /**
    * Starts delivery of incoming frames to `onFrames`, which the transport calls with one or more
    * frames at a time, in any order. `onError` receives fatal transport failures (the rank's own
-   * queue deleted mid-job, say); after it fires the transport delivers nothing more.
+   * queue deleted mid-job, say); after it fires the transport delivers nothing more. `onLocal`
+   * (transports with `sendLocal` only) receives what other endpoints of this thread sent with
+   * `sendLocal`: their header object and a copy of the payload, which `release` takes back.
    */
-  start(onFrames: (frames: Uint8Array[]) => void, onError: (err: Error) => void): void;
+  start(
+    onFrames: (frames: Uint8Array[]) => void,
+    onError: (err: Error) => void,
+    onLocal?: (header: object, payload: Uint8Array) => void,
+  ): void;
 
   /**
    * Optional: synchronously delivers whatever has already arrived (calling `onFrames`), so that

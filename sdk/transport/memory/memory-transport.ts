@@ -149,8 +149,16 @@ export class MemoryTransport implements Transport {
   #dataWait: Promise<void> | undefined;
   /** Open endpoints of this fabric in this thread, by rank (undefined: same-thread path off). */
   readonly #peers: (MemoryTransport | undefined)[] | undefined;
-  /** Frames from endpoints of this thread, delivered after what the ring holds. */
+  /**
+   * Frames from endpoints of this thread, delivered after what the ring holds, and the payloads
+   * of their `sendLocal` messages: `#inboxHeads[i]` is the message's header, or undefined for a
+   * frame.
+   */
   #inbox: Uint8Array[] = [];
+  #inboxHeads: (object | undefined)[] = [];
+  /** How many of `#inbox` are `sendLocal` messages. */
+  #inboxLocal = 0;
+  #onLocal: ((header: object, payload: Uint8Array) => void) | undefined;
   /** Whether this endpoint is in `inboxesDue`. */
   #inboxDue = false;
   #directSent = 0;
@@ -320,7 +328,7 @@ export class MemoryTransport implements Transport {
       const peer = this.#peers?.[dst];
       if (peer !== undefined && this.#ringConsumedBy(dst, peer)) {
         this.#directSent++;
-        peer.#accept(copyParts(frame, length, peer.#pool.take));
+        peer.#accept(copyParts(frame, length, peer.#pool.take), undefined);
         return SENT;
       }
       const ring = this.#ring(dst);
@@ -351,11 +359,42 @@ export class MemoryTransport implements Transport {
     return true;
   }
 
-  /** A frame from an endpoint of this thread: delivered from a microtask (or when we start). */
-  #accept(frame: Uint8Array): void {
+  /**
+   * See `Transport.sendLocal`. Taken where a frame would skip the ring (see `sameThreadDirect`)
+   * and the destination was started with `onLocal`; the payload is copied as a frame would be.
+   */
+  sendLocal(dst: number, header: object, payload: Uint8Array | readonly Uint8Array[]): boolean {
+    if (this.#closed || this.#waiting.has(dst)) return false;
+    const peer = this.#peers?.[dst];
+    if (peer === undefined || peer.#onLocal === undefined || !this.#ringConsumedBy(dst, peer)) return false;
+    let copy: Uint8Array;
+    if (payload instanceof Uint8Array) {
+      copy = peer.#pool.take(payload.length);
+      copy.set(payload);
+    } else {
+      let length = 0;
+      for (const p of payload) length += p.length;
+      copy = copyParts(payload, length, peer.#pool.take);
+    }
+    this.#messagesSent++;
+    this.#bytesSent += copy.length;
+    this.#lastDst = dst;
+    this.#kick();
+    this.#directSent++;
+    peer.#accept(copy, header);
+    return true;
+  }
+
+  /**
+   * A frame (or, with `header`, a `sendLocal` payload) from an endpoint of this thread: delivered
+   * from a microtask (or when we start).
+   */
+  #accept(frame: Uint8Array, header: object | undefined): void {
     // A receiver that failed delivers nothing more (as its ring would not): do not hoard frames.
     if (this.#mode === 'stopped') return;
     this.#inbox.push(frame);
+    this.#inboxHeads.push(header);
+    if (header !== undefined) this.#inboxLocal++;
     if (this.#inboxDue || (this.#mode !== 'spinning' && this.#mode !== 'armed')) return;
     this.#inboxDue = true;
     inboxesDue.push(this);
@@ -385,9 +424,17 @@ export class MemoryTransport implements Transport {
     }
   };
 
-  start(onFrames: (frames: Uint8Array[]) => void, onError: (err: Error) => void): void {
-    if (typeof onFrames !== 'function' || typeof onError !== 'function') {
-      throw new TypeError('Expected `onFrames` and `onError` to be functions');
+  start(
+    onFrames: (frames: Uint8Array[]) => void,
+    onError: (err: Error) => void,
+    onLocal?: (header: object, payload: Uint8Array) => void,
+  ): void {
+    if (
+      typeof onFrames !== 'function' ||
+      typeof onError !== 'function' ||
+      (onLocal !== undefined && typeof onLocal !== 'function')
+    ) {
+      throw new TypeError('Expected `onFrames`, `onError` and `onLocal` (if given) to be functions');
     }
     if (this.#closed) {
       throw new MemoryTransportError('STATE', `start() on closed rank ${this.rank}: make a new transport`);
@@ -397,6 +444,7 @@ export class MemoryTransport implements Transport {
     }
     this.#onFrames = onFrames;
     this.#onError = onError;
+    this.#onLocal = onLocal;
     // The first step runs from the event loop: frames that arrived before start() are not
     // delivered from inside start().
     this.#openWindow(performance.now());
@@ -420,7 +468,7 @@ export class MemoryTransport implements Transport {
     this.#closed = true;
     endpointsInThread--;
     if (this.#peers?.[this.rank] === this) this.#peers[this.rank] = undefined;
-    this.#inbox = [];
+    this.#clearInbox();
     this.#stopReceiving('closed');
     this.#own.detach();
     const spaceWaits = this.#waiting.close((dst) => this.#closedError(`send to rank ${dst}`));
@@ -671,24 +719,55 @@ export class MemoryTransport implements Transport {
       return false;
     }
     // After the ring: a same-thread sender's ring frames were consumed before it sent directly.
+    let direct: Uint8Array[] | undefined;
+    let heads: (object | undefined)[] | undefined;
     if (this.#inbox.length > 0) {
-      const direct = this.#inbox;
+      direct = this.#inbox;
       this.#inbox = [];
       this.#directReceived += direct.length;
-      for (const f of direct) frames.push(f);
+      if (this.#inboxLocal === 0) {
+        for (const f of direct) frames.push(f);
+        direct = undefined;
+        this.#inboxHeads.length = 0;
+      } else {
+        // Frames here came before the endpoint started (or are unsequenced aborts): they go first.
+        heads = this.#inboxHeads;
+        this.#inboxHeads = [];
+        this.#inboxLocal = 0;
+        for (let i = 0; i < direct.length; i++) if (heads[i] === undefined) frames.push(direct[i]!);
+      }
     }
-    if (frames.length === 0) return false;
-    this.#messagesReceived += frames.length;
-    for (const f of frames) this.#bytesReceived += f.length;
+    if (frames.length === 0 && direct === undefined) return false;
     this.#delivering = true;
     try {
-      this.#onFrames!(frames);
+      if (frames.length > 0) {
+        this.#messagesReceived += frames.length;
+        for (const f of frames) this.#bytesReceived += f.length;
+        this.#onFrames!(frames);
+      }
+      if (direct !== undefined) {
+        const onLocal = this.#onLocal!;
+        for (let i = 0; i < direct.length; i++) {
+          const header = heads![i];
+          if (header === undefined) continue;
+          const payload = direct[i]!;
+          this.#messagesReceived++;
+          this.#bytesReceived += payload.length;
+          onLocal(header, payload);
+        }
+      }
     } catch (err) {
       this.#fail(err);
     } finally {
       this.#delivering = false;
     }
     return true;
+  }
+
+  #clearInbox(): void {
+    this.#inbox = [];
+    this.#inboxHeads = [];
+    this.#inboxLocal = 0;
   }
 
   /** A corrupt ring or a throwing `onFrames`: report once, deliver nothing more. */
@@ -700,7 +779,7 @@ export class MemoryTransport implements Transport {
 
   #stopReceiving(mode: 'stopped' | 'closed'): void {
     this.#mode = mode;
-    this.#inbox = [];
+    this.#clearInbox();
     this.#spinDue = false;
     this.#own.setSleeping(false);
     // Only this endpoint waits on its own DATA_SEQ: this cancels exactly our wait.

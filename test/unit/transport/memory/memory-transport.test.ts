@@ -416,6 +416,137 @@ describe('MemoryTransport between endpoints of one thread (the default: frames s
     expect(b!.stats()).toMatchObject({ directReceived: 2, messagesReceived: 2, wakeups: 0 });
   });
 
+  /** Starts `t` with `onLocal`: frames and `sendLocal` payloads in one stream, headers aside. */
+  function collectBoth(t: MemoryTransport) {
+    const got: Uint8Array[] = [];
+    const headers: object[] = [];
+    let want = Number.POSITIVE_INFINITY;
+    let reached: () => void = () => {};
+    const arrived = () => {
+      if (got.length >= want) reached();
+    };
+    t.start(
+      (batch) => {
+        got.push(...batch);
+        arrived();
+      },
+      () => {},
+      (header, payload) => {
+        headers.push(header);
+        got.push(payload);
+        arrived();
+      },
+    );
+    return {
+      got,
+      headers,
+      until(n: number): Promise<void> {
+        want = n;
+        return got.length >= n ? Promise.resolve() : new Promise<void>((resolve) => (reached = resolve));
+      },
+    };
+  }
+
+  it('sendLocal hands over the header object and one copy of the payload, so the sender may reuse it', async () => {
+    const [a, b] = endpoints(createMemoryFabric(2), direct);
+    const sink = collectBoth(b!);
+    const h1 = { n: 1 };
+    const h2 = { n: 2 };
+    const buf = new Uint8Array([1, 2, 3]);
+    expect(a!.sendLocal(1, h1, buf)).toBe(true);
+    buf.fill(9);
+    expect(a!.sendLocal(1, h2, [new Uint8Array([4]), buf.subarray(0, 1)])).toBe(true);
+    await sink.until(2);
+    expect(sink.headers[0]).toBe(h1);
+    expect(sink.headers[1]).toBe(h2);
+    expect(sink.got).toEqual([new Uint8Array([1, 2, 3]), new Uint8Array([4, 9])]);
+    expect(a!.stats()).toMatchObject({ directSent: 2, messagesSent: 2, bytesSent: 5 });
+    expect(b!.stats()).toMatchObject({
+      directReceived: 2,
+      messagesReceived: 2,
+      bytesReceived: 5,
+      wakeups: 0,
+    });
+  });
+
+  it('delivers frames sent before the receiver started ahead of the sendLocal messages after them', async () => {
+    const [a, b] = endpoints(createMemoryFabric(2), direct);
+    const first = fillFrame(0, 1, 0, 8);
+    await a!.send(1, first); // rank 1 is open in this thread but not started: it waits in the inbox
+    expect(a!.sendLocal(1, {}, first)).toBe(false);
+    const sink = collectBoth(b!);
+    const second = fillFrame(0, 1, 1, 8);
+    expect(a!.sendLocal(1, {}, second)).toBe(true);
+    await sink.until(2);
+    expect(sink.got).toEqual([first, second]);
+  });
+
+  it('sendLocal declines (and sends nothing) where the receiver cannot take it', async () => {
+    const fabric = createMemoryFabric(4);
+    const [a, noLocal, notStarted] = [0, 1, 2].map((r) => new MemoryTransport(fabric, r, direct));
+    open.push(a!, noLocal!, notStarted!);
+    const frames = collect(noLocal!); // started without onLocal
+    const payload = new Uint8Array([7]);
+    expect(a!.sendLocal(1, {}, payload)).toBe(false);
+    expect(a!.sendLocal(2, {}, payload)).toBe(false);
+    expect(a!.sendLocal(3, {}, payload)).toBe(false); // rank 3 is not open in this thread
+    const other = new MemoryTransport(createMemoryFabric(2), 0, { sameThreadDirect: false });
+    open.push(other);
+    expect(other.sendLocal(1, {}, payload)).toBe(false);
+    await a!.close();
+    expect(a!.sendLocal(1, {}, payload)).toBe(false);
+    expect(a!.stats()).toMatchObject({ messagesSent: 0, directSent: 0 });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(frames.frames).toEqual([]);
+  });
+
+  it('keeps per-pair order between frames and sendLocal messages, whichever way each went', async () => {
+    let localSends = 0;
+    await fc.assert(
+      fc.asyncProperty(sendPlan, fc.nat(59), fc.nat(59), async (plan, opensAt, startsAt) => {
+        const fabric = createMemoryFabric(3, { ringBytes: 1024 });
+        // Rank 2 opens after `opensAt` sends and starts (with onLocal) after `startsAt` more.
+        const ts: (MemoryTransport | undefined)[] = [0, 1].map((r) => new MemoryTransport(fabric, r, direct));
+        open.push(ts[0]!, ts[1]!);
+        const sinks: (ReturnType<typeof collectBoth> | undefined)[] = [
+          collectBoth(ts[0]!),
+          collectBoth(ts[1]!),
+        ];
+        const sent = [0, 1, 2].map(() => [0, 1, 2].map((): Uint8Array[] => []));
+        const sends: Promise<void>[] = [];
+        plan.forEach(([src, dst, n], i) => {
+          if (i === opensAt) {
+            ts[2] = new MemoryTransport(fabric, 2, direct);
+            open.push(ts[2]);
+          }
+          if (ts[2] !== undefined && sinks[2] === undefined && i >= opensAt + startsAt) {
+            sinks[2] = collectBoth(ts[2]);
+          }
+          const from = src === 2 && ts[2] === undefined ? 0 : src;
+          const frame = fillFrame(from, dst, sent[dst]![from]!.length, Math.max(8, n));
+          sent[dst]![from]!.push(frame);
+          if (ts[from]!.sendLocal(dst, { from }, frame)) localSends++;
+          else sends.push(ts[from]!.send(dst, frame));
+        });
+        if (ts[2] === undefined) {
+          ts[2] = new MemoryTransport(fabric, 2, direct);
+          open.push(ts[2]);
+        }
+        sinks[2] ??= collectBoth(ts[2]);
+        await Promise.all(sends);
+        for (let dst = 0; dst < 3; dst++) {
+          await sinks[dst]!.until(sent[dst]!.flat().length);
+          const bySource = [0, 1, 2].map((src) => sinks[dst]!.got.filter((f) => sourceOf(f) === src));
+          expect(bySource).toEqual(sent[dst]);
+        }
+        await Promise.all(open.splice(0).map((t) => t.close()));
+      }),
+      { numRuns: 40 },
+    );
+    // Both ways were taken: most sends between started endpoints skip the frame bytes.
+    expect(localSends).toBeGreaterThan(0);
+  });
+
   it('rejects a send to a closed endpoint of this thread with PEER_CLOSED', async () => {
     const [a, b] = endpoints(createMemoryFabric(2), direct);
     collect(b!);
