@@ -74,6 +74,21 @@ interface RankThread {
   stderr: LineSplitter;
   /** Output the ranks of a thread of several sent as messages, by rank. */
   routed: Map<number, { stdout: LineSplitter; stderr: LineSplitter }>;
+  /** While the job stops: terminates the worker if it has not answered `flush` by then. */
+  stopTimer?: NodeJS.Timeout;
+}
+
+/**
+ * How long a stopping job waits for a worker to hand over what its ranks printed (see `flush`)
+ * before terminating it anyway: a worker whose rank runs a loop that never yields cannot answer.
+ */
+const STOP_GRACE_MS = 300;
+
+/** Stops a worker once what its ranks printed is in (`flushed`), or after STOP_GRACE_MS. */
+function stopThread(t: RankThread): void {
+  if (t.hasExited || t.stopTimer !== undefined) return;
+  t.stopTimer = setTimeout(() => void t.worker.terminate(), STOP_GRACE_MS);
+  t.worker.postMessage({ type: 'flush' } satisfies LauncherMessage);
 }
 
 /**
@@ -110,7 +125,8 @@ class FinishedRanks {
  * Runs every rank in a worker thread of this process: one rank per thread, or several when
  * `ranksPerThread` says so for a job's size (each still has its own endpoint, communicator and
  * job module instance; see `rank-worker.ts`). The first rank to fail (throw, abort, exit, crash)
- * fails the job: every other worker is terminated at once. Messages go over whatever transport
+ * fails the job: every other worker is stopped (what its ranks printed is handed over first, see
+ * `stopThread`), then terminated. Messages go over whatever transport
  * `transportFor` describes: shared memory for the local backend, SQS for the sqs backend. This
  * class only turns worker messages and exits into {@link JobSupervisor} updates.
  */
@@ -153,7 +169,7 @@ export class ThreadLauncher {
         askPending: () => post({ type: 'report' }),
         stop: () => {
           tTeardown = performance.now();
-          for (const t of threads) if (!t.hasExited) void t.worker.terminate();
+          for (const t of threads) stopThread(t);
           // Ranks not yet spawned never will be: nothing of theirs to wait for.
           const firstUnspawned = nextRank;
           nextRank = req.ranks;
@@ -304,6 +320,10 @@ export class ThreadLauncher {
         case 'exit':
           exitedRank = { rank: m.rank, code: m.code };
           return;
+        case 'flushed':
+          clearTimeout(thread.stopTimer);
+          void worker.terminate();
+          return;
       }
     });
     worker.on('error', (err) => sup.fail({ info: describeThrown(exitedRank?.rank ?? first, err) }));
@@ -315,6 +335,7 @@ export class ThreadLauncher {
     thread.exited = new Promise<void>((resolve) =>
       worker.once('exit', (code) => {
         thread.hasExited = true;
+        clearTimeout(thread.stopTimer);
         bootEnded();
         for (const r of thread.routed.values()) {
           r.stdout.flush();

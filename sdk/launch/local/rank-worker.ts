@@ -84,7 +84,22 @@ const released = new Promise<void>((resolve) => {
   go = resolve;
 });
 
+/**
+ * Resolves once everything written to `stream` so far has reached the launcher: a worker's
+ * stdout hands its writes over one batch at a time, and the rest waits in the stream, where
+ * terminating the worker would lose it (the lines a rank printed just before it failed, say).
+ */
+function handedOver(stream: NodeJS.WriteStream): Promise<void> {
+  if (stream.writableLength === 0) return Promise.resolve();
+  return new Promise((resolve) => stream.write('', () => resolve()));
+}
+
 port.on('message', (m: LauncherMessage) => {
+  if (m.type === 'flush') {
+    void Promise.all([handedOver(process.stdout), handedOver(process.stderr)]).then(() =>
+      post({ type: 'flushed' }),
+    );
+  }
   if (m.type === 'go') go();
   if (m.type === 'peers-done') {
     for (const [j, handle] of handles.entries()) {

@@ -60,7 +60,9 @@ export type RankMessage =
   /** What a rank printed, from a worker of several ranks (one rank's output is its thread's streams). */
   | { type: 'output'; rank: number; stream: 'stdout' | 'stderr'; text: string }
   /** A rank of a worker of several called `process.exit(code)`: the worker ends next. */
-  | { type: 'exit'; rank: number; code: number };
+  | { type: 'exit'; rank: number; code: number }
+  /** Answer to `flush`: everything this worker's ranks printed so far has reached the launcher. */
+  | { type: 'flushed' };
 
 /** Launcher → rank. */
 export type LauncherMessage =
@@ -73,4 +75,9 @@ export type LauncherMessage =
    * the worker's j-th rank in all. Batched: one message per event-loop turn of the launcher, not
    * one per peer.
    */
-  | { type: 'peers-done'; ranks: number[]; sent: number[][] };
+  | { type: 'peers-done'; ranks: number[]; sent: number[][] }
+  /**
+   * The job is stopping (a rank failed, aborted or timed out): hand over what the ranks printed,
+   * then answer `flushed`. The worker is terminated next, whatever it is doing.
+   */
+  | { type: 'flush' };

@@ -110,6 +110,30 @@ describe('failures stop every rank and exit 1 with one readable paragraph', () =
     expect(v.stderr).toMatch(/^\s+at /m);
   });
 
+  it.each([
+    ['throws', []],
+    ['aborts', ['--abort']],
+  ])(
+    "every line printed before a rank %s reaches the user, its own and the other ranks'",
+    async (_, extra) => {
+      const r = await cli([
+        'run',
+        job('prints-then-fails.ts'),
+        '--ranks',
+        '2',
+        '--',
+        '--lines',
+        '300',
+        ...extra,
+      ]);
+      expect(r.code).toBe(1);
+      for (const rank of [0, 1]) {
+        const got = r.stdout.split('\n').filter((l) => l.startsWith(`rank ${rank} line `));
+        expect(got).toEqual(Array.from({ length: 300 }, (_, i) => `rank ${rank} line ${i}`));
+      }
+    },
+  );
+
   it('a rank that throws a non-Error value is reported with its type and value', async () => {
     const r = await cli(['run', job('throws.ts'), '--ranks', '2', '--json', '--', '--non-error']);
     expect(r.code).toBe(1);
