@@ -170,11 +170,10 @@ export class Comm {
       });
       return req;
     }
-    // Only `irecv`/`Irecv` start receives here: non-blocking, so they never busy-poll.
-    const p = this.#ep.receive(this.#matcher(source, tag, call, into), false);
-    this.#ep.track(call, p);
-    p.then(
-      (msg) => {
+    // Only `irecv`/`Irecv` start receives here: non-blocking, so they never busy-poll. The request
+    // completes as the message is matched, so `test()` sees it in a loop that never yields.
+    const p = this.#ep.receive(this.#matcher(source, tag, call, into), false, {
+      done: (msg) => {
         const source = this.#fromWorld[msg.src]!;
         const count = payloadLength(msg);
         let value: T;
@@ -187,8 +186,10 @@ export class Comm {
         }
         req._complete({ value, source, tag: msg.tag, count });
       },
-      (err) => req._error(err),
-    );
+      failed: (err) => req._error(err),
+    });
+    // Tracked for the timeout report; this also handles the promise's rejection (the request has it).
+    this.#ep.track(call, p);
     return req;
   }
 

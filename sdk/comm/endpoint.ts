@@ -51,6 +51,16 @@ export class PendingHandle {
 }
 
 /**
+ * Told the outcome of a receive as it happens, synchronously: a non-blocking receive's request
+ * then completes while `test()` makes progress in a loop that never yields (`while (!req.test()[0])
+ * work()`), which a promise reaction, run only once the loop has ended, could not do.
+ */
+export interface ReceiveListener {
+  done(msg: Envelope): void;
+  failed(err: MPIError): void;
+}
+
+/**
  * A receive or probe waiting here: posted to the matching engine as is (one object per wait, no
  * closures). `blocking`: the rank awaits it, so it cannot send to itself meanwhile.
  */
@@ -65,6 +75,8 @@ class Waiting implements PostedRecv {
   /** When the busy-poll that missed this message began (see AdaptiveSpin.late); 0 if none did. */
   readonly spunFrom: number;
   readonly #served: (w: Waiting) => void;
+  /** Told synchronously, before the promise settles (see `Endpoint.receive`). */
+  listener: ReceiveListener | undefined = undefined;
   /** Settles with the payload alone, and its rejection is handled (see `Endpoint.receivePayload`). */
   readonly #payloadOnly: boolean;
   #resolve: ((msg: Envelope | Uint8Array) => void) | undefined;
@@ -97,12 +109,14 @@ class Waiting implements PostedRecv {
   /** The matching engine found its message. */
   resolve(msg: Envelope): void {
     this.#served(this);
+    this.listener?.done(msg);
     this.#resolve!(this.#payloadOnly ? msg.payload : msg);
   }
 
   fail(err: MPIError): void {
     // Marked handled when it fails, not per receive: most receives never fail.
     if (this.#payloadOnly) handled(this.promise);
+    this.listener?.failed(err);
     this.#reject!(err);
   }
 }
@@ -263,13 +277,20 @@ export class Endpoint {
 
   /**
    * Receives the next matching message. Rejects at once if the job is doomed. With `spin` (a
-   * blocking call), first busy-polls for it briefly where that pays (see `#spinFor`).
+   * blocking call), first busy-polls for it briefly where that pays (see `#spinFor`). `listener`
+   * hears the outcome synchronously, before the promise settles.
    */
-  receive(m: Matcher, spin = false): Promise<Envelope> {
-    if (this.#doomed) return Promise.reject(this.#doomed);
+  receive(m: Matcher, spin = false, listener?: ReceiveListener): Promise<Envelope> {
+    if (this.#doomed) {
+      listener?.failed(this.#doomed);
+      return Promise.reject(this.#doomed);
+    }
     const now = this.#takeNow(m, spin);
-    if (now !== undefined) return Promise.resolve(now);
-    return this.#wait(m, spin, false, this.#spunFrom, false) as Promise<Envelope>;
+    if (now !== undefined) {
+      listener?.done(now);
+      return Promise.resolve(now);
+    }
+    return this.#wait(m, spin, false, this.#spunFrom, false, listener) as Promise<Envelope>;
   }
 
   /**
@@ -345,13 +366,18 @@ export class Endpoint {
     probe: boolean,
     spunFrom: number,
     payloadOnly: boolean,
+    listener?: ReceiveListener,
   ): Promise<Envelope | Uint8Array> {
     // A message placed for this receive while it busy-polled (see `#place`) is arriving.
     const reserved = this.#spinReserved;
     this.#spinReserved = undefined;
     // The job may have been doomed while this call polled (a frame of another collective, an abort).
-    if (this.#doomed) return payloadOnly ? handledRejection(this.#doomed) : Promise.reject(this.#doomed);
+    if (this.#doomed) {
+      listener?.failed(this.#doomed);
+      return payloadOnly ? handledRejection(this.#doomed) : Promise.reject(this.#doomed);
+    }
     const w = new Waiting(m, blocking, spunFrom, this.#served, payloadOnly);
+    w.listener = listener;
     // Bound to its message, not posted: nothing else may match it.
     if (reserved !== undefined) reserved.waiting = w;
     else if (probe) this.matcher.postProbe(w);

@@ -1,3 +1,4 @@
+import { SENT } from '../transport/transport.js';
 import { UNDEFINED } from './constants.js';
 import { fillStatus, type Status } from './status.js';
 
@@ -67,6 +68,11 @@ export class Request<T = unknown> implements PromiseLike<T> {
   /** @internal A request whose outcome is the given promise's. */
   static fromPromise<T>(p: Promise<T>, progress?: Progress): Request<T> {
     const r = new Request<T>(progress);
+    // A send handed off at once is complete now: `test()` says so without waiting for a tick.
+    if (p === SENT) {
+      r._complete({ value: undefined as T });
+      return r;
+    }
     p.then(
       (value) => r._complete({ value }),
       (err) => r._error(err),
@@ -166,7 +172,13 @@ export class Request<T = unknown> implements PromiseLike<T> {
     );
   }
 
-  /** Synchronous: `[true, value]` if complete (reporting it), `[false, undefined]` otherwise. */
+  /**
+   * Synchronous: `[true, value]` if complete (reporting it), `[false, undefined]` otherwise. It
+   * makes progress itself, so a point-to-point request completes in a loop that never yields
+   * (`while (!req.test()[0]) work()`, mpi4py's `while not req.Test()`). A non-blocking
+   * collective's algorithm runs in promise reactions: let them run between tests (`await null`
+   * in the loop is enough).
+   */
   test(status?: Status | null): [boolean, T | undefined] {
     if (!this._finished) return [false, undefined];
     return [true, this._reportNow(status)];
