@@ -27,14 +27,19 @@ function distance(a: string, b: string): number {
  */
 export function didYouMean(word: string, candidates: readonly string[]): string | undefined {
   const w = word.toLowerCase();
+  if (w.replace(/^-+/, '') === '') return undefined;
   let best: string | undefined;
   let bestDistance = Number.POSITIVE_INFINITY;
+  let bestEdits = Number.POSITIVE_INFINITY;
   for (const c of candidates) {
     const cl = c.toLowerCase();
-    const dist = cl.startsWith(w) || w.startsWith(cl) ? Math.min(1, distance(w, cl)) : distance(w, cl);
-    if (dist < bestDistance) {
+    const edits = distance(w, cl);
+    // A prefix counts as one edit away; among those, the closest wins (`pi-nonblock`: not `pi`).
+    const dist = cl.startsWith(w) || w.startsWith(cl) ? Math.min(1, edits) : edits;
+    if (dist < bestDistance || (dist === bestDistance && edits < bestEdits)) {
       best = c;
       bestDistance = dist;
+      bestEdits = edits;
     }
   }
   const limit = Math.max(1, Math.floor(word.replace(/^-+/, '').length / 3));

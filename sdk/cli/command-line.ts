@@ -223,6 +223,38 @@ function spellings(commands: readonly Command[]): string[] {
   ]);
 }
 
+/**
+ * For `run` with an unknown option before any `--`: where job arguments go. `own`: the words
+ * before `--`; `tail`: the unknown words (from the first one up to the next known option). The
+ * command it suggests keeps the user's other words. A built-in job's own arguments are known:
+ * the hint names the right one, or says the job takes no such argument.
+ */
+function jobArgumentHint(
+  own: readonly string[],
+  tail: readonly string[],
+  job: string | undefined,
+  hint: string,
+): string {
+  const at = own.indexOf(tail[0]!);
+  const rest = own.filter((_, i) => i < at || i >= at + tail.length);
+  const rerun = (args: readonly string[]) => `\`tsmpi-cloud ${[...rest, '--', ...args].join(' ')}\``;
+  const lead = hint === '' ? '; ' : ' ';
+  const builtin = job === undefined ? undefined : BUILTIN_JOBS[job];
+  if (builtin === undefined) {
+    return `${lead}${hint === '' ? 'job arguments go' : 'If it is a job argument, it goes'} after \`--\`, e.g. ${rerun(tail)}`;
+  }
+  const names = Object.keys(builtin.args).map((n) => n.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`));
+  const word = tail[0]!.replace(/^-+/, '').replace(/=.*$/, '');
+  if (names.includes(word)) return `${lead}${job}'s own arguments go after \`--\`: ${rerun(tail)}`;
+  const close = didYouMean(word, names);
+  if (close !== undefined) {
+    return `${hint === '' ? '; did' : ' Or did'} you mean ${job}'s argument \`--${close}\`? It goes after \`--\`: ${rerun([`--${close}`, ...tail.slice(1)])}`;
+  }
+  return names.length === 0
+    ? ` (${job} takes no job arguments)`
+    : ` (${job}'s own arguments, after \`--\`: ${names.map((n) => `--${n}`).join(', ')})`;
+}
+
 /** Every spelling of `run`'s options (`--ranks`, `-n`, ...). */
 export const RUN_OPTIONS: readonly string[] = spellings(['run']);
 
@@ -321,8 +353,9 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
     const own = spellings(command === undefined ? ALL : [command]);
     const glued = gluedShortValue(word, own);
     let hint = glued === undefined ? suggest(spelling, own) : '';
-    if (command === 'run' && !out.dashDash) {
-      hint += `${hint === '' ? '; job arguments go' : ' If it is a job argument, it goes'} after \`--\`, e.g. \`tsmpi-cloud run ${out.positionals[0] ?? '<job>'} -- ${(strayTail ?? unknown).join(' ')}\``;
+    if (command === 'run' && !out.dashDash && glued === undefined) {
+      const words = dd >= 0 ? argv.slice(0, dd) : argv;
+      hint += jobArgumentHint(words, strayTail ?? unknown, out.positionals[0], hint);
     }
     const what =
       glued === undefined

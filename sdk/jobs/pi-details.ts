@@ -5,7 +5,8 @@
 export function printPiDetails(pi: number, seed: number, total: number, seconds: number, size: number): void {
   const rate = total / seconds;
   console.log(`Error vs Math.PI: ${Math.abs(pi - Math.PI).toExponential(3)}`);
-  console.log(`Seed: ${seed} (repeat this run with -- --seed ${seed})`);
+  // The estimate depends on the seed, the sample count and the number of ranks: name all three.
+  console.log(`Seed: ${seed} (repeat this run with --ranks ${size} -- --samples ${total} --seed ${seed})`);
   console.log(
     `Samples: ${total} at ${(rate / 1e6).toFixed(1)} million samples/s (${(rate / size / 1e6).toFixed(1)} million per rank)`,
   );

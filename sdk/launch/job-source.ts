@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { describeValue } from '../base/describe-value.js';
 import { UsageError } from '../base/errors.js';
 import { BUILTIN_JOBS, builtinJobUrl } from '../jobs/registry.js';
 import { rankBundleUrl } from './rank-bundle.js';
@@ -53,7 +54,7 @@ export async function resolveJob(job: string | URL, options: { cwd?: string } = 
   if (job instanceof URL) job = job.href;
   if (typeof job !== 'string' || job.length === 0) {
     throw new UsageError(
-      `Expected a job: a built-in name (${Object.keys(BUILTIN_JOBS).join(', ')}) or a file path`,
+      `Expected a job: a built-in name (${Object.keys(BUILTIN_JOBS).join(', ')}) or a file path, got ${job === '' ? 'an empty name' : describeValue(job)}`,
     );
   }
   const builtin = builtinJobUrl(job);

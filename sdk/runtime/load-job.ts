@@ -14,7 +14,15 @@ export async function loadJob(url: string, displayName = url): Promise<Job> {
   const mod = (await import(url)) as { default?: unknown };
   const def = mod.default;
   if (isJob(def)) return def;
-  if (typeof def === 'function') return { fn: def as JobFunction } as Job;
+  if (typeof def === 'function') {
+    // A class cannot be called as a job function: say so now, not as a failure on every rank.
+    if (/^class\b/.test(Function.prototype.toString.call(def))) {
+      throw new JobLoadError(
+        `job ${displayName}: its default export is a class (${def.name || 'anonymous'}), not a job: export default defineJob(async (comm, args) => { ... }) and use the class inside it`,
+      );
+    }
+    return { fn: def as JobFunction } as Job;
+  }
   if (def === undefined) {
     throw new JobLoadError(
       `job ${displayName} has no default export: end it with \`export default defineJob(async (comm, args) => { ... })\``,

@@ -30,7 +30,9 @@ describe('argument parser messages say what was wrong and what to do', () => {
   it('a job argument given without `--` says that job arguments go after `--`', async () => {
     const r = await cli(['run', 'pi', '--ranks', '2', '--samples', '3']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('job arguments go after `--`, e.g. `tsmpi-cloud run pi -- --samples 3`');
+    expect(r.stderr).toContain(
+      "pi's own arguments go after `--`: `tsmpi-cloud run pi --ranks 2 -- --samples 3`",
+    );
     expect(balanced(r.stderr)).toBe(true);
   });
 
@@ -210,14 +212,14 @@ describe('the built-in pi jobs', () => {
     const [total, perRank] = [Number(m![1]), Number(m![2])];
     // Both are printed to one decimal: four per-rank roundings add at most 4 × 0.05.
     expect(Math.abs(perRank * 4 - total)).toBeLessThanOrEqual(0.25);
-    expect(r.stdout).toMatch(/^Seed: \d+ \(repeat this run with -- --seed \d+\)$/m);
+    expect(r.stdout).toMatch(/^Seed: \d+ \(repeat this run with --ranks 4 -- --samples 400000 --seed \d+\)$/m);
   });
 
   it('pi-nonblocking --details prints what `list` promises for it: the error, the seed and the sampling rate', async () => {
     const r = await cli(['run', 'pi-nonblocking', '--ranks', '2', '--', '--samples', '100000', '--details']);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^Error vs Math\.PI: /m);
-    expect(r.stdout).toMatch(/^Seed: \d+ \(repeat this run with -- --seed \d+\)$/m);
+    expect(r.stdout).toMatch(/^Seed: \d+ \(repeat this run with --ranks 2 -- --samples 100000 --seed \d+\)$/m);
     expect(r.stdout).toMatch(/^Samples: 100000 at \d+\.\d million samples\/s \(\d+\.\d million per rank\)$/m);
   });
 

@@ -242,6 +242,7 @@ describe('bad usage exits 2 with a message that says what to do', () => {
       ['run', `${FIXTURES}not-an-object-job.ts`, '--ranks', '2'],
       /its default export is an object, not a job/,
     ],
+    [['run', `${FIXTURES}class-job.ts`, '--ranks', '2'], /its default export is a class \(Job\), not a job/],
     [
       ['run', 'hello', '--ranks', '2', '--output-filename', `${FIXTURES}throws.ts/out`],
       /Cannot use --output-filename `.*throws\.ts\/out`: `.*throws\.ts` is a file, not a folder/,

@@ -31,13 +31,40 @@ describe('parseCommandLine', () => {
 
   it('says how to write a short option glued to its value (-n=2, -n2, -np4), as mpiexec users type it', () => {
     expect(() => parseCommandLine(['run', 'pi', '-n=2'])).toThrow(
-      /^`-n=2`: -n takes its value as the next word: `-n 2` \(or `--ranks=2`\); job arguments go after `--`/,
+      '`-n=2`: -n takes its value as the next word: `-n 2` (or `--ranks=2`) (see `tsmpi-cloud run --help`)',
     );
     expect(() => parseCommandLine(['run', 'pi', '-np4'])).toThrow(/`-np4`: -np takes its value .*`-np 4`/);
     expect(() => parseCommandLine(['doctor', '-n2'])).toThrow(/`-n 2` \(or `--ranks=2`\) \(see/);
     // Not for a command without that option, nor for flags.
     expect(() => parseCommandLine(['list', '-n=2'])).toThrow(/^unknown option `-n=2` for `list`/);
     expect(() => parseCommandLine(['run', 'pi', '-v=1'])).toThrow(/^unknown option `-v=1`/);
+  });
+
+  it("says where a job argument goes, keeping the user's other words, and knows the built-in jobs' own", () => {
+    const fails = (argv: string[]) => {
+      try {
+        parseCommandLine(argv);
+      } catch (err) {
+        return (err as Error).message;
+      }
+      throw new Error(`parsed: ${argv.join(' ')}`);
+    };
+    expect(fails(['run', 'job.ts', '-n', '2', '--lines', '3', '--json'])).toContain(
+      'job arguments go after `--`, e.g. `tsmpi-cloud run job.ts -n 2 --json -- --lines 3`',
+    );
+    expect(fails(['run', 'pi', '-n', '2', '--seed=4'])).toContain(
+      "pi's own arguments go after `--`: `tsmpi-cloud run pi -n 2 -- --seed=4`",
+    );
+    expect(fails(['run', 'pi', '-n', '2', '--detail'])).toContain(
+      "did you mean pi's argument `--details`? It goes after `--`: `tsmpi-cloud run pi -n 2 -- --details`",
+    );
+    // No command that would fail next: hello takes no job arguments.
+    const hello = fails(['run', 'hello', '-n', '2', '--bogus']);
+    expect(hello).toContain('unknown option `--bogus` for `run` (hello takes no job arguments)');
+    expect(hello).not.toContain('-- --bogus');
+    expect(fails(['run', 'pi', '--bogus'])).toContain(
+      "(pi's own arguments, after `--`: --samples, --seed, --details)",
+    );
   });
 
   it('says a string option needs a value, and where job arguments go', () => {
@@ -83,6 +110,14 @@ describe('didYouMean', () => {
     expect(didYouMean('--jsno', ['--json', '--ranks'])).toBe('--json');
     expect(didYouMean('--tag-ouptut', ['--tag-output', '--timeout'])).toBe('--tag-output');
     expect(didYouMean('--frobnicate', ['--json', '--ranks'])).toBeUndefined();
+  });
+
+  it('prefers the closest of several prefixes, and suggests nothing for an empty word', () => {
+    const jobs = ['pi', 'hello', 'pi-nonblocking'];
+    expect(didYouMean('pi-nonblock', jobs)).toBe('pi-nonblocking');
+    expect(didYouMean('pi-', jobs)).toBe('pi');
+    expect(didYouMean('', jobs)).toBeUndefined();
+    expect(didYouMean('--', ['--json'])).toBeUndefined();
   });
 });
 
