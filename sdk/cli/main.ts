@@ -530,7 +530,11 @@ function report(err: unknown, ctx: ReportContext): number {
       io.stderr(`tsmpi-cloud: ${cause.message}\n`);
       return 1;
     }
-    io.stderr(`tsmpi-cloud: the job failed on rank ${err.rank}${what}: ${cause.message}\n`);
+    // A TypeError or RangeError says so, as Python's traceback ends `TypeError: ...`.
+    const named = typeof cause.name === 'string' && !['Error', 'MPIError', ''].includes(cause.name);
+    io.stderr(
+      `tsmpi-cloud: the job failed on rank ${err.rank}${what}: ${named ? `${cause.name}: ` : ''}${cause.message}\n`,
+    );
     if (verbose && cause.stack) io.stderr(`${cause.stack}\n`);
     else if (!json) io.stderr('(run with --verbose for the stack trace)\n');
     return 1;

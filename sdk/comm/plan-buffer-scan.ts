@@ -4,6 +4,7 @@ import { placeResult } from './buffer-blocks.js';
 import type { BufferPlan, Who } from './buffer-plan.js';
 import type { TypedArray } from './check.js';
 import { IN_PLACE } from './in-place.js';
+import { LOGIC_OPS, truthOf } from './predefined-ops.js';
 import { toReduceOp } from './reduce-operand.js';
 
 /**
@@ -26,8 +27,10 @@ export function planBufferScan(
     checkReductionRecvbuf(sb, rb, call);
   }
   // A private copy: the predefined ops write their result into an operand.
-  const value = (sb === IN_PLACE ? rb : sb).slice() as TypedArray;
-  o.check(value, call);
+  const copy = (sb === IN_PLACE ? rb : sb).slice() as TypedArray;
+  o.check(copy, call);
+  // As the other reductions take it (see `truthOf`): rank 0's LAND of 5 is 1, as over many ranks.
+  const value = LOGIC_OPS.has(o) ? (truthOf(copy) as TypedArray) : copy;
   const rop = toReduceOp(o);
   return {
     call: `${call}(op=${o.name})`,

@@ -5,6 +5,7 @@ import {
   BAND,
   COMM_TYPE_SHARED,
   IN_PLACE,
+  LAND,
   MAX,
   MPIError,
   Op,
@@ -290,6 +291,29 @@ export function bufferCollectivesContract(world: ContractWorld): void {
             expect(got.map(([, sb]) => sb)).toEqual(sends);
           }
         }
+      }
+    });
+
+    it('LAND gives truth values (1/0) on every rank and size: Allreduce, Reduce at the root, and Scan at rank 0 alike', async () => {
+      for (const size of world.sizes) {
+        const got = await world.run(
+          size,
+          async (c) => {
+            const a = new Int32Array(2);
+            const r = new Int32Array(2);
+            const s = new Int32Array(2);
+            await c.Allreduce(new Int32Array([5, 0]), a, LAND);
+            await c.Reduce(new Int32Array([5, 0]), r, LAND, 0);
+            await c.Scan(new Int32Array([5, 0]), s, LAND);
+            return [Array.from(a), Array.from(r), Array.from(s)];
+          },
+          opts,
+        );
+        got.forEach(([a, r, s], rank) => {
+          expect(a).toEqual([1, 0]);
+          expect(r).toEqual(rank === 0 ? [1, 0] : [0, 0]);
+          expect(s).toEqual([1, 0]);
+        });
       }
     });
 
