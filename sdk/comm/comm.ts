@@ -490,28 +490,32 @@ export class Comm {
   }
 
   ireduce<T = any>(obj: T, op: Op = SUM, root = 0): Request<T | null> {
+    return this.#ireduce(obj, op, root, 'reduce');
+  }
+
+  /** `ireduce`, its errors and timeout reports naming the call as `name` (`Reduce` for buffers). */
+  #ireduce<T>(obj: T, op: Op, root: number, name: 'reduce' | 'Reduce'): Request<T | null> {
     checkRoot(root, this.size);
-    const r = reduceOperand(op, obj, 'reduce');
+    const r = reduceOperand(op, obj, name);
     const shape = { reduceOp: r.reduceOp, value: obj, root };
-    return this.#collective(
-      'reduce',
-      r.bytes,
-      shape,
-      callLabel('reduce', r.op.name, root),
-      async (ctx, spec) => {
-        return (await runReduce(ctx, spec, r.own, r.reduceOp, root)) as T | null;
-      },
-    );
+    return this.#collective('reduce', r.bytes, shape, callLabel(name, r.op.name, root), async (ctx, spec) => {
+      return (await runReduce(ctx, spec, r.own, r.reduceOp, root)) as T | null;
+    });
   }
 
   iallreduce<T = any>(obj: T, op: Op = SUM): Request<T> {
-    const r = reduceOperand(op, obj, 'allreduce');
+    return this.#iallreduce(obj, op, 'allreduce');
+  }
+
+  /** `iallreduce`, its errors and timeout reports naming the call as `name` (`Allreduce` for buffers). */
+  #iallreduce<T>(obj: T, op: Op, name: 'allreduce' | 'Allreduce'): Request<T> {
+    const r = reduceOperand(op, obj, name);
     const shape = { reduceOp: r.reduceOp, value: obj };
     return this.#collective(
       'allreduce',
       r.bytes,
       shape,
-      callLabel('allreduce', r.op.name, undefined),
+      callLabel(name, r.op.name, undefined),
       async (ctx, spec) => {
         return (await runAllreduce(ctx, spec, r.own, r.reduceOp)) as T;
       },
@@ -629,7 +633,7 @@ export class Comm {
       if (sb !== IN_PLACE) checkReductionRecvbuf(sb, rb, 'Reduce');
     }
     // ireduce takes a private copy at once, so an IN_PLACE recvbuf may be overwritten later.
-    const inner = this.ireduce(sb === IN_PLACE ? recvbuf : sb, op, root);
+    const inner = this.#ireduce(sb === IN_PLACE ? recvbuf : sb, op, root, 'Reduce');
     return Request.fromPromise(
       inner.wait().then((res) => {
         if (this.rank === root) copyInto(recvbuf!, res as TypedArray, 'Reduce');
@@ -648,7 +652,7 @@ export class Comm {
     const sb = bufferArg(sendbuf, 'Allreduce', 'sendbuf', true);
     checkBuffer(recvbuf, 'Allreduce', 'recvbuf');
     if (sb !== IN_PLACE) checkReductionRecvbuf(sb, recvbuf, 'Allreduce');
-    const inner = this.iallreduce(sb === IN_PLACE ? recvbuf : sb, op);
+    const inner = this.#iallreduce(sb === IN_PLACE ? recvbuf : sb, op, 'Allreduce');
     return Request.fromPromise(
       inner.wait().then((res) => copyInto(recvbuf, res as TypedArray, 'Allreduce')),
       this.#progress,

@@ -1,3 +1,4 @@
+import { describeValue } from '../base/describe-value.js';
 import { SENT } from '../transport/transport.js';
 import { UNDEFINED } from './constants.js';
 import { fillStatus, type Status } from './status.js';
@@ -238,6 +239,7 @@ export class Request<T = unknown> implements PromiseLike<T> {
    * const [, got] = await Request.waitall([comm.isend(x, 1), comm.irecv<number>(1)]); // got: number
    */
   static async waitall<const R extends readonly Request<any>[]>(reqs: R): Promise<RequestValues<R>> {
+    Request.#check(reqs, 'waitall');
     return Promise.all(reqs.map((r) => r.wait())) as Promise<RequestValues<R>>;
   }
 
@@ -245,6 +247,7 @@ export class Request<T = unknown> implements PromiseLike<T> {
   static async waitany<R extends Request<any>>(
     reqs: readonly R[],
   ): Promise<[number, RequestValue<R> | undefined]> {
+    Request.#check(reqs, 'waitany');
     const active = reqs.map((r, i) => [r, i] as const).filter(([r]) => r.active);
     if (active.length === 0) return [UNDEFINED, undefined];
     for (;;) {
@@ -255,6 +258,7 @@ export class Request<T = unknown> implements PromiseLike<T> {
 
   /** Waits until at least one active request finishes; returns the indices of all finished ones. */
   static async waitsome(reqs: readonly Request<any>[]): Promise<number[]> {
+    Request.#check(reqs, 'waitsome');
     if (!reqs.some((r) => r.active)) return [];
     for (;;) {
       const done = Request.#collectFinished(reqs);
@@ -265,12 +269,14 @@ export class Request<T = unknown> implements PromiseLike<T> {
 
   /** `[true, values]` if every request is complete (reporting them all), else `[false, undefined]`. */
   static testall<const R extends readonly Request<any>[]>(reqs: R): [boolean, RequestValues<R> | undefined] {
+    Request.#check(reqs, 'testall');
     if (!reqs.every((r) => !r.active || r._finished)) return [false, undefined];
     return [true, reqs.map((r) => (r.active ? r._reportNow() : r.#valueIfDone())) as RequestValues<R>];
   }
 
   /** `[index, true, value]` for a finished one; `[UNDEFINED, false, undefined]` if none finished; `[UNDEFINED, true, undefined]` if none is active. */
   static testany<R extends Request<any>>(reqs: readonly R[]): [number, boolean, RequestValue<R> | undefined] {
+    Request.#check(reqs, 'testany');
     let anyActive = false;
     for (let i = 0; i < reqs.length; i++) {
       const r = reqs[i]!;
@@ -283,6 +289,7 @@ export class Request<T = unknown> implements PromiseLike<T> {
 
   /** Indices of the active requests that are complete now (reported); `[]` when none is active. */
   static testsome(reqs: readonly Request<any>[]): number[] {
+    Request.#check(reqs, 'testsome');
     return Request.#collectFinished(reqs);
   }
 
@@ -316,6 +323,22 @@ export class Request<T = unknown> implements PromiseLike<T> {
   /** mpi4py's `Testsome()`: the indices of the requests complete now (`[]` when none is active). */
   static Testsome(reqs: readonly Request<any>[]): number[] {
     return Request.testsome(reqs);
+  }
+
+  /** A TypeError naming the call and the bad element, as mpi4py's, rather than one from deep inside. */
+  static #check(reqs: unknown, call: string): void {
+    if (!Array.isArray(reqs)) {
+      throw new TypeError(
+        `Request.${call}: expected an array of Requests (from isend, irecv, ibcast, ...), got ${describeValue(reqs)}`,
+      );
+    }
+    for (let i = 0; i < reqs.length; i++) {
+      if (!(reqs[i] instanceof Request)) {
+        throw new TypeError(
+          `Request.${call}: expected an array of Requests (from isend, irecv, ibcast, ...), got ${describeValue(reqs[i])} at index ${i}${reqs[i] instanceof Promise ? ' (a Promise: pass the request the I*/i* method returned, not a promise made from it)' : ''}`,
+        );
+      }
+    }
   }
 
   static #collectFinished(reqs: readonly Request<any>[]): number[] {

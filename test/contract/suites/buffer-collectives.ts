@@ -699,8 +699,13 @@ export function bufferCollectivesContract(world: ContractWorld): void {
           await m(c.Reduce_scatter_block(new Float64Array(2), new Float64Array(3))),
           await m(c.Allgather(new Float64Array(2), new Float64Array(1))),
           await m(c.scatter([1, 2], 0)),
+          await m(c.Allreduce(new Float64Array(1), new Float64Array(1), 'SUM' as never)),
+          await m(c.Reduce(new Float64Array(1), new Float64Array(1), 'SUM' as never, 0)),
         ];
       });
+      // The buffer reductions name themselves, not the lowercase calls they share code with.
+      expect(msgs![8]).toMatch(/^Allreduce: expected `op` to be an Op/);
+      expect(msgs![9]).toMatch(/^Reduce: expected `op` to be an Op/);
       expect(msgs![0]).toMatch(
         /Scatterv: block 0 .*`counts\[0\]` = 3.* past the end of `sendbuf` \(2 elements\)/,
       );

@@ -212,14 +212,18 @@ describe('the built-in pi jobs', () => {
     const [total, perRank] = [Number(m![1]), Number(m![2])];
     // Both are printed to one decimal: four per-rank roundings add at most 4 × 0.05.
     expect(Math.abs(perRank * 4 - total)).toBeLessThanOrEqual(0.25);
-    expect(r.stdout).toMatch(/^Seed: \d+ \(repeat this run with --ranks 4 -- --samples 400000 --seed \d+\)$/m);
+    expect(r.stdout).toMatch(
+      /^Seed: \d+ \(repeat this run with --ranks 4 -- --samples 400000 --seed \d+\)$/m,
+    );
   });
 
   it('pi-nonblocking --details prints what `list` promises for it: the error, the seed and the sampling rate', async () => {
     const r = await cli(['run', 'pi-nonblocking', '--ranks', '2', '--', '--samples', '100000', '--details']);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^Error vs Math\.PI: /m);
-    expect(r.stdout).toMatch(/^Seed: \d+ \(repeat this run with --ranks 2 -- --samples 100000 --seed \d+\)$/m);
+    expect(r.stdout).toMatch(
+      /^Seed: \d+ \(repeat this run with --ranks 2 -- --samples 100000 --seed \d+\)$/m,
+    );
     expect(r.stdout).toMatch(/^Samples: 100000 at \d+\.\d million samples\/s \(\d+\.\d million per rank\)$/m);
   });
 

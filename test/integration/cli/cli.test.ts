@@ -137,7 +137,9 @@ describe('failures stop every rank and exit 1 with one readable paragraph', () =
   it('names the kind of a built-in error a rank threw (TypeError: ...), as a Python traceback ends', async () => {
     const r = await cli(['run', job('throws.ts'), '--ranks', '2', '--', '--type-error']);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain("the job failed on rank 1: TypeError: Cannot read properties of null (reading 'x')");
+    expect(r.stderr).toContain(
+      "the job failed on rank 1: TypeError: Cannot read properties of null (reading 'x')",
+    );
   });
 
   it('a rank that throws a non-Error value is reported with its type and value', async () => {

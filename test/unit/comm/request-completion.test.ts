@@ -86,3 +86,22 @@ describe("mpi4py's spellings of the request calls (the tutorial's req.Wait())", 
     expect(await Request.Waitany([pending])).toBe(UNDEFINED); // reported already: none is active
   });
 });
+
+describe('the statics given something other than an array of requests', () => {
+  it('throw (or reject) a TypeError naming the call, the bad element and its index', async () => {
+    const ok = Request.completed({ value: 1 });
+    await expect(Request.waitall([ok, Promise.resolve(2)] as never)).rejects.toThrow(
+      /^Request\.waitall: expected an array of Requests .*got .*at index 1 \(a Promise: pass the request/,
+    );
+    await expect(Request.waitany('abc' as never)).rejects.toThrow(
+      /^Request\.waitany: expected an array of Requests/,
+    );
+    await expect(Request.waitsome([null] as never)).rejects.toThrow(
+      /^Request\.waitsome: .*got .*null.* at index 0/,
+    );
+    expect(() => Request.testany([null] as never)).toThrow(TypeError);
+    expect(() => Request.testall([ok, {}] as never)).toThrow(/^Request\.testall: .*at index 1/);
+    expect(() => Request.testsome(undefined as never)).toThrow(/^Request\.testsome: expected an array/);
+    expect(Request.testall([ok])).toEqual([true, [1]]);
+  });
+});
