@@ -1,6 +1,6 @@
 /**
- * JSON for results: bigints as strings, TypedArrays as arrays, Maps/Sets as arrays, undefined as
- * null. A value that contains itself (a job may return one: results are structured clones) gets
+ * JSON for results: bigints as strings, TypedArrays as arrays, Maps/Sets as arrays, Errors as
+ * `{ name, message, ... }`, undefined as null. A value that contains itself (a job may return one: results are structured clones) gets
  * `"[Circular]"` where it would repeat an enclosing object, as `util.inspect` marks it; an object
  * that is only shared, not enclosing, is written at each place.
  */
@@ -22,6 +22,9 @@ export function toJson(value: unknown): string {
       out = Array.from(v as unknown as ArrayLike<number | bigint>, (x) =>
         typeof x === 'bigint' ? x.toString() : x,
       );
+    } else if (v instanceof Error) {
+      // Its name and message are not own enumerable properties: JSON would print `{}`.
+      out = { ...v, name: v.name, message: v.message };
     } else if (v instanceof Map) out = [...v.entries()];
     else if (v instanceof Set) out = [...v.values()];
     // JSON.stringify walks `out` next (its members come with `this` = `out`), standing for `v`:

@@ -16,6 +16,7 @@ import { shareThread } from '../../comm/shared-thread.js';
 import { loadJob } from '../../runtime/load-job.js';
 import { pendingCallsOf } from '../../runtime/pending-calls.js';
 import { openRank, type RankHandle, recordedSoFar, runRank } from '../../runtime/run-rank.js';
+import { unsendableReturn } from '../../runtime/unsendable-return.js';
 import type { Transport } from '../../transport/transport.js';
 import { RANK_QUERY, rankOfError, routeRankOutput } from './rank-output-router.js';
 import type { LauncherMessage, RankMessage, RankWorkerData, TransportSpec } from './worker-protocol.js';
@@ -155,9 +156,7 @@ async function runOne(j: number): Promise<void> {
         sentTo: outcome.sentTo,
       });
     } catch (err) {
-      throw new Error(
-        `rank ${rank} returned a value that cannot be sent back to the launcher: ${(err as Error).message}`,
-      );
+      throw unsendableReturn(rank, outcome.value, err);
     }
   } catch (err) {
     reportFailure(err);

@@ -16,6 +16,7 @@ import { NodePlan } from '../../transport/node/node-plan.js';
 import { createNodeRank } from '../../transport/node/sqs-nodes.js';
 import { createSqsClients } from '../../transport/sqs/clients.js';
 import { openRank, type RankHandle, runRank } from '../run-rank.js';
+import { unsendableReturn } from '../unsendable-return.js';
 import { abortReport, type InvocationUsage, type RankReport } from './control-report.js';
 import { installRuntimeAlias, loadBuiltinJob, loadShippedJob } from './job-module.js';
 import { enterJobSandbox } from './job-sandbox.js';
@@ -146,12 +147,7 @@ export async function runNodeRankWorker(jobApi: Readonly<Record<string, unknown>
       await reporter.report(done);
     } catch (err) {
       // postMessage refuses what structured clone cannot copy (a function, a symbol).
-      await reportFailure(
-        report,
-        new Error(
-          `rank ${rank} returned a value that cannot be sent back to the launcher: ${(err as Error).message}`,
-        ),
-      );
+      await reportFailure(report, unsendableReturn(rank, ran.outcome.value, err));
     }
   } finally {
     stop.dispose();

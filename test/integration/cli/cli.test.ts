@@ -142,6 +142,14 @@ describe('failures stop every rank and exit 1 with one readable paragraph', () =
     );
   });
 
+  it('a return value that cannot reach the launcher fails its rank, saying where in the value the problem is', async () => {
+    const r = await cli(['run', job('returns-function.ts'), '--ranks', '2']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(
+      'the job failed on rank 1: rank 1 returned a value that cannot be sent back to the launcher: cannot send a function (f) at `value.nested.f`',
+    );
+  });
+
   it('a rank that throws a non-Error value is reported with its type and value', async () => {
     const r = await cli(['run', job('throws.ts'), '--ranks', '2', '--json', '--', '--non-error']);
     expect(r.code).toBe(1);

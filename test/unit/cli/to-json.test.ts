@@ -20,6 +20,13 @@ describe('toJson (the --json result)', () => {
     expect(toJson([undefined, new BigInt64Array([-1n])])).toBe('[null,["-1"]]');
   });
 
+  it('writes an Error as its name, message and own fields (JSON.stringify alone gives {})', () => {
+    const e = Object.assign(new RangeError('out of range'), { code: 7 });
+    expect(JSON.parse(toJson({ e }))).toEqual({
+      e: { name: 'RangeError', message: 'out of range', code: 7 },
+    });
+  });
+
   it('marks a value that contains itself [Circular] where it would repeat, in objects, arrays, Maps and Sets', () => {
     const a: Record<string, unknown> = { name: 'a' };
     a.self = a;
