@@ -169,7 +169,7 @@ function checkRanksPerNode(k: unknown, ranks: number, backend: string): void {
   }
   if (backend === 'local' && k < ranks) {
     throw new UsageError(
-      `\`ranksPerNode\` (--ranks-per-node) ${k} with ${ranks} ranks asks for ${Math.ceil(ranks / k)} nodes, but on --backend local all ranks share one node (one process): leave it out, or run nodes of ${k} threads over SQS with --backend sqs`,
+      `\`ranksPerNode\` (--ranks-per-node) ${k} with ${ranks} ranks asks for ${Math.ceil(ranks / k)} nodes, but on --backend local all ranks share one node (one process): leave it out, or run nodes of ${k} ${k === 1 ? 'thread' : 'threads'} over SQS with --backend sqs`,
     );
   }
 }

@@ -155,7 +155,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     commands: ['run', 'list', 'doctor'],
     help: 'print one JSON object on stdout: { ok, backend, ranks, result, results, timings, stats, error? }; rank output then goes to stderr',
     helpFor: {
-      list: 'print the jobs as one JSON array on stdout: { name, description, args } each',
+      list: 'print the jobs as one JSON array on stdout: { name, description, args, minRanks? } each (minRanks: the fewest ranks the job runs on, where it needs more than 1)',
       doctor: 'print one JSON object on stdout: { ok, checks: [{ ok, what, fix? }] }',
     },
   },

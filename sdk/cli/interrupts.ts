@@ -32,6 +32,8 @@ export interface Interrupts {
 export function handleInterrupts(o: {
   stderr: (text: string) => void;
   stop: () => void;
+  /** What stopping cleans up besides the ranks; default: the cloud backends' queues and objects. */
+  cleanup?: string;
   /** Default `process.exit`. */
   exit?: (code: number) => void;
 }): Interrupts {
@@ -49,7 +51,7 @@ export function handleInterrupts(o: {
     if (first === undefined) {
       first = signal;
       say(
-        `\ntsmpi-cloud: interrupted (${signal}), stopping all ranks and deleting the job's queues and objects...\n`,
+        `\ntsmpi-cloud: interrupted (${signal}), stopping all ranks${o.cleanup === '' ? '' : ` and ${o.cleanup ?? "deleting the job's queues and objects"}`}...\n`,
       );
       o.stop();
       return;

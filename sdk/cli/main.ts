@@ -394,7 +394,12 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     }
     const ac = new AbortController();
     options.signal = ac.signal;
-    interrupts = handleInterrupts({ stderr: io.stderr, stop: () => ac.abort() });
+    interrupts = handleInterrupts({
+      stderr: io.stderr,
+      stop: () => ac.abort(),
+      // Threads of this process: nothing in the cloud to delete.
+      ...((options.backend ?? 'local') === 'local' ? { cleanup: '' } : {}),
+    });
     if (io === defaultIo) stdoutState.onGone = () => ac.abort();
     if (niceness > 0) lowerBackgroundThreads(niceness);
     let res: RunResult;
