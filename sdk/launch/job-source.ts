@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describeValue } from '../base/describe-value.js';
+import { didYouMean } from '../base/did-you-mean.js';
 import { UsageError } from '../base/errors.js';
 import { BUILTIN_JOBS, builtinJobUrl } from '../jobs/registry.js';
 import { rankBundleUrl } from './rank-bundle.js';
@@ -43,6 +44,26 @@ export function sdkEntryUrl(): string {
 
 function looksLikePath(job: string): boolean {
   return job.includes('/') || job.includes('\\') || JOB_EXTENSIONS.some((e) => job.endsWith(e));
+}
+
+/**
+ * For a job file that does not exist: the job file beside it the user probably meant (`a` for
+ * `a.ts`, `abrot.ts` for `abort.ts`), as `; did you mean ...?`, or a hint to check the path.
+ */
+function nearbyJobFile(file: string, cwd: string): string {
+  const dir = path.dirname(file);
+  let names: string[];
+  try {
+    names = readdirSync(dir).filter((f) => JOB_EXTENSIONS.includes(path.extname(f)) && !f.endsWith('.d.ts'));
+  } catch {
+    return `: its folder ${dir} does not exist either; check the path (relative paths start from ${cwd})`;
+  }
+  const base = path.basename(file);
+  const withExt = names.find((f) => path.parse(f).name === base);
+  const close = withExt ?? didYouMean(base, names);
+  return close === undefined
+    ? `: check the path (relative paths start from ${cwd})`
+    : `; did you mean ${path.join(dir, close)}?`;
 }
 
 /**
@@ -87,7 +108,7 @@ export async function resolveJob(job: string | URL, options: { cwd?: string } = 
     );
   }
   if (!existsSync(file) || !statSync(file).isFile()) {
-    throw new UsageError(`job file not found: ${file}`);
+    throw new UsageError(`job file not found: ${file}${nearbyJobFile(file, options.cwd ?? process.cwd())}`);
   }
   if (!JOB_EXTENSIONS.includes(path.extname(file))) {
     throw new UsageError(`job file ${file}: expected a ${JOB_EXTENSIONS.join(', ')} file`);

@@ -260,6 +260,18 @@ describe('bad usage exits 2 with a message that says what to do', () => {
     ],
     [['run', `${FIXTURES}class-job.ts`, '--ranks', '2'], /its default export is a class \(Job\), not a job/],
     [
+      ['run', `${FIXTURES}aborts`, '--ranks', '2'],
+      /job file not found: .*aborts; did you mean .*aborts\.ts\?/,
+    ],
+    [
+      ['run', `${FIXTURES}abrots.ts`, '--ranks', '2'],
+      /job file not found: .*abrots\.ts; did you mean .*aborts\.ts\?/,
+    ],
+    [
+      ['run', `${FIXTURES}no-such-dir/x.ts`, '--ranks', '2'],
+      /its folder .*no-such-dir does not exist either; check the path/,
+    ],
+    [
       ['run', 'hello', '--ranks', '2', '--output-filename', `${FIXTURES}throws.ts/out`],
       /Cannot use --output-filename `.*throws\.ts\/out`: `.*throws\.ts` is a file, not a folder/,
     ],
