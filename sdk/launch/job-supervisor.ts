@@ -1,8 +1,9 @@
-import { ERR_ABORTED, ERR_TIMEOUT, JobFailedError, MPIError } from '../base/errors.js';
+import { ERR_ABORTED, ERR_OTHER, ERR_TIMEOUT, JobFailedError, MPIError } from '../base/errors.js';
 import { type RankErrorInfo, reviveError } from '../base/rank-error-info.js';
 import {
   collectiveMismatches,
   describePendingCalls,
+  firstCollectiveMismatch,
   type PendingCallInfo,
 } from '../runtime/pending-calls.js';
 import type { RankStats } from '../runtime/run-rank.js';
@@ -68,8 +69,12 @@ export interface SupervisedRank {
 export interface SupervisorHooks {
   /** Every rank reported `started`. */
   allStarted?(): void;
-  /** The job timed out: ask every rank what it is blocked in (answers come as `pending` updates). */
-  askPending?(): void;
+  /**
+   * Ask every rank what it is blocked in (answers come as `pending` updates): the job timed out,
+   * or (`withStats` false: the answers need not carry what the ranks recorded) the mismatch watch
+   * looks (see `SupervisorOptions.mismatchWatchMs`).
+   */
+  askPending?(withStats?: boolean): void;
   /**
    * The job failed (called once): stop every rank. The job settles once each rank that must be
    * waited for has `exited`, or when the backend calls {@link JobSupervisor.settleNow}.
@@ -95,8 +100,18 @@ export interface SupervisorOptions {
    * keeps every rank of its thread from answering the timeout report, and the report says so.
    */
   ranksPerThread?: number;
+  /**
+   * Every this many ms, ask the ranks what they wait in (`askPending`), and fail the job at once if
+   * two of them wait in different collectives under one call number on one communicator (rank 0
+   * the root of a reduce, the others in a bcast: nobody sends, so no message reveals it, and the
+   * job would wait for ever or until its --timeout). Off when undefined.
+   */
+  mismatchWatchMs?: number;
   hooks: SupervisorHooks;
 }
+
+/** How long the mismatch watch waits for the ranks' answers before it looks at them. */
+const WATCH_ANSWER_MS = 250;
 
 /** A job every rank finished. Times are `performance.now()` readings. */
 export interface SupervisedRun {
@@ -174,6 +189,34 @@ export class JobSupervisor {
     if (signal?.aborted === true) this.#onSignal();
     else signal?.addEventListener('abort', this.#onSignal, { once: true });
     if (timeoutMs !== undefined) this.after(timeoutMs, () => this.#timedOut());
+    const watch = this.#o.mismatchWatchMs;
+    if (watch !== undefined && this.#o.hooks.askPending !== undefined)
+      this.after(watch, () => this.#watch(watch));
+  }
+
+  /** One look of the mismatch watch (see `SupervisorOptions.mismatchWatchMs`), then the next. */
+  #watch(every: number): void {
+    if (this.#timingOut || this.#failure !== undefined) return;
+    // Only this round's answers count (a rank that does not answer is busy computing).
+    for (const r of this.ranks) r.pending = undefined;
+    this.#o.hooks.askPending!(false);
+    this.after(WATCH_ANSWER_MS, () => {
+      if (this.#timingOut || this.#failure !== undefined) return;
+      const m = firstCollectiveMismatch(this.ranks.map((r) => (r.done ? undefined : r.pending)));
+      if (m === undefined) {
+        this.after(every, () => this.#watch(every));
+        return;
+      }
+      const [first, other] = [m.calls[0]!, m.calls.find((c) => c.name !== m.calls[0]!.name)!];
+      const msg =
+        `collective mismatch on ${m.comm}: rank ${first.rank} called ${first.name} (collective #${m.seq}) while ` +
+        `rank ${other.rank} called ${other.name} (#${m.seq}), and both wait in it. Every rank of a communicator ` +
+        'must call the same collectives in the same order.';
+      this.fail({
+        info: { rank: first.rank, message: msg, errorClass: ERR_OTHER },
+        cause: new MPIError(ERR_OTHER, msg),
+      });
+    });
   }
 
   /** Runs `fn` after `ms` unless the job has settled by then. */

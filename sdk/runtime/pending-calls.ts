@@ -42,6 +42,31 @@ export function describePendingCalls(pending: readonly PendingCallInfo[]): strin
  * among what the ranks wait in: one line each, e.g.
  * `collective #1 on COMM_WORLD does not match: rank 0 called bcast, rank 1 called reduce`.
  */
+/**
+ * The first collective call number on a communicator that two ranks waiting in it made as
+ * different collectives, if any: a mismatch for sure, whenever each rank reported it (a rank's
+ * collective #n on a communicator is one call, whatever it does later).
+ */
+export function firstCollectiveMismatch(
+  pendingByRank: readonly (readonly PendingCallInfo[] | undefined)[],
+): { comm: string; seq: number; calls: { rank: number; name: string }[] } | undefined {
+  const calls = new Map<string, { comm: string; seq: number; calls: { rank: number; name: string }[] }>();
+  pendingByRank.forEach((pending, rank) => {
+    for (const p of pending ?? []) {
+      const c = p.collective;
+      if (c === undefined) continue;
+      const key = `#${c.seq} on ${c.comm}`;
+      let entry = calls.get(key);
+      if (entry === undefined) calls.set(key, (entry = { comm: c.comm, seq: c.seq, calls: [] }));
+      entry.calls.push({ rank, name: c.name });
+    }
+  });
+  for (const entry of calls.values()) {
+    if (new Set(entry.calls.map((x) => x.name)).size >= 2) return entry;
+  }
+  return undefined;
+}
+
 export function collectiveMismatches(
   pendingByRank: readonly (readonly PendingCallInfo[] | undefined)[],
 ): string[] {

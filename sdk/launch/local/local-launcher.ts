@@ -59,6 +59,12 @@ function newRankWorker(options: ConstructorParameters<typeof Worker>[1] & object
 const BOOT_WINDOW = Math.max(2, 2 * availableParallelism());
 /** How long a timed-out job's ranks get to say what they are blocked in. */
 const REPORT_GRACE_MS = 1000;
+/**
+ * How often the ranks are asked what they wait in, to catch collectives that do not match where
+ * no message flows to reveal it (see `SupervisorOptions.mismatchWatchMs`): an answer costs a
+ * thread a message and a look at its pending calls.
+ */
+const MISMATCH_WATCH_MS = 2000;
 
 /** A worker thread and the ranks it runs: `first` .. `first + count - 1`. */
 interface RankThread {
@@ -161,12 +167,14 @@ export class ThreadLauncher {
     const sup = new JobSupervisor({
       request: req,
       timeoutGraceMs: REPORT_GRACE_MS,
+      mismatchWatchMs: MISMATCH_WATCH_MS,
       ranksRunBeforeStarted: true,
       ranksPerThread: per,
       hooks: {
         // Ranks start together, so no rank's clock runs while others still boot.
         allStarted: () => post({ type: 'go' }),
-        askPending: () => post({ type: 'report' }),
+        askPending: (withStats) =>
+          post({ type: 'report', ...(withStats === false ? { stats: false as const } : {}) }),
         stop: () => {
           tTeardown = performance.now();
           for (const t of threads) stopThread(t);

@@ -110,7 +110,7 @@ port.on('message', (m: LauncherMessage) => {
   }
   if (m.type === 'report') {
     for (const [j, handle] of handles.entries()) {
-      const stats = recordedSoFar(handle);
+      const stats = m.stats === false ? undefined : recordedSoFar(handle);
       post({
         type: 'report',
         rank: ranks[j]!,

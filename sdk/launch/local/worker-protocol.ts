@@ -66,8 +66,8 @@ export type RankMessage =
 
 /** Launcher → rank. */
 export type LauncherMessage =
-  /** Say what you are blocked in (timeout report). */
-  | { type: 'report' }
+  /** Say what you are blocked in (timeout report, mismatch watch); `stats: false`: without what you recorded. */
+  | { type: 'report'; stats?: false }
   /** Every rank is up: run the job. Ranks start together, so no rank's clock runs while others still boot. */
   | { type: 'go' }
   /**

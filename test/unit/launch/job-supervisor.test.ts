@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ERR_ABORTED, ERR_TIMEOUT, JobFailedError, MPIError } from '../../../sdk/base/errors.js';
+import { ERR_ABORTED, ERR_OTHER, ERR_TIMEOUT, JobFailedError, MPIError } from '../../../sdk/base/errors.js';
 import { JobSupervisor, type SupervisorHooks } from '../../../sdk/launch/job-supervisor.js';
 import type { RankStats } from '../../../sdk/runtime/run-rank.js';
 
@@ -10,6 +10,7 @@ function supervise(
     timeoutMs?: number;
     threads?: boolean;
     ranksPerThread?: number;
+    mismatchWatchMs?: number;
     signal?: AbortSignal;
     hooks?: Partial<SupervisorHooks>;
   } = {},
@@ -28,9 +29,10 @@ function supervise(
     timeoutGraceMs: 500,
     ranksRunBeforeStarted: o.threads ?? true,
     ...(o.ranksPerThread === undefined ? {} : { ranksPerThread: o.ranksPerThread }),
+    ...(o.mismatchWatchMs === undefined ? {} : { mismatchWatchMs: o.mismatchWatchMs }),
     hooks: {
       allStarted: () => calls.push('allStarted'),
-      askPending: () => calls.push('askPending'),
+      askPending: (withStats) => calls.push(withStats === false ? 'askPending without stats' : 'askPending'),
       stop: (f) => calls.push(`stop ${f.info.rank}`),
       ...o.hooks,
     },
@@ -230,6 +232,45 @@ describe('JobSupervisor: one job, any backend', () => {
       expect(sup.failure?.info.message).toContain(
         '  rank 4: busy computing (not in an MPI call), did not answer',
       );
+    });
+
+    it('the mismatch watch fails the job at once when two ranks wait in different collectives of one number, and only then', async () => {
+      const { sup, calls } = supervise(3, { mismatchWatchMs: 2_000 });
+      for (const r of [0, 1, 2]) sup.update(r, { type: 'started' });
+      const bcast = {
+        call: 'bcast(root=1)',
+        forMs: 5,
+        collective: { comm: 'COMM_WORLD', seq: 2, name: 'bcast' },
+      };
+      const reduce = {
+        ...bcast,
+        call: 'reduce(op=SUM, root=1)',
+        collective: { ...bcast.collective, name: 'reduce' },
+      };
+      // First look: the ranks agree (or compute and do not answer): nothing happens, it looks again.
+      vi.advanceTimersByTime(2_000);
+      sup.update(0, { type: 'pending', pending: [bcast] });
+      sup.update(1, { type: 'pending', pending: [bcast] });
+      vi.advanceTimersByTime(250);
+      expect(sup.failure).toBeUndefined();
+      // Second look: a stale answer of rank 1 does not count; this round's do.
+      vi.advanceTimersByTime(2_000);
+      expect(calls).toEqual(['allStarted', 'askPending without stats', 'askPending without stats']);
+      sup.update(0, { type: 'pending', pending: [bcast] });
+      vi.advanceTimersByTime(250);
+      expect(sup.failure).toBeUndefined();
+      vi.advanceTimersByTime(2_000);
+      sup.update(0, { type: 'pending', pending: [bcast] });
+      sup.update(2, { type: 'pending', pending: [{ call: 'recv(source=0, tag=1)', forMs: 9 }, reduce] });
+      vi.advanceTimersByTime(250);
+      const message =
+        'collective mismatch on COMM_WORLD: rank 0 called bcast (collective #2) while rank 2 called reduce (#2), and both wait in it. Every rank of a communicator must call the same collectives in the same order.';
+      expect(sup.failure?.info).toEqual({ rank: 0, message, errorClass: ERR_OTHER });
+      expect(calls.at(-1)).toBe('stop 0');
+      for (const r of [0, 1, 2]) sup.update(r, { type: 'exited' });
+      const err = await failureOf(sup.outcome);
+      expect(err.cause).toBeInstanceOf(MPIError);
+      expect((err.cause as MPIError).errorClass).toBe(ERR_OTHER);
     });
 
     it('at --timeout asks every rank what it waits in, then fails with one line per rank', async () => {
