@@ -198,6 +198,18 @@ function checkJobName(job: string): void {
   );
 }
 
+/** `pi`'s job arguments, for `run pi --help`. */
+function jobArgsHelp(job: string, args: Record<string, string>): string {
+  const names = Object.keys(args);
+  if (names.length === 0) return `${job} takes no job arguments.`;
+  const rows = names.map((n) => [`--${kebab(n)}`, args[n]!] as const);
+  const width = Math.max(...rows.map(([flag]) => flag.length));
+  return [
+    `${job}'s job arguments (after \`--\`, e.g. \`tsmpi-cloud run ${job} --ranks 4 -- ${rows[0]![0]} ...\`):`,
+    ...rows.map(([flag, what]) => `  ${flag.padEnd(width)}  ${what}`),
+  ].join('\n');
+}
+
 function kebab(s: string): string {
   return s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 }
@@ -273,6 +285,9 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       // Asked for: stdout, exit 0. No command at all: a usage error, so the help goes to stderr.
       const asked = command !== undefined || flag('help');
       (asked ? io.stdout : io.stderr)(`${helpText(VERSION, about as Command | undefined)}\n`);
+      // `run pi --help`: the built-in job's own arguments too.
+      const builtin = command === 'run' ? BUILTIN_JOBS[positionals[0] ?? ''] : undefined;
+      if (builtin !== undefined) io.stdout(`\n${jobArgsHelp(positionals[0]!, builtin.args)}\n`);
       return asked ? 0 : 2;
     }
     if (command === 'list') {

@@ -77,6 +77,14 @@ describe('argument parser messages say what was wrong and what to do', () => {
     expect(doctor.stdout).toContain('--stack S');
     expect(doctor.stdout).not.toContain('--tag-output');
     expect((await cli(['help', 'run'])).stdout).toEqual(run.stdout);
+    // With a built-in job: its own arguments follow the run help.
+    const pi = await cli(['run', 'pi', '--help']);
+    expect(pi.code).toBe(0);
+    expect(pi.stdout.startsWith(run.stdout.trimEnd())).toBe(true);
+    expect(pi.stdout).toMatch(
+      /pi's job arguments \(after `--`.*\):\n {2}--samples {2}N \(default 1e7\)\n {2}--seed /,
+    );
+    expect((await cli(['run', 'hello', '--help'])).stdout).toContain('hello takes no job arguments.');
   });
 
   it('-v is --verbose (as mpiexec), and alone prints the version (as node -v)', async () => {
