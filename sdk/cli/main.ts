@@ -1,4 +1,14 @@
-import { accessSync, constants, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import {
+  accessSync,
+  closeSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { didYouMean } from '../base/did-you-mean.js';
@@ -374,7 +384,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       makeOutputFolder(outputDir);
     }
     traceFile = str('trace');
-    if (traceFile !== undefined) checkTracePath(traceFile);
+    if (traceFile !== undefined) checkTracePath(traceFile, job);
     const output = rankOutput({
       tag: flag('tag-output'),
       timestamp: flag('timestamp-output'),
@@ -571,7 +581,7 @@ function report(err: unknown, ctx: ReportContext): number {
  * `--trace FILE`, checked before the run (a trace that cannot be written would be found only
  * after the job): a path in an existing folder, not a folder itself.
  */
-function checkTracePath(file: string): void {
+function checkTracePath(file: string, job: string): void {
   if (file.trim() === '')
     throw new UsageError('Expected --trace to be a file path, e.g. --trace trace.json, got ``');
   if (existsSync(file) && statSync(file).isDirectory()) {
@@ -589,6 +599,35 @@ function checkTracePath(file: string): void {
     throw new UsageError(
       `Cannot write the trace to \`${file}\`: \`${dir}\` is a file, not a folder; choose another path`,
     );
+  }
+  // The job's own file would be overwritten by the trace after the run.
+  if (!job.startsWith('file:') && existsSync(job) && sameFile(job, file)) {
+    throw new UsageError(
+      `Cannot write the trace to \`${file}\`: it is the job file itself; choose another path, e.g. --trace trace.json`,
+    );
+  }
+  // Found now, not after the job: a folder or file this user may not write (a read-only folder,
+  // /proc), where the trace of a finished job would be lost with its result.
+  const exists = existsSync(file);
+  try {
+    if (exists) accessSync(file, constants.W_OK);
+    else closeSync(openSync(file, 'wx'));
+  } catch (err) {
+    throw new UsageError(
+      `Cannot write the trace to \`${file}\` (${(err as Error).message}): choose another path`,
+    );
+  }
+  if (!exists) rmSync(file, { force: true });
+}
+
+/** Whether two paths name one file (one inode), whatever their spelling. */
+function sameFile(a: string, b: string): boolean {
+  try {
+    const sa = statSync(a);
+    const sb = statSync(b);
+    return sa.ino === sb.ino && sa.dev === sb.dev;
+  } catch {
+    return false;
   }
 }
 

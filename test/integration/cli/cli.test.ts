@@ -1,3 +1,6 @@
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ERR_ABORTED } from '../../../sdk/index.js';
 import { cli, FIXTURES } from '../../helpers/cli.js';
@@ -280,6 +283,31 @@ describe('bad usage exits 2 with a message that says what to do', () => {
       /Cannot write the trace to `.*throws\.ts\/t\.json`: `.*throws\.ts` is a file, not a folder/,
     ],
   ];
+  it('refuses a --trace path it could not write after the run, or that is the job file itself', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tsmpi-trace-'));
+    try {
+      const jobFile = join(dir, 'job.ts');
+      copyFileSync(`${FIXTURES}throws.ts`, jobFile);
+      const before = readFileSync(jobFile, 'utf8');
+      const self = await cli(['run', jobFile, '--ranks', '2', '--trace', jobFile]);
+      expect(self.code).toBe(2);
+      expect(self.stderr).toContain('it is the job file itself; choose another path');
+      expect(readFileSync(jobFile, 'utf8')).toBe(before);
+      const proc = await cli(['run', 'hello', '--ranks', '2', '--trace', '/proc/tsmpi-trace.json']);
+      expect(proc.code).toBe(2);
+      expect(proc.stderr).toMatch(
+        /Cannot write the trace to `\/proc\/tsmpi-trace\.json` \(ENOENT.*\): choose another path/,
+      );
+      expect(proc.stdout).toBe(''); // refused before any rank ran
+      // A path that can be written is left as it was found: no empty file from the check.
+      const ok = await cli(['run', 'hello', '--ranks', '1', '--trace', join(dir, 't.json')]);
+      expect(ok.code).toBe(0);
+      expect(JSON.parse(readFileSync(join(dir, 't.json'), 'utf8')).traceEvents.length).toBeGreaterThan(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it.each(usage)('%j', async (args, message) => {
     const r = await cli(args);
     expect(r.code).toBe(2);
