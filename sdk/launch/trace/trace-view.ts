@@ -42,6 +42,25 @@ export async function writeTraceView(file: string, out = `${file}.html`): Promis
       `\`${file}\` has no traceEvents array (nor is it an array of events): give a file written by \`tsmpi-cloud run --trace FILE\``,
     );
   }
+  // The page draws rank tracks: a file without any (another tool's trace, a stray array) would
+  // show an empty page that says "0 ranks".
+  const events = (trace as { traceEvents: unknown[] }).traceEvents;
+  const rankTrack = (e: unknown) => {
+    const ev = e as { ph?: unknown; name?: unknown; args?: { name?: unknown } } | null;
+    return (
+      typeof ev === 'object' &&
+      ev !== null &&
+      ev.ph === 'M' &&
+      ev.name === 'thread_name' &&
+      typeof ev.args?.name === 'string' &&
+      /^rank \d+$/.test(ev.args.name)
+    );
+  };
+  if (!events.some(rankTrack)) {
+    throw new UsageError(
+      `\`${file}\` has no rank tracks (${events.length} event${events.length === 1 ? '' : 's'}, none naming a rank): it is not a trace written by \`tsmpi-cloud run --trace FILE\``,
+    );
+  }
   try {
     await writeFile(out, traceViewHtml(JSON.stringify(trace)));
   } catch (err) {

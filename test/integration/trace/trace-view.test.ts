@@ -105,9 +105,31 @@ describe('trace view: input forms and the output path', () => {
 
   it("takes the trace-event format's array form (a bare array of events)", async () => {
     const file = join(dir, 'array.json');
-    writeFileSync(file, JSON.stringify([{ name: 'send', ph: 'X', pid: 0, tid: 0, ts: 0, dur: 5 }]));
+    writeFileSync(
+      file,
+      JSON.stringify([
+        { name: 'send', ph: 'X', pid: 0, tid: 0, ts: 0, dur: 5 },
+        { name: 'thread_name', ph: 'M', pid: 0, tid: 0, args: { name: 'rank 0' } },
+      ]),
+    );
     const r = await cli(['trace', 'view', file]);
     expect(r.code).toBe(0);
     expect(readFileSync(`${file}.html`, 'utf8')).toContain('"traceEvents":[{"name":"send"');
+  });
+
+  it.each([
+    ['an array of numbers', [1, 2, 3], '3 events'],
+    [
+      'another tool’s events, no rank tracks',
+      { traceEvents: [{ ph: 'X', name: 'x', pid: 1, tid: 1, ts: 0, dur: 1 }] },
+      '1 event,',
+    ],
+  ])('refuses %s: the page would show no ranks', async (_, content, count) => {
+    const file = join(dir, 'not-ours.json');
+    writeFileSync(file, JSON.stringify(content));
+    const r = await cli(['trace', 'view', file]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`has no rank tracks (${count}`);
+    expect(r.stderr).toContain('it is not a trace written by `tsmpi-cloud run --trace FILE`');
   });
 });
