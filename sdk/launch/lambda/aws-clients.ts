@@ -3,6 +3,7 @@ import { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { emulatorDefaults } from '../../base/emulator-defaults.js';
+import { CONNECT_TIMEOUT_MS, IDLE_TIMEOUT_MS } from '../../transport/sqs/clients.js';
 
 export interface AwsClientsOptions {
   /** AWS region; default: the profile's / AWS_REGION. */
@@ -43,6 +44,9 @@ export function createAwsClients(options: AwsClientsOptions = {}): AwsClients {
     requestHandler: {
       httpAgent: { keepAlive: true, maxSockets },
       httpsAgent: { keepAlive: true, maxSockets },
+      // Never wait for ever on an endpoint that accepted the connection but does not answer.
+      connectionTimeout: CONNECT_TIMEOUT_MS,
+      socketTimeout: IDLE_TIMEOUT_MS,
     },
   };
   const made: { destroy(): void }[] = [];

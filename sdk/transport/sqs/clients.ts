@@ -22,14 +22,26 @@ export interface SqsClientsOptions {
    * a process running many ranks over one client needs several per rank.
    */
   maxSockets?: number;
+  /**
+   * A request whose socket carries nothing for this long fails (TimeoutError, retried as a
+   * transient error) instead of waiting for ever on an endpoint that accepted the connection but
+   * never answers. Default 60,000 (above the 20 s long polls). A connection that is not accepted
+   * in CONNECT_TIMEOUT_MS fails the same way.
+   */
+  idleTimeoutMs?: number;
 }
+
+/** How long a TCP connection to the endpoint may take to be accepted. */
+export const CONNECT_TIMEOUT_MS = 5_000;
+/** Default `idleTimeoutMs`: well above the 20 s of a long poll, which sends nothing meanwhile. */
+export const IDLE_TIMEOUT_MS = 60_000;
 
 export interface SqsClients {
   sqs: SQSClient;
   s3: S3Client;
 }
 
-const CLIENT_OPTION_KEYS = new Set(['endpoint', 'region', 'credentials', 'maxSockets']);
+const CLIENT_OPTION_KEYS = new Set(['endpoint', 'region', 'credentials', 'maxSockets', 'idleTimeoutMs']);
 
 /**
  * Creates the SQS and S3 clients the SQS transport needs, for AWS or for an emulator. The
@@ -82,6 +94,8 @@ export function createSqsClients(options: SqsClientsOptions = {}): SqsClients {
     requestHandler: {
       httpAgent: { keepAlive: true, maxSockets },
       httpsAgent: { keepAlive: true, maxSockets },
+      connectionTimeout: CONNECT_TIMEOUT_MS,
+      socketTimeout: options.idleTimeoutMs ?? IDLE_TIMEOUT_MS,
     },
   };
   const sqs = new SQSClient({ ...common, ...(emulator ? { useQueueUrlAsEndpoint: false } : {}) });

@@ -136,3 +136,33 @@ describe('createSqsClients', () => {
     );
   });
 });
+
+describe('createSqsClients against an endpoint that accepts connections but never answers', () => {
+  it('fails the request once its socket has carried nothing for idleTimeoutMs, instead of waiting for ever', async () => {
+    const { createServer } = await import('node:net');
+    const { ListQueuesCommand } = await import('@aws-sdk/client-sqs');
+    const sockets: import('node:net').Socket[] = [];
+    const server = createServer((s) => sockets.push(s)); // accepts, never replies
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as import('node:net').AddressInfo;
+    const { sqs, s3 } = createSqsClients({ endpoint: `http://127.0.0.1:${port}`, idleTimeoutMs: 200 });
+    try {
+      const err = await sqs.send(new ListQueuesCommand({})).then(
+        () => undefined,
+        (e: unknown) => e as Error,
+      );
+      expect(err).toBeInstanceOf(Error);
+      expect(err!.name).toBe('TimeoutError');
+      expect(sockets.length).toBeGreaterThan(0);
+    } finally {
+      sqs.destroy();
+      s3.destroy();
+      for (const s of sockets) s.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it('refuses an unknown option as before', () => {
+    expect(() => createSqsClients({ idleTimeout: 1 } as never)).toThrow(/idleTimeout/);
+  });
+});
