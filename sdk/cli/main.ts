@@ -399,7 +399,14 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     if (progress !== undefined) options.onProgress = (e) => progress.update(e.started, e.finished, e.ranks);
     if (timeoutMs !== undefined) options.timeoutMs = timeoutMs;
     if (str('endpoint') !== undefined) options.endpoint = str('endpoint')!;
-    if (str('region') !== undefined) options.region = str('region')!;
+    const region = str('region');
+    if (region !== undefined) {
+      // As the SDK clients check it, but as bad usage (exit 2) naming the flag.
+      if (!/^[a-z]{2,}(-[a-z]+)+-\d+$/.test(region)) {
+        throw new UsageError(`Expected --region to be an AWS region such as us-east-1, got \`${region}\``);
+      }
+      options.region = region;
+    }
     if (str('aws-profile') !== undefined) options.awsProfile = str('aws-profile')!;
     if (flag('profile')) options.profile = true;
     if (traceFile !== undefined) options.trace = traceFile;

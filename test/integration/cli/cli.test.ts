@@ -263,6 +263,21 @@ describe('bad usage exits 2 with a message that says what to do', () => {
     ],
     [['run', `${FIXTURES}class-job.ts`, '--ranks', '2'], /its default export is a class \(Job\), not a job/],
     [
+      [
+        'run',
+        'hello',
+        '--ranks',
+        '2',
+        '--backend',
+        'sqs',
+        '--endpoint',
+        'http://127.0.0.1:9',
+        '--region',
+        'Bad_Region',
+      ],
+      /Expected --region to be an AWS region such as us-east-1, got `Bad_Region`/,
+    ],
+    [
       ['run', `${FIXTURES}aborts`, '--ranks', '2'],
       /job file not found: .*aborts; did you mean .*aborts\.ts\?/,
     ],
