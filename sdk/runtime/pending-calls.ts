@@ -37,55 +37,52 @@ export function describePendingCalls(pending: readonly PendingCallInfo[]): strin
     .join(', ');
 }
 
+/** One collective call number on one communicator that ranks waiting in it made as different collectives. */
+export interface CollectiveMismatch {
+  comm: string;
+  seq: number;
+  calls: { rank: number; name: string }[];
+}
+
+/**
+ * Every collective call number on a communicator that two ranks waiting in it made as different
+ * collectives: a mismatch for sure, whenever each rank reported it (a rank's collective #n on a
+ * communicator is one call, whatever it does later).
+ */
+function mismatchesAmong(
+  pendingByRank: readonly (readonly PendingCallInfo[] | undefined)[],
+): CollectiveMismatch[] {
+  const byCall = new Map<string, CollectiveMismatch>();
+  pendingByRank.forEach((pending, rank) => {
+    for (const p of pending ?? []) {
+      const c = p.collective;
+      if (c === undefined) continue;
+      const key = `#${c.seq} on ${c.comm}`;
+      let entry = byCall.get(key);
+      if (entry === undefined) byCall.set(key, (entry = { comm: c.comm, seq: c.seq, calls: [] }));
+      entry.calls.push({ rank, name: c.name });
+    }
+  });
+  return [...byCall.values()].filter((e) => new Set(e.calls.map((x) => x.name)).size >= 2);
+}
+
+/** The first of `mismatchesAmong`, if any (the mismatch watch fails the job with it). */
+export function firstCollectiveMismatch(
+  pendingByRank: readonly (readonly PendingCallInfo[] | undefined)[],
+): CollectiveMismatch | undefined {
+  return mismatchesAmong(pendingByRank)[0];
+}
+
 /**
  * Collective calls of the same number on the same communicator that are not the same collective,
  * among what the ranks wait in: one line each, e.g.
  * `collective #1 on COMM_WORLD does not match: rank 0 called bcast, rank 1 called reduce`.
  */
-/**
- * The first collective call number on a communicator that two ranks waiting in it made as
- * different collectives, if any: a mismatch for sure, whenever each rank reported it (a rank's
- * collective #n on a communicator is one call, whatever it does later).
- */
-export function firstCollectiveMismatch(
-  pendingByRank: readonly (readonly PendingCallInfo[] | undefined)[],
-): { comm: string; seq: number; calls: { rank: number; name: string }[] } | undefined {
-  const calls = new Map<string, { comm: string; seq: number; calls: { rank: number; name: string }[] }>();
-  pendingByRank.forEach((pending, rank) => {
-    for (const p of pending ?? []) {
-      const c = p.collective;
-      if (c === undefined) continue;
-      const key = `#${c.seq} on ${c.comm}`;
-      let entry = calls.get(key);
-      if (entry === undefined) calls.set(key, (entry = { comm: c.comm, seq: c.seq, calls: [] }));
-      entry.calls.push({ rank, name: c.name });
-    }
-  });
-  for (const entry of calls.values()) {
-    if (new Set(entry.calls.map((x) => x.name)).size >= 2) return entry;
-  }
-  return undefined;
-}
-
 export function collectiveMismatches(
   pendingByRank: readonly (readonly PendingCallInfo[] | undefined)[],
 ): string[] {
-  const calls = new Map<string, { rank: number; name: string }[]>();
-  pendingByRank.forEach((pending, rank) => {
-    for (const p of pending ?? []) {
-      const c = p.collective;
-      if (c === undefined) continue;
-      const key = `#${c.seq} on ${c.comm}`;
-      let list = calls.get(key);
-      if (list === undefined) calls.set(key, (list = []));
-      list.push({ rank, name: c.name });
-    }
-  });
-  const lines: string[] = [];
-  for (const [key, list] of calls) {
-    if (new Set(list.map((x) => x.name)).size < 2) continue;
-    const who = list.map((x) => `rank ${x.rank} called ${x.name}`).join(', ');
-    lines.push(`collective ${key} does not match: ${who}`);
-  }
-  return lines;
+  return mismatchesAmong(pendingByRank).map(
+    (m) =>
+      `collective #${m.seq} on ${m.comm} does not match: ${m.calls.map((x) => `rank ${x.rank} called ${x.name}`).join(', ')}`,
+  );
 }
