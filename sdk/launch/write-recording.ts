@@ -1,8 +1,7 @@
-import { writeFile } from 'node:fs/promises';
 import type { RankTrace } from '../base/rank-trace.js';
 import type { RankStats } from '../runtime/run-rank.js';
 import type { Backend, JobStats } from './launcher.js';
-import { type ClockAlignment, chromeTrace } from './trace/chrome-trace.js';
+import { type ClockAlignment, chromeTrace, writeChromeTrace } from './trace/chrome-trace.js';
 import { mpiProfile } from './trace/mpi-profile.js';
 
 /**
@@ -50,7 +49,7 @@ export async function writeRecording(
       return typeof node === 'number' ? node : 0;
     };
     const t = chromeTrace(traces, CLOCKS[backend], { backend, profile }, nodeOf, stats.perRank.length);
-    await writeFile(want.trace, JSON.stringify(t));
+    await writeChromeTrace(want.trace, t);
   }
   return traces.map((t) => t.rank);
 }

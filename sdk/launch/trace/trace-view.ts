@@ -1,4 +1,5 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { constants } from 'node:buffer';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { UsageError } from '../../base/errors.js';
 
@@ -14,6 +15,17 @@ export async function writeTraceView(file: string, out = `${file}.html`): Promis
   if (resolve(out) === resolve(file)) {
     throw new UsageError(
       `\`-o ${out}\` is the trace file itself: the page would replace the trace; give another path, e.g. -o ${file}.html`,
+    );
+  }
+  // The page holds the trace as one string, and V8 caps a string's length (~512 MiB): a larger
+  // file failed as "cannot read ... write one with run --trace", which it already was.
+  const bytes = await stat(file).then(
+    (s) => (s.isFile() ? s.size : 0),
+    () => 0,
+  );
+  if (bytes > MAX_TRACE_BYTES) {
+    throw new UsageError(
+      `\`${file}\` is ${mib(bytes)} MiB, more than one page can hold (${mib(MAX_TRACE_BYTES)} MiB): open it in https://ui.perfetto.dev (it loads large traces), or trace a shorter run`,
     );
   }
   let text: string;
@@ -70,6 +82,11 @@ export async function writeTraceView(file: string, out = `${file}.html`): Promis
   }
   return out;
 }
+
+/** Largest trace file `writeTraceView` takes: V8's longest string, less room for the page around it. */
+export const MAX_TRACE_BYTES = constants.MAX_STRING_LENGTH - 1024 * 1024;
+
+const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(0);
 
 /** The page for a trace given as JSON text. `<` is escaped so the JSON cannot end its script tag. */
 export function traceViewHtml(traceJson: string): string {

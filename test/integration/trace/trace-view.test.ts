@@ -1,10 +1,19 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  statSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { run } from '../../../dist/sdk/index.js';
+import { MAX_TRACE_BYTES } from '../../../dist/sdk/launch/trace/trace-view.js';
 import { cli } from '../../helpers/cli.js';
 import { type TraceFile, traceCounts } from './trace-helpers.js';
 
@@ -87,6 +96,19 @@ describe('trace view: bad input', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('cannot read trace file `/nonexistent/t.json`');
     expect(r.stderr).toContain('run --trace');
+  });
+
+  it('refuses a file larger than one page can hold, naming its size and Perfetto UI', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tsmpi-view-big-'));
+    const file = join(dir, 'big.json');
+    // Sparse: no disk is used. It failed as "cannot read trace file ... write one with run --trace".
+    writeFileSync(file, '');
+    truncateSync(file, MAX_TRACE_BYTES + 1);
+    const r = await cli(['trace', 'view', file]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`\`${file}\` is ${Math.round((MAX_TRACE_BYTES + 1) / 2 ** 20)} MiB`);
+    expect(r.stderr).toContain('https://ui.perfetto.dev');
+    expect(existsSync(`${file}.html`)).toBe(false);
   });
 });
 
