@@ -251,7 +251,9 @@ export async function run<R = unknown>(job: string | URL, options: RunOptions): 
     if (options.optimize) req.optimize = options.optimize;
     if (options.env) req.env = options.env;
     if (options.ranksPerNode !== undefined && backend !== 'local') req.ranksPerNode = options.ranksPerNode;
-    if (options.trace !== undefined || mpiProfileOn) req.record = { profile: mpiProfileOn };
+    // --profile alone: the ranks keep no timeline and send back their profile's few rows.
+    if (options.trace !== undefined) req.record = { profile: mpiProfileOn };
+    else if (mpiProfileOn) req.record = { profile: true, timeline: false };
     const out = await launcher.launch(req).catch(async (err: unknown) => {
       if (options.trace !== undefined || mpiProfileOn) {
         await recordWhatReported(err, backend, {

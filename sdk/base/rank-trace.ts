@@ -1,4 +1,13 @@
 /**
+ * What a run asks its ranks to record: `profile` adds call sites; `timeline: false` (`--profile`
+ * without `--trace`) keeps no frames and sends back only the rank's profile part (absent: true).
+ */
+export interface RecordRequest {
+  profile: boolean;
+  timeline?: boolean;
+}
+
+/**
  * What one rank recorded, as it travels back to the launcher (structured-cloneable, compact).
  * Times are this rank's `performance.now()` in ms; `timeOriginMs` turns them into epoch time.
  */

@@ -14,9 +14,11 @@ function grown<A extends Float64Array | Int32Array>(a: A): A {
   return b;
 }
 
-/** What a rank records: `trace` keeps every event for the timeline, `profile` adds call sites. */
+/** What a rank records: `profile` adds call sites; `frames: false` keeps no frames (no timeline). */
 export interface RecorderOptions {
   profile?: boolean;
+  /** Default true: every frame sent and received, for the timeline's arrows. */
+  frames?: boolean;
 }
 
 /**
@@ -35,6 +37,8 @@ export interface RecorderOptions {
 export class Recorder {
   readonly rank: number;
   readonly sites: boolean;
+  /** Frames are kept (a timeline is wanted); else only calls, for a profile. */
+  readonly frames: boolean;
   #callNums = new Float64Array(CALL_NUMS * 1024);
   #callStrs = new Int32Array(CALL_STRS * 1024);
   #callCount = 0;
@@ -59,6 +63,7 @@ export class Recorder {
   constructor(rank: number, options: RecorderOptions = {}) {
     this.rank = rank;
     this.sites = options.profile === true;
+    this.frames = options.frames !== false;
   }
 
   jobStarted(): void {
@@ -171,6 +176,7 @@ export class Recorder {
   }
 
   #frame(kind: 0 | 1, peer: number, seq: number, ctx: string, tag: number, bytes: number): void {
+    if (!this.frames) return;
     const i = this.#frameCount++;
     if (i === this.#frameCtx.length) {
       this.#frameNums = grown(this.#frameNums);

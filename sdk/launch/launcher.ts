@@ -1,3 +1,4 @@
+import type { RecordRequest } from '../base/rank-trace.js';
 import { summarizeCollectives } from '../collectives/choice-log.js';
 import type { Optimize } from '../collectives/choose.js';
 import type { JobArgs } from '../jobs/define-job.js';
@@ -22,7 +23,7 @@ export interface LaunchRequest {
   /** Variables set in every rank's `process.env` (`-x`/`--env`). */
   env?: Record<string, string>;
   /** `--trace` / `--profile`: ranks record events and return them in their stats (`trace`). */
-  record?: { profile: boolean };
+  record?: RecordRequest;
   /**
    * Ranks per node (sqs, aws): a node's ranks share memory, nodes talk over one SQS queue each.
    * Default 1 on sqs; on aws one per vCPU of the rank function (see `defaultRanksPerNode`).

@@ -1,8 +1,9 @@
+import { type RankProfilePart, rankProfilePart } from '../base/rank-profile.js';
 import type { RankTrace } from '../base/rank-trace.js';
 import type { RankStats } from '../runtime/run-rank.js';
 import type { Backend, JobStats } from './launcher.js';
 import { type ClockAlignment, chromeTrace, writeChromeTrace } from './trace/chrome-trace.js';
-import { mpiProfile } from './trace/mpi-profile.js';
+import { mergeProfile } from './trace/mpi-profile.js';
 
 /**
  * How each backend's rank clocks line up. Local and sqs ranks are worker threads of this process:
@@ -35,14 +36,21 @@ export async function writeRecording(
   want: { trace?: string; profile: boolean },
 ): Promise<number[]> {
   const traces: RankTrace[] = [];
+  const parts: RankProfilePart[] = [];
   for (const s of stats.perRank) {
-    if (s?.trace !== undefined) traces.push(s.trace);
-    if (s !== undefined) delete s.trace;
+    if (s?.trace !== undefined) {
+      traces.push(s.trace);
+      parts.push(rankProfilePart(s.trace));
+    } else if (s?.profile !== undefined) parts.push(s.profile);
+    if (s !== undefined) {
+      delete s.trace;
+      delete s.profile;
+    }
   }
-  if (traces.length === 0) return [];
-  const profile = mpiProfile(traces);
+  if (parts.length === 0) return [];
+  const profile = mergeProfile(parts);
   if (want.profile) stats.profile = profile;
-  if (want.trace !== undefined) {
+  if (want.trace !== undefined && traces.length > 0) {
     // A process per node: ranks that share memory (`--ranks-per-node`) group together.
     const nodeOf = (rank: number) => {
       const node = stats.perRank[rank]?.transport?.node;
@@ -51,5 +59,5 @@ export async function writeRecording(
     const t = chromeTrace(traces, CLOCKS[backend], { backend, profile }, nodeOf, stats.perRank.length);
     await writeChromeTrace(want.trace, t);
   }
-  return traces.map((t) => t.rank);
+  return parts.map((p) => p.rank);
 }

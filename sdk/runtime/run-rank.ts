@@ -1,4 +1,5 @@
-import type { RankTrace } from '../base/rank-trace.js';
+import { type RankProfilePart, rankProfilePart } from '../base/rank-profile.js';
+import type { RankTrace, RecordRequest } from '../base/rank-trace.js';
 import { attachRecorder, Recorder, recorderOf } from '../base/trace-recorder.js';
 import { type CollectiveRecord, choiceLog } from '../collectives/choice-log.js';
 import type { Optimize } from '../collectives/choose.js';
@@ -18,8 +19,10 @@ export interface RankStats {
   transport?: TransportStats;
   /** Which algorithm each kind of collective call ran, with the cost model's prediction. */
   collectives?: CollectiveRecord[];
-  /** The rank's events, with `--trace` / `--profile` (the launcher takes them out of the stats). */
+  /** The rank's events, with `--trace` (the launcher takes them out of the stats). */
   trace?: RankTrace;
+  /** The rank's profile, with `--profile` alone (the launcher takes it out of the stats). */
+  profile?: RankProfilePart;
 }
 
 /** How a rank's collectives are chosen, from the run's options. */
@@ -31,7 +34,7 @@ export interface RankOptions {
   /** The ranks are threads of one process sharing this many CPUs (the sqs backend on one machine). */
   sharedCpus?: number;
   /** Record events: for the timeline (`trace`), with call sites (`profile`). Off: nothing is recorded. */
-  record?: { profile: boolean };
+  record?: RecordRequest;
 }
 
 export interface RankOutcome {
@@ -94,7 +97,10 @@ export function openRank(
   const group = Array.from({ length: transport.size }, (_, i) => i);
   const comm = new Comm(endpoint, 'w', group, defaultTuning(transport.kind, transport.size, options));
   if (options.record !== undefined) {
-    const rec = new Recorder(transport.rank, { profile: options.record.profile });
+    const rec = new Recorder(transport.rank, {
+      profile: options.record.profile,
+      frames: options.record.timeline !== false,
+    });
     attachRecorder(endpoint, rec);
     endpoint.channel.record(rec);
     traceComm(comm, rec, choiceLog(endpoint));
@@ -144,7 +150,8 @@ export function recordedSoFar(handle: RankHandle): RankStats | undefined {
   const rec = recorderOf(handle.endpoint);
   if (rec === undefined) return undefined;
   const stats = rankStats(handle.endpoint);
-  stats.trace = rec.report();
+  if (rec.frames) stats.trace = rec.report();
+  else stats.profile = rankProfilePart(rec.report());
   return stats;
 }
 

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { rankProfilePart } from '../../sdk/base/rank-profile.js';
 import { Recorder } from '../../sdk/base/trace-recorder.js';
+import { mergeProfile, mpiProfile } from '../../sdk/launch/trace/mpi-profile.js';
 
 describe('Recorder frames (kept in columns, reported as events)', () => {
   it('reports every frame in order with its fields, past the first growth and over several contexts', () => {
@@ -65,5 +67,35 @@ describe('Recorder frames (kept in columns, reported as events)', () => {
             },
       );
     }
+  });
+});
+
+describe('Recorder without a timeline (--profile alone)', () => {
+  it('keeps no frames but still counts the bytes sent; its profile part sums the calls per kind and site', () => {
+    const rec = new Recorder(1, { profile: true, frames: false });
+    rec.jobStarted();
+    rec.frameSent(0, 1, 'w', 0, 100);
+    rec.frameReceived(0, 1, 'w', 0, 50);
+    rec.call({ n: 'send', t0: 1, ts: 1.5, t1: 3, p: 0, b: 100, s: 'job.ts:4' });
+    rec.call({ n: 'send', t0: 4, ts: 4.5, t1: 5, p: 0, b: 20, s: 'job.ts:4' });
+    rec.call({ n: 'irecv', t0: 2, ts: 2.5, t1: 6, p: 0, s: 'job.ts:5' });
+    rec.jobEnded();
+    expect(rec.bytesSent).toBe(100);
+    const trace = rec.report();
+    expect(trace.frames).toEqual([]);
+    const part = rankProfilePart(trace);
+    expect(part.rank).toBe(1);
+    // Overlapping calls (1-3, 2-6, 4-5) count once: 1 to 6.
+    expect(part.mpiMs).toBe(5);
+    expect(part.calls).toEqual([
+      { call: 'send', count: 2, timeMs: 3, bytes: 120 },
+      { call: 'irecv', count: 1, timeMs: 4, bytes: 0 },
+    ]);
+    expect(part.sites).toEqual([
+      { site: 'job.ts:4', call: 'send', count: 2, timeMs: 3 },
+      { site: 'job.ts:5', call: 'irecv', count: 1, timeMs: 4 },
+    ]);
+    // Merged, as the launcher does with every rank's part: the same as from the events.
+    expect(mergeProfile([part])).toEqual(mpiProfile([trace]));
   });
 });

@@ -1,4 +1,5 @@
 import type { RankErrorInfo } from '../../base/rank-error-info.js';
+import type { RecordRequest } from '../../base/rank-trace.js';
 import type { Optimize } from '../../collectives/choose.js';
 import type { JobArgs } from '../../jobs/define-job.js';
 import type { PendingCallInfo } from '../../runtime/pending-calls.js';
@@ -18,7 +19,7 @@ export interface RankWorkerData {
   /** `--optimize`: how the rank's cost model picks collective algorithms. */
   optimize?: Optimize;
   /** `--trace` / `--profile`: record events and send them back in the `done` stats. */
-  record?: { profile: boolean };
+  record?: RecordRequest;
 }
 
 /** How a rank's worker builds its transport. */

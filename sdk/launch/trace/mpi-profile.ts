@@ -1,4 +1,7 @@
+import { addSite, type CallSite, type RankProfilePart, rankProfilePart } from '../../base/rank-profile.js';
 import type { RankTrace } from '../../base/rank-trace.js';
+
+export type { CallSite, RankProfilePart };
 
 /** One MPI call kind on one rank (or summed over ranks: `rank` -1). */
 export interface CallProfile {
@@ -21,14 +24,6 @@ export interface RankProfile {
   mpiPercent: number;
 }
 
-/** A place in the user's job, by total time of the calls made there. */
-export interface CallSite {
-  site: string;
-  call: string;
-  count: number;
-  timeMs: number;
-}
-
 /** The mpiP-style profile of a run (`--profile`, `stats.profile`). */
 export interface MpiProfile {
   ranks: RankProfile[];
@@ -40,42 +35,31 @@ export interface MpiProfile {
   sites: CallSite[];
 }
 
-/**
- * Sums the ranks' call events per rank and per call, mpiP style.
- *
- * @example
- * const p = mpiProfile(traces); console.log(formatProfile(p));
- */
-export function mpiProfile(traces: readonly RankTrace[]): MpiProfile {
+/** The ranks' parts as one profile: per rank, per call kind over ranks, and the top call sites. */
+export function mergeProfile(parts: readonly RankProfilePart[]): MpiProfile {
   const ranks: RankProfile[] = [];
   const perRank: CallProfile[] = [];
   const total = new Map<string, CallProfile>();
   const sites = new Map<string, CallSite>();
-  for (const t of traces) {
-    const byCall = new Map<string, CallProfile>();
-    const spans: [number, number][] = [];
-    for (const c of t.calls) {
-      const ms = c.t1 - c.t0;
-      spans.push([c.t0, c.t1]);
-      add(byCall, c.n, () => ({ rank: t.rank, call: c.n, count: 0, timeMs: 0, bytes: 0 }), ms, c.b ?? 0);
-      add(total, c.n, () => ({ rank: -1, call: c.n, count: 0, timeMs: 0, bytes: 0 }), ms, c.b ?? 0);
-      if (c.s !== undefined) {
-        const key = `${c.s}|${c.n}`;
-        let s = sites.get(key);
-        if (s === undefined) sites.set(key, (s = { site: c.s, call: c.n, count: 0, timeMs: 0 }));
-        s.count++;
-        s.timeMs += ms;
-      }
-    }
-    const appMs = t.jobEndMs - t.jobStartMs;
-    const mpiMs = unionLength(spans);
+  for (const part of parts) {
     ranks.push({
-      rank: t.rank,
-      appMs: r3(appMs),
-      mpiMs: r3(mpiMs),
-      mpiPercent: appMs > 0 ? r3((100 * mpiMs) / appMs) : 0,
+      rank: part.rank,
+      appMs: r3(part.appMs),
+      mpiMs: r3(part.mpiMs),
+      mpiPercent: part.appMs > 0 ? r3((100 * part.mpiMs) / part.appMs) : 0,
     });
-    for (const p of byCall.values()) perRank.push({ ...p, timeMs: r3(p.timeMs) });
+    for (const c of part.calls) {
+      perRank.push({ rank: part.rank, call: c.call, count: c.count, timeMs: r3(c.timeMs), bytes: c.bytes });
+      add(
+        total,
+        c.call,
+        () => ({ rank: -1, call: c.call, count: 0, timeMs: 0, bytes: 0 }),
+        c.timeMs,
+        c.bytes,
+        c.count,
+      );
+    }
+    for (const st of part.sites) addSite(sites, st.site, st.call, st.count, st.timeMs);
   }
   const byTime = <T extends { timeMs: number }>(a: T, b: T) => b.timeMs - a.timeMs;
   return {
@@ -83,10 +67,20 @@ export function mpiProfile(traces: readonly RankTrace[]): MpiProfile {
     calls: [...total.values()].map((p) => ({ ...p, timeMs: r3(p.timeMs) })).sort(byTime),
     perRank: perRank.sort((a, b) => a.rank - b.rank || b.timeMs - a.timeMs),
     sites: [...sites.values()]
-      .map((s) => ({ ...s, timeMs: r3(s.timeMs) }))
+      .map((st) => ({ ...st, timeMs: r3(st.timeMs) }))
       .sort(byTime)
       .slice(0, 10),
   };
+}
+
+/**
+ * Sums the ranks' call events per rank and per call, mpiP style.
+ *
+ * @example
+ * const p = mpiProfile(traces); console.log(formatProfile(p));
+ */
+export function mpiProfile(traces: readonly RankTrace[]): MpiProfile {
+  return mergeProfile(traces.map(rankProfilePart));
 }
 
 function add(
@@ -95,25 +89,13 @@ function add(
   make: () => CallProfile,
   ms: number,
   bytes: number,
+  count: number,
 ): void {
   let p = m.get(key);
   if (p === undefined) m.set(key, (p = make()));
-  p.count++;
+  p.count += count;
   p.timeMs += ms;
   p.bytes += bytes;
-}
-
-/** Total length of a set of intervals, overlaps counted once. */
-function unionLength(spans: [number, number][]): number {
-  spans.sort((a, b) => a[0] - b[0]);
-  let sum = 0;
-  let end = Number.NEGATIVE_INFINITY;
-  for (const [s, e] of spans) {
-    if (e <= end) continue;
-    sum += e - Math.max(s, end);
-    end = e;
-  }
-  return sum;
 }
 
 function r3(x: number): number {

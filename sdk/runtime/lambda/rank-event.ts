@@ -7,6 +7,7 @@
 import { describeValue } from '../../base/describe-value.js';
 import { ENV_NAME, LAMBDA_RESERVED_ENV_RULE, lambdaReservedEnvName } from '../../base/env-names.js';
 import { TsmpiError } from '../../base/errors.js';
+import type { RecordRequest } from '../../base/rank-trace.js';
 import { jobObjectKey, jobQueueName } from '../../base/stack-contract.js';
 import { OPTIMIZE_VALUES, type Optimize } from '../../collectives/choose.js';
 import type { JobArgs } from '../../jobs/define-job.js';
@@ -62,7 +63,7 @@ export interface RankEvent {
    */
   ranksPerNode?: number;
   /** `--trace` / `--profile`: record events and return them in the report's stats. */
-  record?: { profile: boolean };
+  record?: RecordRequest;
   /** `-x` / `--env`: variables set in `process.env` while the job runs (see `enterJobSandbox`). */
   env?: Record<string, string>;
 }
@@ -219,9 +220,15 @@ export function parseRankEvent(raw: unknown, queuePrefix: string): RankEvent {
 
   if (e.optimize !== undefined && !OPTIMIZE_VALUES.includes(e.optimize as Optimize))
     fail('optimize', "'balanced', 'latency' or 'cost'", e.optimize);
-  const rec = e.record as { profile?: unknown } | null | undefined;
-  if (rec !== undefined && (rec === null || typeof rec !== 'object' || typeof rec.profile !== 'boolean'))
-    fail('record', 'an object { profile: boolean }', e.record);
+  const rec = e.record as { profile?: unknown; timeline?: unknown } | null | undefined;
+  if (
+    rec !== undefined &&
+    (rec === null ||
+      typeof rec !== 'object' ||
+      typeof rec.profile !== 'boolean' ||
+      (rec.timeline !== undefined && typeof rec.timeline !== 'boolean'))
+  )
+    fail('record', 'an object { profile: boolean, timeline?: boolean }', e.record);
 
   let env: Record<string, string> | undefined;
   if (e.env !== undefined) {
@@ -250,7 +257,10 @@ export function parseRankEvent(raw: unknown, queuePrefix: string): RankEvent {
   if (e.deadlineMs !== undefined) out.deadlineMs = e.deadlineMs as number;
   if (spawn !== undefined) out.spawn = spawn;
   if (e.optimize !== undefined) out.optimize = e.optimize as Optimize;
-  if (rec !== undefined) out.record = { profile: rec.profile as boolean };
+  if (rec !== undefined) {
+    out.record = { profile: rec.profile as boolean };
+    if (rec.timeline !== undefined) out.record.timeline = rec.timeline as boolean;
+  }
   if (perNode !== undefined) out.ranksPerNode = perNode;
   if (env !== undefined) out.env = env;
   return out;

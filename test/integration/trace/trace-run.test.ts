@@ -223,6 +223,35 @@ describe('--trace and --profile', () => {
     );
   });
 
+  it('run({ profile: true }) alone: ranks send back their profile, not their events; it counts as a trace would', async () => {
+    const alone = await run('send-recv', { ranks: 4, profile: true, ...quiet });
+    for (const s of alone.stats.perRank) {
+      expect(s).not.toHaveProperty('trace');
+      expect(s).not.toHaveProperty('profile');
+    }
+    const traced = await run('send-recv', {
+      ranks: 4,
+      profile: true,
+      trace: join(dir, 'alone.json'),
+      ...quiet,
+    });
+    type P = {
+      ranks: { rank: number }[];
+      perRank: { rank: number; call: string; count: number; bytes: number }[];
+      sites: { site: string; call: string; count: number }[];
+    };
+    const shape = (p: P) => ({
+      ranks: p.ranks.map((r) => r.rank),
+      perRank: p.perRank.map(({ rank, call, count, bytes }) => ({ rank, call, count, bytes })).sort(byKey),
+      sites: p.sites.map(({ site, call, count }) => ({ site, call, count })).sort(byKey),
+    });
+    const byKey = (a: object, b: object) => JSON.stringify(a).localeCompare(JSON.stringify(b));
+    const got = shape(alone.stats.profile as P);
+    expect(got.perRank.length).toBeGreaterThan(0);
+    expect(got.sites.length).toBeGreaterThan(0);
+    expect(got).toEqual(shape(traced.stats.profile as P));
+  });
+
   it('records nothing unless asked', async () => {
     const res = await run('send-recv', { ranks: 2, ...quiet });
     expect(res.stats).not.toHaveProperty('profile');

@@ -48,6 +48,10 @@ describe('parseRankEvent', () => {
       env: { JOB_COLOR: 'blue', _LEADING: '' },
     };
     expect(parseRankEvent(full, PREFIX)).toEqual(full);
+    // --trace (a timeline, as before `timeline` existed) and --profile alone (no timeline).
+    for (const record of [{ profile: true }, { profile: false }, { profile: true, timeline: false }]) {
+      expect(parseRankEvent({ ...valid, record }, PREFIX).record).toEqual(record);
+    }
   });
 
   it.each([
@@ -94,6 +98,11 @@ describe('parseRankEvent', () => {
       'a subtree that includes its own head',
       { ...valid, spawn: { from: 2, to: 3 } },
       /`spawn.from` to be an integer in \[3, 4\]/,
+    ],
+    [
+      'a record request whose timeline is not a boolean',
+      { ...valid, record: { profile: true, timeline: 'no' } },
+      /expected `record` to be an object \{ profile: boolean, timeline\?: boolean \}/,
     ],
     ['args and argsCodec together', { ...valid, args: {}, argsCodec: 'AA==' }, /exclusive/],
   ])('rejects %s, naming the field and the value', (_name, event, message) => {
