@@ -62,6 +62,11 @@ export class CollectiveRunner {
   #calls = 0;
   /** The code of each of the last HISTORY calls, at `seq % HISTORY`. */
   readonly #history = new Uint8Array(HISTORY);
+  /**
+   * At `seq % HISTORY`: `seq` once that call completed here (else another number). A frame of a
+   * completed call can never be received: the ranks disagreed on the call's arguments.
+   */
+  readonly #completed = new Int32Array(HISTORY).fill(-1);
   /** Collective algorithm choices; change with `setTuning`. */
   #tuning: CollectiveTuning;
   /** This rank's record of collective choices (shared by its communicators), for the run's stats. */
@@ -139,6 +144,7 @@ export class CollectiveRunner {
     const code = collectiveCode(call.label);
     const seq = this.#seq;
     this.#history[seq % HISTORY] = code;
+    this.#completed[seq % HISTORY] = -1;
     this.#seq = (seq + 1) % COLLECTIVE_SEQ_WRAP;
     this.#calls++;
     const tag = collectiveTag(seq, code);
@@ -158,6 +164,15 @@ export class CollectiveRunner {
       (v) => {
         record.elapsedMs += performance.now() - t0;
         ep.trackEnd(pending);
+        this.#completed[seq % HISTORY] = seq;
+        // A frame of this call that its receives did not take (it came from a rank that called it
+        // with another root): it never will be.
+        const left = code === 0 ? undefined : ep.matcher.frontWithTag(this.#ctx, tag);
+        if (left !== undefined) {
+          const err = this.#argumentMismatch(left.src, seq, code);
+          ep.failMismatch(err);
+          throw err;
+        }
         return v;
       },
       (err: unknown) => {
@@ -195,7 +210,8 @@ export class CollectiveRunner {
       return undefined;
     }
     const mine = this.#history[seq % HISTORY]!;
-    return mine !== 0 && mine !== theirs ? this.#mismatch(msg.src, theirs, seq, mine) : undefined;
+    if (mine !== 0 && mine !== theirs) return this.#mismatch(msg.src, theirs, seq, mine);
+    return this.#completed[seq % HISTORY] === seq ? this.#argumentMismatch(msg.src, seq, theirs) : undefined;
   }
 
   /** Remembers a frame of a call not made here yet (one entry per code), for `#earlyMismatch`. */
@@ -222,6 +238,22 @@ export class CollectiveRunner {
       `collective mismatch on ${describeCommContext(this.#ctx)}: rank ${src} called ${collectiveName(theirs)} ` +
         `(collective #${seq + 1}) while rank ${me} called ${collectiveName(mine)} (#${seq + 1}). Every rank of a ` +
         'communicator must call the same collectives in the same order.',
+    );
+  }
+
+  /**
+   * A frame from `src` of call `seq` (code `code`) that this rank completed without it: the two
+   * ranks made the same collective with arguments that route its messages differently.
+   */
+  #argumentMismatch(src: number, seq: number, code: number): MPIError {
+    const me = this.#group[this.#rank]!;
+    const call = `${collectiveName(code)} (collective #${seq + 1})`;
+    return new MPIError(
+      ERR_OTHER,
+      `collective mismatch on ${describeCommContext(this.#ctx)}: rank ${src} sent rank ${me} data of ${call}, ` +
+        `which rank ${me} completed without it: the ranks called it with different arguments (a different ` +
+        'root, or counts that do not match). Every rank of a communicator must pass the same root, and counts ' +
+        'that match, to each collective.',
     );
   }
 

@@ -134,6 +134,21 @@ export class MatchingEngine {
     return all.sort((a, b) => a.n - b.n).map((e) => e.msg);
   }
 
+  /**
+   * An unexpected message of `ctx` with tag `tag` at the front of its source's queue, if any.
+   * Fronts only (one look per source that ever ran ahead): cheap enough for every completed
+   * collective, and a message found is certainly there, which is what the caller needs.
+   */
+  frontWithTag(ctx: string, tag: number): Envelope | undefined {
+    const c = this.#unexpected.get(ctx);
+    if (c === undefined || c.count === 0) return undefined;
+    for (const q of c.bySrc.values()) {
+      const msgs = q.msgs;
+      if (msgs.size > 0 && msgs.at(msgs.start).tag === tag) return msgs.at(msgs.start);
+    }
+    return undefined;
+  }
+
   /** Takes the oldest matching unexpected message, if any. */
   take(m: Matcher): Envelope | undefined {
     const i = this.#find(m);

@@ -207,11 +207,15 @@ export class JobSupervisor {
         this.after(every, () => this.#watch(every));
         return;
       }
-      const [first, other] = [m.calls[0]!, m.calls.find((c) => c.name !== m.calls[0]!.name)!];
+      const [first, other] = m.pair;
+      const byName = first.name !== other.name;
+      const [mine, theirs] = byName ? [first.name, other.name] : [first.call, other.call];
       const msg =
-        `collective mismatch on ${m.comm}: rank ${first.rank} called ${first.name} (collective #${m.seq}) while ` +
-        `rank ${other.rank} called ${other.name} (#${m.seq}), and both wait in it. Every rank of a communicator ` +
-        'must call the same collectives in the same order.';
+        `collective mismatch on ${m.comm}: rank ${first.rank} called ${mine} (collective #${m.seq}) while ` +
+        `rank ${other.rank} called ${theirs} (#${m.seq}), and both wait in it. Every rank of a communicator ` +
+        (byName
+          ? 'must call the same collectives in the same order.'
+          : 'must pass the same root to each collective.');
       this.fail({
         info: { rank: first.rank, message: msg, errorClass: ERR_OTHER },
         cause: new MPIError(ERR_OTHER, msg),

@@ -37,33 +37,62 @@ export function describePendingCalls(pending: readonly PendingCallInfo[]): strin
     .join(', ');
 }
 
-/** One collective call number on one communicator that ranks waiting in it made as different collectives. */
+/**
+ * One collective call number on one communicator that ranks waiting in it made as different
+ * collectives, or as one rooted collective with different roots.
+ */
 export interface CollectiveMismatch {
   comm: string;
   seq: number;
-  calls: { rank: number; name: string }[];
+  /** `name`: the collective (`gather`); `call`: as the rank made it (`gather(root=1)`). */
+  calls: { rank: number; name: string; call: string }[];
+  /** Two of `calls` that differ: by name, else by root. */
+  pair: [{ rank: number; name: string; call: string }, { rank: number; name: string; call: string }];
+}
+
+/** The root in a call's label (`gather(root=1)` → 1), if it names one. */
+function rootOf(call: string): number | undefined {
+  const m = /\broot=(\d+)/.exec(call);
+  return m === null ? undefined : Number(m[1]);
 }
 
 /**
  * Every collective call number on a communicator that two ranks waiting in it made as different
- * collectives: a mismatch for sure, whenever each rank reported it (a rank's collective #n on a
+ * collectives, or with different roots (a gather rooted at 0 on some ranks, at 1 on others, waits
+ * for ever): a mismatch for sure, whenever each rank reported it (a rank's collective #n on a
  * communicator is one call, whatever it does later).
  */
 function mismatchesAmong(
   pendingByRank: readonly (readonly PendingCallInfo[] | undefined)[],
 ): CollectiveMismatch[] {
-  const byCall = new Map<string, CollectiveMismatch>();
+  const byCall = new Map<string, CollectiveMismatch['calls']>();
+  const where = new Map<string, { comm: string; seq: number }>();
   pendingByRank.forEach((pending, rank) => {
     for (const p of pending ?? []) {
       const c = p.collective;
       if (c === undefined) continue;
       const key = `#${c.seq} on ${c.comm}`;
-      let entry = byCall.get(key);
-      if (entry === undefined) byCall.set(key, (entry = { comm: c.comm, seq: c.seq, calls: [] }));
-      entry.calls.push({ rank, name: c.name });
+      let calls = byCall.get(key);
+      if (calls === undefined) {
+        byCall.set(key, (calls = []));
+        where.set(key, { comm: c.comm, seq: c.seq });
+      }
+      calls.push({ rank, name: c.name, call: p.call });
     }
   });
-  return [...byCall.values()].filter((e) => new Set(e.calls.map((x) => x.name)).size >= 2);
+  const out: CollectiveMismatch[] = [];
+  for (const [key, calls] of byCall) {
+    const first = calls[0]!;
+    const rootAt = rootOf(first.call);
+    const other =
+      calls.find((x) => x.name !== first.name) ??
+      calls.find((x) => {
+        const r = rootOf(x.call);
+        return r !== undefined && rootAt !== undefined && r !== rootAt;
+      });
+    if (other !== undefined) out.push({ ...where.get(key)!, calls, pair: [first, other] });
+  }
+  return out;
 }
 
 /** The first of `mismatchesAmong`, if any (the mismatch watch fails the job with it). */
@@ -81,8 +110,9 @@ export function firstCollectiveMismatch(
 export function collectiveMismatches(
   pendingByRank: readonly (readonly PendingCallInfo[] | undefined)[],
 ): string[] {
-  return mismatchesAmong(pendingByRank).map(
-    (m) =>
-      `collective #${m.seq} on ${m.comm} does not match: ${m.calls.map((x) => `rank ${x.rank} called ${x.name}`).join(', ')}`,
-  );
+  return mismatchesAmong(pendingByRank).map((m) => {
+    // Same collective, other roots: the calls as made say where they differ.
+    const byName = m.pair[0].name !== m.pair[1].name;
+    return `collective #${m.seq} on ${m.comm} does not match: ${m.calls.map((x) => `rank ${x.rank} called ${byName ? x.name : x.call}`).join(', ')}`;
+  });
 }

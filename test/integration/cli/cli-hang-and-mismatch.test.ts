@@ -62,6 +62,77 @@ describe('mismatched collectives', () => {
     }
   });
 
+  it.each([
+    ['bcast', '2'],
+    ['bcast', '4'],
+    ['bcast', '8'],
+    ['scatter', '4'],
+  ])(
+    '%s whose root differs on one rank (%s ranks) fails, naming the call and that its arguments differ',
+    async (call, ranks) => {
+      // Before, the job succeeded and the ranks returned different values.
+      const r = await cli([
+        'run',
+        job('root-mismatch.ts'),
+        '--ranks',
+        ranks,
+        '--json',
+        ...GUARD,
+        '--',
+        '--call',
+        call,
+      ]);
+      expect(r.code).toBe(1);
+      const { error } = JSON.parse(r.stdout);
+      expect(error.errorClass).toBe(ERR_OTHER);
+      expect(error.message).toMatch(
+        new RegExp(
+          `^collective mismatch on COMM_WORLD: rank \\d sent rank ${error.rank} data of ${call} \\(collective #1\\), which rank ${error.rank} completed without it: the ranks called it with different arguments \\(a different root, or counts that do not match\\)\\.`,
+        ),
+      );
+    },
+  );
+
+  it('gather whose root differs (each root waits for the others) fails without --timeout, naming both calls', async () => {
+    // Before, it waited for ever (here: until the guard's timeout).
+    const r = await cli([
+      'run',
+      job('root-mismatch.ts'),
+      '--ranks',
+      '4',
+      '--json',
+      ...GUARD,
+      '--',
+      '--call',
+      'gather',
+    ]);
+    expect(r.code).toBe(1);
+    const { error } = JSON.parse(r.stdout);
+    expect(error).toMatchObject({ rank: 0, errorClass: ERR_OTHER });
+    expect(error.message).toBe(
+      'collective mismatch on COMM_WORLD: rank 0 called gather(root=0) (collective #1) while rank 1 called gather(root=1) (#1), and both wait in it. Every rank of a communicator must pass the same root to each collective.',
+    );
+  });
+
+  it('the same root everywhere runs as before (the check finds nothing in a correct job)', async () => {
+    for (const call of ['bcast', 'scatter', 'gather']) {
+      const r = await cli([
+        'run',
+        job('root-mismatch.ts'),
+        '--ranks',
+        '5',
+        '--json',
+        ...GUARD,
+        '--',
+        '--call',
+        call,
+        '--bad',
+        '-1',
+      ]);
+      expect([call, r.code]).toEqual([call, 0]);
+    }
+  });
+
   it('where no frame is exchanged (each rank only receives) the job fails without --timeout, naming the calls that do not match', async () => {
     // Rank 0 waits in bcast(root=1), rank 1 is the root of a reduce: neither sends. The launcher's
     // watch asks the ranks what they wait in and fails the job as a mismatch, instead of hanging.

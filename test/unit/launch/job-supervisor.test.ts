@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ERR_ABORTED, ERR_OTHER, ERR_TIMEOUT, JobFailedError, MPIError } from '../../../sdk/base/errors.js';
 import { JobSupervisor, type SupervisorHooks } from '../../../sdk/launch/job-supervisor.js';
+import { collectiveMismatches } from '../../../sdk/runtime/pending-calls.js';
 import type { RankStats } from '../../../sdk/runtime/run-rank.js';
 
 /** A supervisor over `ranks` ranks, recording what it tells the backend and the user. */
@@ -271,6 +272,38 @@ describe('JobSupervisor: one job, any backend', () => {
       const err = await failureOf(sup.outcome);
       expect(err.cause).toBeInstanceOf(MPIError);
       expect((err.cause as MPIError).errorClass).toBe(ERR_OTHER);
+    });
+
+    it('the mismatch watch fails the job when ranks wait in one rooted collective with different roots', async () => {
+      const { sup } = supervise(3, { mismatchWatchMs: 2_000 });
+      for (const r of [0, 1, 2]) sup.update(r, { type: 'started' });
+      const gather = (root: number) => ({
+        call: `gather(root=${root})`,
+        forMs: 5,
+        collective: { comm: 'COMM_WORLD', seq: 1, name: 'gather' },
+      });
+      // The same root everywhere (and a label without a root) is no mismatch.
+      vi.advanceTimersByTime(2_000);
+      sup.update(0, { type: 'pending', pending: [gather(0)] });
+      sup.update(1, { type: 'pending', pending: [gather(0)] });
+      sup.update(2, { type: 'pending', pending: [{ ...gather(0), call: 'gather' }] });
+      vi.advanceTimersByTime(250);
+      expect(sup.failure).toBeUndefined();
+      vi.advanceTimersByTime(2_000);
+      sup.update(0, { type: 'pending', pending: [gather(0)] });
+      sup.update(1, { type: 'pending', pending: [gather(1)] });
+      vi.advanceTimersByTime(250);
+      expect(sup.failure?.info).toEqual({
+        rank: 0,
+        message:
+          'collective mismatch on COMM_WORLD: rank 0 called gather(root=0) (collective #1) while rank 1 called gather(root=1) (#1), and both wait in it. Every rank of a communicator must pass the same root to each collective.',
+        errorClass: ERR_OTHER,
+      });
+      expect(collectiveMismatches([[gather(0)], [gather(1)], [{ ...gather(0), call: 'gather' }]])).toEqual([
+        'collective #1 on COMM_WORLD does not match: rank 0 called gather(root=0), rank 1 called gather(root=1), rank 2 called gather',
+      ]);
+      for (const r of [0, 1, 2]) sup.update(r, { type: 'exited' });
+      await failureOf(sup.outcome);
     });
 
     it('at --timeout asks every rank what it waits in, then fails with one line per rank', async () => {
