@@ -7,6 +7,7 @@ import type { JobArgs } from './jobs/define-job.js';
 import { checkBuiltinJobArgs } from './jobs/registry.js';
 import { resolveJob } from './launch/job-source.js';
 import type { Backend, JobStats, Launcher, OutputSink, Timings } from './launch/launcher.js';
+import { checkTracePath } from './launch/trace/trace-path.js';
 import { writeRecording } from './launch/write-recording.js';
 import { noteRunCalled } from './runtime/run-as-script.js';
 import type { RankStats } from './runtime/run-rank.js';
@@ -228,6 +229,8 @@ export async function run<R = unknown>(job: string | URL, options: RunOptions): 
   noteRunCalled();
   const { ranks, backend } = checkRunOptions(options);
   if (typeof job === 'string' && options.args !== undefined) checkBuiltinJobArgs(job, options.args);
+  // Checked now, not after the job: a trace that cannot be written lost the finished job's result.
+  if (options.trace !== undefined) checkTracePath(options.trace, job, '`trace`');
   // `profile` as a string is the AWS profile (kept for compatibility); `true` is the MPI profile.
   const mpiProfileOn = options.profile === true;
   const awsProfile =

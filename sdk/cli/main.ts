@@ -1,16 +1,6 @@
-import {
-  accessSync,
-  closeSync,
-  constants,
-  existsSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  rmSync,
-  statSync,
-} from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { didYouMean } from '../base/did-you-mean.js';
 import { checkEndpointOption } from '../base/emulator-defaults.js';
 import { ENV_NAME } from '../base/env-names.js';
@@ -21,6 +11,7 @@ import { BUILTIN_JOBS } from '../jobs/registry.js';
 import type { Backend } from '../launch/launcher.js';
 import { backgroundNiceness, lowerBackgroundThreads } from '../launch/local/background-threads.js';
 import type { MpiProfile } from '../launch/trace/mpi-profile.js';
+import { checkTracePath } from '../launch/trace/trace-path.js';
 import { MAX_RANKS, type RunOptions, type RunResult, run } from '../run.js';
 import { parseJobArgs } from '../runtime/parse-job-args.js';
 import {
@@ -384,7 +375,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       makeOutputFolder(outputDir);
     }
     traceFile = str('trace');
-    if (traceFile !== undefined) checkTracePath(traceFile, job);
+    if (traceFile !== undefined) checkTracePath(traceFile, job, '--trace');
     const output = rankOutput({
       tag: flag('tag-output'),
       timestamp: flag('timestamp-output'),
@@ -582,60 +573,6 @@ function report(err: unknown, ctx: ReportContext): number {
   io.stderr(`tsmpi-cloud: ${message}\n`);
   if (verbose && e?.stack) io.stderr(`${e.stack}\n`);
   return 1;
-}
-
-/**
- * `--trace FILE`, checked before the run (a trace that cannot be written would be found only
- * after the job): a path in an existing folder, not a folder itself.
- */
-function checkTracePath(file: string, job: string): void {
-  if (file.trim() === '')
-    throw new UsageError('Expected --trace to be a file path, e.g. --trace trace.json, got ``');
-  if (existsSync(file) && statSync(file).isDirectory()) {
-    throw new UsageError(
-      `Expected --trace to be a file path, got \`${file}\`, a folder: e.g. --trace ${join(file, 'trace.json')}`,
-    );
-  }
-  const dir = dirname(resolve(file));
-  if (!existsSync(dir)) {
-    throw new UsageError(
-      `Cannot write the trace to \`${file}\`: folder \`${dir}\` does not exist; make it first, or choose another path`,
-    );
-  }
-  if (!statSync(dir).isDirectory()) {
-    throw new UsageError(
-      `Cannot write the trace to \`${file}\`: \`${dir}\` is a file, not a folder; choose another path`,
-    );
-  }
-  // The job's own file would be overwritten by the trace after the run.
-  if (!job.startsWith('file:') && existsSync(job) && sameFile(job, file)) {
-    throw new UsageError(
-      `Cannot write the trace to \`${file}\`: it is the job file itself; choose another path, e.g. --trace trace.json`,
-    );
-  }
-  // Found now, not after the job: a folder or file this user may not write (a read-only folder,
-  // /proc), where the trace of a finished job would be lost with its result.
-  const exists = existsSync(file);
-  try {
-    if (exists) accessSync(file, constants.W_OK);
-    else closeSync(openSync(file, 'wx'));
-  } catch (err) {
-    throw new UsageError(
-      `Cannot write the trace to \`${file}\` (${(err as Error).message}): choose another path`,
-    );
-  }
-  if (!exists) rmSync(file, { force: true });
-}
-
-/** Whether two paths name one file (one inode), whatever their spelling. */
-function sameFile(a: string, b: string): boolean {
-  try {
-    const sa = statSync(a);
-    const sb = statSync(b);
-    return sa.ino === sb.ino && sa.dev === sb.dev;
-  } catch {
-    return false;
-  }
 }
 
 /**

@@ -2,7 +2,7 @@ import { ERR_ABORTED, ERR_OTHER, ERR_TIMEOUT, JobFailedError, MPIError } from '.
 import { type RankErrorInfo, reviveError } from '../base/rank-error-info.js';
 import {
   collectiveMismatches,
-  describePendingCalls,
+  describePendingCall,
   firstCollectiveMismatch,
   type PendingCallInfo,
 } from '../runtime/pending-calls.js';
@@ -317,16 +317,21 @@ export class JobSupervisor {
     this.#settle();
   }
 
-  /** The summary of a timed-out job: what each rank was doing. */
+  /**
+   * The summary of a timed-out job: what each rank was doing. A run of GROUP_RUN or more ranks in
+   * a row doing the same is one line (`ranks 2-63: waiting in barrier() ... for 29.6-29.7 s`):
+   * a 1,024-rank job said it in 1,024 lines.
+   */
   timeoutMessage(): string {
-    const lines = this.ranks.map((r, i) => {
-      if (r.done) return `rank ${i}: finished`;
-      if (!r.started && !this.#o.ranksRunBeforeStarted) return `rank ${i}: had not started`;
+    const states = this.ranks.map((r, i): RankState => {
+      if (r.done) return { what: 'finished' };
+      if (!r.started && !this.#o.ranksRunBeforeStarted) return { what: 'had not started' };
       const p = r.pending;
-      if (p === undefined) return `rank ${i}: ${this.#silent(i)}`;
-      if (p.length === 0) return `rank ${i}: running, not blocked in an MPI call`;
-      return `rank ${i}: waiting in ${describePendingCalls(p)}`;
+      if (p === undefined) return { what: this.#silent(i) };
+      if (p.length === 0) return { what: 'running, not blocked in an MPI call' };
+      return { what: `waiting in ${p.map(describePendingCall).join(', ')}`, pending: p };
     });
+    const lines = groupedStates(states);
     // Ranks waiting in different collectives under one number: the likely reason for the hang.
     lines.push(...collectiveMismatches(this.ranks.map((r) => (r.done ? undefined : r.pending))));
     const seconds = ((this.#o.request.timeoutMs ?? 0) / 1000).toFixed(1);
@@ -450,4 +455,42 @@ export function jobFailedError(
     ...(code === undefined ? {} : { errorcode: code }),
     ...(stats === undefined ? {} : { details: { stats } }),
   });
+}
+
+/** What one rank was doing at a timeout: `what` without the times; the calls it waits in, if any. */
+interface RankState {
+  what: string;
+  pending?: readonly PendingCallInfo[];
+}
+
+/** Ranks in a row doing the same that the timeout report names in one line. */
+const GROUP_RUN = 3;
+
+/** The timeout report's lines: a rank each, or a run of ranks doing the same, its times as ranges. */
+function groupedStates(states: readonly RankState[]): string[] {
+  const lines: string[] = [];
+  for (let i = 0; i < states.length; ) {
+    let j = i + 1;
+    while (j < states.length && states[j]!.what === states[i]!.what) j++;
+    const run = states.slice(i, j);
+    if (run.length < GROUP_RUN) {
+      run.forEach((s, k) => lines.push(`rank ${i + k}: ${withTimes(s, [s])}`));
+    } else {
+      lines.push(`ranks ${i}-${j - 1}: ${withTimes(run[0]!, run)}`);
+    }
+    i = j;
+  }
+  return lines;
+}
+
+/** `s` with its calls' times: for a run of ranks, each call's range over them. */
+function withTimes(s: RankState, run: readonly RankState[]): string {
+  if (s.pending === undefined) return s.what;
+  const seconds = (ms: number) => (ms / 1000).toFixed(1);
+  const calls = s.pending.map((c, k) => {
+    const times = run.map((r) => r.pending![k]!.forMs);
+    const [lo, hi] = [seconds(Math.min(...times)), seconds(Math.max(...times))];
+    return `${describePendingCall(c)} for ${lo === hi ? lo : `${lo}-${hi}`} s`;
+  });
+  return `waiting in ${calls.join(', ')}`;
 }

@@ -28,13 +28,13 @@ export function pendingCallsOf(
  * describePendingCalls([{ call: 'barrier', forMs: 1234 }]) // 'barrier for 1.2 s'
  */
 export function describePendingCalls(pending: readonly PendingCallInfo[]): string {
-  return pending
-    .map((p) => {
-      const c = p.collective;
-      const where = c === undefined ? '' : ` (collective #${c.seq} on ${c.comm})`;
-      return `${p.call}${where} for ${(p.forMs / 1000).toFixed(1)} s`;
-    })
-    .join(', ');
+  return pending.map((p) => `${describePendingCall(p)} for ${(p.forMs / 1000).toFixed(1)} s`).join(', ');
+}
+
+/** One call a rank waits in, without its time: `barrier() (collective #2 on COMM_WORLD)`. */
+export function describePendingCall(p: PendingCallInfo): string {
+  const c = p.collective;
+  return c === undefined ? p.call : `${p.call} (collective #${c.seq} on ${c.comm})`;
 }
 
 /**

@@ -188,7 +188,8 @@ describe('run(..., { backend: "aws", ranksPerNode }): a node of ranks per invoca
     expect(cause.errorClass).toBe(ERR_TIMEOUT);
     expect(cause.message).toMatch(/^the job timed out after 8\.0 s:/);
     expect(cause.message).toMatch(/rank 0: waiting in recv/);
-    for (const r of [1, 2, 3]) expect(cause.message).toMatch(new RegExp(`rank ${r}: waiting in bcast`));
+    // Three ranks in a row doing the same are one line.
+    expect(cause.message).toMatch(/ranks 1-3: waiting in bcast/);
     await expectCleanEnd(from);
   });
 

@@ -1,7 +1,7 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { JobFailedError, run } from '../../../dist/sdk/index.js';
 import { cli } from '../../helpers/cli.js';
@@ -264,6 +264,28 @@ describe('--trace and --profile', () => {
     const out = JSON.parse(r.stdout);
     expect(out.stats.profile.calls.length).toBeGreaterThan(0);
     expect(r.stderr).toContain('@--- Calls, all ranks, by time ---');
+  });
+
+  it('run(): a trace path that could not be written is refused before the job runs', async () => {
+    const lines: string[] = [];
+    const onOutput = (_rank: number, _stream: string, line: string) => lines.push(line);
+    await expect(run('hello', { ranks: 2, trace: '/nonexistent-tsmpi/t.json', onOutput })).rejects.toThrow(
+      /Cannot write the trace to `\/nonexistent-tsmpi\/t.json`: folder `\/nonexistent-tsmpi` does not exist/,
+    );
+    await expect(run('hello', { ranks: 2, trace: dir, onOutput })).rejects.toThrow(
+      new RegExp(`Expected \`trace\` to be a file path, got \`${dir}\`, a folder: e\\.g\\. trace: '`),
+    );
+    const job = join(dir, 'own.mjs');
+    writeFileSync(
+      job,
+      "import { defineJob } from 'tsmpi-cloud';\nexport default defineJob(async () => 1);\n",
+    );
+    await expect(run(pathToFileURL(job), { ranks: 1, trace: job, onOutput })).rejects.toThrow(
+      /it is the job file itself/,
+    );
+    expect(readFileSync(job, 'utf8')).toContain('defineJob');
+    // No rank ran: none printed.
+    expect(lines).toEqual([]);
   });
 
   it('rejects a trace option that is not a path', async () => {

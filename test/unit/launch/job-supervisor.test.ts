@@ -218,9 +218,7 @@ describe('JobSupervisor: one job, any backend', () => {
         'the job timed out after 1.0 s:\n' +
           shared(0) +
           shared(1) +
-          '  rank 2: waiting in barrier for 0.9 s\n' +
-          '  rank 3: waiting in barrier for 0.9 s\n' +
-          '  rank 4: waiting in barrier for 0.9 s',
+          '  ranks 2-4: waiting in barrier for 0.9 s',
       );
     });
 
@@ -303,6 +301,40 @@ describe('JobSupervisor: one job, any backend', () => {
         'collective #1 on COMM_WORLD does not match: rank 0 called gather(root=0), rank 1 called gather(root=1), rank 2 called gather',
       ]);
       for (const r of [0, 1, 2]) sup.update(r, { type: 'exited' });
+      await failureOf(sup.outcome);
+    });
+
+    it('the timeout report names three or more ranks in a row doing the same in one line, their times as a range', async () => {
+      const { sup } = supervise(9, { timeoutMs: 2_000 });
+      for (let r = 0; r < 9; r++) sup.update(r, { type: 'started' });
+      for (const r of [7, 8]) sup.update(r, { type: 'done', value: r, computeMs: 1, stats: stats(0) });
+      vi.advanceTimersByTime(2_000);
+      const barrier = (forMs: number) => ({
+        call: 'barrier()',
+        forMs,
+        collective: { comm: 'COMM_WORLD', seq: 2, name: 'barrier' },
+      });
+      sup.update(0, { type: 'pending', pending: [{ call: 'recv(source=1, tag=7)', forMs: 1_960 }] });
+      for (const [r, ms] of [
+        [1, 1_940],
+        [2, 1_990],
+        [3, 1_700],
+        [4, 1_990],
+      ] as const)
+        sup.update(r, { type: 'pending', pending: [barrier(ms)] });
+      sup.update(5, { type: 'pending', pending: [] });
+      sup.update(6, { type: 'pending', pending: [barrier(1_990)] });
+      vi.advanceTimersByTime(500);
+      expect(sup.failure?.info.message).toBe(
+        'the job timed out after 2.0 s:\n' +
+          '  rank 0: waiting in recv(source=1, tag=7) for 2.0 s\n' +
+          '  ranks 1-4: waiting in barrier() (collective #2 on COMM_WORLD) for 1.7-2.0 s\n' +
+          '  rank 5: running, not blocked in an MPI call\n' +
+          '  rank 6: waiting in barrier() (collective #2 on COMM_WORLD) for 2.0 s\n' +
+          '  rank 7: finished\n' +
+          '  rank 8: finished',
+      );
+      for (let r = 0; r < 9; r++) sup.update(r, { type: 'exited' });
       await failureOf(sup.outcome);
     });
 
