@@ -474,7 +474,7 @@ function groupedStates(states: readonly RankState[]): string[] {
     while (j < states.length && states[j]!.what === states[i]!.what) j++;
     const run = states.slice(i, j);
     if (run.length < GROUP_RUN) {
-      run.forEach((s, k) => lines.push(`rank ${i + k}: ${withTimes(s, [s])}`));
+      for (const [k, s] of run.entries()) lines.push(`rank ${i + k}: ${withTimes(s, [s])}`);
     } else {
       lines.push(`ranks ${i}-${j - 1}: ${withTimes(run[0]!, run)}`);
     }
