@@ -46,9 +46,13 @@ export interface CallEvent {
   s?: string;
 }
 
-/** A data frame: `k` 0 sent to `p`, 1 received from `p`; (`src`, `dst`, `q`) names the message. */
+/**
+ * A data frame: `k` 0 sent to `p`, 1 received from `p` (released to matching), 2 taken by a
+ * receive after it waited unexpected (only then; `c`, `tag`, `b` are empty); (`src`, `dst`, `q`)
+ * names the message.
+ */
 export interface FrameEvent {
-  k: 0 | 1;
+  k: 0 | 1 | 2;
   t: number;
   /** The other end (world rank). */
   p: number;

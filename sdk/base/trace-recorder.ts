@@ -175,7 +175,15 @@ export class Recorder {
     this.#frame(1, src, seq, ctx, tag, bytes);
   }
 
-  #frame(kind: 0 | 1, peer: number, seq: number, ctx: string, tag: number, bytes: number): void {
+  /**
+   * A receive took message `seq` from `src` now, after it had waited unexpected (it arrived before
+   * any receive for it was posted): the timeline's arrow ends here, in the call that took it.
+   */
+  frameTaken(src: number, seq: number): void {
+    this.#frame(2, src, seq, '', -1, 0);
+  }
+
+  #frame(kind: 0 | 1 | 2, peer: number, seq: number, ctx: string, tag: number, bytes: number): void {
     if (!this.frames) return;
     const i = this.#frameCount++;
     if (i === this.#frameCtx.length) {
@@ -200,7 +208,7 @@ export class Recorder {
     for (let i = 0; i < this.#frameCount; i++) {
       const o = i * FRAME_STRIDE;
       out[i] = {
-        k: nums[o] as 0 | 1,
+        k: nums[o] as 0 | 1 | 2,
         t: nums[o + 1]!,
         p: nums[o + 2]!,
         q: nums[o + 3]!,

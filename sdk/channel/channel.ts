@@ -15,6 +15,11 @@ export interface Envelope {
    * chose (see `ChannelHandlers.place`): what `place` returned. The message is for that receive.
    */
   placed?: PlacedBody | undefined;
+  /**
+   * The message's channel sequence number, set only while the rank records (`--trace`): a
+   * receive that takes it later, after it waited unexpected, records when it did.
+   */
+  seq?: number;
 }
 
 /**
@@ -344,6 +349,15 @@ export class Channel {
     if (this.#rec !== undefined) {
       const bytes = f.payload.length + (placed === undefined ? 0 : placed.bytes.length);
       this.#rec.frameReceived(f.src, f.seq, f.ctx, f.tag, bytes);
+      this.#handlers.onMessage({
+        ctx: f.ctx,
+        src: f.src,
+        tag: f.tag,
+        payload: f.payload,
+        placed,
+        seq: f.seq,
+      });
+      return;
     }
     this.#handlers.onMessage({ ctx: f.ctx, src: f.src, tag: f.tag, payload: f.payload, placed });
   }

@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { ERR_ABORTED, ERR_COMM, ERR_OTHER, MPIError, TsmpiError } from '../base/errors.js';
 import { ENV } from '../base/stack-contract.js';
+import { recorderOf } from '../base/trace-recorder.js';
 import { Channel, type Envelope, type PlacedBody } from '../channel/channel.js';
 import { viewOf } from '../codec/codec.js';
 import { typedArrayName } from '../codec/typed-array.js';
@@ -314,7 +315,9 @@ export class Endpoint {
     this.channel.poll();
     this.#spunFrom = 0;
     const now = this.matcher.take(m);
-    return now === undefined && spin ? this.#spinFor(m) : now;
+    if (now === undefined) return spin ? this.#spinFor(m) : undefined;
+    if (now.seq !== undefined) recorderOf(this)?.frameTaken(now.src, now.seq);
+    return now;
   }
 
   /**
@@ -461,6 +464,7 @@ export class Endpoint {
           const msg = r === undefined ? matcher.take(m) : r.arrived;
           if (msg !== undefined) {
             this.#spinReserved = undefined;
+            if (msg.seq !== undefined) recorderOf(this)?.frameTaken(msg.src, msg.seq);
             return msg;
           }
         }

@@ -36,8 +36,9 @@ export const FLOW_CAT = 'message';
 
 /**
  * Writes the ranks' events as one trace: a track per rank (tid = rank) inside its node's process
- * (pid = node), an `X` slice per call and per frame, and a flow from each sent frame to the frame
- * released at its destination — the pair shares (src, dst, seq), the channel's per-pair sequence.
+ * (pid = node), an `X` slice per call and per frame, and a flow from each sent frame to where its
+ * destination took it: the frame's release, or, for a message that waited unexpected, the moment
+ * a receive took it. The pair shares (src, dst, seq), the channel's per-pair sequence.
  * `size` is the job's number of ranks: a failed job's `traces` may not have them all.
  *
  * @example
@@ -88,10 +89,16 @@ export function chromeTrace(
   for (const pid of nodes) {
     events.push({ name: 'process_name', ph: 'M', pid, tid: 0, args: { name: `node ${pid}` } });
   }
-  // Sends by message id; each release looks its send up.
+  // Sends by message id; each release looks its send up. Messages a receive took after they
+  // waited unexpected: when it took them (the arrow ends in that call, not at the arrival).
   const sent = new Map<string, { rank: number; ts: number }>();
+  const taken = new Map<string, number>();
   for (const t of traces) {
     for (const f of t.frames) {
+      if (f.k === 2) {
+        taken.set(messageKey(f.p, t.rank, f.q), f.t);
+        continue;
+      }
       const ts = us(t.rank, f.t);
       const pid = nodeOf(t.rank);
       const args = { peer: f.p, seq: f.q, ctx: f.c, tag: f.tag, bytes: f.b };
@@ -138,7 +145,7 @@ export function chromeTrace(
         id,
         pid: nodeOf(t.rank),
         tid: t.rank,
-        ts: us(t.rank, f.t),
+        ts: us(t.rank, taken.get(key) ?? f.t),
         bp: 'e',
       });
       flows++;

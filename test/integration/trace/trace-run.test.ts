@@ -81,6 +81,27 @@ describe('--trace and --profile', () => {
     expectProfileMatchesTrace(t, p.calls);
   });
 
+  it('an arrow ends in the receive that took its message, also when the message arrived before it was posted', async () => {
+    const file = join(dir, 'late.json');
+    const res = await run(fixture('late-receive.ts'), { ranks: 2, trace: file, ...quiet });
+    expect(res.results[1]).toEqual(['first', 'second']);
+    const t = JSON.parse(readFileSync(file, 'utf8')) as TraceFile;
+    const calls = t.traceEvents.filter((e) => e.ph === 'X' && e.cat === 'mpi' && e.tid === 1);
+    const starts = new Map(t.traceEvents.filter((e) => e.ph === 's').map((e) => [String(e.id), e]));
+    // The two user messages (tags 1 and 2; the barrier's frames are on its own context).
+    const userSends = t.traceEvents.filter(
+      (e) => e.cat === 'frame' && e.tid === 0 && e.name.startsWith('send') && e.args?.ctx === 'w',
+    );
+    expect(userSends).toHaveLength(2);
+    const ends = t.traceEvents.filter(
+      (e) => e.ph === 'f' && e.tid === 1 && userSends.some((s) => s.ts === starts.get(String(e.id))?.ts),
+    );
+    expect(ends).toHaveLength(2);
+    // Each ends inside the call that took it (it used to end at its arrival, inside the barrier).
+    const into = ends.map((f) => calls.find((c) => c.ts! <= f.ts! && f.ts! <= c.ts! + c.dur!)?.name).sort();
+    expect(into).toEqual(['irecv', 'recv']);
+  });
+
   it("records each rank's waits on its own track, also where ranks share a thread", async () => {
     // More ranks than cores: the local launcher puts two or more ranks in each worker thread.
     const ranks = availableParallelism() * 2 + 1;
