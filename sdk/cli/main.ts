@@ -505,7 +505,11 @@ interface ReportContext {
  * `doctor`'s is its own (`ok`, `checks`) with `error`; `list`'s success is an array, so its
  * failure is `{ ok: false, error }`.
  */
-function failureJson(ctx: ReportContext, error: Record<string, unknown>): string {
+function failureJson(
+  ctx: ReportContext,
+  error: Record<string, unknown>,
+  stats: Record<string, unknown> | null = null,
+): string {
   if (ctx.command === 'doctor' || ctx.command === 'list') {
     // No rank is involved in these.
     const { rank: _rank, ...rest } = error;
@@ -520,7 +524,7 @@ function failureJson(ctx: ReportContext, error: Record<string, unknown>): string
     result: null,
     results: null,
     timings: null,
-    stats: null,
+    stats,
     error,
   });
 }
@@ -550,7 +554,18 @@ function report(err: unknown, ctx: ReportContext): number {
     const code = err.errorcode ?? cause.errorcode;
     if (code !== undefined) error.errorcode = code;
     if (cause.stack) error.stack = cause.stack;
-    if (json) io.stdout(`${failureJson(ctx, error)}\n`);
+    // What the ranks that reported recorded (--trace, --profile): which ranks, the trace file, and
+    // the profile where a success has it (`stats.profile`).
+    const trace = err.details?.trace as { file: string; ranks: number[] } | undefined;
+    const profile = err.details?.profile as { ranks: number[]; profile: unknown } | undefined;
+    if (trace !== undefined || profile !== undefined) {
+      error.recorded = {
+        ranks: trace?.ranks ?? profile?.ranks,
+        ...(trace === undefined ? {} : { trace: trace.file }),
+      };
+    }
+    if (json)
+      io.stdout(`${failureJson(ctx, error, profile === undefined ? null : { profile: profile.profile })}\n`);
     // A failed job always exits 1 (API.md); the rank's own code is shown, and carried in --json.
     const kind = cause.errorClass === ERR_ABORTED ? 'abort code' : 'exit code';
     const what = error.errorcode !== undefined ? ` (${kind} ${error.errorcode})` : '';

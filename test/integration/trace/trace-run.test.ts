@@ -159,6 +159,34 @@ describe('--trace and --profile', () => {
     expect(r.stderr).toMatch(/\n1 +allreduce +1 /);
   });
 
+  it('--json on a job that failed carries the partial profile in stats.profile and what was recorded in error.recorded', async () => {
+    const file = join(dir, 'failed-json.json');
+    const r = await cli([
+      'run',
+      fixture('fails-after-allreduce.ts'),
+      '--ranks',
+      '3',
+      '--profile',
+      '--trace',
+      file,
+      '--json',
+    ]);
+    expect(r.code).toBe(1);
+    const out = JSON.parse(r.stdout);
+    expect(out.ok).toBe(false);
+    expect(out.error.recorded).toEqual({ ranks: [1], trace: file });
+    expect(out.stats.profile.ranks.map((x: { rank: number }) => x.rank)).toEqual([1]);
+    expect(out.stats.profile.perRank).toContainEqual(
+      expect.objectContaining({ rank: 1, call: 'allreduce', count: 1 }),
+    );
+    // Without --trace or --profile there is nothing recorded to report.
+    const plain = JSON.parse(
+      (await cli(['run', fixture('fails-after-allreduce.ts'), '--ranks', '3', '--json'])).stdout,
+    );
+    expect(plain.stats).toBeNull();
+    expect(plain.error).not.toHaveProperty('recorded');
+  });
+
   it("a collective overlapping another call of its rank does not count that call's bytes", async () => {
     const file = join(dir, 'overlap.json');
     await run(fixture('overlapping-calls.ts'), { ranks: 2, trace: file, ...quiet });
