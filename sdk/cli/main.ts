@@ -25,6 +25,7 @@ import { helpText } from './help.js';
 import { handleInterrupts, type Interrupts } from './interrupts.js';
 import { rankOutput } from './rank-output.js';
 import { toJson } from './to-json.js';
+import { printOwnWarnings } from './warnings.js';
 
 const VERSION = (
   JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }
@@ -261,7 +262,10 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
   let traceFile: string | undefined;
   /** Set for a run: a run a signal stopped exits 128 + its number, as shells expect. */
   let interrupts: Interrupts | undefined;
-  if (io === defaultIo) watchStdout();
+  if (io === defaultIo) {
+    watchStdout();
+    printOwnWarnings(io.stderr);
+  }
   // `export AWS_REGION=` means unset to a shell user; the AWS SDK would take "" as a region.
   for (const name of ['AWS_REGION', 'AWS_DEFAULT_REGION', 'AWS_PROFILE']) {
     if (process.env[name] === '') delete process.env[name];
