@@ -165,6 +165,16 @@ export function explainAwsError(err: unknown, context: AwsErrorContext = {}): Sq
   const service = context.service ?? 'SQS';
   const prefix = context.action === undefined ? '' : `${context.action}: `;
   const original = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+  // https:// to a server that answers in plain HTTP (an emulator): OpenSSL's raw complaint said
+  // nothing a user could act on.
+  if (context.endpoint?.startsWith('https://') && isTlsOnPlainHttp(err)) {
+    const http = context.endpoint.replace(/^https:/, 'http:');
+    return new SqsTransportError(
+      'UNREACHABLE',
+      `${prefix}the ${service} endpoint ${context.endpoint} answered in plain HTTP, not TLS: use --endpoint ${http}`,
+      { cause: err },
+    );
+  }
   const kind = classifyAwsError(err);
   switch (kind) {
     case 'unreachable': {
@@ -206,4 +216,17 @@ export function explainAwsError(err: unknown, context: AwsErrorContext = {}): Sq
     default:
       return new SqsTransportError('AWS', `${prefix}${service} call failed: ${original}`, { cause: err });
   }
+}
+
+/** OpenSSL's error for a TLS handshake answered in plain HTTP (`wrong version number`, EPROTO). */
+function isTlsOnPlainHttp(err: unknown): boolean {
+  for (let e = err, depth = 0; e instanceof Error && depth < 4; e = e.cause, depth++) {
+    if (
+      /wrong version number|packet length too long|ERR_SSL_WRONG_VERSION_NUMBER/i.test(
+        `${e.message} ${(e as NodeJS.ErrnoException).code ?? ''}`,
+      )
+    )
+      return true;
+  }
+  return false;
 }

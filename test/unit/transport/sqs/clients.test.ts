@@ -1,3 +1,6 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ListQueuesCommand } from '@aws-sdk/client-sqs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createSqsClients, explainAwsError } from '../../../../sdk/transport/sqs/clients.js';
 
@@ -28,6 +31,39 @@ describe('explainAwsError', () => {
     expect(explainAwsError(wrapped, { region: 'eu-west-1' }).message).toBe(
       'cannot reach SQS in eu-west-1 (ENOTFOUND): check the network connection and AWS_REGION, or set --endpoint to use an emulator',
     );
+  });
+
+  it('says to use http:// when an https:// endpoint answers in plain HTTP (a real server, the error the SDK gives)', async () => {
+    const server = createServer((_req, res) => res.end('plain'));
+    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+    const port = (server.address() as AddressInfo).port;
+    const endpoint = `https://127.0.0.1:${port}`;
+    const { sqs, s3 } = createSqsClients({
+      endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    });
+    try {
+      const err = await sqs.send(new ListQueuesCommand({})).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(Error);
+      const e = explainAwsError(err, { endpoint, action: 'listing queues' });
+      expect(e.code).toBe('UNREACHABLE');
+      expect(e.message).toBe(
+        `listing queues: the SQS endpoint ${endpoint} answered in plain HTTP, not TLS: use --endpoint http://127.0.0.1:${port}`,
+      );
+      // Over http:// the same error is nothing of the kind.
+      expect(explainAwsError(err, { endpoint: `http://127.0.0.1:${port}` }).message).not.toContain(
+        'plain HTTP',
+      );
+    } finally {
+      sqs.destroy();
+      s3.destroy();
+      server.closeAllConnections();
+      await new Promise((done) => server.close(done));
+    }
   });
 
   it('says to set AWS_REGION or --region when the region is missing', () => {
