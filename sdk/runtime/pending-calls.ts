@@ -83,14 +83,16 @@ function mismatchesAmong(
   const out: CollectiveMismatch[] = [];
   for (const [key, calls] of byCall) {
     const first = calls[0]!;
-    const rootAt = rootOf(first.call);
-    const other =
-      calls.find((x) => x.name !== first.name) ??
-      calls.find((x) => {
-        const r = rootOf(x.call);
-        return r !== undefined && rootAt !== undefined && r !== rootAt;
-      });
-    if (other !== undefined) out.push({ ...where.get(key)!, calls, pair: [first, other] });
+    const byName = calls.find((x) => x.name !== first.name);
+    if (byName !== undefined) {
+      out.push({ ...where.get(key)!, calls, pair: [first, byName] });
+      continue;
+    }
+    // Among the calls that name a root (a label may not), two that name different ones.
+    const rooted = calls.filter((x) => rootOf(x.call) !== undefined);
+    const root = rooted.length === 0 ? undefined : rootOf(rooted[0]!.call);
+    const byRoot = rooted.find((x) => rootOf(x.call) !== root);
+    if (byRoot !== undefined) out.push({ ...where.get(key)!, calls, pair: [rooted[0]!, byRoot] });
   }
   return out;
 }

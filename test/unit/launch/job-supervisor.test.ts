@@ -300,6 +300,10 @@ describe('JobSupervisor: one job, any backend', () => {
       expect(collectiveMismatches([[gather(0)], [gather(1)], [{ ...gather(0), call: 'gather' }]])).toEqual([
         'collective #1 on COMM_WORLD does not match: rank 0 called gather(root=0), rank 1 called gather(root=1), rank 2 called gather',
       ]);
+      // A first call that names no root does not hide two that differ.
+      expect(collectiveMismatches([[{ ...gather(0), call: 'gather' }], [gather(0)], [gather(2)]])).toEqual([
+        'collective #1 on COMM_WORLD does not match: rank 0 called gather, rank 1 called gather(root=0), rank 2 called gather(root=2)',
+      ]);
       for (const r of [0, 1, 2]) sup.update(r, { type: 'exited' });
       await failureOf(sup.outcome);
     });
