@@ -1,7 +1,7 @@
 import { checkOptions } from './base/check-options.js';
 import { describeValue } from './base/describe-value.js';
 import { ENV_NAME, LAMBDA_RESERVED_ENV_RULE, lambdaReservedEnvName } from './base/env-names.js';
-import { JobFailedError, UsageError } from './base/errors.js';
+import { JobFailedError, TsmpiError, UsageError } from './base/errors.js';
 import { OPTIMIZE_VALUES, type Optimize } from './collectives/choose.js';
 import type { JobArgs } from './jobs/define-job.js';
 import { checkBuiltinJobArgs } from './jobs/registry.js';
@@ -219,7 +219,9 @@ async function launcherFor(
 
 /**
  * Runs a job on `ranks` ranks and returns every rank's result. Rejects with JobFailedError naming
- * the first failing rank (every other rank is stopped), or UsageError for bad input.
+ * the first failing rank (every other rank is stopped), or UsageError for bad input. A job that
+ * finished but whose `trace` file could not then be written (a full disk) rejects with a
+ * TsmpiError of code `TRACE_NOT_WRITTEN` whose `result` is the run's result.
  *
  * @example
  * const res = await run('pi', { ranks: 8, args: { samples: 1e8 } });
@@ -266,13 +268,7 @@ export async function run<R = unknown>(job: string | URL, options: RunOptions): 
       }
       throw err;
     });
-    if (req.record !== undefined) {
-      await writeRecording(out.stats, backend, {
-        ...(options.trace === undefined ? {} : { trace: options.trace }),
-        profile: mpiProfileOn,
-      });
-    }
-    return {
+    const result: RunResult<R> = {
       ok: true,
       backend,
       ranks,
@@ -281,6 +277,25 @@ export async function run<R = unknown>(job: string | URL, options: RunOptions): 
       timings: out.timings,
       stats: out.stats,
     };
+    if (req.record !== undefined) {
+      try {
+        await writeRecording(out.stats, backend, {
+          ...(options.trace === undefined ? {} : { trace: options.trace }),
+          profile: mpiProfileOn,
+        });
+      } catch (err) {
+        // The job finished: its result stays reachable (`err.result`), whatever became of the file.
+        throw Object.assign(
+          new TsmpiError(
+            'TRACE_NOT_WRITTEN',
+            `the job finished, but its trace could not be written to \`${options.trace}\` (${(err as Error).message}): free space there or choose another path`,
+            { cause: err },
+          ),
+          { result },
+        );
+      }
+    }
+    return result;
   } finally {
     resolved.dispose();
   }

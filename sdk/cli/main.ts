@@ -4,7 +4,14 @@ import { dirname, resolve } from 'node:path';
 import { didYouMean } from '../base/did-you-mean.js';
 import { checkEndpointOption } from '../base/emulator-defaults.js';
 import { ENV_NAME } from '../base/env-names.js';
-import { ERR_ABORTED, ERR_TIMEOUT, errorClassName, JobFailedError, UsageError } from '../base/errors.js';
+import {
+  ERR_ABORTED,
+  ERR_TIMEOUT,
+  errorClassName,
+  JobFailedError,
+  TsmpiError,
+  UsageError,
+} from '../base/errors.js';
 import { ENV } from '../base/stack-contract.js';
 import { OPTIMIZE_VALUES, type Optimize } from '../collectives/choose.js';
 import { BUILTIN_JOBS } from '../jobs/registry.js';
@@ -584,6 +591,16 @@ function report(err: unknown, ctx: ReportContext): number {
     );
     if (verbose && cause.stack) io.stderr(`${cause.stack}\n`);
     else if (!json) io.stderr('(run with --verbose for the stack trace)\n');
+    return 1;
+  }
+  if (err instanceof TsmpiError && err.code === 'TRACE_NOT_WRITTEN') {
+    // The job finished; only its trace is missing: --json still carries its result.
+    const res = (err as TsmpiError & { result?: RunResult }).result;
+    if (json)
+      io.stdout(
+        `${toJson({ ...res, ok: false, error: { rank: null, message: err.message, code: err.code } })}\n`,
+      );
+    io.stderr(`tsmpi-cloud: ${err.message}\n`);
     return 1;
   }
   const e = err as Error;

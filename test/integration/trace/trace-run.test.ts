@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -336,6 +336,34 @@ describe('--trace and --profile', () => {
     // No rank ran: none printed.
     expect(lines).toEqual([]);
   });
+
+  // /dev/full: a path the checks before the run accept, whose writes fail (a disk that filled up).
+  it.skipIf(!existsSync('/dev/full'))(
+    'a trace that cannot be written after the job finished keeps its result: run() in the error, --json on stdout',
+    async () => {
+      const err = (await run('hello', { ranks: 2, trace: '/dev/full', ...quiet }).catch(
+        (e: unknown) => e,
+      )) as {
+        code?: string;
+        message: string;
+        result?: { results: unknown[] };
+      };
+      expect(err.code).toBe('TRACE_NOT_WRITTEN');
+      expect(err.message).toMatch(
+        /^the job finished, but its trace could not be written to `\/dev\/full` \(ENOSPC/,
+      );
+      expect(err.result?.results).toHaveLength(2);
+      const r = await cli(['run', 'pi', '--ranks', '2', '--trace', '/dev/full', '--json']);
+      expect(r.code).toBe(1);
+      const out = JSON.parse(r.stdout);
+      expect(out.ok).toBe(false);
+      expect(out.result.pi).toBeGreaterThan(3);
+      expect(out.error.code).toBe('TRACE_NOT_WRITTEN');
+      expect(r.stderr).toContain(
+        'tsmpi-cloud: the job finished, but its trace could not be written to `/dev/full`',
+      );
+    },
+  );
 
   it('rejects a trace option that is not a path', async () => {
     await expect(run('hello', { ranks: 1, trace: 5 as unknown as string })).rejects.toThrow(
