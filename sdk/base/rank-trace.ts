@@ -38,7 +38,7 @@ export interface CallEvent {
   tag?: number;
   /** Bytes the call carried (a buffer's size, a message's encoded size). */
   b?: number;
-  /** Communicator: `w` for the world, `w.1`, `w.1.2` for those derived from it. */
+  /** Communicator: `w` for the world, `w.1`, `w.1.2` for those derived from it (a split's part with its color: `w.2:c1`). */
   c?: string;
   /** Collective algorithm chosen, e.g. `2-nomial`. */
   a?: string;

@@ -231,7 +231,11 @@ function wrapComm(): void {
         // from a split with color UNDEFINED): the same communicator has one name on every track.
         if (COMM_MAKERS.has(name) && (v === null || v instanceof Comm)) {
           const n = ++t.children;
-          if (v instanceof Comm) adopt(t, v, n);
+          // A split's parts are different communicators made by one call: its color tells them
+          // apart (`w.2:c1`); a rank's part has that name on every rank of it.
+          const color =
+            (name === 'split' || name === 'Split') && typeof args[0] === 'number' ? args[0] : undefined;
+          if (v instanceof Comm) adopt(t, v, color === undefined ? `${n}` : `${n}:c${color}`);
         }
       };
       out.then(settle, settle);
@@ -240,8 +244,11 @@ function wrapComm(): void {
   }
 }
 
-/** A communicator made by a traced one (dup, split) is traced too, as the parent's `n`th. */
-function adopt(parent: Traced, child: Comm, n: number): void {
+/**
+ * A communicator made by a traced one (dup, split) is traced too, as the parent's `n`th (`w.2`),
+ * with a split's color (`w.2:c1`).
+ */
+function adopt(parent: Traced, child: Comm, n: string): void {
   if (traced.has(child)) return;
   traced.set(child, { rec: parent.rec, log: parent.log, name: `${parent.name}.${n}`, children: 0 });
 }

@@ -233,7 +233,17 @@ describe('--trace and --profile', () => {
     const t = JSON.parse(readFileSync(file, 'utf8')) as TraceFile;
     const barriers = t.traceEvents.filter((e) => e.ph === 'X' && e.name === 'barrier');
     const byRank = (tid: number) => barriers.filter((e) => e.tid === tid).map((e) => e.args!.comm);
-    expect([byRank(0), byRank(1), byRank(2)]).toEqual([['w.2'], ['w.1', 'w.2'], ['w.1', 'w.2']]);
+    expect([byRank(0), byRank(1), byRank(2)]).toEqual([['w.2'], ['w.1:c1', 'w.2'], ['w.1:c1', 'w.2']]);
+  });
+
+  it("names a split's parts apart by their color (both were w.1)", async () => {
+    const file = join(dir, 'split-halves.json');
+    await run(fixture('split-halves.ts'), { ranks: 4, trace: file, ...quiet });
+    const t = JSON.parse(readFileSync(file, 'utf8')) as TraceFile;
+    const comms = [0, 1, 2, 3].map(
+      (tid) => t.traceEvents.find((e) => e.ph === 'X' && e.name === 'barrier' && e.tid === tid)?.args?.comm,
+    );
+    expect(comms).toEqual(['w.1:c0', 'w.1:c1', 'w.1:c0', 'w.1:c1']);
   });
 
   it("abort(code) writes the aborting rank's events: the abort itself carries them", async () => {
