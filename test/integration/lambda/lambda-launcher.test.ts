@@ -140,6 +140,21 @@ describe('run(..., { backend: "aws" }): ranks as Lambda invocations', () => {
     );
   });
 
+  it('--profile alone: Lambda ranks return their profile rows (the event asks for no timeline)', async () => {
+    const res = await runAws(
+      'pi-nonblocking',
+      awsOptions(4, { args: { samples: 40_000, seed: 7 }, profile: true }),
+    );
+    const p = res.stats.profile as { ranks: { rank: number }[]; perRank: { rank: number; call: string }[] };
+    expect(p.ranks.map((r) => r.rank)).toEqual([0, 1, 2, 3]);
+    for (const rank of [0, 1, 2, 3])
+      expect(p.perRank).toContainEqual(expect.objectContaining({ rank, call: 'Ireduce' }));
+    for (const s of res.stats.perRank) {
+      expect(s).not.toHaveProperty('trace');
+      expect(s).not.toHaveProperty('profile');
+    }
+  });
+
   it('ships a user .ts job through S3 (bundled with its sibling, importing the function runtime) and runs it', async () => {
     const from = stack.lambda.invocations.length;
     const o = awsOptions(4, { args: { big: 10n } });
