@@ -5,6 +5,7 @@ import {
   describePendingCall,
   firstCollectiveMismatch,
   type PendingCallInfo,
+  strandedCollective,
 } from '../runtime/pending-calls.js';
 import type { RankStats } from '../runtime/run-rank.js';
 import { aggregateStats, type JobStats, type LaunchRequest } from './launcher.js';
@@ -107,6 +108,13 @@ export interface SupervisorOptions {
    * job would wait for ever or until its --timeout). Off when undefined.
    */
   mismatchWatchMs?: number;
+  /**
+   * A completed call's messages are at their destination when it completes (ranks share memory):
+   * the watch then also fails a rank left waiting in a COMM_WORLD collective that every other
+   * rank has completed, once two looks in a row see it (see `strandedCollective`). Not over SQS,
+   * where a message may still be on its way.
+   */
+  deliveredOnSend?: boolean;
   hooks: SupervisorHooks;
 }
 
@@ -153,6 +161,8 @@ export class JobSupervisor {
   #allStartedAt: number | undefined;
   #failure: JobFailure | undefined;
   #timingOut = false;
+  /** What the last look of the mismatch watch found stranded (see `SupervisorOptions.deliveredOnSend`). */
+  #stranded: { rank: number; seq: number } | undefined;
   #settled = false;
   readonly #onSignal = () =>
     this.fail({
@@ -204,6 +214,26 @@ export class JobSupervisor {
       if (this.#timingOut || this.#failure !== undefined) return;
       const m = firstCollectiveMismatch(this.ranks.map((r) => (r.done ? undefined : r.pending)));
       if (m === undefined) {
+        if (this.#o.deliveredOnSend === true) {
+          const stranded = strandedCollective(
+            this.ranks.map((r) => r.pending),
+            this.ranks.map((r) => r.done),
+          );
+          const seen = this.#stranded;
+          this.#stranded = stranded;
+          if (stranded !== undefined && seen?.rank === stranded.rank && seen.seq === stranded.seq) {
+            const msg =
+              `collective mismatch on COMM_WORLD: rank ${stranded.rank} waits in ${stranded.call} (collective ` +
+              `#${stranded.seq}), which every other rank has completed: the ranks called it with different ` +
+              'arguments (a different root, or counts that do not match). Every rank of a communicator must pass ' +
+              'the same root, and counts that match, to each collective.';
+            this.fail({
+              info: { rank: stranded.rank, message: msg, errorClass: ERR_OTHER },
+              cause: new MPIError(ERR_OTHER, msg),
+            });
+            return;
+          }
+        }
         this.after(every, () => this.#watch(every));
         return;
       }

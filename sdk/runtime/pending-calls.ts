@@ -118,3 +118,37 @@ export function collectiveMismatches(
     return `collective #${m.seq} on ${m.comm} does not match: ${m.calls.map((x) => `rank ${x.rank} called ${byName ? x.name : x.call}`).join(', ')}`;
   });
 }
+
+/**
+ * A rank that waits in collective #k of COMM_WORLD which every other rank has completed: each
+ * has returned, or waits only in later collectives of COMM_WORLD. Where a completed call's frames
+ * are already at their destination (ranks sharing memory), nothing can ever complete it: the
+ * ranks called it with different arguments (rank 4 bcast rooted at 1, the others at 0, then all
+ * but rank 4 on to an allreduce). A rank that did not answer (`undefined`, not done) may be
+ * anywhere: then nothing is concluded.
+ */
+export function strandedCollective(
+  pendingByRank: readonly (readonly PendingCallInfo[] | undefined)[],
+  done: readonly boolean[],
+): { rank: number; call: string; seq: number } | undefined {
+  const world = (p: readonly PendingCallInfo[]) =>
+    p.filter((c) => c.collective?.comm === 'COMM_WORLD').map((c) => c.collective!.seq);
+  for (let r = 0; r < pendingByRank.length; r++) {
+    const mine = pendingByRank[r];
+    if (done[r] || mine === undefined) continue;
+    const seqs = world(mine);
+    if (seqs.length === 0) continue;
+    const k = Math.min(...seqs);
+    const allPast = pendingByRank.every((theirs, s) => {
+      if (s === r || done[s]) return true;
+      if (theirs === undefined) return false;
+      const later = world(theirs);
+      return later.length > 0 && later.every((q) => q > k);
+    });
+    if (allPast) {
+      const call = mine.find((c) => c.collective?.comm === 'COMM_WORLD' && c.collective.seq === k)!;
+      return { rank: r, call: call.call, seq: k };
+    }
+  }
+  return undefined;
+}

@@ -168,6 +168,8 @@ export class ThreadLauncher {
       request: req,
       timeoutGraceMs: REPORT_GRACE_MS,
       mismatchWatchMs: MISMATCH_WATCH_MS,
+      // Shared memory: a send completes once its frame is in the destination's ring.
+      deliveredOnSend: transport.kind === 'memory',
       ranksRunBeforeStarted: true,
       ranksPerThread: per,
       hooks: {

@@ -114,6 +114,29 @@ describe('mismatched collectives', () => {
     );
   });
 
+  it('a rank left waiting in a bcast the others completed with another root fails without --timeout', async () => {
+    // 5 ranks, rank 4 roots its bcast at 1, the others at 0: rank 0 sends rank 4 its copy and the
+    // others go on to the barrier, while rank 4 waits for a parent that never sends. It used to
+    // wait until --timeout (here the guard's 100 s).
+    const r = await cli([
+      'run',
+      job('root-mismatch.ts'),
+      '--ranks',
+      '5',
+      '--json',
+      ...GUARD,
+      '--',
+      '--bad',
+      '4',
+    ]);
+    expect(r.code).toBe(1);
+    const { error } = JSON.parse(r.stdout);
+    expect(error).toMatchObject({ rank: 4, errorClass: ERR_OTHER });
+    expect(error.message).toBe(
+      'collective mismatch on COMM_WORLD: rank 4 waits in bcast(root=1) (collective #1), which every other rank has completed: the ranks called it with different arguments (a different root, or counts that do not match). Every rank of a communicator must pass the same root, and counts that match, to each collective.',
+    );
+  });
+
   it('the same root everywhere runs as before (the check finds nothing in a correct job)', async () => {
     for (const call of ['bcast', 'scatter', 'gather']) {
       const r = await cli([

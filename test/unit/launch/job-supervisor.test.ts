@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ERR_ABORTED, ERR_OTHER, ERR_TIMEOUT, JobFailedError, MPIError } from '../../../sdk/base/errors.js';
 import { JobSupervisor, type SupervisorHooks } from '../../../sdk/launch/job-supervisor.js';
-import { collectiveMismatches } from '../../../sdk/runtime/pending-calls.js';
+import { collectiveMismatches, type PendingCallInfo } from '../../../sdk/runtime/pending-calls.js';
 import type { RankStats } from '../../../sdk/runtime/run-rank.js';
 
 /** A supervisor over `ranks` ranks, recording what it tells the backend and the user. */
@@ -12,6 +12,7 @@ function supervise(
     threads?: boolean;
     ranksPerThread?: number;
     mismatchWatchMs?: number;
+    deliveredOnSend?: boolean;
     signal?: AbortSignal;
     hooks?: Partial<SupervisorHooks>;
   } = {},
@@ -31,6 +32,7 @@ function supervise(
     ranksRunBeforeStarted: o.threads ?? true,
     ...(o.ranksPerThread === undefined ? {} : { ranksPerThread: o.ranksPerThread }),
     ...(o.mismatchWatchMs === undefined ? {} : { mismatchWatchMs: o.mismatchWatchMs }),
+    ...(o.deliveredOnSend === undefined ? {} : { deliveredOnSend: o.deliveredOnSend }),
     hooks: {
       allStarted: () => calls.push('allStarted'),
       askPending: (withStats) => calls.push(withStats === false ? 'askPending without stats' : 'askPending'),
@@ -306,6 +308,69 @@ describe('JobSupervisor: one job, any backend', () => {
       ]);
       for (const r of [0, 1, 2]) sup.update(r, { type: 'exited' });
       await failureOf(sup.outcome);
+    });
+
+    it('with deliveredOnSend, fails a rank left in a COMM_WORLD collective every other rank completed, seen in two looks in a row', async () => {
+      const { sup } = supervise(3, { mismatchWatchMs: 2_000, deliveredOnSend: true });
+      for (const r of [0, 1, 2]) sup.update(r, { type: 'started' });
+      const coll = (name: string, seq: number, comm = 'COMM_WORLD') => ({
+        call: name === 'bcast' ? 'bcast(root=1)' : 'barrier()',
+        forMs: 5,
+        collective: { comm, seq, name },
+      });
+      const look = (answers: Record<number, PendingCallInfo[]>) => {
+        vi.advanceTimersByTime(2_000);
+        for (const [r, pending] of Object.entries(answers))
+          sup.update(Number(r), { type: 'pending', pending });
+        vi.advanceTimersByTime(250);
+      };
+      // A rank that did not answer may be anywhere: nothing is concluded.
+      look({ 0: [coll('bcast', 4)], 1: [coll('barrier', 5)] });
+      look({ 0: [coll('bcast', 4)], 1: [coll('barrier', 5)] });
+      expect(sup.failure).toBeUndefined();
+      // A rank in a point-to-point call may not have reached #4 yet; a sub-communicator's #5 says nothing either.
+      look({
+        0: [coll('bcast', 4)],
+        1: [coll('barrier', 5)],
+        2: [{ call: 'recv(source=0, tag=1)', forMs: 1 }],
+      });
+      look({ 0: [coll('bcast', 4)], 1: [coll('barrier', 5)], 2: [coll('barrier', 5, 'communicator w.1')] });
+      expect(sup.failure).toBeUndefined();
+      // One look is not enough (a frame may be on its way between two answers); two in a row are.
+      look({ 0: [coll('bcast', 4)], 1: [coll('barrier', 5)], 2: [coll('barrier', 5)] });
+      expect(sup.failure).toBeUndefined();
+      sup.update(2, { type: 'done', value: 2, computeMs: 1, stats: stats(0) });
+      look({ 0: [coll('bcast', 4)], 1: [coll('barrier', 5)] });
+      expect(sup.failure?.info).toEqual({
+        rank: 0,
+        message:
+          'collective mismatch on COMM_WORLD: rank 0 waits in bcast(root=1) (collective #4), which every other rank has completed: the ranks called it with different arguments (a different root, or counts that do not match). Every rank of a communicator must pass the same root, and counts that match, to each collective.',
+        errorClass: ERR_OTHER,
+      });
+      for (const r of [0, 1, 2]) sup.update(r, { type: 'exited' });
+      await failureOf(sup.outcome);
+    });
+
+    it('without deliveredOnSend (over SQS, a message may be on its way) the same looks fail nothing', () => {
+      const { sup } = supervise(2, { mismatchWatchMs: 2_000 });
+      for (const r of [0, 1]) sup.update(r, { type: 'started' });
+      for (let i = 0; i < 3; i++) {
+        vi.advanceTimersByTime(2_000);
+        sup.update(0, {
+          type: 'pending',
+          pending: [
+            { call: 'bcast(root=1)', forMs: 5, collective: { comm: 'COMM_WORLD', seq: 4, name: 'bcast' } },
+          ],
+        });
+        sup.update(1, {
+          type: 'pending',
+          pending: [
+            { call: 'barrier()', forMs: 5, collective: { comm: 'COMM_WORLD', seq: 5, name: 'barrier' } },
+          ],
+        });
+        vi.advanceTimersByTime(250);
+      }
+      expect(sup.failure).toBeUndefined();
     });
 
     it('the timeout report names three or more ranks in a row doing the same in one line, their times as a range', async () => {
