@@ -59,9 +59,11 @@ describe('--backend sqs with credentials that may not do everything', () => {
     expect(r.code).toBe(0);
     const left = await jobQueues();
     expect(left).toHaveLength(2);
+    // As the CLI's other messages, not as Node's `(node:PID) Warning: ...`.
     expect(r.stderr).toMatch(
-      /tsmpi-cloud: job \w+ left queues behind: could not delete 2 of 2 queues \(.*\): .*access denied.*; delete what is left by hand/s,
+      /^tsmpi-cloud: warning: job \w+ left queues behind: could not delete 2 of 2 queues \(.*\): .*access denied.*; delete what is left by hand/ms,
     );
+    expect(r.stderr).not.toMatch(/\(node:\d+\) Warning: tsmpi-cloud/);
     for (const url of left) expect(r.stderr).toContain(url.slice(url.lastIndexOf('/') + 1));
     for (const url of left) await fx.sqs.send(new DeleteQueueCommand({ QueueUrl: url }));
   });
