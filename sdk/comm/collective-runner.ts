@@ -13,6 +13,7 @@ import { hasSharedNodes, type NodeGroups, nodeGroupsOf } from '../collectives/no
 import { type CallShape, type ChoiceCache, selectAlgorithm } from '../collectives/select-algorithm.js';
 import { SENT } from '../transport/transport.js';
 import {
+  ARGUMENTS_DIFFER,
   COLLECTIVE_SEQ_WRAP,
   codeOfTag,
   collectiveCode,
@@ -251,9 +252,7 @@ export class CollectiveRunner {
     return new MPIError(
       ERR_OTHER,
       `collective mismatch on ${describeCommContext(this.#ctx)}: rank ${src} sent rank ${me} data of ${call}, ` +
-        `which rank ${me} completed without it: the ranks called it with different arguments (a different ` +
-        'root, or counts that do not match). Every rank of a communicator must pass the same root, and counts ' +
-        'that match, to each collective.',
+        `which rank ${me} completed without it: ${ARGUMENTS_DIFFER}`,
     );
   }
 

@@ -60,6 +60,14 @@ export function codeOfTag(tag: number): number {
   return tag % CODE_BITS;
 }
 
+/**
+ * How a mismatch of a call's arguments ends (a frame its rank completed the call without, or a
+ * rank left waiting in a call the others completed): one wording for the rank and the launcher.
+ */
+export const ARGUMENTS_DIFFER =
+  'the ranks called it with different arguments (a different root, or counts that do not match). ' +
+  'Every rank of a communicator must pass the same root, and counts that match, to each collective.';
+
 /** How a communicator appears in messages: `COMM_WORLD` or its context id. */
 export function describeCommContext(ctx: string): string {
   const base = ctx.endsWith('*') ? ctx.slice(0, -1) : ctx;

@@ -314,9 +314,9 @@ export class Endpoint {
   #takeNow(m: Matcher, spin: boolean): Envelope | undefined {
     this.channel.poll();
     this.#spunFrom = 0;
-    const now = this.matcher.take(m);
-    if (now === undefined) return spin ? this.#spinFor(m) : undefined;
-    if (now.seq !== undefined) recorderOf(this)?.frameTaken(now.src, now.seq);
+    const now = this.matcher.take(m) ?? (spin ? this.#spinFor(m) : undefined);
+    // Only set while the rank records: when a receive took a message that had waited.
+    if (now?.seq !== undefined) recorderOf(this)?.frameTaken(now.src, now.seq);
     return now;
   }
 
@@ -464,7 +464,6 @@ export class Endpoint {
           const msg = r === undefined ? matcher.take(m) : r.arrived;
           if (msg !== undefined) {
             this.#spinReserved = undefined;
-            if (msg.seq !== undefined) recorderOf(this)?.frameTaken(msg.src, msg.seq);
             return msg;
           }
         }

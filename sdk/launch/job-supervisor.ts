@@ -1,5 +1,6 @@
 import { ERR_ABORTED, ERR_OTHER, ERR_TIMEOUT, JobFailedError, MPIError } from '../base/errors.js';
 import { type RankErrorInfo, reviveError } from '../base/rank-error-info.js';
+import { ARGUMENTS_DIFFER } from '../comm/collective-tag.js';
 import {
   collectiveMismatches,
   describePendingCall,
@@ -224,9 +225,7 @@ export class JobSupervisor {
           if (stranded !== undefined && seen?.rank === stranded.rank && seen.seq === stranded.seq) {
             const msg =
               `collective mismatch on COMM_WORLD: rank ${stranded.rank} waits in ${stranded.call} (collective ` +
-              `#${stranded.seq}), which every other rank has completed: the ranks called it with different ` +
-              'arguments (a different root, or counts that do not match). Every rank of a communicator must pass ' +
-              'the same root, and counts that match, to each collective.';
+              `#${stranded.seq}), which every other rank has completed: ${ARGUMENTS_DIFFER}`;
             this.fail({
               info: { rank: stranded.rank, message: msg, errorClass: ERR_OTHER },
               cause: new MPIError(ERR_OTHER, msg),

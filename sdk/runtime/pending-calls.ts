@@ -65,34 +65,29 @@ function rootOf(call: string): number | undefined {
 function mismatchesAmong(
   pendingByRank: readonly (readonly PendingCallInfo[] | undefined)[],
 ): CollectiveMismatch[] {
-  const byCall = new Map<string, CollectiveMismatch['calls']>();
-  const where = new Map<string, { comm: string; seq: number }>();
+  const byCall = new Map<string, Omit<CollectiveMismatch, 'pair'>>();
   pendingByRank.forEach((pending, rank) => {
     for (const p of pending ?? []) {
       const c = p.collective;
       if (c === undefined) continue;
       const key = `#${c.seq} on ${c.comm}`;
-      let calls = byCall.get(key);
-      if (calls === undefined) {
-        byCall.set(key, (calls = []));
-        where.set(key, { comm: c.comm, seq: c.seq });
-      }
-      calls.push({ rank, name: c.name, call: p.call });
+      let entry = byCall.get(key);
+      if (entry === undefined) byCall.set(key, (entry = { comm: c.comm, seq: c.seq, calls: [] }));
+      entry.calls.push({ rank, name: c.name, call: p.call });
     }
   });
   const out: CollectiveMismatch[] = [];
-  for (const [key, calls] of byCall) {
-    const first = calls[0]!;
-    const byName = calls.find((x) => x.name !== first.name);
+  for (const entry of byCall.values()) {
+    const first = entry.calls[0]!;
+    const byName = entry.calls.find((x) => x.name !== first.name);
     if (byName !== undefined) {
-      out.push({ ...where.get(key)!, calls, pair: [first, byName] });
+      out.push({ ...entry, pair: [first, byName] });
       continue;
     }
     // Among the calls that name a root (a label may not), two that name different ones.
-    const rooted = calls.filter((x) => rootOf(x.call) !== undefined);
-    const root = rooted.length === 0 ? undefined : rootOf(rooted[0]!.call);
-    const byRoot = rooted.find((x) => rootOf(x.call) !== root);
-    if (byRoot !== undefined) out.push({ ...where.get(key)!, calls, pair: [rooted[0]!, byRoot] });
+    const rooted = entry.calls.filter((x) => rootOf(x.call) !== undefined);
+    const byRoot = rooted.find((x) => rootOf(x.call) !== rootOf(rooted[0]!.call));
+    if (byRoot !== undefined) out.push({ ...entry, pair: [rooted[0]!, byRoot] });
   }
   return out;
 }
@@ -131,24 +126,24 @@ export function strandedCollective(
   pendingByRank: readonly (readonly PendingCallInfo[] | undefined)[],
   done: readonly boolean[],
 ): { rank: number; call: string; seq: number } | undefined {
-  const world = (p: readonly PendingCallInfo[]) =>
-    p.filter((c) => c.collective?.comm === 'COMM_WORLD').map((c) => c.collective!.seq);
+  // The earliest COMM_WORLD call each rank still waits in. The stranded rank's must be the only
+  // earliest: every other rank that has not returned answered, and waits only in later ones.
+  let lowest: { rank: number; call: string; seq: number } | undefined;
+  let others = Number.POSITIVE_INFINITY;
   for (let r = 0; r < pendingByRank.length; r++) {
-    const mine = pendingByRank[r];
-    if (done[r] || mine === undefined) continue;
-    const seqs = world(mine);
-    if (seqs.length === 0) continue;
-    const k = Math.min(...seqs);
-    const allPast = pendingByRank.every((theirs, s) => {
-      if (s === r || done[s]) return true;
-      if (theirs === undefined) return false;
-      const later = world(theirs);
-      return later.length > 0 && later.every((q) => q > k);
-    });
-    if (allPast) {
-      const call = mine.find((c) => c.collective?.comm === 'COMM_WORLD' && c.collective.seq === k)!;
-      return { rank: r, call: call.call, seq: k };
+    if (done[r]) continue;
+    let earliest: { rank: number; call: string; seq: number } | undefined;
+    for (const p of pendingByRank[r] ?? []) {
+      const c = p.collective;
+      if (c?.comm === 'COMM_WORLD' && (earliest === undefined || c.seq < earliest.seq))
+        earliest = { rank: r, call: p.call, seq: c.seq };
     }
+    if (earliest === undefined) return undefined;
+    const seq = earliest.seq;
+    if (lowest === undefined || seq < lowest.seq) {
+      if (lowest !== undefined) others = Math.min(others, lowest.seq);
+      lowest = earliest;
+    } else others = Math.min(others, seq);
   }
-  return undefined;
+  return lowest !== undefined && lowest.seq < others ? lowest : undefined;
 }

@@ -10,6 +10,16 @@ import { cli, FIXTURES } from '../../helpers/cli.js';
 const job = (name: string) => `${FIXTURES}${name}`;
 const GUARD = ['--timeout', '100'];
 
+/** `root-mismatch.ts` on `ranks` ranks with its job arguments, as --json. */
+const runRootMismatch = (ranks: string, jobArgs: string[]) =>
+  cli(['run', job('root-mismatch.ts'), '--ranks', ranks, '--json', ...GUARD, '--', ...jobArgs]);
+
+/** The --json error of a run that failed (exit 1). */
+function failedWith(r: { code: number | null; stdout: string }) {
+  expect(r.code).toBe(1);
+  return JSON.parse(r.stdout).error;
+}
+
 describe('a receive from a rank that has returned', () => {
   it('fails the job naming the waiting rank, its call, and what the returned rank sent', async () => {
     const r = await cli(['run', job('recv-from-returned.ts'), '--ranks', '3', ...GUARD]);
@@ -71,19 +81,7 @@ describe('mismatched collectives', () => {
     '%s whose root differs on one rank (%s ranks) fails, naming the call and that its arguments differ',
     async (call, ranks) => {
       // Before, the job succeeded and the ranks returned different values.
-      const r = await cli([
-        'run',
-        job('root-mismatch.ts'),
-        '--ranks',
-        ranks,
-        '--json',
-        ...GUARD,
-        '--',
-        '--call',
-        call,
-      ]);
-      expect(r.code).toBe(1);
-      const { error } = JSON.parse(r.stdout);
+      const error = failedWith(await runRootMismatch(ranks, ['--call', call]));
       expect(error.errorClass).toBe(ERR_OTHER);
       expect(error.message).toMatch(
         new RegExp(
@@ -95,19 +93,7 @@ describe('mismatched collectives', () => {
 
   it('gather whose root differs (each root waits for the others) fails without --timeout, naming both calls', async () => {
     // Before, it waited for ever (here: until the guard's timeout).
-    const r = await cli([
-      'run',
-      job('root-mismatch.ts'),
-      '--ranks',
-      '4',
-      '--json',
-      ...GUARD,
-      '--',
-      '--call',
-      'gather',
-    ]);
-    expect(r.code).toBe(1);
-    const { error } = JSON.parse(r.stdout);
+    const error = failedWith(await runRootMismatch('4', ['--call', 'gather']));
     expect(error).toMatchObject({ rank: 0, errorClass: ERR_OTHER });
     expect(error.message).toBe(
       'collective mismatch on COMM_WORLD: rank 0 called gather(root=0) (collective #1) while rank 1 called gather(root=1) (#1), and both wait in it. Every rank of a communicator must pass the same root to each collective.',
@@ -118,19 +104,7 @@ describe('mismatched collectives', () => {
     // 5 ranks, rank 4 roots its bcast at 1, the others at 0: rank 0 sends rank 4 its copy and the
     // others go on to the barrier, while rank 4 waits for a parent that never sends. It used to
     // wait until --timeout (here the guard's 100 s).
-    const r = await cli([
-      'run',
-      job('root-mismatch.ts'),
-      '--ranks',
-      '5',
-      '--json',
-      ...GUARD,
-      '--',
-      '--bad',
-      '4',
-    ]);
-    expect(r.code).toBe(1);
-    const { error } = JSON.parse(r.stdout);
+    const error = failedWith(await runRootMismatch('5', ['--bad', '4']));
     expect(error).toMatchObject({ rank: 4, errorClass: ERR_OTHER });
     expect(error.message).toBe(
       'collective mismatch on COMM_WORLD: rank 4 waits in bcast(root=1) (collective #1), which every other rank has completed: the ranks called it with different arguments (a different root, or counts that do not match). Every rank of a communicator must pass the same root, and counts that match, to each collective.',
@@ -139,19 +113,7 @@ describe('mismatched collectives', () => {
 
   it('the same root everywhere runs as before (the check finds nothing in a correct job)', async () => {
     for (const call of ['bcast', 'scatter', 'gather']) {
-      const r = await cli([
-        'run',
-        job('root-mismatch.ts'),
-        '--ranks',
-        '5',
-        '--json',
-        ...GUARD,
-        '--',
-        '--call',
-        call,
-        '--bad',
-        '-1',
-      ]);
+      const r = await runRootMismatch('5', ['--call', call, '--bad', '-1']);
       expect([call, r.code]).toEqual([call, 0]);
     }
   });
